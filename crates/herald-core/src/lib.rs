@@ -1,0 +1,25 @@
+//! Herald's core: everything that runs without a window.
+//!
+//! - [`sse`]: a WHATWG-conformant Server-Sent Events decoder and a
+//!   subscription task that keeps a feed connected and resumes it with
+//!   `Last-Event-ID`.
+//! - [`tasks`]: the shared task list: its REST API, a replica kept current by
+//!   the stream, and the board that turns events into attributed notices.
+//! - [`attention`]: what deserves a notification and how it reads.
+//!
+//! Why it is separate from the desktop shell: all of this is logic that must
+//! be right, so it is tested here against real servers on loopback, with no
+//! window, no tauri and no display.
+
+pub mod attention;
+pub mod sse;
+pub mod tasks;
+
+/// An HTTP client set up for long-lived event streams: a connect timeout but
+/// no overall timeout, HTTP/2 by ALPN, proxies from the environment.
+pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .user_agent(concat!("Herald/", env!("CARGO_PKG_VERSION")))
+        .build()
+}

@@ -1,0 +1,60 @@
+//! The connection state a subscription publishes.
+
+use serde::Serialize;
+use ts_rs::TS;
+
+/// Milliseconds since the Unix epoch: how times travel to the UI.
+pub type EpochMs = i64;
+
+pub fn now_ms() -> EpochMs {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// Where a subscription stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "phase", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[ts(export)]
+pub enum Phase {
+    Connecting,
+    Open {
+        #[ts(type = "number")]
+        since: EpochMs,
+    },
+    Retrying {
+        attempt: u32,
+        #[ts(type = "number")]
+        at: EpochMs,
+        reason: String,
+    },
+    Stopped { reason: StopReason },
+}
+
+/// Why a subscription ended for good.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[ts(export)]
+pub enum StopReason {
+    /// The server answered 204: it asked us to stop.
+    NoContent,
+    /// 401 or 403.
+    NeedsAuthentication { status: u16 },
+    /// 404 or 410.
+    Gone { status: u16 },
+    /// Any other response that retrying will not fix.
+    Failed { message: String },
+    /// The subscription was closed by its owner.
+    Closed,
+}
+
+/// A [`Phase`] and when the last byte arrived.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ConnectionState {
+    pub phase: Phase,
+    #[ts(type = "number | null")]
+    pub last_heard: Option<EpochMs>,
+}

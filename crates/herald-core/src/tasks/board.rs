@@ -1,0 +1,164 @@
+//! The board: a live task list that says what changed.
+//!
+//! It loads the REST snapshot, then follows the SSE stream from exactly the
+//! sequence number the snapshot is current to, so nothing between the two is
+//! lost. Every event is applied to the replica and, when it changed
+//! something, announced as a [`ChangeNotice`] to everyone listening (the
+//! window, the notifier). The user's own writes go through REST and come
+//! back through the stream like anyone else's, so the stream is the single
+//! source of truth.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::{broadcast, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::api::{ApiError, TasksApi};
+use super::model::{ChangeNotice, Task, TaskView};
+use super::replica::Replica;
+use crate::sse::{backoff, now_ms, ConnectionState, Phase, StopReason, Subscription, SubscriptionConfig};
+
+/// Notices buffered for a slow listener before it starts missing them.
+const NOTICE_BUFFER: usize = 256;
+
+/// Which server to follow, as whom.
+#[derive(Clone)]
+pub struct BoardConfig {
+    pub base_url: String,
+    pub token: Option<String>,
+}
+
+struct Shared {
+    replica: Mutex<Replica>,
+    notices: broadcast::Sender<ChangeNotice>,
+    state: watch::Sender<ConnectionState>,
+}
+
+impl Shared {
+    fn replica(&self) -> MutexGuard<'_, Replica> {
+        self.replica.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn set_phase(&self, phase: Phase) {
+        self.state.send_modify(|s| s.phase = phase);
+    }
+}
+
+pub struct Board {
+    api: TasksApi,
+    shared: Arc<Shared>,
+    reconnect: mpsc::UnboundedSender<()>,
+    task: JoinHandle<()>,
+}
+
+impl Board {
+    /// Starts following the server; connection trouble shows in [`Board::state`].
+    pub fn start(client: reqwest::Client, config: BoardConfig) -> Board {
+        let api = TasksApi::new(client.clone(), &config.base_url, config.token);
+        let (notices, _) = broadcast::channel(NOTICE_BUFFER);
+        let (state, _) = watch::channel(ConnectionState { phase: Phase::Connecting, last_heard: None });
+        let shared = Arc::new(Shared { replica: Mutex::new(Replica::default()), notices, state });
+        let (reconnect, commands) = mpsc::unbounded_channel();
+        let task = tokio::spawn(follow(client, api.clone(), shared.clone(), commands));
+        Board { api, shared, reconnect, task }
+    }
+
+    pub fn tasks(&self) -> Vec<TaskView> {
+        self.shared.replica().tasks()
+    }
+
+    pub fn task(&self, id: i64) -> Option<TaskView> {
+        self.shared.replica().get(id).cloned()
+    }
+
+    /// Every change from now on, own changes included (marked `own`).
+    pub fn notices(&self) -> broadcast::Receiver<ChangeNotice> {
+        self.shared.notices.subscribe()
+    }
+
+    pub fn state(&self) -> watch::Receiver<ConnectionState> {
+        self.shared.state.subscribe()
+    }
+
+    /// Skips any wait and reconnects now.
+    pub fn reconnect_now(&self) {
+        let _ = self.reconnect.send(());
+    }
+
+    pub async fn add_task(&self, name: &str) -> Result<Task, ApiError> {
+        self.api.create(name).await
+    }
+
+    pub async fn set_done(&self, id: i64, done: bool) -> Result<Task, ApiError> {
+        self.api.set_done(id, done).await
+    }
+
+    pub async fn delete_task(&self, id: i64) -> Result<(), ApiError> {
+        self.api.delete(id).await
+    }
+}
+
+impl Drop for Board {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn follow(client: reqwest::Client, api: TasksApi, shared: Arc<Shared>, mut reconnect: mpsc::UnboundedReceiver<()>) {
+    let mut failures = 0u32;
+    let (me, seq) = loop {
+        shared.set_phase(Phase::Connecting);
+        let loaded = async { Ok::<_, ApiError>((api.me().await?, api.snapshot().await?)) }.await;
+        let reason = match loaded {
+            Ok((me, (tasks, seq))) => {
+                shared.replica().load(tasks);
+                break (me, seq);
+            }
+            Err(ApiError::Status { status: status @ (401 | 403), .. }) => {
+                return shared.set_phase(Phase::Stopped { reason: StopReason::NeedsAuthentication { status } });
+            }
+            Err(e) => e.to_string(),
+        };
+        failures += 1;
+        let delay = backoff(std::time::Duration::from_secs(3), failures, std::time::Duration::from_secs(60));
+        tracing::info!(%reason, ?delay, "loading the task list failed; retrying");
+        shared.set_phase(Phase::Retrying { attempt: failures, at: now_ms() + delay.as_millis() as i64, reason });
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            command = reconnect.recv() => if command.is_none() { return },
+        }
+    };
+
+    let mut config = SubscriptionConfig::new(api.subscribe_url()).last_event_id(seq.unwrap_or_default());
+    if let Some(token) = api.token() {
+        config = match config.bearer(token) {
+            Ok(config) => config,
+            Err(e) => return shared.set_phase(Phase::Stopped { reason: StopReason::Failed { message: e.to_string() } }),
+        };
+    }
+    let mut subscription = Subscription::start(client, config);
+    let mut state = subscription.state();
+    loop {
+        tokio::select! {
+            event = subscription.next_event() => {
+                let Some(event) = event else { break };
+                let applied = shared.replica().apply(&event, me.as_deref());
+                match applied {
+                    Ok(Some(notice)) => { let _ = shared.notices.send(notice); }
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!(error = %e, id = %event.last_event_id, "skipped an event"),
+                }
+            }
+            Ok(()) = state.changed() => {
+                let current = state.borrow_and_update().clone();
+                shared.state.send_replace(current);
+            }
+            command = reconnect.recv() => match command {
+                Some(()) => subscription.reconnect_now(),
+                None => break,
+            },
+        }
+    }
+    let last = state.borrow().clone();
+    shared.state.send_replace(last);
+}

@@ -1,0 +1,12 @@
+//! The shared task list: its REST API, a live replica, and the board that
+//! keeps the replica current and says what changed.
+
+mod api;
+mod board;
+mod model;
+mod replica;
+
+pub use api::{ApiError, TasksApi, SEQUENCE_HEADER};
+pub use board::{Board, BoardConfig};
+pub use model::{summarize, Action, ChangeNotice, Task, TaskView};
+pub use replica::{ApplyError, Replica};

@@ -1,0 +1,146 @@
+//! A demo teammate who keeps the shared task list busy, so that a new user
+//! sees Herald work within seconds of the first start.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+
+use crate::hub::Hub;
+use crate::model::{Change, TaskPatch};
+use crate::store::StoreError;
+
+const NAMES: &[&str] = &[
+    "Buy milk",
+    "Water the plants",
+    "Book the team lunch",
+    "Review the release notes",
+    "Call the plumber",
+    "Renew the domain",
+    "Order printer paper",
+    "Update the on-call rota",
+    "Send the invoice",
+    "Plan the offsite",
+    "Fix the flaky test",
+    "Back up the wiki",
+];
+
+/// Fewer tasks than this and the teammate only creates.
+const MIN_TASKS: usize = 3;
+/// More tasks than this and the teammate only deletes.
+const MAX_TASKS: usize = 8;
+
+pub struct Teammate {
+    name: String,
+    rng: fastrand::Rng,
+}
+
+impl Teammate {
+    pub fn new(name: impl Into<String>, seed: u64) -> Self {
+        Teammate { name: name.into(), rng: fastrand::Rng::with_seed(seed) }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Makes exactly one change: creates, renames, completes, reopens or deletes a task.
+    pub fn step(&mut self, hub: &Hub) -> Result<Change, StoreError> {
+        let (tasks, _) = hub.snapshot()?;
+        let unused: Vec<&str> = NAMES.iter().copied().filter(|n| tasks.iter().all(|t| t.name != *n)).collect();
+        let roll = self.rng.u8(0..100);
+        let pick = |rng: &mut fastrand::Rng| &tasks[rng.usize(0..tasks.len())];
+        let action = if tasks.len() < MIN_TASKS {
+            0
+        } else if tasks.len() > MAX_TASKS {
+            99
+        } else {
+            roll
+        };
+        let change = match action {
+            0..=29 if !unused.is_empty() => {
+                let name = unused[self.rng.usize(0..unused.len())];
+                Some(hub.create(&self.name, name)?)
+            }
+            30..=44 if !unused.is_empty() => {
+                let task = pick(&mut self.rng);
+                let patch = TaskPatch { name: Some(unused[self.rng.usize(0..unused.len())].to_owned()), done: None };
+                hub.update(&self.name, task.id, &patch)?
+            }
+            85..=99 => {
+                let done: Vec<_> = tasks.iter().filter(|t| t.done).collect();
+                let task = if done.is_empty() { pick(&mut self.rng) } else { done[self.rng.usize(0..done.len())] };
+                hub.delete(&self.name, task.id)?
+            }
+            _ => {
+                let task = pick(&mut self.rng);
+                hub.update(&self.name, task.id, &TaskPatch { name: None, done: Some(!task.done) })?
+            }
+        };
+        // The hub is shared, so a task may vanish between the snapshot and the
+        // write; then create one, which always succeeds.
+        match change {
+            Some(change) => Ok(change),
+            None => hub.create(&self.name, NAMES[self.rng.usize(0..NAMES.len())]),
+        }
+    }
+
+    /// Makes a change every `every` until `stop` is cancelled.
+    pub async fn run(mut self, hub: Arc<Hub>, every: Duration, stop: CancellationToken) {
+        let mut ticks = tokio::time::interval(every);
+        ticks.tick().await;
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => return,
+                _ = ticks.tick() => {}
+            }
+            let (h, mut me) = (hub.clone(), self);
+            let (back, result) = match tokio::task::spawn_blocking(move || {
+                let result = me.step(&h);
+                (me, result)
+            })
+            .await
+            {
+                Ok(pair) => pair,
+                Err(_) => return,
+            };
+            self = back;
+            if let Err(e) = result {
+                tracing::warn!(error = %e, teammate = %self.name, "demo teammate could not make a change");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::HubConfig;
+    use crate::model::ChangeKind;
+    use crate::store::StoreLocation;
+    use std::collections::HashSet;
+
+    #[test]
+    fn the_teammate_makes_every_kind_of_change_and_keeps_the_list_small() {
+        let hub = Hub::open(HubConfig::default(), &StoreLocation::Memory).unwrap();
+        let mut ana = Teammate::new("Ana", 7);
+        let mut kinds = HashSet::new();
+        let mut renamed = false;
+        let mut completed = false;
+        for _ in 0..300 {
+            let before = hub.snapshot().unwrap().1;
+            let change = ana.step(&hub).unwrap();
+            assert_eq!(change.seq, before + 1, "one step is one change");
+            assert_eq!(change.actor, "Ana");
+            kinds.insert(change.kind);
+            if change.kind == ChangeKind::Update {
+                renamed |= NAMES.contains(&change.task.name.as_str()) && !change.task.done;
+                completed |= change.task.done;
+            }
+            let count = hub.snapshot().unwrap().0.len();
+            assert!(count <= MAX_TASKS + 1, "{count} tasks");
+        }
+        assert_eq!(kinds.len(), 3);
+        assert!(renamed && completed);
+    }
+}

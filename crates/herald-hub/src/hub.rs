@@ -1,0 +1,97 @@
+//! The hub's shared state: the store, its config, and the live fan-out of changes.
+//!
+//! Writes go through [`Hub`] so that the change log and the live broadcast
+//! happen under one lock: subscribers therefore see changes in exactly the
+//! order of their sequence numbers, which is what makes replay-then-follow
+//! in the SSE stream gap-free.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::HubConfig;
+use crate::model::{Change, Task, TaskPatch};
+use crate::store::{Store, StoreError, StoreLocation};
+
+/// How many live changes a slow subscriber may fall behind before it is
+/// switched back to reading the change log.
+const LIVE_BUFFER: usize = 1024;
+
+pub struct Hub {
+    store: Mutex<Store>,
+    live: broadcast::Sender<Arc<Change>>,
+    config: HubConfig,
+    closing: CancellationToken,
+}
+
+impl Hub {
+    pub fn open(config: HubConfig, location: &StoreLocation) -> Result<Arc<Self>, StoreError> {
+        let store = Store::open(location)?;
+        let (live, _) = broadcast::channel(LIVE_BUFFER);
+        Ok(Arc::new(Hub { store: Mutex::new(store), live, config, closing: CancellationToken::new() }))
+    }
+
+    pub fn config(&self) -> &HubConfig {
+        &self.config
+    }
+
+    /// Cancelled when the hub shuts down, so that open streams end.
+    pub(crate) fn closing(&self) -> &CancellationToken {
+        &self.closing
+    }
+
+    fn store(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave SQLite half-written
+        // (every write is one transaction), so the data is still sound.
+        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Receives every change committed from now on.
+    pub fn follow(&self) -> broadcast::Receiver<Arc<Change>> {
+        self.live.subscribe()
+    }
+
+    pub fn snapshot(&self) -> Result<(Vec<Task>, u64), StoreError> {
+        self.store().snapshot()
+    }
+
+    pub fn current_seq(&self) -> Result<u64, StoreError> {
+        self.store().current_seq()
+    }
+
+    pub fn get(&self, id: i64) -> Result<Option<Task>, StoreError> {
+        self.store().get(id)
+    }
+
+    pub fn changes_after(&self, seq: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
+        self.store().changes_after(seq, limit)
+    }
+
+    pub fn create(&self, actor: &str, name: &str) -> Result<Change, StoreError> {
+        let mut store = self.store();
+        let change = store.create(actor, name)?;
+        self.publish(&change);
+        Ok(change)
+    }
+
+    pub fn update(&self, actor: &str, id: i64, patch: &TaskPatch) -> Result<Option<Change>, StoreError> {
+        let mut store = self.store();
+        let change = store.update(actor, id, patch)?;
+        change.iter().for_each(|c| self.publish(c));
+        Ok(change)
+    }
+
+    pub fn delete(&self, actor: &str, id: i64) -> Result<Option<Change>, StoreError> {
+        let mut store = self.store();
+        let change = store.delete(actor, id)?;
+        change.iter().for_each(|c| self.publish(c));
+        Ok(change)
+    }
+
+    /// Called with the store lock held, so broadcast order is sequence order.
+    fn publish(&self, change: &Change) {
+        // No receivers is fine: nobody is listening right now.
+        let _ = self.live.send(Arc::new(change.clone()));
+    }
+}

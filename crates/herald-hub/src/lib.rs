@@ -1,0 +1,51 @@
+//! The Herald hub: a reference shared-data server.
+//!
+//! It serves a shared task list over REST and pushes every change over
+//! Server-Sent Events, in the shape Herald is built around:
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /tasks` | all tasks; the `Herald-Sequence` header is the last change they include |
+//! | `GET /tasks/{id}` | one task |
+//! | `POST /tasks` `{name}` | create |
+//! | `PUT /tasks/{id}` `{name?, done?}` | update |
+//! | `DELETE /tasks/{id}` | delete |
+//! | `GET /tasks/subscribe` | the change stream, resumable with `Last-Event-ID` |
+//! | `GET /me` | the actor the caller's token stands for |
+//!
+//! Why it exists: Herald needs a server that behaves exactly as a well-made
+//! shared-data API should (ids on every event, replay, auth by bearer token),
+//! to test against over real sockets and to embed as a first-run demo.
+//!
+//! Tests start it on `127.0.0.1:0` with [`run`], in the style of mini-redis.
+
+mod config;
+pub mod demo;
+mod http;
+mod hub;
+mod model;
+mod store;
+mod stream;
+
+use std::future::Future;
+use std::sync::Arc;
+
+pub use config::{ConfigError, HubConfig};
+pub use http::{router, SEQUENCE_HEADER};
+pub use hub::Hub;
+pub use model::{clean_name, Change, ChangeKind, NewTask, Task, TaskPatch};
+pub use store::{StoreError, StoreLocation};
+use tokio::net::TcpListener;
+
+/// Serves `hub` on `listener` until `shutdown` completes; open event streams
+/// are then ended so that the shutdown does not wait on them.
+pub async fn run(listener: TcpListener, hub: Arc<Hub>, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    let closing = hub.closing().clone();
+    let app = router(hub);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            closing.cancel();
+        })
+        .await
+}

@@ -1,0 +1,147 @@
+//! The shared task list as it travels over REST and SSE.
+
+use serde::{Deserialize, Serialize};
+
+/// A task as stored and as returned by `GET /tasks`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: i64,
+    pub name: String,
+    pub done: bool,
+}
+
+/// What kind of change a record in the change log is; also the SSE `event:` name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChangeKind {
+    Create,
+    Update,
+    Delete,
+}
+
+impl ChangeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::Create => "create",
+            ChangeKind::Update => "update",
+            ChangeKind::Delete => "delete",
+        }
+    }
+
+    pub(crate) fn parse(s: &str) -> Option<Self> {
+        match s {
+            "create" => Some(ChangeKind::Create),
+            "update" => Some(ChangeKind::Update),
+            "delete" => Some(ChangeKind::Delete),
+            _ => None,
+        }
+    }
+}
+
+/// One entry of the change log. `seq` is the SSE event id and grows with every change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub seq: u64,
+    pub kind: ChangeKind,
+    /// The task after the change; for a delete, only `id` is meaningful.
+    pub task: Task,
+    pub actor: String,
+    /// Milliseconds since the Unix epoch.
+    pub at: i64,
+}
+
+/// The JSON `data` of an SSE event. A delete carries only the id.
+#[derive(Debug, Serialize)]
+struct ChangeData<'a> {
+    id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    done: Option<bool>,
+    actor: &'a str,
+    at: i64,
+}
+
+impl Change {
+    /// The JSON payload sent as the event's `data`.
+    pub fn data_json(&self) -> String {
+        let deleted = self.kind == ChangeKind::Delete;
+        let data = ChangeData {
+            id: self.task.id,
+            name: (!deleted).then_some(self.task.name.as_str()),
+            done: (!deleted).then_some(self.task.done),
+            actor: &self.actor,
+            at: self.at,
+        };
+        serde_json::to_string(&data).expect("a change always serializes")
+    }
+}
+
+/// Body of `POST /tasks`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewTask {
+    pub name: String,
+}
+
+/// Body of `PUT /tasks/:id`: any subset of the fields.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TaskPatch {
+    pub name: Option<String>,
+    pub done: Option<bool>,
+}
+
+/// Longest task name the hub accepts, in characters.
+pub const MAX_NAME_CHARS: usize = 500;
+
+/// Checks a task name and returns it trimmed.
+pub fn clean_name(name: &str) -> Result<String, &'static str> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err("name must not be empty");
+    }
+    if name.chars().count() > MAX_NAME_CHARS {
+        return Err("name is longer than 500 characters");
+    }
+    if name.chars().any(char::is_control) {
+        return Err("name must not contain control characters");
+    }
+    Ok(name.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(kind: ChangeKind) -> Change {
+        Change {
+            seq: 7,
+            kind,
+            task: Task { id: 3, name: "Buy milk".into(), done: true },
+            actor: "Ana".into(),
+            at: 1000,
+        }
+    }
+
+    #[test]
+    fn update_data_carries_the_task_and_actor() {
+        let v: serde_json::Value = serde_json::from_str(&change(ChangeKind::Update).data_json()).unwrap();
+        assert_eq!(v, serde_json::json!({"id": 3, "name": "Buy milk", "done": true, "actor": "Ana", "at": 1000}));
+    }
+
+    #[test]
+    fn delete_data_carries_only_the_id_and_actor() {
+        let v: serde_json::Value = serde_json::from_str(&change(ChangeKind::Delete).data_json()).unwrap();
+        assert_eq!(v, serde_json::json!({"id": 3, "actor": "Ana", "at": 1000}));
+    }
+
+    #[test]
+    fn names_are_trimmed_and_checked() {
+        assert_eq!(clean_name("  Buy milk ").unwrap(), "Buy milk");
+        assert!(clean_name("   ").is_err());
+        assert!(clean_name("a\nb").is_err());
+        assert!(clean_name(&"x".repeat(501)).is_err());
+        assert!(clean_name(&"é".repeat(500)).is_ok());
+    }
+}

@@ -1,0 +1,105 @@
+//! `GET /tasks/subscribe`: every change as a Server-Sent Event.
+//!
+//! A subscriber first follows the live broadcast, then replays the change log
+//! after its `Last-Event-ID`, then forwards live changes, skipping those it
+//! already sent. Whenever the live side cannot be trusted to be complete (it
+//! lagged, or a sequence number was skipped), the subscriber goes back to the
+//! log. So a client never sees a gap or a duplicate, however changes race
+//! with its connection.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::http::{ApiError, Caller};
+use crate::hub::Hub;
+use crate::model::Change;
+
+/// Changes read from the log per query while replaying.
+const REPLAY_BATCH: usize = 512;
+
+type Outbox = mpsc::Sender<Result<Event, Infallible>>;
+
+pub(crate) async fn subscribe(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Result<Response, ApiError> {
+    Caller::reader(&hub, &headers)?;
+    let resume = match headers.get("last-event-id").map(HeaderValue::to_str) {
+        None => None,
+        Some(Ok(v)) if v.trim().is_empty() => None,
+        Some(Ok(v)) => Some(v.trim().parse::<u64>().map_err(|_| ApiError::Invalid("Last-Event-ID must be a sequence number"))?),
+        Some(Err(_)) => return Err(ApiError::Invalid("Last-Event-ID must be a sequence number")),
+    };
+    let live = hub.follow();
+    let start = match resume {
+        Some(seq) => seq,
+        None => {
+            let h = hub.clone();
+            tokio::task::spawn_blocking(move || h.current_seq())
+                .await
+                .map_err(|_| ApiError::Invalid("the request could not be completed"))??
+        }
+    };
+    let (tx, rx) = mpsc::channel(64);
+    let keepalive = KeepAlive::new().interval(hub.config().keepalive).text("keepalive");
+    tokio::spawn(feed(hub, live, start, tx));
+    let mut response = Sse::new(ReceiverStream::new(rx)).keep_alive(keepalive).into_response();
+    // Tells nginx and similar proxies not to buffer the stream.
+    response.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
+    Ok(response)
+}
+
+fn event(change: &Change) -> Event {
+    Event::default().id(change.seq.to_string()).event(change.kind.as_str()).data(change.data_json())
+}
+
+/// Sends one subscriber its stream until it goes away or the hub closes.
+async fn feed(hub: Arc<Hub>, mut live: broadcast::Receiver<Arc<Change>>, mut last: u64, tx: Outbox) {
+    let closing = hub.closing().clone();
+    let run = async {
+        tx.send(Ok(Event::default().retry(hub.config().retry))).await.ok()?;
+        catch_up(&hub, &mut last, &tx).await?;
+        loop {
+            match live.recv().await {
+                Ok(change) if change.seq <= last => {}
+                Ok(change) if change.seq == last + 1 => {
+                    tx.send(Ok(event(&change))).await.ok()?;
+                    last = change.seq;
+                }
+                // A skipped number or a lagging receiver: the log has the truth.
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => catch_up(&hub, &mut last, &tx).await?,
+                Err(broadcast::error::RecvError::Closed) => return None::<()>,
+            }
+        }
+    };
+    tokio::select! {
+        _ = run => {}
+        _ = closing.cancelled() => {}
+    }
+}
+
+/// Sends every logged change after `last`. `None` when the subscriber is gone or the store failed.
+async fn catch_up(hub: &Arc<Hub>, last: &mut u64, tx: &Outbox) -> Option<()> {
+    loop {
+        let (h, after) = (hub.clone(), *last);
+        let batch = match tokio::task::spawn_blocking(move || h.changes_after(after, REPLAY_BATCH)).await {
+            Ok(Ok(batch)) => batch,
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "reading the change log failed; ending the stream");
+                return None;
+            }
+            Err(_) => return None,
+        };
+        for change in &batch {
+            tx.send(Ok(event(change))).await.ok()?;
+            *last = change.seq;
+        }
+        if batch.len() < REPLAY_BATCH {
+            return Some(());
+        }
+    }
+}
