@@ -13,6 +13,7 @@
 
 pub mod attention;
 pub mod sse;
+pub mod status;
 pub mod tasks;
 
 /// An HTTP client set up for long-lived event streams: a connect timeout but

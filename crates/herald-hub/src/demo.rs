@@ -6,9 +6,57 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::config::HubConfig;
 use crate::hub::Hub;
 use crate::model::{Change, TaskPatch};
-use crate::store::StoreError;
+use crate::store::{StoreError, StoreLocation};
+
+/// The demo teammate's name.
+pub const TEAMMATE: &str = "Ana";
+/// The actor name of the person using the demo.
+pub const USER: &str = "You";
+
+/// A hub running in this process with a busy teammate: Herald's first-run demo.
+pub struct DemoHub {
+    /// The hub's root URL, e.g. `http://127.0.0.1:41234`.
+    pub url: String,
+    /// The user's bearer token.
+    pub token: String,
+    pub hub: Arc<Hub>,
+    stop: CancellationToken,
+}
+
+impl DemoHub {
+    /// Starts an in-memory hub on a free loopback port, seeds a few tasks,
+    /// and lets the teammate change one every `every`.
+    pub async fn start(every: Duration) -> std::io::Result<DemoHub> {
+        let token = random_token();
+        let config = HubConfig::default().with_actor(USER, token.clone()).with_actor(TEAMMATE, random_token());
+        let hub = Hub::open(config, &StoreLocation::Memory).map_err(std::io::Error::other)?;
+        for name in &NAMES[..MIN_TASKS + 1] {
+            hub.create(TEAMMATE, name).map_err(std::io::Error::other)?;
+        }
+        let teammate = Teammate::new(TEAMMATE, fastrand::u64(..));
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let url = format!("http://{}", listener.local_addr()?);
+        let stop = CancellationToken::new();
+        let closed = stop.clone();
+        tokio::spawn(crate::run(listener, hub.clone(), async move { closed.cancelled().await }));
+        tokio::spawn(teammate.run(hub.clone(), every, stop.clone()));
+        Ok(DemoHub { url, token, hub, stop })
+    }
+}
+
+impl Drop for DemoHub {
+    fn drop(&mut self) {
+        self.stop.cancel();
+    }
+}
+
+/// A token for the demo's loopback-only hub. Not for guarding real data.
+fn random_token() -> String {
+    std::iter::repeat_with(fastrand::alphanumeric).take(32).collect()
+}
 
 const NAMES: &[&str] = &[
     "Buy milk",
@@ -119,6 +167,15 @@ mod tests {
     use crate::model::ChangeKind;
     use crate::store::StoreLocation;
     use std::collections::HashSet;
+
+    #[tokio::test]
+    async fn the_demo_hub_serves_a_seeded_list_to_its_user() {
+        let demo = DemoHub::start(Duration::from_secs(3600)).await.unwrap();
+        let (tasks, seq) = demo.hub.snapshot().unwrap();
+        assert!(tasks.len() > MIN_TASKS && seq > 0);
+        assert_eq!(demo.hub.config().actor_for(&demo.token), Some(USER));
+        assert!(demo.url.starts_with("http://127.0.0.1:"));
+    }
 
     #[test]
     fn the_teammate_makes_every_kind_of_change_and_keeps_the_list_small() {

@@ -1,1 +1,38 @@
+//! Harness for end-to-end tests of the real Herald binary.
+//!
+//! The tests run inside `xvfb-run … dbus-run-session`, so they have a display
+//! and a private session bus. On that bus the test itself is the
+//! notification server ([`notifications`]); the app window is driven over
+//! WebDriver through tauri-driver and WebKitWebDriver ([`driver`]).
 
+pub mod driver;
+pub mod notifications;
+
+use std::future::Future;
+use std::time::Duration;
+
+/// How long any single expectation may take before the test fails.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Polls `check` until it returns `Some`, or fails with `what` after [`DEADLINE`].
+pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> anyhow::Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = anyhow::Result<Option<T>>>,
+{
+    let mut ticks = tokio::time::interval(Duration::from_millis(50));
+    let give_up = tokio::time::Instant::now() + DEADLINE;
+    let mut last_error = None;
+    loop {
+        ticks.tick().await;
+        match check().await {
+            Ok(Some(value)) => return Ok(value),
+            Ok(None) => {}
+            Err(e) => last_error = Some(e),
+        }
+        if tokio::time::Instant::now() >= give_up {
+            let detail = last_error.map(|e| format!(" (last error: {e:#})")).unwrap_or_default();
+            anyhow::bail!("timed out after {DEADLINE:?} waiting for {what}{detail}");
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The board against a real hub on loopback: attribution, own changes, and
+//! resuming across a hub restart without missing a change.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use herald_core::sse::Phase;
+use herald_core::tasks::{Action, Board, BoardConfig, ChangeNotice};
+use herald_hub::{Hub, HubConfig, StoreLocation, TaskPatch};
+use tokio::sync::{broadcast, oneshot, watch};
+
+const YOU: &str = "you-token-1";
+const DEADLINE: Duration = Duration::from_secs(15);
+
+fn config() -> HubConfig {
+    let mut config = HubConfig::default().with_actor("You", YOU).with_actor("Ana", "ana-token-1");
+    config.retry = Duration::from_millis(100);
+    config
+}
+
+struct Server {
+    hub: Arc<Hub>,
+    stop: Option<oneshot::Sender<()>>,
+    done: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+async fn serve(addr: SocketAddr, location: &StoreLocation) -> (Server, SocketAddr) {
+    let hub = Hub::open(config(), location).unwrap();
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let done = tokio::spawn(herald_hub::run(listener, hub.clone(), async move {
+        let _ = stopped.await;
+    }));
+    (Server { hub, stop: Some(stop), done }, addr)
+}
+
+impl Server {
+    async fn shut_down(mut self) {
+        let _ = self.stop.take().unwrap().send(());
+        tokio::time::timeout(DEADLINE, self.done).await.unwrap().unwrap().unwrap();
+    }
+}
+
+async fn next_notice(notices: &mut broadcast::Receiver<ChangeNotice>) -> ChangeNotice {
+    tokio::time::timeout(DEADLINE, notices.recv()).await.expect("a notice in time").unwrap()
+}
+
+async fn wait_open(state: &mut watch::Receiver<herald_core::sse::ConnectionState>) {
+    tokio::time::timeout(DEADLINE, state.wait_for(|s| matches!(s.phase, Phase::Open { .. })))
+        .await
+        .expect("the board connected")
+        .unwrap();
+}
+
+fn board(addr: SocketAddr) -> Board {
+    Board::start(herald_core::http_client().unwrap(), BoardConfig { base_url: format!("http://{addr}"), token: Some(YOU.into()) })
+}
+
+#[tokio::test]
+async fn the_board_loads_the_snapshot_and_attributes_every_change() {
+    let (server, addr) = serve("127.0.0.1:0".parse().unwrap(), &StoreLocation::Memory).await;
+    server.hub.create("Ana", "Buy milk").unwrap();
+    let board = board(addr);
+    let mut notices = board.notices();
+    wait_open(&mut board.state()).await;
+    assert_eq!(board.tasks().len(), 1, "the snapshot is loaded");
+
+    server.hub.update("Ana", 1, &TaskPatch { done: Some(true), name: None }).unwrap();
+    let n = next_notice(&mut notices).await;
+    assert_eq!((n.action, n.own, n.summary.as_str()), (Action::Completed, false, "Ana completed 'Buy milk'"));
+    assert_eq!(n.event_id, "2");
+
+    // The user's own change goes through REST and comes back marked as own.
+    let created = board.add_task("Water plants").await.unwrap();
+    let n = next_notice(&mut notices).await;
+    assert_eq!((n.action, n.own, n.task_id), (Action::Created, true, created.id));
+    board.set_done(created.id, true).await.unwrap();
+    assert!(next_notice(&mut notices).await.own);
+    board.delete_task(1).await.unwrap();
+    let n = next_notice(&mut notices).await;
+    assert_eq!((n.action, n.summary.as_str()), (Action::Deleted, "You deleted 'Buy milk'"));
+    let names: Vec<_> = board.tasks().into_iter().map(|t| (t.name, t.done)).collect();
+    assert_eq!(names, vec![("Water plants".to_owned(), true)]);
+}
+
+#[tokio::test]
+async fn a_change_made_while_the_hub_was_down_arrives_after_it_restarts() {
+    let dir = std::env::temp_dir().join(format!("herald-core-restart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db: PathBuf = dir.join("hub.db");
+    let _ = std::fs::remove_file(&db);
+    let location = StoreLocation::File(db);
+
+    let (server, addr) = serve("127.0.0.1:0".parse().unwrap(), &location).await;
+    let board = board(addr);
+    let mut notices = board.notices();
+    let mut state = board.state();
+    wait_open(&mut state).await;
+    server.hub.create("Ana", "before").unwrap();
+    assert_eq!(next_notice(&mut notices).await.task_name, "before");
+
+    server.shut_down().await;
+    tokio::time::timeout(DEADLINE, state.wait_for(|s| !matches!(s.phase, Phase::Open { .. }))).await.unwrap().unwrap();
+    // Changes while the hub is down, written straight to its database.
+    {
+        let offline = Hub::open(config(), &location).unwrap();
+        offline.create("Ana", "while down").unwrap();
+        offline.update("Ana", 1, &TaskPatch { done: Some(true), name: None }).unwrap();
+    }
+    let (server, _) = serve(addr, &location).await;
+    let a = next_notice(&mut notices).await;
+    let b = next_notice(&mut notices).await;
+    assert_eq!((a.summary.as_str(), a.event_id.as_str()), ("Ana added 'while down'", "2"));
+    assert_eq!((b.summary.as_str(), b.event_id.as_str()), ("Ana completed 'before'", "3"));
+    server.hub.create("Ana", "after").unwrap();
+    let c = next_notice(&mut notices).await;
+    assert_eq!((c.task_name.as_str(), c.event_id.as_str()), ("after", "4"), "nothing lost, nothing repeated");
+    drop(board);
+    server.shut_down().await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test]
+async fn a_wrong_token_stops_the_board_with_needs_authentication() {
+    let (_server, addr) = serve("127.0.0.1:0".parse().unwrap(), &StoreLocation::Memory).await;
+    let board = Board::start(
+        herald_core::http_client().unwrap(),
+        BoardConfig { base_url: format!("http://{addr}"), token: Some("not-a-token".into()) },
+    );
+    let mut state = board.state();
+    let stopped = tokio::time::timeout(DEADLINE, state.wait_for(|s| matches!(s.phase, Phase::Stopped { .. }))).await.unwrap().unwrap().clone();
+    assert_eq!(
+        stopped.phase,
+        Phase::Stopped { reason: herald_core::sse::StopReason::NeedsAuthentication { status: 401 } }
+    );
+}

@@ -1,0 +1,103 @@
+//! A notification server for tests: it owns `org.freedesktop.Notifications`
+//! on the session bus, records every `Notify` call, and can click one by
+//! emitting `ActionInvoked`, as a desktop would.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::watch;
+use zbus::object_server::SignalEmitter;
+use zbus::zvariant::OwnedValue;
+
+const PATH: &str = "/org/freedesktop/Notifications";
+
+/// One `Notify` call as the app made it.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    pub id: u32,
+    pub app_name: String,
+    pub summary: String,
+    pub body: String,
+    pub actions: Vec<String>,
+}
+
+struct Server {
+    shown: Arc<Mutex<Vec<Shown>>>,
+    count: watch::Sender<usize>,
+}
+
+#[zbus::interface(name = "org.freedesktop.Notifications")]
+impl Server {
+    fn get_capabilities(&self) -> Vec<String> {
+        ["actions", "body", "body-markup"].map(String::from).to_vec()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn notify(
+        &mut self,
+        app_name: String,
+        replaces_id: u32,
+        _app_icon: String,
+        summary: String,
+        body: String,
+        actions: Vec<String>,
+        _hints: HashMap<String, OwnedValue>,
+        _expire_timeout: i32,
+    ) -> u32 {
+        let mut shown = self.shown.lock().unwrap();
+        let id = if replaces_id != 0 { replaces_id } else { shown.len() as u32 + 1 };
+        shown.push(Shown { id, app_name, summary, body, actions });
+        self.count.send_replace(shown.len());
+        id
+    }
+
+    fn close_notification(&self, _id: u32) {}
+
+    fn get_server_information(&self) -> (String, String, String, String) {
+        ("herald-e2e".into(), "herald".into(), "1".into(), "1.2".into())
+    }
+
+    #[zbus(signal)]
+    async fn action_invoked(emitter: &SignalEmitter<'_>, id: u32, action_key: &str) -> zbus::Result<()>;
+}
+
+/// The running server; it stays on the bus while this lives.
+pub struct NotificationServer {
+    connection: zbus::Connection,
+    shown: Arc<Mutex<Vec<Shown>>>,
+    count: watch::Receiver<usize>,
+}
+
+impl NotificationServer {
+    pub async fn start() -> anyhow::Result<Self> {
+        let shown = Arc::new(Mutex::new(Vec::new()));
+        let (count_tx, count) = watch::channel(0);
+        let server = Server { shown: shown.clone(), count: count_tx };
+        let connection = zbus::connection::Builder::session()?
+            .name("org.freedesktop.Notifications")?
+            .serve_at(PATH, server)?
+            .build()
+            .await?;
+        Ok(NotificationServer { connection, shown, count })
+    }
+
+    pub fn shown(&self) -> Vec<Shown> {
+        self.shown.lock().unwrap().clone()
+    }
+
+    /// Waits until at least `n` notifications have been shown.
+    pub async fn wait_for(&self, n: usize) -> anyhow::Result<Vec<Shown>> {
+        let mut count = self.count.clone();
+        tokio::time::timeout(crate::DEADLINE, count.wait_for(|c| *c >= n))
+            .await
+            .map_err(|_| anyhow::anyhow!("expected {n} notifications, got {:?}", self.shown()))??;
+        Ok(self.shown())
+    }
+
+    /// Clicks notification `id`, as the user would.
+    pub async fn click(&self, id: u32) -> anyhow::Result<()> {
+        let iface = self.connection.object_server().interface::<_, Server>(PATH).await?;
+        Server::action_invoked(iface.signal_emitter(), id, "default").await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,102 @@
+//! The real app, end to end: a teammate's changes reach the window and the
+//! desktop's notification service; the user's own change raises nothing; a
+//! click on a notification opens the window on its task.
+//!
+//! Run by `scripts/test` inside `xvfb-run … dbus-run-session`.
+
+use std::sync::Arc;
+
+use fantoccini::{Client, Locator};
+use herald_e2e::driver::{app_binary, Driver};
+use herald_e2e::eventually;
+use herald_e2e::notifications::NotificationServer;
+use herald_hub::{Hub, HubConfig, StoreLocation};
+use serde_json::{json, Value};
+use tokio::sync::oneshot;
+
+const YOU: &str = "you-e2e-token";
+const BOB: &str = "bob-e2e-token";
+
+async fn start_hub() -> anyhow::Result<(Arc<Hub>, String, oneshot::Sender<()>)> {
+    let hub = Hub::open(HubConfig::default().with_actor("You", YOU).with_actor("Bob", BOB), &StoreLocation::Memory)?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(herald_hub::run(listener, hub.clone(), async move {
+        let _ = stopped.await;
+    }));
+    Ok((hub, url, stop))
+}
+
+/// The "who did what" line under a task, once it reads `want`.
+async fn wait_for_change_line(app: &Client, task_id: i64, want: &str) -> anyhow::Result<()> {
+    let css = format!("li[data-task-id='{task_id}'] .meta");
+    eventually(&format!("task {task_id} to say {want:?}"), || async {
+        let Ok(meta) = app.find(Locator::Css(&css)).await else { return Ok(None) };
+        let text = meta.text().await?;
+        Ok(text.starts_with(&format!("{want} · ")).then_some(()))
+    })
+    .await
+}
+
+async fn script(app: &Client, js: &str) -> anyhow::Result<Value> {
+    Ok(app.execute(js, vec![]).await?)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Result<()> {
+    let notifications = NotificationServer::start().await?;
+    let (hub, url, _stop_hub) = start_hub().await?;
+    let water = hub.create("Bob", "Water plants")?.task.id;
+
+    let driver = Driver::start(&[("HERALD_SERVER", &url), ("HERALD_TOKEN", YOU)]).await?;
+    let app = driver.session(&app_binary()?).await?;
+    app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css("#connection[data-phase='open']")).await?;
+    app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css(&format!("li[data-task-id='{water}']"))).await?;
+
+    // Bob adds a task and completes it, through REST.
+    let http = reqwest::Client::new();
+    let milk: Value = http.post(format!("{url}/tasks")).bearer_auth(BOB).json(&json!({"name": "Buy milk"})).send().await?.json().await?;
+    let milk = milk["id"].as_i64().expect("the hub returns the new id");
+    wait_for_change_line(&app, milk, "Bob added 'Buy milk'").await?;
+    http.put(format!("{url}/tasks/{milk}")).bearer_auth(BOB).json(&json!({"done": true})).send().await?.error_for_status()?;
+    wait_for_change_line(&app, milk, "Bob completed 'Buy milk'").await?;
+    let checked = script(&app, &format!("return document.querySelector(\"li[data-task-id='{milk}'] input\").checked")).await?;
+    assert_eq!(checked, json!(true));
+
+    let shown = notifications.wait_for(2).await?;
+    let summaries: Vec<&str> = shown.iter().map(|n| n.summary.as_str()).collect();
+    assert_eq!(summaries, ["Bob added 'Buy milk'", "Bob completed 'Buy milk'"]);
+    for n in &shown {
+        assert_eq!(n.app_name, "Herald");
+        assert!(n.actions.iter().any(|a| a == "default"), "clickable: {:?}", n.actions);
+    }
+
+    // The user completes a task in the window: it goes through REST, comes
+    // back on the stream as the user's own change, and raises no notification.
+    app.find(Locator::Css(&format!("li[data-task-id='{water}'] input[type='checkbox']"))).await?.click().await?;
+    wait_for_change_line(&app, water, "You completed 'Water plants'").await?;
+    assert!(hub.get(water)?.expect("still there").done);
+    // Bob's next change is a marker: once its notification is in, anything the
+    // user's change would have raised is in too.
+    http.put(format!("{url}/tasks/{milk}")).bearer_auth(BOB).json(&json!({"name": "Buy oat milk"})).send().await?.error_for_status()?;
+    let shown = notifications.wait_for(3).await?;
+    let summaries: Vec<&str> = shown.iter().map(|n| n.summary.as_str()).collect();
+    assert_eq!(
+        summaries,
+        ["Bob added 'Buy milk'", "Bob completed 'Buy milk'", "Bob renamed 'Buy milk' to 'Buy oat milk'"],
+        "exactly the teammate's changes, none for the user's own"
+    );
+
+    // Clicking a notification brings the window to that task.
+    app.find(Locator::Css("#new-task")).await?.click().await?;
+    assert_eq!(script(&app, "return document.activeElement.id").await?, json!("new-task"));
+    notifications.click(shown[1].id).await?;
+    let focused = format!("li.focused[data-task-id='{milk}']");
+    app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css(&focused)).await?;
+    let active = script(&app, "return document.activeElement.dataset.taskId").await?;
+    assert_eq!(active, json!(milk.to_string()), "the task has keyboard focus");
+
+    app.close().await?;
+    Ok(())
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from "vite";
+
+// The UI is bundled into the app binary; Tauri serves it, so no dev server
+// and no remote content. One CSS file and one JS file keep the CSP strict.
+export default defineConfig({
+  clearScreen: false,
+  build: {
+    outDir: "dist",
+    target: "safari16",
+    modulePreload: { polyfill: false },
+    cssCodeSplit: false,
+    assetsInlineLimit: 0,
+  },
+});
