@@ -68,7 +68,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, state: AppState, desktop: Deskto
             let (notices, connection) = (state.board.notices(), state.board.state());
             app.manage(state);
             let handle = app.handle().clone();
-            let notifier = desktop.notifier.unwrap_or_else(|| Arc::new(notify::DesktopNotifier::new(handle.clone())));
+            let notifier = desktop.notifier.unwrap_or_else(|| Arc::new(notify::DesktopNotifier::start(handle.clone())));
             relay::spawn(handle.clone(), notices, connection, notifier);
             if desktop.tray {
                 if let Err(e) = tray::create(&handle) {
@@ -98,7 +98,11 @@ pub fn main(options: Options) -> anyhow::Result<()> {
         None => {
             let demo = runtime.block_on(DemoHub::start(Duration::from_secs(options.demo_every)))?;
             tracing::info!(url = %demo.url, "started the demo hub");
-            let feed = Feed { base_url: demo.url.clone(), token: Some(demo.token.clone()), source: "Demo: the team's shared list".into() };
+            let feed = Feed {
+                base_url: demo.url.clone(),
+                token: Some(demo.token.clone()),
+                source: "Demo: the team's shared list".into(),
+            };
             (feed, Some(demo))
         }
     };

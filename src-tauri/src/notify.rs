@@ -1,31 +1,55 @@
-//! Native notifications through the freedesktop notification service
-//! (notify-rust). A click on a notification opens the window on its task.
+//! Native notifications through the freedesktop notification service.
+//!
+//! notify-rust sends them. Clicks come back as `ActionInvoked` signals, which
+//! one listener, subscribed before the first notification goes out, routes
+//! to the right task. (Waiting on each notification's own handle would
+//! subscribe only after it is shown, and miss a click that comes first.)
 
-use herald_core::attention::{Alert, Notifier, NotifyError};
-use notify_rust::{Notification, NotificationResponse, Timeout};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use futures_util::StreamExt;
+use herald_core::attention::{Alert, ClickRouter, Notifier, NotifyError};
+use notify_rust::{Notification, Timeout};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tokio::sync::watch;
+use zbus::message::Type as MessageType;
+use zbus::{Connection, MatchRule, MessageStream};
 
 use crate::relay::STATUS_EVENT;
 use crate::state::AppState;
 use crate::window;
 
-/// The action key freedesktop servers invoke when the notification itself is clicked.
+/// The action key servers report when the notification itself is clicked.
 const DEFAULT_ACTION: &str = "default";
+const INTERFACE: &str = "org.freedesktop.Notifications";
+const PATH: &str = "/org/freedesktop/Notifications";
 
 pub struct DesktopNotifier<R: Runtime> {
     app: AppHandle<R>,
+    router: Arc<Mutex<ClickRouter>>,
+    /// True once the click listener is subscribed, or has given up.
+    listening: watch::Receiver<bool>,
+}
+
+fn lock(router: &Mutex<ClickRouter>) -> MutexGuard<'_, ClickRouter> {
+    router.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl<R: Runtime> DesktopNotifier<R> {
-    pub fn new(app: AppHandle<R>) -> Self {
-        DesktopNotifier { app }
+    /// Starts listening for clicks; notifications wait until it listens.
+    pub fn start(app: AppHandle<R>) -> Self {
+        let router = Arc::new(Mutex::new(ClickRouter::default()));
+        let (ready, listening) = watch::channel(false);
+        tauri::async_runtime::spawn(listen(app.clone(), router.clone(), ready));
+        DesktopNotifier { app, router, listening }
     }
 }
 
 impl<R: Runtime> Notifier for DesktopNotifier<R> {
     fn show(&self, alert: Alert) -> Result<(), NotifyError> {
-        let app = self.app.clone();
+        let (app, router, mut listening) = (self.app.clone(), self.router.clone(), self.listening.clone());
         tauri::async_runtime::spawn(async move {
+            let _ = listening.wait_for(|ready| *ready).await;
             let shown = Notification::new()
                 .appname("Herald")
                 .summary(&alert.summary)
@@ -38,16 +62,11 @@ impl<R: Runtime> Notifier for DesktopNotifier<R> {
             match shown {
                 Ok(handle) => {
                     record(&app, None);
-                    let task_id = alert.task_id;
-                    let clicked = app.clone();
-                    // Ends when the user acts on the notification or it closes.
-                    handle
-                        .wait_for_action_async(move |response: &NotificationResponse| {
-                            if response.is_default_action() {
-                                window::show_task(&clicked, task_id);
-                            }
-                        })
-                        .await;
+                    tracing::debug!(id = handle.id(), summary = %alert.summary, "notification shown");
+                    let clicked_already = lock(&router).shown(handle.id(), alert.task_id);
+                    if let Some(task_id) = clicked_already {
+                        window::show_task(&app, task_id);
+                    }
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "could not show a notification");
@@ -56,6 +75,51 @@ impl<R: Runtime> Notifier for DesktopNotifier<R> {
             }
         });
         Ok(())
+    }
+}
+
+fn rule(member: &'static str) -> zbus::Result<MatchRule<'static>> {
+    MatchRule::builder().msg_type(MessageType::Signal).interface(INTERFACE).path(PATH).member(member).build()
+}
+
+/// Routes clicks to tasks until the session bus goes away.
+async fn listen<R: Runtime>(app: AppHandle<R>, router: Arc<Mutex<ClickRouter>>, ready: watch::Sender<bool>) {
+    let subscribed = async {
+        let connection = Connection::session().await?;
+        let actions = MessageStream::for_match_rule(rule("ActionInvoked")?, &connection, None).await?;
+        let closed = MessageStream::for_match_rule(rule("NotificationClosed")?, &connection, None).await?;
+        Ok::<_, zbus::Error>((actions, closed))
+    }
+    .await;
+    ready.send_replace(true);
+    let (mut actions, mut closed) = match subscribed {
+        Ok(streams) => streams,
+        Err(e) => {
+            // Showing will fail too, and say why; clicks just can't work.
+            tracing::warn!(error = %e, "cannot listen for notification clicks");
+            return;
+        }
+    };
+    loop {
+        tokio::select! {
+            Some(Ok(message)) = actions.next() => {
+                let Ok((id, key)) = message.body().deserialize::<(u32, String)>() else { continue };
+                if key != DEFAULT_ACTION {
+                    continue;
+                }
+                let task = lock(&router).clicked(id);
+                tracing::debug!(id, ?task, "notification clicked");
+                if let Some(task_id) = task {
+                    window::show_task(&app, task_id);
+                }
+            }
+            Some(Ok(message)) = closed.next() => {
+                if let Ok((id, _reason)) = message.body().deserialize::<(u32, u32)>() {
+                    lock(&router).closed(id);
+                }
+            }
+            else => return,
+        }
     }
 }
 

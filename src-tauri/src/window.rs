@@ -27,6 +27,7 @@ pub fn open<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
 
 /// Opens the window on one task, as a notification click asks.
 pub fn show_task<R: Runtime>(app: &AppHandle<R>, task_id: i64) {
+    tracing::debug!(task_id, open = app.get_webview_window(MAIN).is_some(), "showing a task");
     let result = if app.get_webview_window(MAIN).is_some() {
         open(app).and_then(|_| app.emit_to(MAIN, FOCUS_EVENT, task_id))
     } else {
@@ -34,7 +35,8 @@ pub fn show_task<R: Runtime>(app: &AppHandle<R>, task_id: i64) {
         app.state::<AppState>().request_focus(task_id);
         open(app).map(drop)
     };
-    if let Err(e) = result {
-        tracing::warn!(error = %e, task_id, "could not open the window on a task");
+    match result {
+        Ok(()) => tracing::debug!(task_id, "window shown"),
+        Err(e) => tracing::warn!(error = %e, task_id, "could not open the window on a task"),
     }
 }

@@ -26,6 +26,55 @@ pub trait Notifier: Send + Sync + 'static {
 #[error("could not show a notification: {0}")]
 pub struct NotifyError(pub String);
 
+/// Which task each shown notification is about, so that a click (which
+/// arrives as a bare notification id) can open the right one.
+///
+/// A click may be reported before the request that showed the notification
+/// has returned its id; such early clicks are kept briefly and honoured when
+/// the id is registered. Both lists are bounded, since a notification server
+/// need not report every notification's end.
+#[derive(Debug, Default)]
+pub struct ClickRouter {
+    shown: std::collections::VecDeque<(u32, i64)>,
+    early: std::collections::VecDeque<u32>,
+}
+
+/// How many notifications and early clicks the router remembers.
+const ROUTER_MEMORY: usize = 256;
+
+impl ClickRouter {
+    /// Registers notification `id` for `task_id`; returns the task to open at
+    /// once if the click came first.
+    pub fn shown(&mut self, id: u32, task_id: i64) -> Option<i64> {
+        if let Some(pos) = self.early.iter().position(|&e| e == id) {
+            self.early.remove(pos);
+            return Some(task_id);
+        }
+        if self.shown.len() == ROUTER_MEMORY {
+            self.shown.pop_front();
+        }
+        self.shown.push_back((id, task_id));
+        None
+    }
+
+    /// The task to open for a click on notification `id`, if known yet.
+    pub fn clicked(&mut self, id: u32) -> Option<i64> {
+        if let Some(pos) = self.shown.iter().position(|&(shown, _)| shown == id) {
+            return self.shown.remove(pos).map(|(_, task)| task);
+        }
+        if self.early.len() == ROUTER_MEMORY {
+            self.early.pop_front();
+        }
+        self.early.push_back(id);
+        None
+    }
+
+    /// Forgets a notification the server closed.
+    pub fn closed(&mut self, id: u32) {
+        self.shown.retain(|&(shown, _)| shown != id);
+    }
+}
+
 /// The alert for a change, or `None` when the user made it.
 pub fn alert_for(notice: &ChangeNotice, source: &str) -> Option<Alert> {
     if notice.own {
@@ -68,6 +117,31 @@ mod tests {
             at: 0,
             summary: "Ana completed 'Buy milk'".into(),
         }
+    }
+
+    #[test]
+    fn clicks_open_the_task_whichever_arrives_first() {
+        let mut router = ClickRouter::default();
+        assert_eq!(router.shown(1, 10), None);
+        assert_eq!(router.clicked(1), Some(10));
+        assert_eq!(router.clicked(1), None, "one click, one open");
+        assert_eq!(router.shown(1, 10), Some(10), "the click above came before this id was shown again");
+        assert_eq!(router.clicked(2), None);
+        assert_eq!(router.shown(2, 20), Some(20), "an early click is honoured on registration");
+        router.shown(3, 30);
+        router.closed(3);
+        assert_eq!(router.clicked(3), None);
+    }
+
+    #[test]
+    fn the_router_forgets_the_oldest_beyond_its_memory() {
+        let mut router = ClickRouter::default();
+        for id in 0..300 {
+            router.shown(id, i64::from(id));
+        }
+        assert_eq!(router.clicked(0), None);
+        assert_eq!(router.clicked(299), Some(299));
+        assert!(router.shown.len() <= ROUTER_MEMORY && router.early.len() <= ROUTER_MEMORY);
     }
 
     #[test]

@@ -56,7 +56,10 @@ async fn wait_open(state: &mut watch::Receiver<herald_core::sse::ConnectionState
 }
 
 fn board(addr: SocketAddr) -> Board {
-    Board::start(herald_core::http_client().unwrap(), BoardConfig { base_url: format!("http://{addr}"), token: Some(YOU.into()) })
+    Board::start(
+        herald_core::http_client().unwrap(),
+        BoardConfig { base_url: format!("http://{addr}"), token: Some(YOU.into()) },
+    )
 }
 
 #[tokio::test]
@@ -131,7 +134,11 @@ async fn a_wrong_token_stops_the_board_with_needs_authentication() {
         BoardConfig { base_url: format!("http://{addr}"), token: Some("not-a-token".into()) },
     );
     let mut state = board.state();
-    let stopped = tokio::time::timeout(DEADLINE, state.wait_for(|s| matches!(s.phase, Phase::Stopped { .. }))).await.unwrap().unwrap().clone();
+    let stopped = tokio::time::timeout(DEADLINE, state.wait_for(|s| matches!(s.phase, Phase::Stopped { .. })))
+        .await
+        .unwrap()
+        .unwrap()
+        .clone();
     assert_eq!(
         stopped.phase,
         Phase::Stopped { reason: herald_core::sse::StopReason::NeedsAuthentication { status: 401 } }

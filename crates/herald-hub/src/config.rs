@@ -85,7 +85,8 @@ impl HubConfig {
             line: e.span().map(|s| line_of(s.start)).unwrap_or(1),
             reason: e.message().to_owned(),
         })?;
-        let invalid = |span: std::ops::Range<usize>, reason: String| ConfigError::Invalid { line: line_of(span.start), reason };
+        let invalid =
+            |span: std::ops::Range<usize>, reason: String| ConfigError::Invalid { line: line_of(span.start), reason };
 
         let mut config = HubConfig { anonymous_reads: raw.anonymous_reads, ..HubConfig::default() };
         if let Some(secs) = raw.keepalive_secs {
@@ -142,8 +143,15 @@ mod tests {
             err("[actors]\nAna = \"same-token\"\nBob = \"same-token\"\n"),
             "line 3: Bob has the same token as Ana"
         );
-        assert_eq!(err("[actors]\nAna = \"short\"\n"), "line 2: the token of Ana must be at least 8 characters with no spaces");
-        assert!(err("anonymous_reads = true\ncolour = 1\n").starts_with("line 2: unknown field `colour`"), "{}", err("anonymous_reads = true\ncolour = 1\n"));
+        assert_eq!(
+            err("[actors]\nAna = \"short\"\n"),
+            "line 2: the token of Ana must be at least 8 characters with no spaces"
+        );
+        assert!(
+            err("anonymous_reads = true\ncolour = 1\n").starts_with("line 2: unknown field `colour`"),
+            "{}",
+            err("anonymous_reads = true\ncolour = 1\n")
+        );
         assert!(err("[actors\n").starts_with("line 1:"));
     }
 }

@@ -66,11 +66,7 @@ pub(crate) enum Caller {
 impl Caller {
     pub(crate) fn identify(hub: &Hub, headers: &HeaderMap) -> Result<Caller, ApiError> {
         let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(Caller::Anonymous) };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .ok_or(ApiError::Unauthorized)?;
+        let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or(ApiError::Unauthorized)?;
         hub.config().actor_for(token.trim()).map(|a| Caller::Actor(a.to_owned())).ok_or(ApiError::Unauthorized)
     }
 

@@ -39,7 +39,11 @@ use tokio::net::TcpListener;
 
 /// Serves `hub` on `listener` until `shutdown` completes; open event streams
 /// are then ended so that the shutdown does not wait on them.
-pub async fn run(listener: TcpListener, hub: Arc<Hub>, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn run(
+    listener: TcpListener,
+    hub: Arc<Hub>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     let closing = hub.closing().clone();
     let app = router(hub);
     axum::serve(listener, app)

@@ -45,7 +45,8 @@ async fn main() -> anyhow::Result<()> {
     };
     let location = if args.memory { StoreLocation::Memory } else { StoreLocation::File(args.db.clone()) };
     let hub = Hub::open(config, &location).context("opening the store")?;
-    let listener = tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let listener =
+        tokio::net::TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     tracing::info!(addr = %listener.local_addr()?, "herald-hub is serving");
 
     let stop = CancellationToken::new();

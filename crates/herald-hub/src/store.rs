@@ -49,10 +49,7 @@ CREATE TABLE IF NOT EXISTS changes (
 ";
 
 fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 impl Store {
@@ -75,9 +72,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         let tasks = {
             let mut stmt = tx.prepare_cached("SELECT id, name, done FROM tasks ORDER BY id")?;
-            let rows = stmt.query_map([], |r| {
-                Ok(Task { id: r.get(0)?, name: r.get(1)?, done: r.get(2)? })
-            })?;
+            let rows = stmt.query_map([], |r| Ok(Task { id: r.get(0)?, name: r.get(1)?, done: r.get(2)? }))?;
             rows.collect::<Result<Vec<_>, _>>()?
         };
         let seq = last_seq(&tx)?;

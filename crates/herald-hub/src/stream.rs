@@ -31,7 +31,9 @@ pub(crate) async fn subscribe(State(hub): State<Arc<Hub>>, headers: HeaderMap) -
     let resume = match headers.get("last-event-id").map(HeaderValue::to_str) {
         None => None,
         Some(Ok(v)) if v.trim().is_empty() => None,
-        Some(Ok(v)) => Some(v.trim().parse::<u64>().map_err(|_| ApiError::Invalid("Last-Event-ID must be a sequence number"))?),
+        Some(Ok(v)) => {
+            Some(v.trim().parse::<u64>().map_err(|_| ApiError::Invalid("Last-Event-ID must be a sequence number"))?)
+        }
         Some(Err(_)) => return Err(ApiError::Invalid("Last-Event-ID must be a sequence number")),
     };
     let live = hub.follow();

@@ -67,13 +67,23 @@ fn events(frames: &[Frame]) -> Vec<&Event> {
 async fn rest_round_trips() {
     let hub = Running::default().await;
     let c = client();
-    let created = c.post(hub.url("/tasks")).bearer_auth(ANA).json(&json!({"name": "  Buy milk "})).send().await.unwrap();
+    let created =
+        c.post(hub.url("/tasks")).bearer_auth(ANA).json(&json!({"name": "  Buy milk "})).send().await.unwrap();
     assert_eq!(created.status(), 201);
     assert_eq!(created.headers()["location"], "/tasks/1");
     let task: Value = created.json().await.unwrap();
     assert_eq!(task, json!({"id": 1, "name": "Buy milk", "done": false}));
 
-    let updated: Value = c.put(hub.url("/tasks/1")).bearer_auth(BOB).json(&json!({"done": true})).send().await.unwrap().json().await.unwrap();
+    let updated: Value = c
+        .put(hub.url("/tasks/1"))
+        .bearer_auth(BOB)
+        .json(&json!({"done": true}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(updated, json!({"id": 1, "name": "Buy milk", "done": true}));
 
     let one: Value = c.get(hub.url("/tasks/1")).bearer_auth(ANA).send().await.unwrap().json().await.unwrap();
@@ -100,7 +110,8 @@ async fn bad_requests_get_clear_errors() {
     assert_eq!(empty.json::<Value>().await.unwrap(), json!({"error": "name must not be empty"}));
     let nothing = c.put(hub.url("/tasks/1")).bearer_auth(ANA).json(&json!({})).send().await.unwrap();
     assert_eq!(nothing.status(), 422);
-    let unknown_field = c.post(hub.url("/tasks")).bearer_auth(ANA).json(&json!({"name": "x", "owner": 1})).send().await.unwrap();
+    let unknown_field =
+        c.post(hub.url("/tasks")).bearer_auth(ANA).json(&json!({"name": "x", "owner": 1})).send().await.unwrap();
     assert_eq!(unknown_field.status(), 422);
     let bad_id = c.get(hub.url("/tasks/abc")).bearer_auth(ANA).send().await.unwrap();
     assert_eq!(bad_id.status(), 400);
@@ -139,7 +150,18 @@ async fn the_stream_carries_ids_event_types_and_actors() {
     // The retry field comes first, once; reading it proves the subscription is live.
     assert_eq!(read_frames(&mut stream, 1).await, vec![Frame::Retry(Duration::from_millis(3000))]);
 
-    let id = c.post(hub.url("/tasks")).bearer_auth(ANA).json(&json!({"name": "Buy milk"})).send().await.unwrap().json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let id = c
+        .post(hub.url("/tasks"))
+        .bearer_auth(ANA)
+        .json(&json!({"name": "Buy milk"}))
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
     c.put(hub.url(&format!("/tasks/{id}"))).bearer_auth(BOB).json(&json!({"done": true})).send().await.unwrap();
     c.delete(hub.url(&format!("/tasks/{id}"))).bearer_auth(ANA).send().await.unwrap();
 
@@ -172,7 +194,8 @@ async fn the_stream_replays_every_change_after_last_event_id() {
     }
     hub.hub.update("Bob", 2, &TaskPatch { done: Some(true), name: None }).unwrap();
 
-    let mut stream = client().get(hub.url("/tasks/subscribe")).bearer_auth(BOB).header("Last-Event-ID", "3").send().await.unwrap();
+    let mut stream =
+        client().get(hub.url("/tasks/subscribe")).bearer_auth(BOB).header("Last-Event-ID", "3").send().await.unwrap();
     let frames = read_frames(&mut stream, 4).await;
     let ids: Vec<&str> = events(&frames).iter().map(|e| e.last_event_id.as_str()).collect();
     assert_eq!(ids, ["4", "5", "6"]);
@@ -182,13 +205,20 @@ async fn the_stream_replays_every_change_after_last_event_id() {
     let next = read_frames(&mut stream, 1).await;
     assert_eq!(events(&next)[0].last_event_id, "7");
 
-    let bad = client().get(hub.url("/tasks/subscribe")).bearer_auth(BOB).header("Last-Event-ID", "seven").send().await.unwrap();
+    let bad = client()
+        .get(hub.url("/tasks/subscribe"))
+        .bearer_auth(BOB)
+        .header("Last-Event-ID", "seven")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(bad.status(), 422);
 }
 
 #[tokio::test]
 async fn idle_streams_get_keepalive_comments() {
-    let hub = Running::start(HubConfig::default().with_actor("Bob", BOB).with_keepalive(Duration::from_millis(50))).await;
+    let hub =
+        Running::start(HubConfig::default().with_actor("Bob", BOB).with_keepalive(Duration::from_millis(50))).await;
     let mut stream = client().get(hub.url("/tasks/subscribe")).bearer_auth(BOB).send().await.unwrap();
     let frames = read_frames(&mut stream, 3).await;
     assert_eq!(frames[1..], [Frame::Comment, Frame::Comment]);

@@ -33,7 +33,11 @@ impl Driver {
             // Its own process group, so WebKitWebDriver and the app go with it.
             .process_group(0)
             .spawn()
-            .map_err(|e| anyhow::anyhow!("could not start {program}: {e} (install it with `cargo install tauri-driver --locked`)"))?;
+            .map_err(|e| {
+                anyhow::anyhow!(
+                    "could not start {program}: {e} (install it with `cargo install tauri-driver --locked`)"
+                )
+            })?;
         let driver = Driver { child, port };
         crate::eventually("tauri-driver to listen", || async {
             Ok(tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok().map(drop))

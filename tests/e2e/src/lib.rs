@@ -7,6 +7,7 @@
 
 pub mod driver;
 pub mod notifications;
+pub mod x11;
 
 use std::future::Future;
 use std::time::Duration;

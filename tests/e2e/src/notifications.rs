@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 use zbus::object_server::SignalEmitter;
-use zbus::zvariant::OwnedValue;
+use zbus::OwnedVariant;
 
 const PATH: &str = "/org/freedesktop/Notifications";
 
@@ -41,7 +41,7 @@ impl Server {
         summary: String,
         body: String,
         actions: Vec<String>,
-        _hints: HashMap<String, OwnedValue>,
+        _hints: HashMap<String, OwnedVariant>,
         _expire_timeout: i32,
     ) -> u32 {
         let mut shown = self.shown.lock().unwrap();
@@ -73,9 +73,9 @@ impl NotificationServer {
         let shown = Arc::new(Mutex::new(Vec::new()));
         let (count_tx, count) = watch::channel(0);
         let server = Server { shown: shown.clone(), count: count_tx };
-        let connection = zbus::connection::Builder::session()?
-            .name("org.freedesktop.Notifications")?
-            .serve_at(PATH, server)?
+        let connection = zbus::connection::Builder::session()
+            .name("org.freedesktop.Notifications")
+            .serve_at(PATH, server)
             .build()
             .await?;
         Ok(NotificationServer { connection, shown, count })

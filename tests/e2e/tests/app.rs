@@ -10,6 +10,7 @@ use fantoccini::{Client, Locator};
 use herald_e2e::driver::{app_binary, Driver};
 use herald_e2e::eventually;
 use herald_e2e::notifications::NotificationServer;
+use herald_e2e::x11::Display;
 use herald_hub::{Hub, HubConfig, StoreLocation};
 use serde_json::{json, Value};
 use tokio::sync::oneshot;
@@ -56,12 +57,25 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
 
     // Bob adds a task and completes it, through REST.
     let http = reqwest::Client::new();
-    let milk: Value = http.post(format!("{url}/tasks")).bearer_auth(BOB).json(&json!({"name": "Buy milk"})).send().await?.json().await?;
+    let milk: Value = http
+        .post(format!("{url}/tasks"))
+        .bearer_auth(BOB)
+        .json(&json!({"name": "Buy milk"}))
+        .send()
+        .await?
+        .json()
+        .await?;
     let milk = milk["id"].as_i64().expect("the hub returns the new id");
     wait_for_change_line(&app, milk, "Bob added 'Buy milk'").await?;
-    http.put(format!("{url}/tasks/{milk}")).bearer_auth(BOB).json(&json!({"done": true})).send().await?.error_for_status()?;
+    http.put(format!("{url}/tasks/{milk}"))
+        .bearer_auth(BOB)
+        .json(&json!({"done": true}))
+        .send()
+        .await?
+        .error_for_status()?;
     wait_for_change_line(&app, milk, "Bob completed 'Buy milk'").await?;
-    let checked = script(&app, &format!("return document.querySelector(\"li[data-task-id='{milk}'] input\").checked")).await?;
+    let checked =
+        script(&app, &format!("return document.querySelector(\"li[data-task-id='{milk}'] input\").checked")).await?;
     assert_eq!(checked, json!(true));
 
     let shown = notifications.wait_for(2).await?;
@@ -79,7 +93,12 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
     assert!(hub.get(water)?.expect("still there").done);
     // Bob's next change is a marker: once its notification is in, anything the
     // user's change would have raised is in too.
-    http.put(format!("{url}/tasks/{milk}")).bearer_auth(BOB).json(&json!({"name": "Buy oat milk"})).send().await?.error_for_status()?;
+    http.put(format!("{url}/tasks/{milk}"))
+        .bearer_auth(BOB)
+        .json(&json!({"name": "Buy oat milk"}))
+        .send()
+        .await?
+        .error_for_status()?;
     let shown = notifications.wait_for(3).await?;
     let summaries: Vec<&str> = shown.iter().map(|n| n.summary.as_str()).collect();
     assert_eq!(
@@ -97,6 +116,32 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
     let active = script(&app, "return document.activeElement.dataset.taskId").await?;
     assert_eq!(active, json!(milk.to_string()), "the task has keyboard focus");
 
-    app.close().await?;
+    // Closing the window leaves Herald running in the tray, with no window.
+    let display = Display::open()?;
+    let window = *display.shown_windows("Herald")?.first().expect("the window is on screen");
+    let pid = display.pid(window)?.expect("the window names its process");
+    display.close(window)?;
+    eventually("the window to close", || async { Ok(display.shown_windows("Herald")?.is_empty().then_some(())) })
+        .await?;
+    // A teammate's change still arrives while the window is closed.
+    http.put(format!("{url}/tasks/{water}"))
+        .bearer_auth(BOB)
+        .json(&json!({"done": false}))
+        .send()
+        .await?
+        .error_for_status()?;
+    let shown = notifications.wait_for(4).await?;
+    assert_eq!(shown[3].summary, "Bob reopened 'Water plants'");
+    assert!(std::path::Path::new(&format!("/proc/{pid}")).exists(), "Herald still runs");
+
+    // Clicking that notification opens a new window on the task.
+    notifications.click(shown[3].id).await?;
+    eventually("the window to reopen", || async { Ok((!display.shown_windows("Herald")?.is_empty()).then_some(())) })
+        .await?;
+    let handle =
+        eventually("WebDriver to see the new window", || async { Ok(app.windows().await?.into_iter().next()) }).await?;
+    app.switch_to_window(handle).await?;
+    let focused = format!("li.focused[data-task-id='{water}']");
+    app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css(&focused)).await?;
     Ok(())
 }

@@ -41,7 +41,9 @@ pub enum Frame {
     /// A comment line: no content, but proof that the server is alive.
     Comment,
     /// A line or event exceeded the limit and was skipped.
-    Oversized { limit: usize },
+    Oversized {
+        limit: usize,
+    },
 }
 
 #[derive(Debug)]
@@ -139,7 +141,9 @@ impl Decoder {
             if self.skipping_line {
                 self.skipping_line = false;
             } else if self.line.is_empty() {
-                self.line_fits(pos, out).then(|| self.process_line(&input[..pos], out));
+                if self.line_fits(pos, out) {
+                    self.process_line(&input[..pos], out);
+                }
             } else if self.line_fits(self.line.len() + pos, out) {
                 let mut line = std::mem::take(&mut self.line);
                 line.extend_from_slice(&input[..pos]);
@@ -211,16 +215,11 @@ impl Decoder {
                 self.data.push('\n');
             }
             b"event" => self.event_type = String::from_utf8_lossy(value).into_owned(),
-            b"id" => {
-                if !value.contains(&0) {
-                    self.id_buffer = String::from_utf8_lossy(value).into_owned();
-                }
-            }
-            b"retry" => {
-                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
-                    let ms = value.iter().fold(0u64, |n, d| n.saturating_mul(10).saturating_add(u64::from(d - b'0')));
-                    out(Frame::Retry(Duration::from_millis(ms)));
-                }
+            // An id containing NUL is ignored, per the spec.
+            b"id" if !value.contains(&0) => self.id_buffer = String::from_utf8_lossy(value).into_owned(),
+            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
+                let ms = value.iter().fold(0u64, |n, d| n.saturating_mul(10).saturating_add(u64::from(d - b'0')));
+                out(Frame::Retry(Duration::from_millis(ms)));
             }
             _ => {}
         }
@@ -234,7 +233,8 @@ impl Decoder {
             return self.reset_block();
         }
         self.data.pop(); // the final LF
-        let event = if self.event_type.is_empty() { "message".to_owned() } else { std::mem::take(&mut self.event_type) };
+        let event =
+            if self.event_type.is_empty() { "message".to_owned() } else { std::mem::take(&mut self.event_type) };
         let data = std::mem::take(&mut self.data);
         self.reset_block();
         out(Frame::Event(Event { event, data, last_event_id: self.last_event_id.clone() }));

@@ -7,10 +7,7 @@ use ts_rs::TS;
 pub type EpochMs = i64;
 
 pub fn now_ms() -> EpochMs {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// Where a subscription stands.
@@ -29,7 +26,9 @@ pub enum Phase {
         at: EpochMs,
         reason: String,
     },
-    Stopped { reason: StopReason },
+    Stopped {
+        reason: StopReason,
+    },
 }
 
 /// Why a subscription ended for good.

@@ -45,7 +45,8 @@ impl SubscriptionConfig {
     }
 
     pub fn bearer(mut self, token: &str) -> Result<Self, InvalidHeader> {
-        let mut value = HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| InvalidHeader("Authorization".into()))?;
+        let mut value =
+            HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| InvalidHeader("Authorization".into()))?;
         value.set_sensitive(true);
         self.headers.insert(reqwest::header::AUTHORIZATION, value);
         Ok(self)
@@ -159,7 +160,11 @@ impl Connection {
                     failures = if healthy { 1 } else { failures.saturating_add(1) };
                     let delay = retry_after.unwrap_or_else(|| backoff(self.retry, failures, self.config.max_backoff));
                     tracing::info!(url = %self.config.url, %reason, ?delay, "reconnecting");
-                    self.publish(Phase::Retrying { attempt: failures, at: now_ms() + delay.as_millis() as i64, reason });
+                    self.publish(Phase::Retrying {
+                        attempt: failures,
+                        at: now_ms() + delay.as_millis() as i64,
+                        reason,
+                    });
                     delay
                 }
             };
@@ -227,7 +232,13 @@ impl Connection {
                     let reason = format!("nothing heard for {} s", self.config.stall_timeout.as_secs());
                     return Outcome::Retry { reason, healthy: delivered, retry_after: None };
                 }
-                Ok(Ok(None)) => return Outcome::Retry { reason: "the server ended the stream".into(), healthy: delivered, retry_after: None },
+                Ok(Ok(None)) => {
+                    return Outcome::Retry {
+                        reason: "the server ended the stream".into(),
+                        healthy: delivered,
+                        retry_after: None,
+                    }
+                }
                 Ok(Err(e)) => return Outcome::Retry { reason: error_chain(&e), healthy: delivered, retry_after: None },
                 Ok(Ok(Some(bytes))) => bytes,
             };
@@ -320,7 +331,6 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     }
     text
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -104,7 +104,12 @@ impl Drop for Board {
     }
 }
 
-async fn follow(client: reqwest::Client, api: TasksApi, shared: Arc<Shared>, mut reconnect: mpsc::UnboundedReceiver<()>) {
+async fn follow(
+    client: reqwest::Client,
+    api: TasksApi,
+    shared: Arc<Shared>,
+    mut reconnect: mpsc::UnboundedReceiver<()>,
+) {
     let mut failures = 0u32;
     let (me, seq) = loop {
         shared.set_phase(Phase::Connecting);
@@ -133,7 +138,9 @@ async fn follow(client: reqwest::Client, api: TasksApi, shared: Arc<Shared>, mut
     if let Some(token) = api.token() {
         config = match config.bearer(token) {
             Ok(config) => config,
-            Err(e) => return shared.set_phase(Phase::Stopped { reason: StopReason::Failed { message: e.to_string() } }),
+            Err(e) => {
+                return shared.set_phase(Phase::Stopped { reason: StopReason::Failed { message: e.to_string() } })
+            }
         };
     }
     let mut subscription = Subscription::start(client, config);

@@ -99,6 +99,9 @@ mod tests {
         assert_eq!(summarize(Some("Ana"), true, Action::Created, "Buy milk", None), "You added 'Buy milk'");
         assert_eq!(summarize(None, false, Action::Renamed, "B", Some("A")), "Someone renamed 'A' to 'B'");
         let long = "x".repeat(100);
-        assert_eq!(summarize(Some("Bo"), false, Action::Deleted, &long, None), format!("Bo deleted '{}…'", "x".repeat(60)));
+        assert_eq!(
+            summarize(Some("Bo"), false, Action::Deleted, &long, None),
+            format!("Bo deleted '{}…'", "x".repeat(60))
+        );
     }
 }

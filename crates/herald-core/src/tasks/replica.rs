@@ -98,7 +98,8 @@ impl Replica {
             self.tasks.remove(&data.id);
         } else {
             let done = data.done.or(before.map(|b| b.done)).unwrap_or(false);
-            let view = TaskView { id: data.id, name: notice.task_name.clone(), done, last_change: Some(notice.clone()) };
+            let view =
+                TaskView { id: data.id, name: notice.task_name.clone(), done, last_change: Some(notice.clone()) };
             self.tasks.insert(data.id, view);
         }
         Ok(Some(notice))
@@ -124,15 +125,34 @@ mod tests {
         let mut r = replica();
         let me = Some("You");
         let cases = [
-            (event("update", r#"{"id":1,"name":"Buy milk","done":true,"actor":"Ana","at":5}"#, "2"), Action::Completed, "Ana completed 'Buy milk'"),
-            (event("update", r#"{"id":1,"name":"Buy oat milk","done":true,"actor":"Ana"}"#, "3"), Action::Renamed, "Ana renamed 'Buy milk' to 'Buy oat milk'"),
-            (event("update", r#"{"id":1,"done":false,"actor":"You"}"#, "4"), Action::Reopened, "You reopened 'Buy oat milk'"),
-            (event("create", r#"{"id":2,"name":"Call Bo","done":false,"actor":"Bo"}"#, "5"), Action::Created, "Bo added 'Call Bo'"),
+            (
+                event("update", r#"{"id":1,"name":"Buy milk","done":true,"actor":"Ana","at":5}"#, "2"),
+                Action::Completed,
+                "Ana completed 'Buy milk'",
+            ),
+            (
+                event("update", r#"{"id":1,"name":"Buy oat milk","done":true,"actor":"Ana"}"#, "3"),
+                Action::Renamed,
+                "Ana renamed 'Buy milk' to 'Buy oat milk'",
+            ),
+            (
+                event("update", r#"{"id":1,"done":false,"actor":"You"}"#, "4"),
+                Action::Reopened,
+                "You reopened 'Buy oat milk'",
+            ),
+            (
+                event("create", r#"{"id":2,"name":"Call Bo","done":false,"actor":"Bo"}"#, "5"),
+                Action::Created,
+                "Bo added 'Call Bo'",
+            ),
             (event("delete", r#"{"id":2,"actor":"Bo"}"#, "6"), Action::Deleted, "Bo deleted 'Call Bo'"),
         ];
         for (ev, action, summary) in cases {
             let n = r.apply(&ev, me).unwrap().expect("a notice");
-            assert_eq!((n.action, n.summary.as_str(), n.event_id.as_str()), (action, summary, ev.last_event_id.as_str()));
+            assert_eq!(
+                (n.action, n.summary.as_str(), n.event_id.as_str()),
+                (action, summary, ev.last_event_id.as_str())
+            );
             assert_eq!(n.own, summary.starts_with("You"));
         }
         let tasks = r.tasks();
@@ -166,7 +186,10 @@ mod tests {
     fn reloading_keeps_the_highlight_of_surviving_tasks() {
         let mut r = replica();
         r.apply(&event("update", r#"{"id":1,"done":true,"actor":"Ana"}"#, "2"), None).unwrap();
-        r.load(vec![Task { id: 1, name: "Buy milk".into(), done: true }, Task { id: 9, name: "New".into(), done: false }]);
+        r.load(vec![
+            Task { id: 1, name: "Buy milk".into(), done: true },
+            Task { id: 9, name: "New".into(), done: false },
+        ]);
         assert!(r.get(1).unwrap().last_change.is_some());
         assert!(r.get(9).unwrap().last_change.is_none());
     }

@@ -1,0 +1,60 @@
+# Set-up shared by scripts/run and scripts/test: installs only what is missing.
+# Sourced, not run.
+
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+
+BUILD_PACKAGES=(build-essential pkg-config file patchelf libssl-dev libxdo-dev
+  libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev)
+TEST_PACKAGES=(xvfb xauth dbus dbus-x11 at-spi2-core webkit2gtk-driver)
+TAURI_DRIVER_VERSION=2.1.0
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+# apt_install PKG...: installs the packages that are not installed yet.
+apt_install() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  say "Installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  local try
+  for try in 1 2 3; do
+    if as_root apt-get -o DPkg::Lock::Timeout=600 update -q &&
+      as_root apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends "${missing[@]}"; then
+      return 0
+    fi
+    say "apt-get failed (attempt $try); retrying"
+  done
+  die "could not install ${missing[*]}"
+}
+
+require_toolchains() {
+  command -v cargo >/dev/null || die "Rust is missing: install it with rustup (https://rustup.rs), then run this again."
+  command -v npm >/dev/null || die "Node.js 20.19+ and npm are missing: install them, then run this again."
+  local node_major
+  node_major=$(node -p 'process.versions.node.split(".")[0]')
+  [ "$node_major" -ge 20 ] || die "Node.js $(node --version) is too old: Herald's UI build needs 20.19 or newer."
+}
+
+# Builds the web UI into ui/dist, which the app binary embeds.
+build_ui() {
+  say "Building the UI"
+  (cd "$ROOT/ui" && { [ -d node_modules ] && npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund; } && npm run build --silent)
+}
+
+install_tauri_driver() {
+  if ! command -v tauri-driver >/dev/null || ! tauri-driver --help 2>&1 | grep -q native-driver; then
+    say "Installing tauri-driver $TAURI_DRIVER_VERSION"
+    cargo install tauri-driver --locked --version "$TAURI_DRIVER_VERSION"
+  fi
+}
