@@ -47,9 +47,12 @@ require_toolchains() {
 }
 
 # Builds the web UI into ui/dist, which the app binary embeds.
+# `npm install` rather than `npm ci`: lock files written without registry
+# addresses omit other platforms' optional packages, which `npm ci` rejects.
+# The lock still pins every version.
 build_ui() {
   say "Building the UI"
-  (cd "$ROOT/ui" && { [ -d node_modules ] && npm ls --silent >/dev/null 2>&1 || npm ci --no-audit --no-fund; } && npm run build --silent)
+  (cd "$ROOT/ui" && npm install --no-audit --no-fund --loglevel=error && npm run build --silent)
 }
 
 install_tauri_driver() {

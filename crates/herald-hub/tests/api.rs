@@ -99,6 +99,8 @@ async fn rest_round_trips() {
 
     let me: Value = c.get(hub.url("/me")).bearer_auth(BOB).send().await.unwrap().json().await.unwrap();
     assert_eq!(me, json!({"actor": "Bob"}));
+    let lower: Value = c.get(hub.url("/me")).header("authorization", format!("bearer {BOB}")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(lower, json!({"actor": "Bob"}), "the scheme is case-insensitive");
 }
 
 #[tokio::test]

@@ -83,10 +83,14 @@ impl TasksApi {
         response.json().await.map_err(|e| ApiError::Unreadable { url: url.to_owned(), reason: e.to_string() })
     }
 
-    /// The actor name this user's changes carry, if the server says.
+    /// The actor name this user's changes carry, if the server says. A
+    /// server without `GET /me` is fine: own changes are then not recognised.
     pub async fn me(&self) -> Result<Option<String>, ApiError> {
         let url = self.url("/me");
-        let response = self.send(&url, self.client.get(&url)).await?;
+        let response = match self.send(&url, self.client.get(&url)).await {
+            Err(ApiError::Status { status: 404 | 405, .. }) => return Ok(None),
+            other => other?,
+        };
         let body: serde_json::Value = Self::json(&url, response).await?;
         Ok(body.get("actor").and_then(|a| a.as_str()).map(str::to_owned))
     }
