@@ -97,9 +97,9 @@ pub fn main(options: Options) -> anyhow::Result<()> {
         }
         None => {
             let demo = runtime.block_on(DemoHub::start(Duration::from_secs(options.demo_every)))?;
-            tracing::info!(url = %demo.url, "started the demo hub");
+            tracing::info!(url = %demo.server.url, "started the demo hub");
             let feed = Feed {
-                base_url: demo.url.clone(),
+                base_url: demo.server.url.clone(),
                 token: Some(demo.token.clone()),
                 source: "Demo: the team's shared list".into(),
             };

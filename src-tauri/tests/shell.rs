@@ -52,7 +52,7 @@ fn commands_reach_the_board_and_only_teammates_changes_alert() {
     let _inside = runtime.enter();
     let demo = runtime.block_on(DemoHub::start(Duration::from_secs(3600))).unwrap();
     let (alerts_tx, mut alerts) = watch::channel(Vec::new());
-    let feed = Feed { base_url: demo.url.clone(), token: Some(demo.token.clone()), source: "test".into() };
+    let feed = Feed { base_url: demo.server.url.clone(), token: Some(demo.token.clone()), source: "test".into() };
     let desktop = Desktop { tray: false, open_window: false, notifier: Some(Arc::new(Recorder(alerts_tx))) };
     let mut app = run_app(mock_builder(), feed.start().unwrap(), desktop).build(mock_context(noop_assets())).unwrap();
     #[allow(deprecated)] // one iteration runs setup; the mock runtime has no loop to run
@@ -69,7 +69,7 @@ fn commands_reach_the_board_and_only_teammates_changes_alert() {
     assert_eq!(tasks.len(), 4, "the demo's seeded tasks");
     let first = tasks[0]["id"].as_i64().unwrap();
     let first_name = tasks[0]["name"].as_str().unwrap();
-    demo.hub.update(TEAMMATE, first, &TaskPatch { done: Some(true), name: None }).unwrap();
+    demo.server.hub.update(TEAMMATE, first, &TaskPatch { done: Some(true), name: None }).unwrap();
     let mut wait_alerts = |n: usize| {
         runtime.block_on(tokio::time::timeout(DEADLINE, alerts.wait_for(|a| a.len() >= n))).unwrap().unwrap().clone()
     };
@@ -82,7 +82,7 @@ fn commands_reach_the_board_and_only_teammates_changes_alert() {
     invoke(&webview, "add_task", serde_json::json!({ "name": "Mine" })).unwrap();
     let own = runtime.block_on(tokio::time::timeout(DEADLINE, notices.recv())).unwrap().unwrap();
     assert!(own.own && own.task_name == "Mine");
-    demo.hub.delete(TEAMMATE, first).unwrap();
+    demo.server.hub.delete(TEAMMATE, first).unwrap();
     let got = wait_alerts(2);
     assert_eq!(got.len(), 2);
     assert_eq!(got[1].summary, format!("Ana deleted '{first_name}'"));

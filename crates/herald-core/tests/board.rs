@@ -3,13 +3,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use herald_core::sse::Phase;
 use herald_core::tasks::{Action, Board, BoardConfig, ChangeNotice};
-use herald_hub::{Hub, HubConfig, StoreLocation, TaskPatch};
-use tokio::sync::{broadcast, oneshot, watch};
+use herald_hub::{Hub, HubConfig, LocalHub, StoreLocation, TaskPatch};
+use tokio::sync::{broadcast, watch};
 
 const YOU: &str = "you-token-1";
 const DEADLINE: Duration = Duration::from_secs(15);
@@ -20,28 +19,8 @@ fn config() -> HubConfig {
     config
 }
 
-struct Server {
-    hub: Arc<Hub>,
-    stop: Option<oneshot::Sender<()>>,
-    done: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-async fn serve(addr: SocketAddr, location: &StoreLocation) -> (Server, SocketAddr) {
-    let hub = Hub::open(config(), location).unwrap();
-    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let done = tokio::spawn(herald_hub::run(listener, hub.clone(), async move {
-        let _ = stopped.await;
-    }));
-    (Server { hub, stop: Some(stop), done }, addr)
-}
-
-impl Server {
-    async fn shut_down(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        tokio::time::timeout(DEADLINE, self.done).await.unwrap().unwrap().unwrap();
-    }
+async fn serve(addr: SocketAddr, location: &StoreLocation) -> LocalHub {
+    LocalHub::start_on(addr, config(), location).await.unwrap()
 }
 
 async fn next_notice(notices: &mut broadcast::Receiver<ChangeNotice>) -> ChangeNotice {
@@ -64,7 +43,8 @@ fn board(addr: SocketAddr) -> Board {
 
 #[tokio::test]
 async fn the_board_loads_the_snapshot_and_attributes_every_change() {
-    let (server, addr) = serve("127.0.0.1:0".parse().unwrap(), &StoreLocation::Memory).await;
+    let server = serve("127.0.0.1:0".parse().unwrap(), &StoreLocation::Memory).await;
+    let addr = server.addr;
     server.hub.create("Ana", "Buy milk").unwrap();
     let board = board(addr);
     let mut notices = board.notices();
@@ -97,7 +77,8 @@ async fn a_change_made_while_the_hub_was_down_arrives_after_it_restarts() {
     let _ = std::fs::remove_file(&db);
     let location = StoreLocation::File(db);
 
-    let (server, addr) = serve("127.0.0.1:0".parse().unwrap(), &location).await;
+    let server = serve("127.0.0.1:0".parse().unwrap(), &location).await;
+    let addr = server.addr;
     let board = board(addr);
     let mut notices = board.notices();
     let mut state = board.state();
@@ -105,7 +86,7 @@ async fn a_change_made_while_the_hub_was_down_arrives_after_it_restarts() {
     server.hub.create("Ana", "before").unwrap();
     assert_eq!(next_notice(&mut notices).await.task_name, "before");
 
-    server.shut_down().await;
+    tokio::time::timeout(DEADLINE, server.stop()).await.unwrap().unwrap();
     tokio::time::timeout(DEADLINE, state.wait_for(|s| !matches!(s.phase, Phase::Open { .. }))).await.unwrap().unwrap();
     // Changes while the hub is down, written straight to its database.
     {
@@ -113,7 +94,7 @@ async fn a_change_made_while_the_hub_was_down_arrives_after_it_restarts() {
         offline.create("Ana", "while down").unwrap();
         offline.update("Ana", 1, &TaskPatch { done: Some(true), name: None }).unwrap();
     }
-    let (server, _) = serve(addr, &location).await;
+    let server = serve(addr, &location).await;
     let a = next_notice(&mut notices).await;
     let b = next_notice(&mut notices).await;
     assert_eq!((a.summary.as_str(), a.event_id.as_str()), ("Ana added 'while down'", "2"));
@@ -122,13 +103,14 @@ async fn a_change_made_while_the_hub_was_down_arrives_after_it_restarts() {
     let c = next_notice(&mut notices).await;
     assert_eq!((c.task_name.as_str(), c.event_id.as_str()), ("after", "4"), "nothing lost, nothing repeated");
     drop(board);
-    server.shut_down().await;
+    tokio::time::timeout(DEADLINE, server.stop()).await.unwrap().unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[tokio::test]
 async fn a_wrong_token_stops_the_board_with_needs_authentication() {
-    let (_server, addr) = serve("127.0.0.1:0".parse().unwrap(), &StoreLocation::Memory).await;
+    let server = serve("127.0.0.1:0".parse().unwrap(), &StoreLocation::Memory).await;
+    let addr = server.addr;
     let board = Board::start(
         herald_core::http_client().unwrap(),
         BoardConfig { base_url: format!("http://{addr}"), token: Some("not-a-token".into()) },

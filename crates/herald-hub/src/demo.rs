@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::HubConfig;
 use crate::hub::Hub;
+use crate::local::LocalHub;
 use crate::model::{Change, TaskPatch};
 use crate::store::{StoreError, StoreLocation};
 
@@ -18,38 +19,24 @@ pub const USER: &str = "You";
 
 /// A hub running in this process with a busy teammate: Herald's first-run demo.
 pub struct DemoHub {
-    /// The hub's root URL, e.g. `http://127.0.0.1:41234`.
-    pub url: String,
+    pub server: LocalHub,
     /// The user's bearer token.
     pub token: String,
-    pub hub: Arc<Hub>,
-    stop: CancellationToken,
 }
 
 impl DemoHub {
     /// Starts an in-memory hub on a free loopback port, seeds a few tasks,
-    /// and lets the teammate change one every `every`.
+    /// and lets the teammate change one every `every` while the hub runs.
     pub async fn start(every: Duration) -> std::io::Result<DemoHub> {
         let token = random_token();
         let config = HubConfig::default().with_actor(USER, token.clone()).with_actor(TEAMMATE, random_token());
-        let hub = Hub::open(config, &StoreLocation::Memory).map_err(std::io::Error::other)?;
+        let server = LocalHub::start(config, &StoreLocation::Memory).await?;
         for name in &NAMES[..MIN_TASKS + 1] {
-            hub.create(TEAMMATE, name).map_err(std::io::Error::other)?;
+            server.hub.create(TEAMMATE, name).map_err(std::io::Error::other)?;
         }
         let teammate = Teammate::new(TEAMMATE, fastrand::u64(..));
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
-        let url = format!("http://{}", listener.local_addr()?);
-        let stop = CancellationToken::new();
-        let closed = stop.clone();
-        tokio::spawn(crate::run(listener, hub.clone(), async move { closed.cancelled().await }));
-        tokio::spawn(teammate.run(hub.clone(), every, stop.clone()));
-        Ok(DemoHub { url, token, hub, stop })
-    }
-}
-
-impl Drop for DemoHub {
-    fn drop(&mut self) {
-        self.stop.cancel();
+        tokio::spawn(teammate.run(server.hub.clone(), every, server.hub.closing().clone()));
+        Ok(DemoHub { server, token })
     }
 }
 
@@ -171,10 +158,10 @@ mod tests {
     #[tokio::test]
     async fn the_demo_hub_serves_a_seeded_list_to_its_user() {
         let demo = DemoHub::start(Duration::from_secs(3600)).await.unwrap();
-        let (tasks, seq) = demo.hub.snapshot().unwrap();
+        let (tasks, seq) = demo.server.hub.snapshot().unwrap();
         assert!(tasks.len() > MIN_TASKS && seq > 0);
-        assert_eq!(demo.hub.config().actor_for(&demo.token), Some(USER));
-        assert!(demo.url.starts_with("http://127.0.0.1:"));
+        assert_eq!(demo.server.hub.config().actor_for(&demo.token), Some(USER));
+        assert!(demo.server.url.starts_with("http://127.0.0.1:"));
     }
 
     #[test]

@@ -66,7 +66,14 @@ pub(crate) enum Caller {
 impl Caller {
     pub(crate) fn identify(hub: &Hub, headers: &HeaderMap) -> Result<Caller, ApiError> {
         let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(Caller::Anonymous) };
-        let token = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")).ok_or(ApiError::Unauthorized)?;
+        // The scheme name is case-insensitive (RFC 9110, section 11.1).
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, token)| token)
+            .ok_or(ApiError::Unauthorized)?;
         hub.config().actor_for(token.trim()).map(|a| Caller::Actor(a.to_owned())).ok_or(ApiError::Unauthorized)
     }
 

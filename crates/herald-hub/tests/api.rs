@@ -1,43 +1,25 @@
 //! The hub over real loopback sockets: REST, the event stream, replay and auth.
 
-use std::net::SocketAddr;
-use std::sync::Arc;
 use std::time::Duration;
 
 use herald_core::sse::{Decoder, Event, Frame};
-use herald_hub::{Hub, HubConfig, StoreLocation, TaskPatch};
+use herald_hub::{HubConfig, LocalHub, StoreLocation, TaskPatch};
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 
 const ANA: &str = "ana-token-1";
 const BOB: &str = "bob-token-1";
 const DEADLINE: Duration = Duration::from_secs(10);
 
-struct Running {
-    addr: SocketAddr,
-    hub: Arc<Hub>,
-    _stop: oneshot::Sender<()>,
+async fn start(config: HubConfig) -> LocalHub {
+    LocalHub::start(config, &StoreLocation::Memory).await.unwrap()
 }
 
-impl Running {
-    async fn start(config: HubConfig) -> Running {
-        let hub = Hub::open(config, &StoreLocation::Memory).unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        tokio::spawn(herald_hub::run(listener, hub.clone(), async move {
-            let _ = stopped.await;
-        }));
-        Running { addr, hub, _stop: stop }
-    }
+async fn default_hub() -> LocalHub {
+    start(HubConfig::default().with_actor("Ana", ANA).with_actor("Bob", BOB)).await
+}
 
-    async fn default() -> Running {
-        Running::start(HubConfig::default().with_actor("Ana", ANA).with_actor("Bob", BOB)).await
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
+fn url(hub: &LocalHub, path: &str) -> String {
+    format!("{}{path}", hub.url)
 }
 
 fn client() -> reqwest::Client {
@@ -65,17 +47,17 @@ fn events(frames: &[Frame]) -> Vec<&Event> {
 
 #[tokio::test]
 async fn rest_round_trips() {
-    let hub = Running::default().await;
+    let hub = default_hub().await;
     let c = client();
     let created =
-        c.post(hub.url("/tasks")).bearer_auth(ANA).json(&json!({"name": "  Buy milk "})).send().await.unwrap();
+        c.post(url(&hub, "/tasks")).bearer_auth(ANA).json(&json!({"name": "  Buy milk "})).send().await.unwrap();
     assert_eq!(created.status(), 201);
     assert_eq!(created.headers()["location"], "/tasks/1");
     let task: Value = created.json().await.unwrap();
     assert_eq!(task, json!({"id": 1, "name": "Buy milk", "done": false}));
 
     let updated: Value = c
-        .put(hub.url("/tasks/1"))
+        .put(url(&hub, "/tasks/1"))
         .bearer_auth(BOB)
         .json(&json!({"done": true}))
         .send()
@@ -86,74 +68,82 @@ async fn rest_round_trips() {
         .unwrap();
     assert_eq!(updated, json!({"id": 1, "name": "Buy milk", "done": true}));
 
-    let one: Value = c.get(hub.url("/tasks/1")).bearer_auth(ANA).send().await.unwrap().json().await.unwrap();
+    let one: Value = c.get(url(&hub, "/tasks/1")).bearer_auth(ANA).send().await.unwrap().json().await.unwrap();
     assert_eq!(one, updated);
 
-    let list = c.get(hub.url("/tasks")).bearer_auth(ANA).send().await.unwrap();
+    let list = c.get(url(&hub, "/tasks")).bearer_auth(ANA).send().await.unwrap();
     assert_eq!(list.headers()["herald-sequence"], "2", "two changes so far");
     assert_eq!(list.json::<Value>().await.unwrap(), json!([updated]));
 
-    assert_eq!(c.delete(hub.url("/tasks/1")).bearer_auth(ANA).send().await.unwrap().status(), 204);
-    assert_eq!(c.get(hub.url("/tasks/1")).bearer_auth(ANA).send().await.unwrap().status(), 404);
-    assert_eq!(c.delete(hub.url("/tasks/1")).bearer_auth(ANA).send().await.unwrap().status(), 404);
+    assert_eq!(c.delete(url(&hub, "/tasks/1")).bearer_auth(ANA).send().await.unwrap().status(), 204);
+    assert_eq!(c.get(url(&hub, "/tasks/1")).bearer_auth(ANA).send().await.unwrap().status(), 404);
+    assert_eq!(c.delete(url(&hub, "/tasks/1")).bearer_auth(ANA).send().await.unwrap().status(), 404);
 
-    let me: Value = c.get(hub.url("/me")).bearer_auth(BOB).send().await.unwrap().json().await.unwrap();
+    let me: Value = c.get(url(&hub, "/me")).bearer_auth(BOB).send().await.unwrap().json().await.unwrap();
     assert_eq!(me, json!({"actor": "Bob"}));
-    let lower: Value = c.get(hub.url("/me")).header("authorization", format!("bearer {BOB}")).send().await.unwrap().json().await.unwrap();
+    let lower: Value = c
+        .get(url(&hub, "/me"))
+        .header("authorization", format!("bearer {BOB}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(lower, json!({"actor": "Bob"}), "the scheme is case-insensitive");
 }
 
 #[tokio::test]
 async fn bad_requests_get_clear_errors() {
-    let hub = Running::default().await;
+    let hub = default_hub().await;
     let c = client();
-    let empty = c.post(hub.url("/tasks")).bearer_auth(ANA).json(&json!({"name": "  "})).send().await.unwrap();
+    let empty = c.post(url(&hub, "/tasks")).bearer_auth(ANA).json(&json!({"name": "  "})).send().await.unwrap();
     assert_eq!(empty.status(), 422);
     assert_eq!(empty.json::<Value>().await.unwrap(), json!({"error": "name must not be empty"}));
-    let nothing = c.put(hub.url("/tasks/1")).bearer_auth(ANA).json(&json!({})).send().await.unwrap();
+    let nothing = c.put(url(&hub, "/tasks/1")).bearer_auth(ANA).json(&json!({})).send().await.unwrap();
     assert_eq!(nothing.status(), 422);
     let unknown_field =
-        c.post(hub.url("/tasks")).bearer_auth(ANA).json(&json!({"name": "x", "owner": 1})).send().await.unwrap();
+        c.post(url(&hub, "/tasks")).bearer_auth(ANA).json(&json!({"name": "x", "owner": 1})).send().await.unwrap();
     assert_eq!(unknown_field.status(), 422);
-    let bad_id = c.get(hub.url("/tasks/abc")).bearer_auth(ANA).send().await.unwrap();
+    let bad_id = c.get(url(&hub, "/tasks/abc")).bearer_auth(ANA).send().await.unwrap();
     assert_eq!(bad_id.status(), 400);
 }
 
 #[tokio::test]
 async fn unknown_tokens_get_401_and_anonymous_reads_are_opt_in() {
-    let hub = Running::default().await;
+    let hub = default_hub().await;
     let c = client();
     for request in [
-        c.get(hub.url("/tasks")),
-        c.get(hub.url("/tasks")).bearer_auth("wrong-token"),
-        c.post(hub.url("/tasks")).bearer_auth("wrong-token").json(&json!({"name": "x"})),
-        c.get(hub.url("/tasks/subscribe")).bearer_auth("wrong-token"),
-        c.get(hub.url("/tasks")).basic_auth("Ana", Some(ANA)),
+        c.get(url(&hub, "/tasks")),
+        c.get(url(&hub, "/tasks")).bearer_auth("wrong-token"),
+        c.post(url(&hub, "/tasks")).bearer_auth("wrong-token").json(&json!({"name": "x"})),
+        c.get(url(&hub, "/tasks/subscribe")).bearer_auth("wrong-token"),
+        c.get(url(&hub, "/tasks")).basic_auth("Ana", Some(ANA)),
     ] {
         let response = request.send().await.unwrap();
         assert_eq!(response.status(), 401);
         assert_eq!(response.headers()["www-authenticate"], "Bearer");
     }
 
-    let open = Running::start(HubConfig::default().with_actor("Ana", ANA).with_anonymous_reads(true)).await;
-    assert_eq!(c.get(open.url("/tasks")).send().await.unwrap().status(), 200);
-    assert_eq!(c.get(open.url("/tasks")).bearer_auth("wrong-token").send().await.unwrap().status(), 401);
-    let write = c.post(open.url("/tasks")).json(&json!({"name": "x"})).send().await.unwrap();
+    let open = start(HubConfig::default().with_actor("Ana", ANA).with_anonymous_reads(true)).await;
+    assert_eq!(c.get(url(&open, "/tasks")).send().await.unwrap().status(), 200);
+    assert_eq!(c.get(url(&open, "/tasks")).bearer_auth("wrong-token").send().await.unwrap().status(), 401);
+    let write = c.post(url(&open, "/tasks")).json(&json!({"name": "x"})).send().await.unwrap();
     assert_eq!(write.status(), 401, "anonymous writes are never allowed");
 }
 
 #[tokio::test]
 async fn the_stream_carries_ids_event_types_and_actors() {
-    let hub = Running::default().await;
+    let hub = default_hub().await;
     let c = client();
-    let mut stream = c.get(hub.url("/tasks/subscribe")).bearer_auth(BOB).send().await.unwrap();
+    let mut stream = c.get(url(&hub, "/tasks/subscribe")).bearer_auth(BOB).send().await.unwrap();
     assert_eq!(stream.status(), 200);
     assert_eq!(stream.headers()["content-type"], "text/event-stream");
     // The retry field comes first, once; reading it proves the subscription is live.
     assert_eq!(read_frames(&mut stream, 1).await, vec![Frame::Retry(Duration::from_millis(3000))]);
 
     let id = c
-        .post(hub.url("/tasks"))
+        .post(url(&hub, "/tasks"))
         .bearer_auth(ANA)
         .json(&json!({"name": "Buy milk"}))
         .send()
@@ -164,8 +154,8 @@ async fn the_stream_carries_ids_event_types_and_actors() {
         .unwrap()["id"]
         .as_i64()
         .unwrap();
-    c.put(hub.url(&format!("/tasks/{id}"))).bearer_auth(BOB).json(&json!({"done": true})).send().await.unwrap();
-    c.delete(hub.url(&format!("/tasks/{id}"))).bearer_auth(ANA).send().await.unwrap();
+    c.put(url(&hub, &format!("/tasks/{id}"))).bearer_auth(BOB).json(&json!({"done": true})).send().await.unwrap();
+    c.delete(url(&hub, &format!("/tasks/{id}"))).bearer_auth(ANA).send().await.unwrap();
 
     let frames = read_frames(&mut stream, 3).await;
     let got: Vec<(String, String, Value)> =
@@ -190,14 +180,14 @@ fn without_at(data: &str) -> Value {
 
 #[tokio::test]
 async fn the_stream_replays_every_change_after_last_event_id() {
-    let hub = Running::default().await;
+    let hub = default_hub().await;
     for i in 0..5 {
         hub.hub.create("Ana", &format!("task {i}")).unwrap();
     }
     hub.hub.update("Bob", 2, &TaskPatch { done: Some(true), name: None }).unwrap();
 
     let mut stream =
-        client().get(hub.url("/tasks/subscribe")).bearer_auth(BOB).header("Last-Event-ID", "3").send().await.unwrap();
+        client().get(url(&hub, "/tasks/subscribe")).bearer_auth(BOB).header("Last-Event-ID", "3").send().await.unwrap();
     let frames = read_frames(&mut stream, 4).await;
     let ids: Vec<&str> = events(&frames).iter().map(|e| e.last_event_id.as_str()).collect();
     assert_eq!(ids, ["4", "5", "6"]);
@@ -208,7 +198,7 @@ async fn the_stream_replays_every_change_after_last_event_id() {
     assert_eq!(events(&next)[0].last_event_id, "7");
 
     let bad = client()
-        .get(hub.url("/tasks/subscribe"))
+        .get(url(&hub, "/tasks/subscribe"))
         .bearer_auth(BOB)
         .header("Last-Event-ID", "seven")
         .send()
@@ -219,26 +209,18 @@ async fn the_stream_replays_every_change_after_last_event_id() {
 
 #[tokio::test]
 async fn idle_streams_get_keepalive_comments() {
-    let hub =
-        Running::start(HubConfig::default().with_actor("Bob", BOB).with_keepalive(Duration::from_millis(50))).await;
-    let mut stream = client().get(hub.url("/tasks/subscribe")).bearer_auth(BOB).send().await.unwrap();
+    let hub = start(HubConfig::default().with_actor("Bob", BOB).with_keepalive(Duration::from_millis(50))).await;
+    let mut stream = client().get(url(&hub, "/tasks/subscribe")).bearer_auth(BOB).send().await.unwrap();
     let frames = read_frames(&mut stream, 3).await;
     assert_eq!(frames[1..], [Frame::Comment, Frame::Comment]);
 }
 
 #[tokio::test]
 async fn shutdown_ends_open_streams() {
-    let hub = Hub::open(HubConfig::default().with_actor("Bob", BOB), &StoreLocation::Memory).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(herald_hub::run(listener, hub, async move {
-        let _ = stopped.await;
-    }));
-    let mut stream = client().get(format!("http://{addr}/tasks/subscribe")).bearer_auth(BOB).send().await.unwrap();
+    let hub = start(HubConfig::default().with_actor("Bob", BOB)).await;
+    let mut stream = client().get(url(&hub, "/tasks/subscribe")).bearer_auth(BOB).send().await.unwrap();
     read_frames(&mut stream, 1).await;
-    stop.send(()).unwrap();
-    tokio::time::timeout(DEADLINE, server).await.expect("the hub stopped").unwrap().unwrap();
+    tokio::time::timeout(DEADLINE, hub.stop()).await.expect("the hub stopped").unwrap();
     let rest = tokio::time::timeout(DEADLINE, async { while let Ok(Some(_)) = stream.chunk().await {} }).await;
     assert!(rest.is_ok(), "the stream ended");
 }

@@ -4,30 +4,16 @@
 //!
 //! Run by `scripts/test` inside `xvfb-run … dbus-run-session`.
 
-use std::sync::Arc;
-
 use fantoccini::{Client, Locator};
 use herald_e2e::driver::{app_binary, Driver};
 use herald_e2e::eventually;
 use herald_e2e::notifications::NotificationServer;
 use herald_e2e::x11::Display;
-use herald_hub::{Hub, HubConfig, StoreLocation};
+use herald_hub::{HubConfig, LocalHub, StoreLocation};
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 
 const YOU: &str = "you-e2e-token";
 const BOB: &str = "bob-e2e-token";
-
-async fn start_hub() -> anyhow::Result<(Arc<Hub>, String, oneshot::Sender<()>)> {
-    let hub = Hub::open(HubConfig::default().with_actor("You", YOU).with_actor("Bob", BOB), &StoreLocation::Memory)?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(herald_hub::run(listener, hub.clone(), async move {
-        let _ = stopped.await;
-    }));
-    Ok((hub, url, stop))
-}
 
 /// The "who did what" line under a task, once it reads `want`.
 async fn wait_for_change_line(app: &Client, task_id: i64, want: &str) -> anyhow::Result<()> {
@@ -47,7 +33,9 @@ async fn script(app: &Client, js: &str) -> anyhow::Result<Value> {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Result<()> {
     let notifications = NotificationServer::start().await?;
-    let (hub, url, _stop_hub) = start_hub().await?;
+    let config = HubConfig::default().with_actor("You", YOU).with_actor("Bob", BOB);
+    let server = LocalHub::start(config, &StoreLocation::Memory).await?;
+    let (hub, url) = (&server.hub, server.url.clone());
     let water = hub.create("Bob", "Water plants")?.task.id;
 
     let driver = Driver::start(&[("HERALD_SERVER", &url), ("HERALD_TOKEN", YOU)]).await?;
