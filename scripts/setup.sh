@@ -22,7 +22,7 @@ as_root() {
 apt_install() {
   local missing=()
   for pkg in "$@"; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep "install ok installed" >/dev/null || missing+=("$pkg")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   say "Installing ${missing[*]}"
@@ -56,7 +56,8 @@ build_ui() {
 }
 
 install_tauri_driver() {
-  if ! command -v tauri-driver >/dev/null || ! tauri-driver --help 2>&1 | grep -q native-driver; then
+  # grep reads all its input (no -q): with pipefail, an early exit would fail the pipe.
+  if ! command -v tauri-driver >/dev/null || ! cargo install --list | grep -x "tauri-driver v$TAURI_DRIVER_VERSION:" >/dev/null; then
     say "Installing tauri-driver $TAURI_DRIVER_VERSION"
     cargo install tauri-driver --locked --version "$TAURI_DRIVER_VERSION"
   fi
