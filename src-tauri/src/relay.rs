@@ -23,12 +23,12 @@ pub fn spawn<R: Runtime>(
     notifier: Arc<dyn Notifier>,
 ) {
     tauri::async_runtime::spawn(async move {
+        let source = app.state::<AppState>().source.clone();
         loop {
             tokio::select! {
                 notice = notices.recv() => match notice {
                     Ok(notice) => {
                         let _ = app.emit(CHANGE_EVENT, &notice);
-                        let source = app.state::<AppState>().source.clone();
                         if let Some(alert) = alert_for(&notice, &source) {
                             if let Err(e) = notifier.show(alert) {
                                 tracing::warn!(error = %e, "notification failed");

@@ -45,6 +45,11 @@ fn events(frames: &[Frame]) -> Vec<&Event> {
     frames.iter().filter_map(|f| if let Frame::Event(e) = f { Some(e) } else { None }).collect()
 }
 
+/// Sends a request and reads its JSON body.
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.unwrap().json().await.unwrap()
+}
+
 #[tokio::test]
 async fn rest_round_trips() {
     let hub = default_hub().await;
@@ -56,19 +61,10 @@ async fn rest_round_trips() {
     let task: Value = created.json().await.unwrap();
     assert_eq!(task, json!({"id": 1, "name": "Buy milk", "done": false}));
 
-    let updated: Value = c
-        .put(url(&hub, "/tasks/1"))
-        .bearer_auth(BOB)
-        .json(&json!({"done": true}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let updated = json_of(c.put(url(&hub, "/tasks/1")).bearer_auth(BOB).json(&json!({"done": true}))).await;
     assert_eq!(updated, json!({"id": 1, "name": "Buy milk", "done": true}));
 
-    let one: Value = c.get(url(&hub, "/tasks/1")).bearer_auth(ANA).send().await.unwrap().json().await.unwrap();
+    let one = json_of(c.get(url(&hub, "/tasks/1")).bearer_auth(ANA)).await;
     assert_eq!(one, updated);
 
     let list = c.get(url(&hub, "/tasks")).bearer_auth(ANA).send().await.unwrap();
@@ -79,17 +75,9 @@ async fn rest_round_trips() {
     assert_eq!(c.get(url(&hub, "/tasks/1")).bearer_auth(ANA).send().await.unwrap().status(), 404);
     assert_eq!(c.delete(url(&hub, "/tasks/1")).bearer_auth(ANA).send().await.unwrap().status(), 404);
 
-    let me: Value = c.get(url(&hub, "/me")).bearer_auth(BOB).send().await.unwrap().json().await.unwrap();
+    let me = json_of(c.get(url(&hub, "/me")).bearer_auth(BOB)).await;
     assert_eq!(me, json!({"actor": "Bob"}));
-    let lower: Value = c
-        .get(url(&hub, "/me"))
-        .header("authorization", format!("bearer {BOB}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let lower = json_of(c.get(url(&hub, "/me")).header("authorization", format!("bearer {BOB}"))).await;
     assert_eq!(lower, json!({"actor": "Bob"}), "the scheme is case-insensitive");
 }
 
@@ -142,16 +130,7 @@ async fn the_stream_carries_ids_event_types_and_actors() {
     // The retry field comes first, once; reading it proves the subscription is live.
     assert_eq!(read_frames(&mut stream, 1).await, vec![Frame::Retry(Duration::from_millis(3000))]);
 
-    let id = c
-        .post(url(&hub, "/tasks"))
-        .bearer_auth(ANA)
-        .json(&json!({"name": "Buy milk"}))
-        .send()
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["id"]
+    let id = json_of(c.post(url(&hub, "/tasks")).bearer_auth(ANA).json(&json!({"name": "Buy milk"}))).await["id"]
         .as_i64()
         .unwrap();
     c.put(url(&hub, &format!("/tasks/{id}"))).bearer_auth(BOB).json(&json!({"done": true})).send().await.unwrap();
