@@ -1,11 +1,16 @@
 //! Server-Sent Events: a conformant decoder and a resilient subscription.
 
 mod backoff;
+mod clock;
+mod connection;
 mod decoder;
 mod state;
 mod subscription;
+mod transport;
 
 pub use backoff::backoff;
+pub use clock::{now_ms, Clock, EpochMs, SystemClock};
 pub use decoder::{Decoder, Event, Frame, DEFAULT_MAX_EVENT_BYTES};
-pub use state::{now_ms, ConnectionState, EpochMs, Phase, StopReason};
+pub use state::{ConnectionState, Phase, StopReason};
 pub use subscription::{InvalidHeader, Subscription, SubscriptionConfig};
+pub use transport::{error_chain, HttpTransport, StreamRequest, StreamResponse, Transport, TransportError};

@@ -3,12 +3,7 @@
 use serde::Serialize;
 use ts_rs::TS;
 
-/// Milliseconds since the Unix epoch: how times travel to the UI.
-pub type EpochMs = i64;
-
-pub fn now_ms() -> EpochMs {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
-}
+use super::clock::EpochMs;
 
 /// Where a subscription stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]

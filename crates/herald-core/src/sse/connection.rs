@@ -1,0 +1,236 @@
+//! The task behind a [`Subscription`](super::Subscription): it owns the
+//! connection, decodes the stream, and decides after every attempt whether
+//! to stop, or when to try again.
+//!
+//! Timing goes through `tokio::time` (tests pause it) and published times
+//! through an injected [`Clock`]; the network goes through a [`Transport`].
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+
+use super::backoff::backoff;
+use super::clock::{Clock, EpochMs};
+use super::decoder::{Decoder, Event, Frame};
+use super::state::{ConnectionState, Phase, StopReason};
+use super::subscription::SubscriptionConfig;
+use super::transport::{StreamRequest, StreamResponse, Transport};
+
+pub(super) enum Command {
+    ReconnectNow,
+    Close,
+}
+
+/// How one connection attempt ended.
+enum Outcome {
+    Stop(StopReason),
+    Retry { reason: String, healthy: bool, retry_after: Option<Duration> },
+    ReconnectNow,
+}
+
+/// A connection that lasted this long counts as healthy, and resets the backoff.
+const HEALTHY_AFTER: Duration = Duration::from_secs(30);
+
+pub(super) struct Connection {
+    pub transport: Arc<dyn Transport>,
+    pub clock: Arc<dyn Clock>,
+    pub config: SubscriptionConfig,
+    pub decoder: Decoder,
+    pub retry: Duration,
+    pub commands: mpsc::UnboundedReceiver<Command>,
+    pub events: mpsc::Sender<Event>,
+    pub state: watch::Sender<ConnectionState>,
+    pub last_heard: Option<EpochMs>,
+}
+
+impl Connection {
+    pub async fn run(mut self) {
+        let mut failures = 0u32;
+        loop {
+            self.publish(Phase::Connecting);
+            let delay = match self.attempt().await {
+                Outcome::Stop(reason) => return self.publish(Phase::Stopped { reason }),
+                Outcome::ReconnectNow => {
+                    failures = 0;
+                    continue;
+                }
+                Outcome::Retry { reason, healthy, retry_after } => {
+                    failures = if healthy { 1 } else { failures.saturating_add(1) };
+                    let delay = retry_after.unwrap_or_else(|| backoff(self.retry, failures, self.config.max_backoff));
+                    tracing::info!(url = %self.config.url, %reason, ?delay, "reconnecting");
+                    let at = self.clock.now_ms() + delay.as_millis() as i64;
+                    self.publish(Phase::Retrying { attempt: failures, at, reason });
+                    delay
+                }
+            };
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                command = self.commands.recv() => match command {
+                    Some(Command::ReconnectNow) => failures = 0,
+                    Some(Command::Close) | None => return self.publish(Phase::Stopped { reason: StopReason::Closed }),
+                },
+            }
+        }
+    }
+
+    fn publish(&self, phase: Phase) {
+        self.state.send_replace(ConnectionState { phase, last_heard: self.last_heard });
+    }
+
+    fn request(&self) -> StreamRequest {
+        let mut headers = self.config.headers.clone();
+        headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
+        headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+        let id = self.decoder.last_event_id();
+        if !id.is_empty() {
+            // Non-ASCII is allowed (obs-text); other control characters cannot be sent.
+            match HeaderValue::from_bytes(id.as_bytes()) {
+                Ok(value) => {
+                    headers.insert("last-event-id", value);
+                }
+                Err(_) => tracing::warn!(url = %self.config.url, "the last event id cannot be sent as a header"),
+            }
+        }
+        StreamRequest { url: self.config.url.clone(), headers }
+    }
+
+    async fn attempt(&mut self) -> Outcome {
+        let response = tokio::select! {
+            response = self.transport.open(self.request()) => response,
+            command = self.commands.recv() => return command_outcome(command),
+        };
+        let response = match response {
+            Ok(response) => response,
+            Err(e) => return Outcome::Retry { reason: e.0, healthy: false, retry_after: None },
+        };
+        if let Some(outcome) = judge(&response) {
+            return outcome;
+        }
+        let opened = Instant::now();
+        self.publish(Phase::Open { since: self.clock.now_ms() });
+        let outcome = self.stream(response).await;
+        self.decoder.end_of_stream();
+        match outcome {
+            Outcome::Retry { reason, healthy, retry_after } => {
+                Outcome::Retry { reason, healthy: healthy || opened.elapsed() >= HEALTHY_AFTER, retry_after }
+            }
+            other => other,
+        }
+    }
+
+    async fn stream(&mut self, mut response: StreamResponse) -> Outcome {
+        let mut frames = Vec::new();
+        let mut delivered = false;
+        loop {
+            let chunk = tokio::select! {
+                chunk = tokio::time::timeout(self.config.stall_timeout, response.body.next()) => chunk,
+                command = self.commands.recv() => return command_outcome(command),
+            };
+            let bytes = match chunk {
+                Err(_) => {
+                    let reason = format!("nothing heard for {} s", self.config.stall_timeout.as_secs());
+                    return Outcome::Retry { reason, healthy: delivered, retry_after: None };
+                }
+                Ok(None) => {
+                    let reason = "the server ended the stream".into();
+                    return Outcome::Retry { reason, healthy: delivered, retry_after: None };
+                }
+                Ok(Some(Err(e))) => return Outcome::Retry { reason: e.0, healthy: delivered, retry_after: None },
+                Ok(Some(Ok(bytes))) => bytes,
+            };
+            self.heard();
+            self.decoder.feed(&bytes, &mut |frame| frames.push(frame));
+            for frame in frames.drain(..) {
+                match frame {
+                    Frame::Event(event) => {
+                        delivered = true;
+                        if self.events.send(event).await.is_err() {
+                            return Outcome::Stop(StopReason::Closed);
+                        }
+                    }
+                    Frame::Retry(delay) => self.retry = delay,
+                    Frame::Comment => {}
+                    Frame::Oversized { limit } => {
+                        tracing::warn!(url = %self.config.url, limit, "skipped an event larger than the limit");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Records that a byte arrived, publishing it at most once a second.
+    fn heard(&mut self) {
+        let now = self.clock.now_ms();
+        self.last_heard = Some(now);
+        self.state.send_if_modified(|state| {
+            let stale = state.last_heard.is_none_or(|t| now - t >= 1000);
+            if stale {
+                state.last_heard = Some(now);
+            }
+            stale
+        });
+    }
+}
+
+fn command_outcome(command: Option<Command>) -> Outcome {
+    match command {
+        Some(Command::ReconnectNow) => Outcome::ReconnectNow,
+        Some(Command::Close) | None => Outcome::Stop(StopReason::Closed),
+    }
+}
+
+/// What a response's status and type mean for the subscription; `None` to read it.
+fn judge(response: &StreamResponse) -> Option<Outcome> {
+    let code = response.status;
+    match code {
+        200 => {
+            let content_type = response.headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+            let essence = content_type.split(';').next().unwrap_or("").trim();
+            if essence.eq_ignore_ascii_case("text/event-stream") {
+                None
+            } else {
+                let shown = if content_type.is_empty() { "no Content-Type" } else { content_type };
+                Some(Outcome::Stop(StopReason::Failed { message: format!("expected text/event-stream, got {shown}") }))
+            }
+        }
+        204 => Some(Outcome::Stop(StopReason::NoContent)),
+        401 | 403 => Some(Outcome::Stop(StopReason::NeedsAuthentication { status: code })),
+        404 | 410 => Some(Outcome::Stop(StopReason::Gone { status: code })),
+        408 | 429 | 500..=599 => Some(Outcome::Retry {
+            reason: format!("the server answered {code}"),
+            healthy: false,
+            retry_after: retry_after(&response.headers),
+        }),
+        _ => Some(Outcome::Stop(StopReason::Failed { message: format!("the server answered {code}") })),
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&headers), Some(Duration::from_secs(7)));
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert_eq!(retry_after(&headers), Some(Duration::ZERO), "a past date means now");
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&headers), None);
+    }
+}

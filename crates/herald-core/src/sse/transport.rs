@@ -1,0 +1,62 @@
+//! How a subscription reaches its server. The connection task asks a
+//! [`Transport`] for a response and reads its body as a stream of chunks;
+//! the real one is reqwest, and tests script one, so that every rule of
+//! staying connected is checked without a network or real time.
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::stream::BoxStream;
+use futures_util::{StreamExt, TryStreamExt};
+use reqwest::header::HeaderMap;
+
+/// A GET for an event stream, with every header already set.
+#[derive(Debug, Clone)]
+pub struct StreamRequest {
+    pub url: String,
+    pub headers: HeaderMap,
+}
+
+/// A failure to connect or to read: always worth a retry.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{0}")]
+pub struct TransportError(pub String);
+
+/// A response: status and headers, and the body as it arrives.
+pub struct StreamResponse {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: BoxStream<'static, Result<Bytes, TransportError>>,
+}
+
+pub trait Transport: Send + Sync + 'static {
+    fn open(&self, request: StreamRequest) -> BoxFuture<'static, Result<StreamResponse, TransportError>>;
+}
+
+/// The real transport: reqwest, with whatever client it was given.
+pub struct HttpTransport(pub reqwest::Client);
+
+impl Transport for HttpTransport {
+    fn open(&self, request: StreamRequest) -> BoxFuture<'static, Result<StreamResponse, TransportError>> {
+        let sent = self.0.get(&request.url).headers(request.headers).send();
+        Box::pin(async move {
+            let response = sent.await.map_err(|e| TransportError(error_chain(&e)))?;
+            Ok(StreamResponse {
+                status: response.status().as_u16(),
+                headers: response.headers().clone(),
+                body: response.bytes_stream().map_err(|e| TransportError(error_chain(&e))).boxed(),
+            })
+        })
+    }
+}
+
+/// An error with its causes, which is where reqwest keeps the useful part.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

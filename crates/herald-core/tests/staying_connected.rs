@@ -1,0 +1,286 @@
+//! Every rule of staying connected, on a scripted transport and tokio's
+//! paused clock: what each situation makes the subscription do, and exactly
+//! when (in virtual time) it tries again.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use futures_util::stream::{self, BoxStream, StreamExt};
+use herald_core::sse::{
+    Clock, ConnectionState, EpochMs, Phase, StopReason, StreamRequest, StreamResponse, Subscription,
+    SubscriptionConfig, Transport, TransportError,
+};
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use tokio::sync::watch;
+use tokio::time::Instant;
+
+/// What the scripted server does for one request.
+enum Reply {
+    /// The connection fails.
+    Fail,
+    /// A status with headers and an empty body.
+    Status(u16, &'static [(&'static str, &'static str)]),
+    /// An event stream: these chunks, then the end, or a stall if `stall`.
+    Stream { chunks: &'static [&'static str], stall: bool },
+}
+
+fn stream(chunks: &'static [&'static str]) -> Reply {
+    Reply::Stream { chunks, stall: false }
+}
+
+struct Script {
+    replies: Mutex<VecDeque<Reply>>,
+    /// Each request, and when it was made.
+    requests: Mutex<Vec<(Instant, StreamRequest)>>,
+    /// How many requests have been made.
+    count: watch::Sender<usize>,
+}
+
+impl Transport for Script {
+    fn open(&self, request: StreamRequest) -> BoxFuture<'static, Result<StreamResponse, TransportError>> {
+        let mut requests = self.requests.lock().unwrap();
+        requests.push((Instant::now(), request));
+        self.count.send_replace(requests.len());
+        // When the script runs out, the server just stays quiet.
+        let reply = self.replies.lock().unwrap().pop_front().unwrap_or(Reply::Stream { chunks: &[], stall: true });
+        Box::pin(async move {
+            let mut headers = HeaderMap::new();
+            let (status, body): (u16, BoxStream<'static, Result<Bytes, TransportError>>) = match reply {
+                Reply::Fail => return Err(TransportError("connection refused".into())),
+                Reply::Status(status, extra) => {
+                    for (name, value) in extra {
+                        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+                    }
+                    (status, stream::empty().boxed())
+                }
+                Reply::Stream { chunks, stall } => {
+                    headers.insert("content-type", HeaderValue::from_static("text/event-stream; charset=utf-8"));
+                    let body = stream::iter(chunks.iter().map(|c| Ok(Bytes::from_static(c.as_bytes()))));
+                    let body = if stall { body.chain(stream::pending()).boxed() } else { body.boxed() };
+                    (200, body)
+                }
+            };
+            Ok(StreamResponse { status, headers, body })
+        })
+    }
+}
+
+/// Wall-clock time that follows tokio's paused clock.
+struct VirtualClock(Instant);
+
+impl Clock for VirtualClock {
+    fn now_ms(&self) -> EpochMs {
+        1_000_000 + self.0.elapsed().as_millis() as i64
+    }
+}
+
+struct Run {
+    script: Arc<Script>,
+    subscription: Subscription,
+    start: Instant,
+}
+
+fn run(replies: Vec<Reply>, config: SubscriptionConfig) -> Run {
+    let script = Arc::new(Script {
+        replies: Mutex::new(replies.into()),
+        requests: Mutex::default(),
+        count: watch::channel(0).0,
+    });
+    let start = Instant::now();
+    let subscription = Subscription::start_with(script.clone(), Arc::new(VirtualClock(start)), config);
+    Run { script, subscription, start }
+}
+
+fn config() -> SubscriptionConfig {
+    SubscriptionConfig::new("http://feed.test/events")
+}
+
+impl Run {
+    async fn events(&mut self, n: usize) -> Vec<(String, String)> {
+        let mut got = Vec::new();
+        while got.len() < n {
+            let e = self.subscription.next_event().await.expect("the subscription ended early");
+            got.push((e.data, e.last_event_id));
+        }
+        got
+    }
+
+    async fn until(&self, what: impl Fn(&ConnectionState) -> bool) -> ConnectionState {
+        self.subscription.state().wait_for(|s| what(s)).await.unwrap().clone()
+    }
+
+    async fn stopped(&self) -> StopReason {
+        match self.until(|s| matches!(s.phase, Phase::Stopped { .. })).await.phase {
+            Phase::Stopped { reason } => reason,
+            _ => unreachable!(),
+        }
+    }
+
+    async fn requests_made(&self, n: usize) {
+        self.script.count.subscribe().wait_for(|c| *c >= n).await.unwrap();
+    }
+
+    /// Milliseconds after the start at which each request was made.
+    fn times(&self) -> Vec<u64> {
+        self.script.requests.lock().unwrap().iter().map(|(t, _)| (*t - self.start).as_millis() as u64).collect()
+    }
+
+    fn header(&self, request: usize, name: &str) -> Option<String> {
+        let requests = self.script.requests.lock().unwrap();
+        requests[request].1.headers.get(name).map(|v| v.to_str().unwrap().to_owned())
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn every_request_asks_for_an_event_stream_with_the_feeds_own_headers() {
+    let config = config().bearer("s3cret").unwrap().header("X-Team", "blue").unwrap();
+    let mut r = run(vec![stream(&["data: a\n\n"])], config);
+    r.events(1).await;
+    assert_eq!(r.header(0, "accept").as_deref(), Some("text/event-stream"));
+    assert_eq!(r.header(0, "cache-control").as_deref(), Some("no-cache"));
+    assert_eq!(r.header(0, "authorization").as_deref(), Some("Bearer s3cret"));
+    assert_eq!(r.header(0, "x-team").as_deref(), Some("blue"));
+    assert_eq!(r.header(0, "last-event-id"), None, "no id known yet");
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_end_of_a_stream_reconnects_after_the_servers_retry_with_the_last_event_id() {
+    let mut r = run(
+        vec![stream(&["retry: 1500\nid: 1\ndata: a\n\nid: 2\ndata: cut off"]), stream(&["data: b\n\n"])],
+        config().last_event_id("0"),
+    );
+    assert_eq!(r.events(2).await, [("a".into(), "1".into()), ("b".into(), "1".into())]);
+    assert_eq!(r.header(0, "last-event-id").as_deref(), Some("0"), "a stored cursor is used from the start");
+    assert_eq!(r.header(1, "last-event-id").as_deref(), Some("1"), "the cut-off block's id is not taken");
+    assert_eq!(r.times(), [0, 1500]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn repeated_failures_back_off_exponentially_with_jitter_up_to_the_cap() {
+    let r = run((0..9).map(|_| Reply::Fail).collect(), config());
+    r.requests_made(9).await;
+    let times = r.times();
+    let waits: Vec<u64> = times.windows(2).map(|w| w[1] - w[0]).collect();
+    assert_eq!(waits[0], 3000, "the first retry waits the server's retry delay");
+    for (i, wait) in waits.iter().enumerate().skip(1) {
+        let full = (3000u64 << i).min(60_000);
+        assert!(*wait >= full / 2 && *wait <= full, "wait {i} was {wait} ms, expected {}..={full}", full / 2);
+    }
+    let state = r.until(|s| matches!(s.phase, Phase::Retrying { attempt: 9, .. })).await;
+    let Phase::Retrying { at, reason, .. } = state.phase else { unreachable!() };
+    assert_eq!(reason, "connection refused");
+    assert!(at > 1_000_000 + times[8] as i64, "`at` is in the future");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_healthy_connection_resets_the_backoff() {
+    let mut r = run(vec![Reply::Fail, Reply::Fail, Reply::Fail, stream(&["data: ok\n\n"]), Reply::Fail], config());
+    r.events(1).await;
+    r.requests_made(6).await;
+    let times = r.times();
+    assert_eq!(times[4] - times[3], 3000, "after a stream that delivered, the wait is the retry delay again");
+    assert!((3000..=6000).contains(&(times[5] - times[4])), "then it grows from the start");
+}
+
+#[tokio::test(start_paused = true)]
+async fn overload_and_server_errors_retry_honouring_retry_after() {
+    let r = run(
+        vec![
+            Reply::Status(503, &[("retry-after", "7")]),
+            Reply::Status(429, &[("retry-after", "20")]),
+            Reply::Status(408, &[]),
+            Reply::Status(500, &[]),
+        ],
+        config(),
+    );
+    r.requests_made(5).await;
+    let times = r.times();
+    assert_eq!(&times[..3], [0, 7000, 27_000]);
+    let wait = times[3] - times[2];
+    assert!((6000..=12_000).contains(&wait), "without Retry-After, the third failure's backoff: {wait} ms");
+}
+
+#[tokio::test(start_paused = true)]
+async fn statuses_that_retrying_cannot_fix_stop_the_subscription() {
+    let cases: Vec<(Reply, StopReason)> = vec![
+        (Reply::Status(204, &[]), StopReason::NoContent),
+        (Reply::Status(401, &[]), StopReason::NeedsAuthentication { status: 401 }),
+        (Reply::Status(403, &[]), StopReason::NeedsAuthentication { status: 403 }),
+        (Reply::Status(404, &[]), StopReason::Gone { status: 404 }),
+        (Reply::Status(410, &[]), StopReason::Gone { status: 410 }),
+        (Reply::Status(202, &[]), StopReason::Failed { message: "the server answered 202".into() }),
+        (
+            Reply::Status(200, &[("content-type", "text/html; charset=utf-8")]),
+            StopReason::Failed { message: "expected text/event-stream, got text/html; charset=utf-8".into() },
+        ),
+        (
+            Reply::Status(200, &[]),
+            StopReason::Failed { message: "expected text/event-stream, got no Content-Type".into() },
+        ),
+    ];
+    for (reply, want) in cases {
+        let r = run(vec![reply], config());
+        assert_eq!(r.stopped().await, want);
+        tokio::time::advance(Duration::from_secs(3600)).await; // virtual time
+        assert_eq!(r.script.requests.lock().unwrap().len(), 1, "{want:?}: no retry, ever");
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_stalled_stream_is_dropped_and_resumed_with_the_last_event_id() {
+    let mut config = config();
+    config.stall_timeout = Duration::from_secs(45);
+    let mut r =
+        run(vec![Reply::Stream { chunks: &["id: 5\ndata: x\n\n"], stall: true }, stream(&["data: y\n\n"])], config);
+    assert_eq!(r.events(2).await, [("x".into(), "5".into()), ("y".into(), "5".into())]);
+    assert_eq!(r.times(), [0, 48_000], "45 s of silence, then the 3 s retry delay");
+    assert_eq!(r.header(1, "last-event-id").as_deref(), Some("5"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn comments_keep_a_quiet_stream_alive() {
+    let mut config = config();
+    config.stall_timeout = Duration::from_secs(45);
+    let keepalives = Reply::Stream { chunks: &[": ping\n\n", ": ping\n\n", "data: after\n\n"], stall: true };
+    let mut r = run(vec![keepalives], config);
+    r.events(1).await;
+    let state = r.until(|s| s.last_heard.is_some()).await;
+    assert!(matches!(state.phase, Phase::Open { .. }));
+    assert_eq!(r.times(), [0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn reconnect_now_skips_the_wait() {
+    let r = run(vec![Reply::Fail, Reply::Fail, Reply::Fail], config());
+    r.until(|s| matches!(s.phase, Phase::Retrying { attempt: 2, .. })).await;
+    let before = r.times();
+    r.subscription.reconnect_now();
+    r.requests_made(3).await;
+    let times = r.times();
+    assert_eq!(times[2], before[1], "the third attempt came at once, not after the backoff");
+    r.until(|s| matches!(s.phase, Phase::Retrying { attempt: 1, .. })).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_malformed_block_costs_neither_the_events_after_it_nor_the_connection() {
+    let mut r = run(
+        vec![Reply::Stream {
+            chunks: &["data: a\n\nretry: x\nid: 1\0\nno colon at all\nevent\n\ndata: b\n\n"],
+            stall: true,
+        }],
+        config(),
+    );
+    assert_eq!(r.events(2).await, [("a".into(), "".into()), ("b".into(), "".into())]);
+    assert_eq!(r.times(), [0]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn close_stops_the_subscription() {
+    let r = run(vec![Reply::Fail], config());
+    r.until(|s| matches!(s.phase, Phase::Retrying { .. })).await;
+    r.subscription.close();
+    assert_eq!(r.stopped().await, StopReason::Closed);
+}
