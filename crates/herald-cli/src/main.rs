@@ -1,0 +1,47 @@
+//! `herald-cli`: Herald's engine without a window, for debugging feeds and
+//! for scripts. It links no GTK or WebKit.
+
+mod output;
+mod tail;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "herald-cli", version, about = "Herald's engine without a window")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Follow an SSE feed and print its events and connection state.
+    Tail(tail::TailArgs),
+}
+
+/// Exit codes, as documented in the README.
+pub mod exit {
+    /// Ended normally: --max-events reached, or the server stopped the stream (204).
+    pub const OK: u8 = 0;
+    /// Usage or configuration error.
+    pub const USAGE: u8 = 2;
+    /// The connection failed for good: a status that is not retried, a wrong Content-Type, or auth.
+    pub const FAILED: u8 = 3;
+    /// Interrupted with Ctrl-C.
+    pub const INTERRUPTED: u8 = 130;
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .init();
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Tail(args) => tail::run(args).await,
+    };
+    ExitCode::from(code)
+}

@@ -1,0 +1,76 @@
+//! How `tail` prints: one JSON object per line, or the same information for people.
+
+use std::io::Write;
+
+use herald_core::sse::{ConnectionState, Event, Phase, StopReason};
+use serde_json::{json, Value};
+
+pub struct Output {
+    json: bool,
+}
+
+impl Output {
+    pub fn new(json: bool) -> Self {
+        Output { json }
+    }
+
+    /// Writes one line and flushes it, so a pipe sees each line as it happens.
+    fn line(&self, text: &str) {
+        let mut out = std::io::stdout().lock();
+        // A closed pipe (e.g. `| head`) is not an error worth a panic.
+        let _ = writeln!(out, "{text}").and_then(|_| out.flush());
+    }
+
+    pub fn event(&self, event: &Event) {
+        if self.json {
+            let line =
+                json!({"kind": "event", "event": event.event, "data": event.data, "lastEventId": event.last_event_id});
+            self.line(&line.to_string());
+        } else {
+            let id = if event.last_event_id.is_empty() { String::new() } else { format!(" #{}", event.last_event_id) };
+            self.line(&format!("{}{id}: {}", event.event, event.data));
+        }
+    }
+
+    pub fn state(&self, state: &ConnectionState) {
+        if self.json {
+            let mut line = serde_json::to_value(&state.phase).unwrap_or(Value::Null);
+            if let Some(fields) = line.as_object_mut() {
+                let phase = fields.remove("phase").unwrap_or(Value::Null);
+                fields.insert("kind".into(), json!("state"));
+                fields.insert("state".into(), phase);
+                fields.insert("lastHeard".into(), json!(state.last_heard));
+            }
+            self.line(&line.to_string());
+        } else {
+            self.line(&format!("-- {}", describe(&state.phase)));
+        }
+    }
+
+    pub fn error(&self, message: &str) {
+        if self.json {
+            self.line(&json!({"kind": "error", "message": message}).to_string());
+        } else {
+            eprintln!("error: {message}");
+        }
+    }
+}
+
+fn describe(phase: &Phase) -> String {
+    match phase {
+        Phase::Connecting => "connecting".into(),
+        Phase::Open { .. } => "open".into(),
+        Phase::Retrying { attempt, reason, .. } => format!("retrying (attempt {attempt}): {reason}"),
+        Phase::Stopped { reason } => format!("stopped: {}", stop_message(reason)),
+    }
+}
+
+pub fn stop_message(reason: &StopReason) -> String {
+    match reason {
+        StopReason::NoContent => "the server asked to stop (204)".into(),
+        StopReason::NeedsAuthentication { status } => format!("authentication needed ({status})"),
+        StopReason::Gone { status } => format!("the feed is gone ({status})"),
+        StopReason::Failed { message } => message.clone(),
+        StopReason::Closed => "closed".into(),
+    }
+}

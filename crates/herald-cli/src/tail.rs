@@ -1,0 +1,121 @@
+//! `herald-cli tail URL`: follows a feed until it ends, `--max-events` is
+//! reached, or Ctrl-C.
+
+use std::time::Duration;
+
+use clap::Args;
+use herald_core::sse::{Phase, StopReason, Subscription, SubscriptionConfig};
+
+use crate::exit;
+use crate::output::{stop_message, Output};
+
+#[derive(Args)]
+pub struct TailArgs {
+    /// The feed's URL (http or https).
+    url: String,
+    /// One JSON object per line on stdout.
+    #[arg(long)]
+    json: bool,
+    /// An extra request header, "Name: value"; may be repeated.
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+    /// Resume after this event id.
+    #[arg(long, value_name = "ID")]
+    last_event_id: Option<String>,
+    /// Reconnect when nothing arrives for this many seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 45, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    stall_timeout: u64,
+    /// Exit after this many events.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_events: Option<u64>,
+}
+
+/// The subscription config the arguments describe, or the reason they are wrong.
+fn config(args: &TailArgs) -> Result<SubscriptionConfig, String> {
+    if !(args.url.starts_with("http://") || args.url.starts_with("https://")) {
+        return Err(format!("{} is not an http(s) URL", args.url));
+    }
+    let mut config = SubscriptionConfig::new(&args.url);
+    for header in &args.headers {
+        let (name, value) =
+            header.split_once(':').ok_or_else(|| format!("-H {header:?} is not of the form \"Name: value\""))?;
+        config = config.header(name.trim(), value.trim()).map_err(|e| format!("-H {header:?}: {e}"))?;
+    }
+    if let Some(id) = &args.last_event_id {
+        config = config.last_event_id(id.clone());
+    }
+    config.stall_timeout = Duration::from_secs(args.stall_timeout);
+    Ok(config)
+}
+
+pub async fn run(args: TailArgs) -> u8 {
+    let out = Output::new(args.json);
+    let config = match config(&args) {
+        Ok(config) => config,
+        Err(reason) => {
+            out.error(&reason);
+            return exit::USAGE;
+        }
+    };
+    let client = match herald_core::http_client() {
+        Ok(client) => client,
+        Err(e) => {
+            out.error(&format!("cannot set up HTTP: {e}"));
+            return exit::FAILED;
+        }
+    };
+    let mut subscription = Subscription::start(client, config);
+    let mut state = subscription.state();
+    let mut shown_phase = None;
+    let mut seen = 0u64;
+    loop {
+        tokio::select! {
+            event = subscription.next_event() => {
+                let Some(event) = event else {
+                    // The subscription ended: its last state says why.
+                    let last = state.borrow_and_update().clone();
+                    if shown_phase.as_ref() != Some(&last.phase) {
+                        out.state(&last);
+                    }
+                    return finish(&out, &last.phase);
+                };
+                out.event(&event);
+                seen += 1;
+                if args.max_events.is_some_and(|max| seen >= max) {
+                    return exit::OK;
+                }
+            }
+            changed = state.changed() => {
+                if changed.is_err() {
+                    return exit::FAILED;
+                }
+                let current = state.borrow_and_update().clone();
+                // Only changes of phase are news; `last_heard` ticks are not.
+                if shown_phase.as_ref() == Some(&current.phase) {
+                    continue;
+                }
+                out.state(&current);
+                shown_phase = Some(current.phase.clone());
+                if matches!(current.phase, Phase::Stopped { .. }) {
+                    return finish(&out, &current.phase);
+                }
+            }
+            _ = tokio::signal::ctrl_c() => {
+                subscription.close();
+                return exit::INTERRUPTED;
+            }
+        }
+    }
+}
+
+/// The exit code for a subscription that ended in `phase`.
+fn finish(out: &Output, phase: &Phase) -> u8 {
+    match phase {
+        Phase::Stopped { reason: StopReason::NoContent | StopReason::Closed } => exit::OK,
+        Phase::Stopped { reason } => {
+            out.error(&stop_message(reason));
+            exit::FAILED
+        }
+        _ => exit::FAILED,
+    }
+}
