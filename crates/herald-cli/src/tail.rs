@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use clap::Args;
-use herald_core::sse::{Phase, StopReason, Subscription, SubscriptionConfig};
+use herald_core::sse::{ConnectionState, Phase, StopReason, Subscription, SubscriptionConfig};
+use tokio::sync::watch;
 
 use crate::exit;
 use crate::output::{stop_message, Output};
@@ -66,31 +67,22 @@ pub async fn run(args: TailArgs) -> u8 {
     };
     let mut subscription = Subscription::start(client, config);
     let mut state = subscription.state();
-    let mut shown_phase = None;
+    // Say where things start; after this, only changes of phase are news.
+    let start = state.borrow_and_update().clone();
+    out.state(&start);
+    let mut shown_phase = Some(start.phase);
     let mut seen = 0u64;
     loop {
         tokio::select! {
-            event = subscription.next_event() => {
-                let Some(event) = event else {
-                    // The subscription ended: its last state says why.
-                    let last = state.borrow_and_update().clone();
-                    if shown_phase.as_ref() != Some(&last.phase) {
-                        out.state(&last);
-                    }
-                    return finish(&out, &last.phase);
-                };
-                out.event(&event);
-                seen += 1;
-                if args.max_events.is_some_and(|max| seen >= max) {
-                    return exit::OK;
-                }
-            }
+            // The connection publishes a state before the events that follow
+            // it, so looking at the state first keeps the output in order.
+            biased;
             changed = state.changed() => {
                 if changed.is_err() {
-                    return exit::FAILED;
+                    return ended(&out, &state, shown_phase.as_ref());
                 }
                 let current = state.borrow_and_update().clone();
-                // Only changes of phase are news; `last_heard` ticks are not.
+                // `last_heard` ticks are not news.
                 if shown_phase.as_ref() == Some(&current.phase) {
                     continue;
                 }
@@ -100,12 +92,29 @@ pub async fn run(args: TailArgs) -> u8 {
                     return finish(&out, &current.phase);
                 }
             }
+            event = subscription.next_event() => {
+                let Some(event) = event else { return ended(&out, &state, shown_phase.as_ref()) };
+                out.event(&event);
+                seen += 1;
+                if args.max_events.is_some_and(|max| seen >= max) {
+                    return exit::OK;
+                }
+            }
             _ = tokio::signal::ctrl_c() => {
                 subscription.close();
                 return exit::INTERRUPTED;
             }
         }
     }
+}
+
+/// The subscription's task has ended: show its last state if it is news, and exit by it.
+fn ended(out: &Output, state: &watch::Receiver<ConnectionState>, shown: Option<&Phase>) -> u8 {
+    let last = state.borrow().clone();
+    if shown != Some(&last.phase) {
+        out.state(&last);
+    }
+    finish(out, &last.phase)
 }
 
 /// The exit code for a subscription that ended in `phase`.

@@ -38,9 +38,9 @@ async fn json_output_is_one_object_per_line_and_max_events_ends_it() {
     let output = tail(&[&url, "--json", "-H", &auth, "--last-event-id", "1", "--max-events", "2"]).await;
     assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
     let lines = json_lines(&output);
-    let states: Vec<&str> =
-        lines.iter().filter(|l| l["kind"] == "state").map(|l| l["state"].as_str().unwrap()).collect();
-    assert_eq!(states, ["open"], "connecting is the start state, so the first change shown is open");
+    let kinds: Vec<&str> = lines.iter().map(|l| l["state"].as_str().unwrap_or("event")).collect();
+    // On loopback the connection may be open before tail first looks.
+    assert!(kinds == ["connecting", "open", "event", "event"] || kinds == ["open", "event", "event"], "{kinds:?}");
     let events: Vec<Value> = lines
         .iter()
         .filter(|l| l["kind"] == "event")
