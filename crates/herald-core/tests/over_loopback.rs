@@ -3,94 +3,14 @@
 //! request's headers are recorded. Each test asserts the exact events
 //! delivered (none lost, none repeated) and the exact request headers.
 
-use std::sync::{Arc, Mutex};
+mod common;
+
 use std::time::Duration;
 
+use common::{serve, sse, Answer};
 use herald_core::sse::{Event, Phase, StopReason, Subscription, SubscriptionConfig};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
 
 const DEADLINE: Duration = Duration::from_secs(20);
-
-/// What the server does on one connection.
-enum Answer {
-    /// Writes these bytes, then closes.
-    Close(Vec<u8>),
-    /// Writes these bytes, then keeps the connection open.
-    Hold(Vec<u8>),
-}
-
-fn stream_head() -> Vec<u8> {
-    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n\r\n".to_vec()
-}
-
-/// An event stream answer: the head, then `body`.
-fn sse(body: &[u8]) -> Vec<u8> {
-    [stream_head(), body.to_vec()].concat()
-}
-
-/// A request's head: the request line, then headers with lower-cased names.
-type Head = Vec<(String, String)>;
-
-struct Server {
-    url: String,
-    requests: Arc<Mutex<Vec<Head>>>,
-}
-
-async fn serve(answers: Vec<Answer>) -> Server {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let seen = requests.clone();
-    tokio::spawn(async move {
-        let mut answers = answers.into_iter();
-        while let Ok((mut socket, _)) = listener.accept().await {
-            let mut head = Vec::new();
-            let mut buf = [0u8; 4096];
-            while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-                match socket.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => head.extend_from_slice(&buf[..n]),
-                }
-            }
-            let text = String::from_utf8_lossy(&head).into_owned();
-            let mut lines = text.split("\r\n");
-            let mut parsed = vec![("request-line".to_owned(), lines.next().unwrap_or("").to_owned())];
-            parsed
-                .extend(lines.filter_map(|l| l.split_once(": ")).map(|(n, v)| (n.to_ascii_lowercase(), v.to_owned())));
-            seen.lock().unwrap().push(parsed);
-            match answers.next() {
-                Some(Answer::Close(bytes)) => {
-                    let _ = socket.write_all(&bytes).await;
-                }
-                Some(Answer::Hold(bytes)) => {
-                    let _ = socket.write_all(&bytes).await;
-                    tokio::spawn(async move {
-                        let mut sink = [0u8; 64];
-                        while let Ok(n) = socket.read(&mut sink).await {
-                            if n == 0 {
-                                break;
-                            }
-                        }
-                    });
-                }
-                None => {}
-            }
-        }
-    });
-    Server { url, requests }
-}
-
-impl Server {
-    fn header(&self, request: usize, name: &str) -> Option<String> {
-        let requests = self.requests.lock().unwrap();
-        requests[request].iter().find(|(n, _)| n == name).map(|(_, v)| v.clone())
-    }
-
-    fn request_line(&self, request: usize) -> String {
-        self.header(request, "request-line").unwrap()
-    }
-}
 
 async fn events(subscription: &mut Subscription, n: usize) -> Vec<Event> {
     let mut got = Vec::new();
