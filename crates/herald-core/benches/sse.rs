@@ -86,7 +86,10 @@ impl Transport for HeraldMemory {
 struct BaselineMemory(Arc<Vec<Bytes>>);
 
 impl launchdarkly_sdk_transport::HttpTransport for BaselineMemory {
-    fn request(&self, _: launchdarkly_sdk_transport::Request<Option<Bytes>>) -> launchdarkly_sdk_transport::ResponseFuture {
+    fn request(
+        &self,
+        _: launchdarkly_sdk_transport::Request<Option<Bytes>>,
+    ) -> launchdarkly_sdk_transport::ResponseFuture {
         let chunks = self.0.clone();
         Box::pin(async move {
             let body = stream::iter((0..chunks.len()).map(move |i| Ok(chunks[i].clone()))).chain(stream::pending());
@@ -167,7 +170,8 @@ fn benches(c: &mut Criterion) {
         group.bench_function("eventsource-client", |b| {
             b.iter(|| {
                 rt.block_on(async {
-                    let client = baseline_builder("http://memory.test/").build_with_transport(BaselineMemory(in_chunks.clone()));
+                    let client =
+                        baseline_builder("http://memory.test/").build_with_transport(BaselineMemory(in_chunks.clone()));
                     baseline_reads(&client, n).await;
                 })
             })

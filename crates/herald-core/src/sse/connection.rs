@@ -42,7 +42,8 @@ pub(super) struct Connection {
     pub decoder: Decoder,
     pub retry: Duration,
     pub commands: mpsc::UnboundedReceiver<Command>,
-    pub events: mpsc::Sender<Event>,
+    /// Each chunk's events, in order.
+    pub events: mpsc::Sender<Vec<Event>>,
     pub state: watch::Sender<ConnectionState>,
     pub last_heard: Option<EpochMs>,
 }
@@ -144,19 +145,22 @@ impl Connection {
             };
             self.heard();
             self.decoder.feed(&bytes, &mut |frame| frames.push(frame));
+            // One send per chunk, not per event: the channel hop dominates for small events.
+            let mut batch = Vec::new();
             for frame in frames.drain(..) {
                 match frame {
-                    Frame::Event(event) => {
-                        delivered = true;
-                        if self.events.send(event).await.is_err() {
-                            return Outcome::Stop(StopReason::Closed);
-                        }
-                    }
+                    Frame::Event(event) => batch.push(event),
                     Frame::Retry(delay) => self.retry = delay,
                     Frame::Comment => {}
                     Frame::Oversized { limit } => {
                         tracing::warn!(url = %self.config.url, limit, "skipped an event larger than the limit");
                     }
+                }
+            }
+            if !batch.is_empty() {
+                delivered = true;
+                if self.events.send(batch).await.is_err() {
+                    return Outcome::Stop(StopReason::Closed);
                 }
             }
         }

@@ -75,12 +75,14 @@ pub struct InvalidHeader(pub String);
 /// The handle to a running subscription. Dropping it ends the subscription.
 pub struct Subscription {
     commands: mpsc::UnboundedSender<Command>,
-    events: mpsc::Receiver<Event>,
+    events: mpsc::Receiver<Vec<Event>>,
+    /// The rest of the batch being handed out.
+    pending: std::collections::VecDeque<Event>,
     state: watch::Receiver<ConnectionState>,
 }
 
-/// Events buffered between the connection task and a busy consumer.
-const EVENT_BUFFER: usize = 256;
+/// Batches of events (one per chunk read) buffered between the connection task and a busy consumer.
+const EVENT_BUFFER: usize = 32;
 
 impl Subscription {
     /// Starts the connection task on the current tokio runtime, over HTTP.
@@ -109,12 +111,17 @@ impl Subscription {
             last_heard: None,
         };
         tokio::spawn(connection.run());
-        Subscription { commands, events, state }
+        Subscription { commands, events, pending: Default::default(), state }
     }
 
     /// The next event; `None` once the subscription has stopped.
     pub async fn next_event(&mut self) -> Option<Event> {
-        self.events.recv().await
+        loop {
+            if let Some(event) = self.pending.pop_front() {
+                return Some(event);
+            }
+            self.pending = self.events.recv().await?.into();
+        }
     }
 
     /// A receiver of the connection state.
