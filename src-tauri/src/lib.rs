@@ -92,7 +92,7 @@ pub fn main(options: Options) -> anyhow::Result<()> {
 
     let (feed, _demo) = match &options.server {
         Some(url) => {
-            let source = reqwest_host(url).with_context(|| format!("--server {url} is not an http(s) URL"))?;
+            let source = host_of(url).with_context(|| format!("--server {url} is not an http(s) URL"))?;
             (Feed { base_url: url.clone(), token: options::server_token(), source }, None)
         }
         None => {
@@ -118,7 +118,7 @@ pub fn main(options: Options) -> anyhow::Result<()> {
 }
 
 /// "host:port" of an http(s) URL, for showing where changes come from.
-fn reqwest_host(url: &str) -> Option<String> {
+fn host_of(url: &str) -> Option<String> {
     let (scheme, rest) = url.split_once("://")?;
     if !matches!(scheme, "http" | "https") {
         return None;
@@ -129,13 +129,13 @@ fn reqwest_host(url: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::reqwest_host;
+    use super::host_of;
 
     #[test]
     fn the_source_is_the_servers_host() {
-        assert_eq!(reqwest_host("https://tasks.example.com/api").as_deref(), Some("tasks.example.com"));
-        assert_eq!(reqwest_host("http://user:pw@127.0.0.1:8080").as_deref(), Some("127.0.0.1:8080"));
-        assert_eq!(reqwest_host("ftp://x"), None);
-        assert_eq!(reqwest_host("tasks.example.com"), None);
+        assert_eq!(host_of("https://tasks.example.com/api").as_deref(), Some("tasks.example.com"));
+        assert_eq!(host_of("http://user:pw@127.0.0.1:8080").as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(host_of("ftp://x"), None);
+        assert_eq!(host_of("tasks.example.com"), None);
     }
 }

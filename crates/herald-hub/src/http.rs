@@ -36,6 +36,9 @@ pub enum ApiError {
     Invalid(&'static str),
     #[error("internal error")]
     Internal(#[from] StoreError),
+    /// The worker running the request failed (it panicked or was cancelled).
+    #[error("internal error")]
+    WorkerFailed,
 }
 
 impl IntoResponse for ApiError {
@@ -48,6 +51,7 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %e, "store failed");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
+            ApiError::WorkerFailed => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let mut response = (status, Json(json!({ "error": self.to_string() }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
@@ -94,7 +98,7 @@ impl Caller {
 }
 
 /// Runs store work off the async threads.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     hub: &Arc<Hub>,
     work: impl FnOnce(&Hub) -> Result<T, StoreError> + Send + 'static,
 ) -> Result<T, ApiError> {
@@ -103,7 +107,7 @@ async fn blocking<T: Send + 'static>(
         Ok(result) => Ok(result?),
         Err(join) => {
             tracing::error!(error = %join, "store task failed");
-            Err(ApiError::Invalid("the request could not be completed"))
+            Err(ApiError::WorkerFailed)
         }
     }
 }

@@ -72,7 +72,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         let tasks = {
             let mut stmt = tx.prepare_cached("SELECT id, name, done FROM tasks ORDER BY id")?;
-            let rows = stmt.query_map([], |r| Ok(Task { id: r.get(0)?, name: r.get(1)?, done: r.get(2)? }))?;
+            let rows = stmt.query_map([], task_row)?;
             rows.collect::<Result<Vec<_>, _>>()?
         };
         let seq = last_seq(&tx)?;
@@ -81,11 +81,7 @@ impl Store {
     }
 
     pub fn get(&self, id: i64) -> Result<Option<Task>, StoreError> {
-        Ok(self
-            .conn
-            .prepare_cached("SELECT id, name, done FROM tasks WHERE id = ?1")?
-            .query_row([id], |r| Ok(Task { id: r.get(0)?, name: r.get(1)?, done: r.get(2)? }))
-            .optional()?)
+        get_in(&self.conn, id)
     }
 
     pub fn current_seq(&self) -> Result<u64, StoreError> {
@@ -155,12 +151,14 @@ fn last_seq(conn: &Connection) -> Result<u64, StoreError> {
     Ok(seq.unwrap_or(0) as u64)
 }
 
+/// A `Task` from a row of `SELECT id, name, done`.
+fn task_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Task> {
+    Ok(Task { id: row.get(0)?, name: row.get(1)?, done: row.get(2)? })
+}
+
 fn get_in(conn: &Connection, id: i64) -> Result<Option<Task>, StoreError> {
-    Ok(conn
-        .query_row("SELECT id, name, done FROM tasks WHERE id = ?1", [id], |r| {
-            Ok(Task { id: r.get(0)?, name: r.get(1)?, done: r.get(2)? })
-        })
-        .optional()?)
+    let mut stmt = conn.prepare_cached("SELECT id, name, done FROM tasks WHERE id = ?1")?;
+    Ok(stmt.query_row([id], task_row).optional()?)
 }
 
 fn log(conn: &Connection, kind: ChangeKind, task: Task, actor: &str) -> Result<Change, StoreError> {

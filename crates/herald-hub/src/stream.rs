@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::http::{ApiError, Caller};
+use crate::http::{blocking, ApiError, Caller};
 use crate::hub::Hub;
 use crate::model::Change;
 
@@ -28,23 +28,22 @@ type Outbox = mpsc::Sender<Result<Event, Infallible>>;
 
 pub(crate) async fn subscribe(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Result<Response, ApiError> {
     Caller::reader(&hub, &headers)?;
-    let resume = match headers.get("last-event-id").map(HeaderValue::to_str) {
+    let bad_id = || ApiError::Invalid("Last-Event-ID must be a sequence number");
+    let resume = match headers.get("last-event-id") {
         None => None,
-        Some(Ok(v)) if v.trim().is_empty() => None,
-        Some(Ok(v)) => {
-            Some(v.trim().parse::<u64>().map_err(|_| ApiError::Invalid("Last-Event-ID must be a sequence number"))?)
+        Some(value) => {
+            let value = value.to_str().map_err(|_| bad_id())?.trim();
+            if value.is_empty() {
+                None
+            } else {
+                Some(value.parse::<u64>().map_err(|_| bad_id())?)
+            }
         }
-        Some(Err(_)) => return Err(ApiError::Invalid("Last-Event-ID must be a sequence number")),
     };
     let live = hub.follow();
     let start = match resume {
         Some(seq) => seq,
-        None => {
-            let h = hub.clone();
-            tokio::task::spawn_blocking(move || h.current_seq())
-                .await
-                .map_err(|_| ApiError::Invalid("the request could not be completed"))??
-        }
+        None => blocking(&hub, |h| h.current_seq()).await?,
     };
     let (tx, rx) = mpsc::channel(64);
     let keepalive = KeepAlive::new().interval(hub.config().keepalive).text("keepalive");

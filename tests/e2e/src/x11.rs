@@ -10,6 +10,16 @@ use x11rb::rust_connection::RustConnection;
 pub struct Display {
     conn: RustConnection,
     root: Window,
+    atoms: Atoms,
+}
+
+/// The atoms this module uses, interned once: each lookup is a round trip.
+struct Atoms {
+    utf8_string: u32,
+    net_wm_name: u32,
+    net_wm_pid: u32,
+    wm_protocols: u32,
+    wm_delete_window: u32,
 }
 
 impl Display {
@@ -17,17 +27,20 @@ impl Display {
     pub fn open() -> anyhow::Result<Display> {
         let (conn, screen) = x11rb::connect(None)?;
         let root = conn.setup().roots[screen].root;
-        Ok(Display { conn, root })
-    }
-
-    fn atom(&self, name: &str) -> anyhow::Result<u32> {
-        Ok(self.conn.intern_atom(false, name.as_bytes())?.reply()?.atom)
+        let atom = |name: &str| -> anyhow::Result<u32> { Ok(conn.intern_atom(false, name.as_bytes())?.reply()?.atom) };
+        let atoms = Atoms {
+            utf8_string: atom("UTF8_STRING")?,
+            net_wm_name: atom("_NET_WM_NAME")?,
+            net_wm_pid: atom("_NET_WM_PID")?,
+            wm_protocols: atom("WM_PROTOCOLS")?,
+            wm_delete_window: atom("WM_DELETE_WINDOW")?,
+        };
+        Ok(Display { conn, root, atoms })
     }
 
     fn title(&self, window: Window) -> anyhow::Result<String> {
-        let utf8 = self.atom("UTF8_STRING")?;
-        let net_name = self.atom("_NET_WM_NAME")?;
-        let reply = self.conn.get_property(false, window, net_name, utf8, 0, 1024)?.reply()?;
+        let reply =
+            self.conn.get_property(false, window, self.atoms.net_wm_name, self.atoms.utf8_string, 0, 1024)?.reply()?;
         if !reply.value.is_empty() {
             return Ok(String::from_utf8_lossy(&reply.value).into_owned());
         }
@@ -49,22 +62,19 @@ impl Display {
 
     /// The process that owns `window` (`_NET_WM_PID`).
     pub fn pid(&self, window: Window) -> anyhow::Result<Option<u32>> {
-        let atom = self.atom("_NET_WM_PID")?;
-        let reply = self.conn.get_property(false, window, atom, AtomEnum::CARDINAL, 0, 1)?.reply()?;
+        let reply = self.conn.get_property(false, window, self.atoms.net_wm_pid, AtomEnum::CARDINAL, 0, 1)?.reply()?;
         Ok(reply.value32().and_then(|mut v| v.next()))
     }
 
     /// Asks the window to close, as clicking its close button does.
     pub fn close(&self, window: Window) -> anyhow::Result<()> {
-        let protocols = self.atom("WM_PROTOCOLS")?;
-        let delete = self.atom("WM_DELETE_WINDOW")?;
         let event = ClientMessageEvent {
             response_type: CLIENT_MESSAGE_EVENT,
             format: 32,
             sequence: 0,
             window,
-            type_: protocols,
-            data: [delete, x11rb::CURRENT_TIME, 0, 0, 0].into(),
+            type_: self.atoms.wm_protocols,
+            data: [self.atoms.wm_delete_window, x11rb::CURRENT_TIME, 0, 0, 0].into(),
         };
         self.conn.send_event(false, window, EventMask::NO_EVENT, event)?;
         self.conn.flush()?;

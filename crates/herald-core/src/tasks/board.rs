@@ -110,6 +110,7 @@ async fn follow(
     shared: Arc<Shared>,
     mut reconnect: mpsc::UnboundedReceiver<()>,
 ) {
+    let mut config = SubscriptionConfig::new(api.subscribe_url());
     let mut failures = 0u32;
     let (me, seq) = loop {
         shared.set_phase(Phase::Connecting);
@@ -125,7 +126,8 @@ async fn follow(
             Err(e) => e.to_string(),
         };
         failures += 1;
-        let delay = backoff(std::time::Duration::from_secs(3), failures, std::time::Duration::from_secs(60));
+        // The snapshot is retried on the same schedule as the stream.
+        let delay = backoff(config.retry, failures, config.max_backoff);
         tracing::info!(%reason, ?delay, "loading the task list failed; retrying");
         shared.set_phase(Phase::Retrying { attempt: failures, at: now_ms() + delay.as_millis() as i64, reason });
         tokio::select! {
@@ -134,7 +136,7 @@ async fn follow(
         }
     };
 
-    let mut config = SubscriptionConfig::new(api.subscribe_url()).last_event_id(seq.unwrap_or_default());
+    config = config.last_event_id(seq.unwrap_or_default());
     if let Some(token) = api.token() {
         config = match config.bearer(token) {
             Ok(config) => config,
