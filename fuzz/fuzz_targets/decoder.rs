@@ -15,12 +15,12 @@ fuzz_target!(|input: &[u8]| {
 
     let mut whole = Vec::new();
     let mut decoder = Decoder::new(limit);
-    decoder.feed(stream, &mut |f| whole.push(f));
+    decoder.feed_slice(stream, &mut |f| whole.push(f));
 
     let mut chunked = Vec::new();
     let mut decoder = Decoder::new(limit);
     for chunk in stream.chunks(size) {
-        decoder.feed(chunk, &mut |f| chunked.push(f));
+        decoder.feed_slice(chunk, &mut |f| chunked.push(f));
     }
     assert_eq!(whole, chunked);
 });

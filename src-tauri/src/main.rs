@@ -3,9 +3,13 @@
 
 use clap::Parser;
 
+/// Info and up; the platform verifier's own log of a refused certificate is
+/// left out, because Herald reports that refusal itself, with the fix.
+const DEFAULT_LOG: &str = "info,rustls_platform_verifier=off";
+
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| DEFAULT_LOG.into()))
         .init();
     match herald_app::main(herald_app::Options::parse()) {
         Ok(()) => std::process::ExitCode::SUCCESS,

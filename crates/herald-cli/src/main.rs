@@ -33,11 +33,15 @@ pub mod exit {
     pub const INTERRUPTED: u8 = 130;
 }
 
+/// Warnings and up; the platform verifier's own log of a refused certificate
+/// is left out, because Herald reports that refusal itself, with the fix.
+const DEFAULT_LOG: &str = "warn,rustls_platform_verifier=off";
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| DEFAULT_LOG.into()))
         .init();
     let cli = Cli::parse();
     let code = match cli.command {

@@ -23,8 +23,7 @@ impl Output {
 
     pub fn event(&self, event: &Event) {
         if self.json {
-            let line =
-                json!({"kind": "event", "event": event.event, "data": event.data, "lastEventId": event.last_event_id});
+            let line = json!({"kind": "event", "event": &*event.event, "data": &*event.data, "lastEventId": &*event.last_event_id});
             self.line(&line.to_string());
         } else {
             let id = if event.last_event_id.is_empty() { String::new() } else { format!(" #{}", event.last_event_id) };

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 use herald_core::sse::{ConnectionState, Phase, StopReason, Subscription, SubscriptionConfig};
+use herald_core::tls::ExtraTrust;
 use tokio::sync::watch;
 
 use crate::exit;
@@ -23,6 +24,10 @@ pub struct TailArgs {
     /// Resume after this event id.
     #[arg(long, value_name = "ID")]
     last_event_id: Option<String>,
+    /// Also trust the certificates in this PEM file: a private CA, or a
+    /// server's own self-signed certificate, which is then trusted exactly.
+    #[arg(long, value_name = "PEM")]
+    ca_cert: Option<std::path::PathBuf>,
     /// Reconnect when nothing arrives for this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 45, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     stall_timeout: u64,
@@ -49,6 +54,13 @@ fn config(args: &TailArgs) -> Result<SubscriptionConfig, String> {
     Ok(config)
 }
 
+/// The certificates `--ca-cert` names, or why they cannot be used.
+fn extra_trust(args: &TailArgs) -> Result<ExtraTrust, String> {
+    let Some(path) = &args.ca_cert else { return Ok(ExtraTrust::default()) };
+    let pem = std::fs::read(path).map_err(|e| format!("--ca-cert {}: {e}", path.display()))?;
+    ExtraTrust::from_pem(&pem).map_err(|e| format!("--ca-cert {}: {e}", path.display()))
+}
+
 pub async fn run(args: TailArgs) -> u8 {
     let out = Output::new(args.json);
     let config = match config(&args) {
@@ -58,7 +70,14 @@ pub async fn run(args: TailArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let client = match herald_core::http_client() {
+    let trust = match extra_trust(&args) {
+        Ok(trust) => trust,
+        Err(reason) => {
+            out.error(&reason);
+            return exit::USAGE;
+        }
+    };
+    let client = match herald_core::http_client_trusting(&trust) {
         Ok(client) => client,
         Err(e) => {
             out.error(&format!("cannot set up HTTP: {e}"));

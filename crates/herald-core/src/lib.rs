@@ -6,6 +6,7 @@
 //! - [`tasks`]: the shared task list: its REST API, a replica kept current by
 //!   the stream, and the board that turns events into attributed notices.
 //! - [`attention`]: what deserves a notification and how it reads.
+//! - [`tls`]: trusting a feed's self-signed certificate.
 //!
 //! Why it is separate from the desktop shell: all of this is logic that must
 //! be right, so it is tested here against real servers on loopback, with no
@@ -15,12 +16,21 @@ pub mod attention;
 pub mod sse;
 pub mod status;
 pub mod tasks;
+pub mod tls;
 
 /// An HTTP client set up for long-lived event streams: a connect timeout but
-/// no overall timeout, HTTP/2 by ALPN, proxies from the environment.
-pub fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+/// no overall timeout, HTTP/2 by ALPN, proxies from the environment, and the
+/// system's trusted roots (a refused certificate says how to trust it).
+pub fn http_client() -> Result<reqwest::Client, tls::TlsError> {
+    http_client_trusting(&tls::ExtraTrust::default())
+}
+
+/// [`http_client`], also trusting a feed's own certificates (see [`tls`]).
+pub fn http_client_trusting(extra: &tls::ExtraTrust) -> Result<reqwest::Client, tls::TlsError> {
     reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(10))
         .user_agent(concat!("Herald/", env!("CARGO_PKG_VERSION")))
+        .tls_backend_preconfigured(tls::client_config(extra)?)
         .build()
+        .map_err(|e| tls::TlsError::Setup(sse::error_chain(&e)))
 }

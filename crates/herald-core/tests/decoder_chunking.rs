@@ -1,7 +1,11 @@
-//! Property: however the network splits a stream into chunks, the decoder
-//! yields exactly the frames it yields for the stream in one piece.
+//! Properties: the decoder agrees with a literal, line-by-line reading of the
+//! spec (an oracle with none of its shortcuts), and however the network
+//! splits a stream into chunks, it yields exactly the frames it yields for
+//! the stream in one piece.
 
-use herald_core::sse::{Decoder, Frame};
+use std::time::Duration;
+
+use herald_core::sse::{Decoder, Event, Frame};
 use proptest::prelude::*;
 
 /// Pieces that make up SSE streams, including the awkward ones: every line
@@ -39,7 +43,7 @@ fn decode(chunks: &[&[u8]], limit: usize) -> (Vec<Frame>, String) {
     let mut decoder = Decoder::new(limit);
     let mut frames = Vec::new();
     for chunk in chunks {
-        decoder.feed(chunk, &mut |f| frames.push(f));
+        decoder.feed_slice(chunk, &mut |f| frames.push(f));
     }
     (frames, decoder.last_event_id().to_owned())
 }
@@ -58,8 +62,62 @@ fn split<'a>(input: &'a [u8], cuts: &[usize]) -> Vec<&'a [u8]> {
     chunks
 }
 
+/// The WHATWG processing model read literally: the whole stream decoded as
+/// UTF-8 at once, split into lines, each line interpreted in turn.
+fn oracle(input: &[u8]) -> (Vec<Frame>, String) {
+    let text = String::from_utf8_lossy(input.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(input));
+    let (mut frames, mut data, mut event_type) = (Vec::new(), String::new(), String::new());
+    let (mut id_buffer, mut last_event_id) = (String::new(), String::new());
+    let mut rest = &*text;
+    while let Some(end) = rest.find(['\r', '\n']) {
+        let line = &rest[..end];
+        rest = &rest[if rest[end..].starts_with("\r\n") { end + 2 } else { end + 1 }..];
+        if line.is_empty() {
+            last_event_id.clone_from(&id_buffer);
+            if !data.is_empty() {
+                data.pop();
+                let event = if event_type.is_empty() { "message" } else { &event_type };
+                let event = Event {
+                    event: event.into(),
+                    data: data.as_str().into(),
+                    last_event_id: last_event_id.as_str().into(),
+                };
+                frames.push(Frame::Event(event));
+            }
+            data.clear();
+            event_type.clear();
+        } else if line.starts_with(':') {
+            frames.push(Frame::Comment);
+        } else {
+            let (name, value) = match line.split_once(':') {
+                Some((name, value)) => (name, value.strip_prefix(' ').unwrap_or(value)),
+                None => (line, ""),
+            };
+            match name {
+                "data" => {
+                    data.push_str(value);
+                    data.push('\n');
+                }
+                "event" => event_type = value.to_owned(),
+                "id" if !value.contains('\0') => id_buffer = value.to_owned(),
+                "retry" if !value.is_empty() && value.bytes().all(|b| b.is_ascii_digit()) => {
+                    let ms = value.bytes().fold(0u64, |n, d| n.saturating_mul(10).saturating_add(u64::from(d - b'0')));
+                    frames.push(Frame::Retry(Duration::from_millis(ms)));
+                }
+                _ => {}
+            }
+        }
+    }
+    (frames, last_event_id)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 2000, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_decoder_agrees_with_the_spec_read_literally(input in stream()) {
+        prop_assert_eq!(decode(&[&input], 1 << 20), oracle(&input));
+    }
 
     #[test]
     fn any_chunking_yields_the_same_frames(input in stream(), cuts in proptest::collection::vec(any::<usize>(), 0..16)) {

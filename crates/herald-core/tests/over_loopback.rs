@@ -25,7 +25,7 @@ async fn events(subscription: &mut Subscription, n: usize) -> Vec<Event> {
 }
 
 fn data(events: &[Event]) -> Vec<(&str, &str)> {
-    events.iter().map(|e| (e.data.as_str(), e.last_event_id.as_str())).collect()
+    events.iter().map(|e| (&*e.data, &*e.last_event_id)).collect()
 }
 
 fn start(url: &str) -> Subscription {

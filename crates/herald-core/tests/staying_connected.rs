@@ -49,7 +49,7 @@ impl Transport for Script {
         Box::pin(async move {
             let mut headers = HeaderMap::new();
             let (status, body): (u16, BoxStream<'static, Result<Bytes, TransportError>>) = match reply {
-                Reply::Fail => return Err(TransportError("connection refused".into())),
+                Reply::Fail => return Err(TransportError::retryable("connection refused")),
                 Reply::Status(status, extra) => {
                     for (name, value) in extra {
                         headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
@@ -103,7 +103,7 @@ impl Run {
         let mut got = Vec::new();
         while got.len() < n {
             let e = self.subscription.next_event().await.expect("the subscription ended early");
-            got.push((e.data, e.last_event_id));
+            got.push((e.data.into(), e.last_event_id.into()));
         }
         got
     }

@@ -137,8 +137,10 @@ async fn the_stream_carries_ids_event_types_and_actors() {
     c.delete(url(&hub, &format!("/tasks/{id}"))).bearer_auth(ANA).send().await.unwrap();
 
     let frames = read_frames(&mut stream, 3).await;
-    let got: Vec<(String, String, Value)> =
-        events(&frames).iter().map(|e| (e.event.clone(), e.last_event_id.clone(), without_at(&e.data))).collect();
+    let got: Vec<(String, String, Value)> = events(&frames)
+        .iter()
+        .map(|e| (e.event.to_string(), e.last_event_id.to_string(), without_at(&e.data)))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -168,7 +170,7 @@ async fn the_stream_replays_every_change_after_last_event_id() {
     let mut stream =
         client().get(url(&hub, "/tasks/subscribe")).bearer_auth(BOB).header("Last-Event-ID", "3").send().await.unwrap();
     let frames = read_frames(&mut stream, 4).await;
-    let ids: Vec<&str> = events(&frames).iter().map(|e| e.last_event_id.as_str()).collect();
+    let ids: Vec<&str> = events(&frames).iter().map(|e| &*e.last_event_id).collect();
     assert_eq!(ids, ["4", "5", "6"]);
 
     // Live changes follow the replay with no gap and no repeat.

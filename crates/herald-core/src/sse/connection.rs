@@ -8,7 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
@@ -34,6 +34,9 @@ enum Outcome {
 
 /// A connection that lasted this long counts as healthy, and resets the backoff.
 const HEALTHY_AFTER: Duration = Duration::from_secs(30);
+
+/// At most this many bytes of chunks that are already waiting go into one batch.
+const MAX_BATCH_BYTES: usize = 256 * 1024;
 
 pub(super) struct Connection {
     pub transport: Arc<dyn Transport>,
@@ -106,7 +109,8 @@ impl Connection {
         };
         let response = match response {
             Ok(response) => response,
-            Err(e) => return Outcome::Retry { reason: e.0, healthy: false, retry_after: None },
+            Err(e) if e.permanent => return Outcome::Stop(StopReason::Failed { message: e.message }),
+            Err(e) => return Outcome::Retry { reason: e.message, healthy: false, retry_after: None },
         };
         if let Some(outcome) = judge(&response) {
             return outcome;
@@ -124,46 +128,61 @@ impl Connection {
     }
 
     async fn stream(&mut self, mut response: StreamResponse) -> Outcome {
-        let mut frames = Vec::new();
         let mut delivered = false;
+        let mut batch_size = 0;
         loop {
             let chunk = tokio::select! {
                 chunk = tokio::time::timeout(self.config.stall_timeout, response.body.next()) => chunk,
                 command = self.commands.recv() => return command_outcome(command),
             };
-            let bytes = match chunk {
-                Err(_) => {
-                    let reason = format!("nothing heard for {} s", self.config.stall_timeout.as_secs());
-                    return Outcome::Retry { reason, healthy: delivered, retry_after: None };
-                }
-                Ok(None) => {
-                    let reason = "the server ended the stream".into();
-                    return Outcome::Retry { reason, healthy: delivered, retry_after: None };
-                }
-                Ok(Some(Err(e))) => return Outcome::Retry { reason: e.0, healthy: delivered, retry_after: None },
-                Ok(Some(Ok(bytes))) => bytes,
+            let Ok(mut chunk) = chunk else {
+                let reason = format!("nothing heard for {} s", self.config.stall_timeout.as_secs());
+                return Outcome::Retry { reason, healthy: delivered, retry_after: None };
             };
-            self.heard();
-            self.decoder.feed(&bytes, &mut |frame| frames.push(frame));
-            // One send per chunk, not per event: the channel hop dominates for small events.
-            let mut batch = Vec::new();
-            for frame in frames.drain(..) {
-                match frame {
-                    Frame::Event(event) => batch.push(event),
-                    Frame::Retry(delay) => self.retry = delay,
-                    Frame::Comment => {}
-                    Frame::Oversized { limit } => {
-                        tracing::warn!(url = %self.config.url, limit, "skipped an event larger than the limit");
+            // Decode this chunk and any already waiting behind it into one
+            // batch, sent once: the hop to the reader dominates for small events.
+            let mut batch = Vec::with_capacity(batch_size);
+            let mut read = 0;
+            let ended = loop {
+                match chunk {
+                    Some(Ok(bytes)) => {
+                        self.heard();
+                        read += bytes.len();
+                        self.decode(&bytes, &mut batch);
                     }
+                    Some(Err(e)) => break Some(e.message),
+                    None => break Some("the server ended the stream".to_owned()),
                 }
-            }
+                if read >= MAX_BATCH_BYTES {
+                    break None;
+                }
+                match response.body.next().now_or_never() {
+                    Some(next) => chunk = next,
+                    None => break None,
+                }
+            };
             if !batch.is_empty() {
                 delivered = true;
+                batch_size = batch.len();
                 if self.events.send(batch).await.is_err() {
                     return Outcome::Stop(StopReason::Closed);
                 }
             }
+            if let Some(reason) = ended {
+                return Outcome::Retry { reason, healthy: delivered, retry_after: None };
+            }
         }
+    }
+
+    fn decode(&mut self, bytes: &bytes::Bytes, batch: &mut Vec<Event>) {
+        let url = &self.config.url;
+        let retry = &mut self.retry;
+        self.decoder.feed(bytes, &mut |frame| match frame {
+            Frame::Event(event) => batch.push(event),
+            Frame::Retry(delay) => *retry = delay,
+            Frame::Comment => {}
+            Frame::Oversized { limit } => tracing::warn!(%url, limit, "skipped an event larger than the limit"),
+        });
     }
 
     /// Records that a byte arrived, publishing it at most once a second.

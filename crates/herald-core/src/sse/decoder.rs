@@ -10,6 +10,13 @@
 //! limit is reported once as [`Frame::Oversized`] and skipped, so the events
 //! after it still arrive and memory stays bounded.
 //!
+//! Why the strings are [`ByteString`]s: an event's data, type and id are
+//! shared slices of the chunk they arrived in whenever they sit inside one
+//! chunk on one line, so the common event costs no allocation and no copy.
+//! Each chunk is checked for UTF-8 once, up to its last complete line, and
+//! every line inside that checked text is sliced from it. Only a line that
+//! spans chunks, data of several lines, or invalid UTF-8 is copied.
+//!
 //! One deliberate difference from the letter of the spec, matching browsers:
 //! a new stream (after a reconnect) starts with the last event ID buffer set
 //! to the last event ID, not to the empty string, so an event without an
@@ -17,19 +24,26 @@
 
 use std::time::Duration;
 
+use bytes::Bytes;
+pub use bytestring::ByteString;
+
 /// The default limit on a single line or event: 16 MiB.
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// A dispatched event.
+/// The event type when a block names none.
+const MESSAGE: ByteString = ByteString::from_static("message");
+
+/// A dispatched event. Its strings may share the memory of the chunk they
+/// came in, so cloning one is cheap.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Event {
     /// The `event:` type, `message` when none was given.
-    pub event: String,
-    pub data: String,
+    pub event: ByteString,
+    pub data: ByteString,
     /// The last event ID in force after this event (empty when none).
-    pub last_event_id: String,
+    pub last_event_id: ByteString,
 }
 
 /// What the decoder reports.
@@ -46,23 +60,40 @@ pub enum Frame {
     },
 }
 
+/// The data lines of the block so far.
+#[derive(Debug, Default)]
+enum Data {
+    #[default]
+    None,
+    /// One line: kept as the shared slice it arrived as.
+    One(ByteString),
+    /// Several lines, joined with LF.
+    Joined(String),
+}
+
 #[derive(Debug)]
 pub struct Decoder {
     max: usize,
-    /// The unterminated tail of the current line.
-    line: Vec<u8>,
+    /// The unterminated start of a line that continues in the next chunk.
+    partial: Vec<u8>,
     /// The current line went over the limit: drop bytes until its end.
     skipping_line: bool,
     /// The previous chunk ended in CR, so a leading LF ends nothing.
     after_cr: bool,
     /// Bytes that may still be a BOM, while the stream's start is undecided.
     bom: Option<Vec<u8>>,
-    data: String,
-    event_type: String,
+    data: Data,
+    /// The block's data bytes so far, counting a LF after each line.
+    data_len: usize,
+    /// The length of the last joined data, to size the next one.
+    joined_hint: usize,
+    event_type: Option<ByteString>,
     /// The current block went over the limit and will not be dispatched.
     oversized: bool,
-    id_buffer: String,
-    last_event_id: String,
+    id_buffer: ByteString,
+    /// An `id:` line was seen since the last dispatch.
+    id_seen: bool,
+    last_event_id: ByteString,
 }
 
 impl Default for Decoder {
@@ -76,21 +107,24 @@ impl Decoder {
     pub fn new(max_event_bytes: usize) -> Self {
         Decoder {
             max: max_event_bytes.max(1),
-            line: Vec::new(),
+            partial: Vec::new(),
             skipping_line: false,
             after_cr: false,
             bom: Some(Vec::new()),
-            data: String::new(),
-            event_type: String::new(),
+            data: Data::None,
+            data_len: 0,
+            joined_hint: 0,
+            event_type: None,
             oversized: false,
-            id_buffer: String::new(),
-            last_event_id: String::new(),
+            id_buffer: ByteString::new(),
+            id_seen: false,
+            last_event_id: ByteString::new(),
         }
     }
 
     /// Starts decoding from a known last event ID (e.g. a stored cursor).
     pub fn with_last_event_id(mut self, id: impl Into<String>) -> Self {
-        self.last_event_id = id.into();
+        self.last_event_id = ByteString::from(id.into());
         self.id_buffer = self.last_event_id.clone();
         self
     }
@@ -103,70 +137,80 @@ impl Decoder {
     /// Ends the current stream: an unterminated block is discarded, and the
     /// next bytes are the start of a new stream (which may have its own BOM).
     pub fn end_of_stream(&mut self) {
-        self.line.clear();
+        self.partial = Vec::new();
         self.skipping_line = false;
         self.after_cr = false;
         self.bom = Some(Vec::new());
         self.reset_block();
-        self.id_buffer.clone_from(&self.last_event_id);
+        // A copy, so that a waiting subscription holds no chunk alive.
+        self.last_event_id = ByteString::from(&*self.last_event_id);
+        self.id_buffer = self.last_event_id.clone();
+        self.id_seen = false;
     }
 
     /// Decodes a chunk, calling `out` for each frame it completes.
-    pub fn feed(&mut self, mut input: &[u8], out: &mut impl FnMut(Frame)) {
-        if let Some(seen) = self.bom.as_mut() {
-            let take = (BOM.len() - seen.len()).min(input.len());
-            seen.extend_from_slice(&input[..take]);
-            input = &input[take..];
-            if seen.as_slice() == &BOM[..seen.len()] {
-                if seen.len() < BOM.len() {
-                    return; // still undecided; wait for more bytes
-                }
-                self.bom = None;
-            } else {
-                let not_a_bom = self.bom.take().unwrap_or_default();
-                self.feed_lines(&not_a_bom, out);
+    pub fn feed(&mut self, chunk: &Bytes, out: &mut impl FnMut(Frame)) {
+        let Some(seen) = self.bom.as_mut() else {
+            return self.feed_lines(chunk, out);
+        };
+        let take = (BOM.len() - seen.len()).min(chunk.len());
+        seen.extend_from_slice(&chunk[..take]);
+        if seen.as_slice() == &BOM[..seen.len()] {
+            if seen.len() < BOM.len() {
+                return; // still undecided, and the chunk is used up
             }
+            self.bom = None;
+        } else {
+            let not_a_bom = Bytes::from(self.bom.take().unwrap_or_default());
+            self.feed_lines(&not_a_bom, out);
         }
-        self.feed_lines(input, out);
+        self.feed_lines(&chunk.slice(take..), out);
     }
 
-    fn feed_lines(&mut self, mut input: &[u8], out: &mut impl FnMut(Frame)) {
-        if self.after_cr && !input.is_empty() {
+    /// [`feed`](Self::feed) for borrowed bytes, which are copied once.
+    pub fn feed_slice(&mut self, chunk: &[u8], out: &mut impl FnMut(Frame)) {
+        self.feed(&Bytes::copy_from_slice(chunk), out);
+    }
+
+    fn feed_lines(&mut self, chunk: &Bytes, out: &mut impl FnMut(Frame)) {
+        let bytes: &[u8] = chunk;
+        let mut at = 0;
+        if self.after_cr && !bytes.is_empty() {
             self.after_cr = false;
-            if input[0] == b'\n' {
-                input = &input[1..];
+            if bytes[0] == b'\n' {
+                at = 1;
             }
         }
-        while let Some(pos) = memchr::memchr2(b'\n', b'\r', input) {
+        let mut text = ChunkText::new(chunk);
+        while let Some(found) = memchr::memchr2(b'\n', b'\r', &bytes[at..]) {
+            let end = at + found;
             if self.skipping_line {
                 self.skipping_line = false;
-            } else if self.line.is_empty() {
-                if self.line_fits(pos, out) {
-                    self.process_line(&input[..pos], out);
+            } else if self.partial.is_empty() {
+                if self.line_fits(end - at, out) {
+                    self.process_line(Line::InChunk { text: &mut text, start: at, end }, out);
                 }
-            } else if self.line_fits(self.line.len() + pos, out) {
-                let mut line = std::mem::take(&mut self.line);
-                line.extend_from_slice(&input[..pos]);
-                self.process_line(&line, out);
-                line.clear();
-                self.line = line; // keep the allocation
+            } else if self.line_fits(self.partial.len() + end - at, out) {
+                let mut line = std::mem::take(&mut self.partial);
+                line.extend_from_slice(&bytes[at..end]);
+                self.process_line(Line::Joined(line), out);
             }
-            self.line.clear();
-            let mut end = pos + 1;
-            if input[pos] == b'\r' {
-                match input.get(end) {
-                    Some(b'\n') => end += 1,
+            self.partial.clear();
+            at = end + 1;
+            if bytes[end] == b'\r' {
+                match bytes.get(at) {
+                    Some(b'\n') => at += 1,
                     Some(_) => {}
                     None => self.after_cr = true,
                 }
             }
-            input = &input[end..];
         }
-        if !self.skipping_line && !input.is_empty() {
-            if self.line_fits(self.line.len() + input.len(), out) {
-                self.line.extend_from_slice(input);
+        let rest = &bytes[at..];
+        if !self.skipping_line && !rest.is_empty() {
+            if self.line_fits(self.partial.len() + rest.len(), out) {
+                self.partial.extend_from_slice(rest);
             } else {
-                self.line.clear();
+                self.partial = Vec::new();
                 self.skipping_line = true;
             }
         }
@@ -184,67 +228,198 @@ impl Decoder {
     fn spoil_block(&mut self, out: &mut impl FnMut(Frame)) {
         if !self.oversized {
             self.oversized = true;
-            self.data = String::new();
+            self.data = Data::None;
+            self.data_len = 0;
             out(Frame::Oversized { limit: self.max });
         }
     }
 
-    fn process_line(&mut self, line: &[u8], out: &mut impl FnMut(Frame)) {
-        if line.is_empty() {
+    fn process_line(&mut self, line: Line<'_, '_>, out: &mut impl FnMut(Frame)) {
+        let bytes = line.bytes();
+        if bytes.is_empty() {
             return self.dispatch(out);
         }
-        if line[0] == b':' {
+        if bytes[0] == b':' {
             return out(Frame::Comment);
         }
-        let (name, value) = match memchr::memchr(b':', line) {
-            Some(colon) => {
-                let value = &line[colon + 1..];
-                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
-            }
-            None => (line, &b""[..]),
+        let (name, value_at) = match memchr::memchr(b':', bytes) {
+            Some(colon) if bytes.get(colon + 1) == Some(&b' ') => (&bytes[..colon], colon + 2),
+            Some(colon) => (&bytes[..colon], colon + 1),
+            None => (bytes, bytes.len()),
         };
+        let value_len = bytes.len() - value_at;
         match name {
             b"data" => {
                 if self.oversized {
                     return;
                 }
-                if self.data.len() + value.len() + 1 > self.max {
+                if self.data_len + value_len + 1 > self.max {
                     return self.spoil_block(out);
                 }
-                self.data.push_str(&String::from_utf8_lossy(value));
-                self.data.push('\n');
+                self.data_len += value_len + 1;
+                self.push_data(line, value_at);
             }
-            b"event" => self.event_type = String::from_utf8_lossy(value).into_owned(),
+            b"event" => self.event_type = Some(line.text_from(value_at)),
             // An id containing NUL is ignored, per the spec.
-            b"id" if !value.contains(&0) => self.id_buffer = String::from_utf8_lossy(value).into_owned(),
-            b"retry" if !value.is_empty() && value.iter().all(u8::is_ascii_digit) => {
-                let ms = value.iter().fold(0u64, |n, d| n.saturating_mul(10).saturating_add(u64::from(d - b'0')));
-                out(Frame::Retry(Duration::from_millis(ms)));
+            b"id" if !bytes[value_at..].contains(&0) => {
+                self.id_buffer = line.text_from(value_at);
+                self.id_seen = true;
+            }
+            b"retry" => {
+                let value = &bytes[value_at..];
+                if !value.is_empty() && value.iter().all(u8::is_ascii_digit) {
+                    let ms = value.iter().fold(0u64, |n, d| n.saturating_mul(10).saturating_add(u64::from(d - b'0')));
+                    out(Frame::Retry(Duration::from_millis(ms)));
+                }
             }
             _ => {}
         }
     }
 
+    /// Adds a data line: the first is kept as a shared slice, later ones are joined.
+    fn push_data(&mut self, line: Line<'_, '_>, value_at: usize) {
+        match &mut self.data {
+            Data::None => self.data = Data::One(line.text_from(value_at)),
+            Data::One(first) => {
+                let mut joined = String::with_capacity(self.joined_hint.max(self.data_len));
+                joined.push_str(first);
+                joined.push('\n');
+                line.push_text_from(value_at, &mut joined);
+                self.data = Data::Joined(joined);
+            }
+            Data::Joined(joined) => {
+                joined.push('\n');
+                line.push_text_from(value_at, joined);
+            }
+        }
+    }
+
     fn dispatch(&mut self, out: &mut impl FnMut(Frame)) {
-        if self.last_event_id != self.id_buffer {
-            self.last_event_id.clone_from(&self.id_buffer);
+        if std::mem::take(&mut self.id_seen) {
+            self.last_event_id = self.id_buffer.clone();
         }
-        if self.oversized || self.data.is_empty() {
-            return self.reset_block();
-        }
-        self.data.pop(); // the final LF
-        let event =
-            if self.event_type.is_empty() { "message".to_owned() } else { std::mem::take(&mut self.event_type) };
+        let oversized = self.oversized;
+        let event_type = self.event_type.take();
         let data = std::mem::take(&mut self.data);
         self.reset_block();
+        let data = match data {
+            _ if oversized => return,
+            Data::None => return,
+            Data::One(data) => data,
+            Data::Joined(data) => {
+                self.joined_hint = data.len();
+                ByteString::from(data)
+            }
+        };
+        let event = event_type.filter(|t| !t.is_empty()).unwrap_or(MESSAGE);
         out(Frame::Event(Event { event, data, last_event_id: self.last_event_id.clone() }));
     }
 
     fn reset_block(&mut self) {
-        self.data.clear();
-        self.event_type.clear();
+        self.data = Data::None;
+        self.data_len = 0;
+        self.event_type = None;
         self.oversized = false;
     }
+}
+
+/// A complete line: inside the current chunk, or joined from several.
+enum Line<'t, 'c> {
+    InChunk { text: &'t mut ChunkText<'c>, start: usize, end: usize },
+    Joined(Vec<u8>),
+}
+
+impl Line<'_, '_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Line::InChunk { text, start, end } => &text.chunk[*start..*end],
+            Line::Joined(line) => line,
+        }
+    }
+
+    /// The line's text from byte `from` (just after its field name and colon).
+    fn text_from(self, from: usize) -> ByteString {
+        match self {
+            Line::InChunk { text, start, end } => text.get(start + from, end),
+            Line::Joined(line) => match String::from_utf8(line) {
+                Ok(line) => {
+                    let line = ByteString::from(line);
+                    line.slice_ref(line.get(from..).unwrap_or_default())
+                }
+                Err(e) => lossy(e.as_bytes().get(from..).unwrap_or_default()),
+            },
+        }
+    }
+}
+
+impl Line<'_, '_> {
+    /// Appends the line's text from byte `from`, without making a shared slice of it.
+    fn push_text_from(self, from: usize, joined: &mut String) {
+        match self {
+            Line::InChunk { text, start, end } => match text.checked(start + from, end) {
+                Some(value) => joined.push_str(value),
+                None => joined.push_str(&String::from_utf8_lossy(&text.chunk[start + from..end])),
+            },
+            Line::Joined(line) => joined.push_str(&String::from_utf8_lossy(line.get(from..).unwrap_or_default())),
+        }
+    }
+}
+
+/// A chunk, and as much of it as is known to be valid UTF-8.
+struct ChunkText<'c> {
+    chunk: &'c Bytes,
+    /// `valid` is the text of `chunk[valid_from..valid_from + valid.len()]`.
+    valid_from: usize,
+    valid: ByteString,
+    /// Where the chunk's last line ending is; nothing past it is ever asked for.
+    lines_end: Option<usize>,
+}
+
+impl<'c> ChunkText<'c> {
+    fn new(chunk: &'c Bytes) -> Self {
+        ChunkText { chunk, valid_from: 0, valid: ByteString::new(), lines_end: None }
+    }
+
+    /// The text of `chunk[start..end]`: a shared slice when it is valid UTF-8.
+    fn get(&mut self, start: usize, end: usize) -> ByteString {
+        self.check_from(start);
+        match self.text(start, end) {
+            Some(text) => self.valid.slice_ref(text),
+            None => lossy(&self.chunk[start..end]),
+        }
+    }
+
+    fn checked(&mut self, start: usize, end: usize) -> Option<&str> {
+        self.check_from(start);
+        self.text(start, end)
+    }
+
+    /// Makes sure text from `start` has been checked for UTF-8.
+    ///
+    /// Checking starts at the first text asked for and runs to the last line
+    /// ending in one pass; a check stopped by invalid bytes resumes at the
+    /// next line asked for after them, so each byte is checked at most once.
+    fn check_from(&mut self, start: usize) {
+        if start >= self.valid_from + self.valid.len() {
+            let chunk = self.chunk;
+            let lines_end = *self.lines_end.get_or_insert_with(|| memchr::memrchr2(b'\n', b'\r', chunk).unwrap_or(0));
+            let region = chunk.slice(start..lines_end.max(start));
+            self.valid_from = start;
+            self.valid = ByteString::try_from(region).unwrap_or_else(|e| {
+                ByteString::try_from(chunk.slice(start..start + e.valid_up_to())).unwrap_or_default()
+            });
+        }
+    }
+
+    /// The text of `chunk[start..end]` if it was found valid.
+    fn text(&self, start: usize, end: usize) -> Option<&str> {
+        let from = start.checked_sub(self.valid_from)?;
+        self.valid.get(from..end - self.valid_from)
+    }
+}
+
+fn lossy(bytes: &[u8]) -> ByteString {
+    ByteString::from(String::from_utf8_lossy(bytes).into_owned())
 }
 
 #[cfg(test)]
@@ -255,7 +430,7 @@ mod tests {
         let mut decoder = Decoder::new(64);
         let mut frames = Vec::new();
         for chunk in chunks {
-            decoder.feed(chunk, &mut |f| frames.push(f));
+            decoder.feed_slice(chunk, &mut |f| frames.push(f));
         }
         frames
     }
@@ -327,11 +502,11 @@ mod tests {
         let mut d = Decoder::new(64);
         let mut frames = Vec::new();
         for _ in 0..1000 {
-            d.feed(&[b'z'; 1000], &mut |f| frames.push(f));
+            d.feed_slice(&[b'z'; 1000], &mut |f| frames.push(f));
         }
-        assert!(d.line.capacity() <= 1024, "memory stays bounded");
+        assert!(d.partial.capacity() <= 1024, "memory stays bounded");
         // The huge line spoils its own block only; the next block arrives.
-        d.feed(b"\ndata: lost with its block\n\ndata: after\n\n", &mut |f| frames.push(f));
+        d.feed_slice(b"\ndata: lost with its block\n\ndata: after\n\n", &mut |f| frames.push(f));
         assert_eq!(frames, want);
     }
 
@@ -339,10 +514,10 @@ mod tests {
     fn the_last_event_id_survives_a_new_stream_and_a_cut_off_block_is_dropped() {
         let mut d = Decoder::new(64);
         let mut frames = Vec::new();
-        d.feed(b"id: 5\ndata: a\n\nid: 6\ndata: cut", &mut |f| frames.push(f));
+        d.feed_slice(b"id: 5\ndata: a\n\nid: 6\ndata: cut", &mut |f| frames.push(f));
         d.end_of_stream();
         assert_eq!(d.last_event_id(), "5");
-        d.feed(b"data: b\n\n", &mut |f| frames.push(f));
+        d.feed_slice(b"data: b\n\n", &mut |f| frames.push(f));
         assert_eq!(frames, vec![ev("message", "a", "5"), ev("message", "b", "5")]);
     }
 }

@@ -16,10 +16,28 @@ pub struct StreamRequest {
     pub headers: HeaderMap,
 }
 
-/// A failure to connect or to read: always worth a retry.
+/// A failure to connect or to read.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("{0}")]
-pub struct TransportError(pub String);
+#[error("{message}")]
+pub struct TransportError {
+    pub message: String,
+    /// No retry can fix it (a refused certificate): the subscription stops.
+    pub permanent: bool,
+}
+
+impl TransportError {
+    /// A failure worth retrying, such as a refused connection.
+    pub fn retryable(message: impl Into<String>) -> Self {
+        TransportError { message: message.into(), permanent: false }
+    }
+
+    fn from_reqwest(error: &reqwest::Error) -> Self {
+        match crate::tls::certificate_problem(error) {
+            Some(problem) => TransportError { message: problem, permanent: true },
+            None => TransportError::retryable(error_chain(error)),
+        }
+    }
+}
 
 /// A response: status and headers, and the body as it arrives.
 pub struct StreamResponse {
@@ -39,11 +57,11 @@ impl Transport for HttpTransport {
     fn open(&self, request: StreamRequest) -> BoxFuture<'static, Result<StreamResponse, TransportError>> {
         let sent = self.0.get(&request.url).headers(request.headers).send();
         Box::pin(async move {
-            let response = sent.await.map_err(|e| TransportError(error_chain(&e)))?;
+            let response = sent.await.map_err(|e| TransportError::from_reqwest(&e))?;
             Ok(StreamResponse {
                 status: response.status().as_u16(),
                 headers: response.headers().clone(),
-                body: response.bytes_stream().map_err(|e| TransportError(error_chain(&e))).boxed(),
+                body: response.bytes_stream().map_err(|e| TransportError::from_reqwest(&e)).boxed(),
             })
         })
     }

@@ -53,12 +53,12 @@ impl Replica {
     /// Applies a `create`, `update` or `delete` event; `me` is this user's actor name.
     /// Other event types are not about tasks and change nothing.
     pub fn apply(&mut self, event: &Event, me: Option<&str>) -> Result<Option<ChangeNotice>, ApplyError> {
-        let deleting = match event.event.as_str() {
+        let deleting = match &*event.event {
             "create" | "update" => false,
             "delete" => true,
             _ => return Ok(None),
         };
-        let malformed = |reason: String| ApplyError::Malformed { event: event.event.clone(), reason };
+        let malformed = |reason: String| ApplyError::Malformed { event: event.event.to_string(), reason };
         let data: EventData = serde_json::from_str(&event.data).map_err(|e| malformed(e.to_string()))?;
         let before = self.tasks.get(&data.id);
         let (action, name, previous_name) = if deleting {
@@ -84,7 +84,7 @@ impl Replica {
         };
         let own = matches!((me, &data.actor), (Some(me), Some(actor)) if me == actor);
         let notice = ChangeNotice {
-            event_id: event.last_event_id.clone(),
+            event_id: event.last_event_id.to_string(),
             task_id: data.id,
             summary: summarize(data.actor.as_deref(), own, action, &name, previous_name.as_deref()),
             task_name: name,
@@ -149,10 +149,7 @@ mod tests {
         ];
         for (ev, action, summary) in cases {
             let n = r.apply(&ev, me).unwrap().expect("a notice");
-            assert_eq!(
-                (n.action, n.summary.as_str(), n.event_id.as_str()),
-                (action, summary, ev.last_event_id.as_str())
-            );
+            assert_eq!((n.action, n.summary.as_str(), n.event_id.as_str()), (action, summary, &*ev.last_event_id));
             assert_eq!(n.own, summary.starts_with("You"));
         }
         let tasks = r.tasks();

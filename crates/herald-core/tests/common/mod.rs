@@ -4,6 +4,8 @@
 
 #![allow(dead_code)] // each test file uses its own part of it
 
+pub mod tls;
+
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
