@@ -41,10 +41,12 @@ async fn without_ca_cert_the_refusal_says_how_to_trust_it_and_exits_3() {
     let server = serve_h2(&identity, "data: never seen\n\n").await;
     let output = tail(&[&server.url, "--json"]).await;
     assert_eq!(output.status.code(), Some(3));
-    let stopped = last_json_line(&output);
-    assert_eq!(stopped["state"], "stopped");
-    let shown = stopped.to_string();
-    assert!(shown.contains("--ca-cert") && shown.contains("SHA-256"), "{shown}");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let stopped = lines.iter().find(|l| l["state"] == "stopped").expect("a stopped state");
+    assert_eq!(stopped["reason"]["kind"], "failed");
+    let message = stopped["reason"]["message"].as_str().unwrap();
+    assert!(message.contains("--ca-cert") && message.contains("SHA-256"), "{message}");
 }
 
 #[tokio::test]
