@@ -24,13 +24,16 @@
 
 use std::time::Duration;
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 pub use bytestring::ByteString;
 
 /// The default limit on a single line or event: 16 MiB.
 pub const DEFAULT_MAX_EVENT_BYTES: usize = 16 * 1024 * 1024;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Joined data is allocated this much at a time.
+const JOINED_BLOCK: usize = 64 * 1024;
 
 /// The event type when a block names none.
 const MESSAGE: ByteString = ByteString::from_static("message");
@@ -67,8 +70,8 @@ enum Data {
     None,
     /// One line: kept as the shared slice it arrived as.
     One(ByteString),
-    /// Several lines, joined with LF.
-    Joined(String),
+    /// Several lines, joined with LF at the end of the decoder's `joined` buffer.
+    Joined,
 }
 
 #[derive(Debug)]
@@ -85,8 +88,10 @@ pub struct Decoder {
     data: Data,
     /// The block's data bytes so far, counting a LF after each line.
     data_len: usize,
-    /// The length of the last joined data, to size the next one.
-    joined_hint: usize,
+    /// Where data of several lines is joined: one allocation shared by many
+    /// events' data, each split off as its event is dispatched, so that a burst
+    /// of such events costs a few allocations rather than one each.
+    joined: BytesMut,
     event_type: Option<ByteString>,
     /// The current block went over the limit and will not be dispatched.
     oversized: bool,
@@ -113,7 +118,7 @@ impl Decoder {
             bom: Some(Vec::new()),
             data: Data::None,
             data_len: 0,
-            joined_hint: 0,
+            joined: BytesMut::new(),
             event_type: None,
             oversized: false,
             id_buffer: ByteString::new(),
@@ -229,6 +234,7 @@ impl Decoder {
         if !self.oversized {
             self.oversized = true;
             self.data = Data::None;
+            self.joined.clear();
             self.data_len = 0;
             out(Frame::Oversized { limit: self.max });
         }
@@ -281,15 +287,17 @@ impl Decoder {
         match &mut self.data {
             Data::None => self.data = Data::One(line.text_from(value_at)),
             Data::One(first) => {
-                let mut joined = String::with_capacity(self.joined_hint.max(self.data_len));
-                joined.push_str(first);
-                joined.push('\n');
-                line.push_text_from(value_at, &mut joined);
-                self.data = Data::Joined(joined);
+                if self.joined.capacity() - self.joined.len() < self.data_len {
+                    self.joined.reserve(self.data_len.max(JOINED_BLOCK));
+                }
+                self.joined.extend_from_slice(first.as_bytes());
+                self.joined.extend_from_slice(b"\n");
+                line.push_text_from(value_at, &mut self.joined);
+                self.data = Data::Joined;
             }
-            Data::Joined(joined) => {
-                joined.push('\n');
-                line.push_text_from(value_at, joined);
+            Data::Joined => {
+                self.joined.extend_from_slice(b"\n");
+                line.push_text_from(value_at, &mut self.joined);
             }
         }
     }
@@ -298,25 +306,23 @@ impl Decoder {
         if std::mem::take(&mut self.id_seen) {
             self.last_event_id = self.id_buffer.clone();
         }
+        let data = match std::mem::take(&mut self.data) {
+            Data::None => None,
+            Data::One(data) => Some(data),
+            // Only text was appended, so this check cannot fail; it costs a pass over the data.
+            Data::Joined => Some(ByteString::try_from(self.joined.split().freeze()).unwrap_or_default()),
+        };
         let oversized = self.oversized;
         let event_type = self.event_type.take();
-        let data = std::mem::take(&mut self.data);
         self.reset_block();
-        let data = match data {
-            _ if oversized => return,
-            Data::None => return,
-            Data::One(data) => data,
-            Data::Joined(data) => {
-                self.joined_hint = data.len();
-                ByteString::from(data)
-            }
-        };
+        let Some(data) = data.filter(|_| !oversized) else { return };
         let event = event_type.filter(|t| !t.is_empty()).unwrap_or(MESSAGE);
         out(Frame::Event(Event { event, data, last_event_id: self.last_event_id.clone() }));
     }
 
     fn reset_block(&mut self) {
         self.data = Data::None;
+        self.joined.clear();
         self.data_len = 0;
         self.event_type = None;
         self.oversized = false;
@@ -354,13 +360,15 @@ impl Line<'_, '_> {
 
 impl Line<'_, '_> {
     /// Appends the line's text from byte `from`, without making a shared slice of it.
-    fn push_text_from(self, from: usize, joined: &mut String) {
+    fn push_text_from(self, from: usize, joined: &mut BytesMut) {
         match self {
             Line::InChunk { text, start, end } => match text.checked(start + from, end) {
-                Some(value) => joined.push_str(value),
-                None => joined.push_str(&String::from_utf8_lossy(&text.chunk[start + from..end])),
+                Some(value) => joined.extend_from_slice(value.as_bytes()),
+                None => joined.extend_from_slice(String::from_utf8_lossy(&text.chunk[start + from..end]).as_bytes()),
             },
-            Line::Joined(line) => joined.push_str(&String::from_utf8_lossy(line.get(from..).unwrap_or_default())),
+            Line::Joined(line) => {
+                joined.extend_from_slice(String::from_utf8_lossy(line.get(from..).unwrap_or_default()).as_bytes())
+            }
         }
     }
 }
