@@ -95,9 +95,10 @@ pub struct Decoder {
     event_type: Option<ByteString>,
     /// The current block went over the limit and will not be dispatched.
     oversized: bool,
-    id_buffer: ByteString,
-    /// An `id:` line was seen since the last dispatch.
-    id_seen: bool,
+    /// The spec's last event ID buffer, when it differs from `last_event_id`:
+    /// set by an `id:` line, it becomes the last event ID at dispatch. (They
+    /// are equal after every dispatch, so one copy is kept, not two.)
+    pending_id: Option<ByteString>,
     last_event_id: ByteString,
 }
 
@@ -121,8 +122,7 @@ impl Decoder {
             joined: BytesMut::new(),
             event_type: None,
             oversized: false,
-            id_buffer: ByteString::new(),
-            id_seen: false,
+            pending_id: None,
             last_event_id: ByteString::new(),
         }
     }
@@ -130,7 +130,6 @@ impl Decoder {
     /// Starts decoding from a known last event ID (e.g. a stored cursor).
     pub fn with_last_event_id(mut self, id: impl Into<String>) -> Self {
         self.last_event_id = ByteString::from(id.into());
-        self.id_buffer = self.last_event_id.clone();
         self
     }
 
@@ -149,8 +148,7 @@ impl Decoder {
         self.reset_block();
         // A copy, so that a waiting subscription holds no chunk alive.
         self.last_event_id = ByteString::from(&*self.last_event_id);
-        self.id_buffer = self.last_event_id.clone();
-        self.id_seen = false;
+        self.pending_id = None;
     }
 
     /// Decodes a chunk, calling `out` for each frame it completes.
@@ -268,8 +266,7 @@ impl Decoder {
             b"event" => self.event_type = Some(line.text_from(value_at)),
             // An id containing NUL is ignored, per the spec.
             b"id" if !bytes[value_at..].contains(&0) => {
-                self.id_buffer = line.text_from(value_at);
-                self.id_seen = true;
+                self.pending_id = Some(line.text_from(value_at));
             }
             b"retry" => {
                 let value = &bytes[value_at..];
@@ -303,8 +300,8 @@ impl Decoder {
     }
 
     fn dispatch(&mut self, out: &mut impl FnMut(Frame)) {
-        if std::mem::take(&mut self.id_seen) {
-            self.last_event_id = self.id_buffer.clone();
+        if let Some(id) = self.pending_id.take() {
+            self.last_event_id = id;
         }
         let data = match std::mem::take(&mut self.data) {
             Data::None => None,
