@@ -8,6 +8,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use futures_util::{FutureExt, StreamExt};
 use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use tokio::sync::{mpsc, watch};
@@ -35,8 +36,10 @@ enum Outcome {
 /// A connection that lasted this long counts as healthy, and resets the backoff.
 const HEALTHY_AFTER: Duration = Duration::from_secs(30);
 
-/// At most this many bytes of chunks that are already waiting go into one batch.
-const MAX_BATCH_BYTES: usize = 256 * 1024;
+/// At most this many bytes of chunks that are already waiting go into one
+/// batch. With EVENT_BUFFER batches queued for a slow reader, this bounds
+/// what a subscription holds.
+const MAX_BATCH_BYTES: usize = 64 * 1024;
 
 pub(super) struct Connection {
     pub transport: Arc<dyn Transport>,
@@ -141,7 +144,7 @@ impl Connection {
             };
             // Decode this chunk and any already waiting behind it into one
             // batch, sent once: the hop to the reader dominates for small events.
-            let mut batch = Vec::with_capacity(batch_size);
+            let mut batch = Vec::with_capacity(batch_size.min(1024));
             let mut read = 0;
             let ended = loop {
                 match chunk {
@@ -174,7 +177,7 @@ impl Connection {
         }
     }
 
-    fn decode(&mut self, bytes: &bytes::Bytes, batch: &mut Vec<Event>) {
+    fn decode(&mut self, bytes: &Bytes, batch: &mut Vec<Event>) {
         let url = &self.config.url;
         let retry = &mut self.retry;
         self.decoder.feed(bytes, &mut |frame| match frame {
