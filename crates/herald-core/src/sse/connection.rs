@@ -36,10 +36,11 @@ enum Outcome {
 /// A connection that lasted this long counts as healthy, and resets the backoff.
 const HEALTHY_AFTER: Duration = Duration::from_secs(30);
 
-/// At most this many bytes of chunks that are already waiting go into one
-/// batch. With EVENT_BUFFER batches queued for a slow reader, this bounds
-/// what a subscription holds.
-const MAX_BATCH_BYTES: usize = 64 * 1024;
+/// Chunks that are already waiting go into one batch until it holds this
+/// many bytes or events. With EVENT_BUFFER batches queued for a slow reader,
+/// this bounds what a subscription holds.
+const MAX_BATCH_BYTES: usize = 256 * 1024;
+const MAX_BATCH_EVENTS: usize = 4096;
 
 pub(super) struct Connection {
     pub transport: Arc<dyn Transport>,
@@ -144,7 +145,7 @@ impl Connection {
             };
             // Decode this chunk and any already waiting behind it into one
             // batch, sent once: the hop to the reader dominates for small events.
-            let mut batch = Vec::with_capacity(batch_size.min(1024));
+            let mut batch = Vec::with_capacity(batch_size);
             let mut read = 0;
             let ended = loop {
                 match chunk {
@@ -156,7 +157,7 @@ impl Connection {
                     Some(Err(e)) => break Some(e.message),
                     None => break Some("the server ended the stream".to_owned()),
                 }
-                if read >= MAX_BATCH_BYTES {
+                if read >= MAX_BATCH_BYTES || batch.len() >= MAX_BATCH_EVENTS {
                     break None;
                 }
                 match response.body.next().now_or_never() {
