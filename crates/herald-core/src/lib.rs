@@ -7,6 +7,7 @@
 //!   the stream, and the board that turns events into attributed notices.
 //! - [`attention`]: what deserves a notification and how it reads.
 //! - [`tls`]: trusting a feed's self-signed certificate.
+//! - [`store`]: the local history of every event, with each feed's cursor.
 //!
 //! Why it is separate from the desktop shell: all of this is logic that must
 //! be right, so it is tested here against real servers on loopback, with no
@@ -15,6 +16,7 @@
 pub mod attention;
 pub mod sse;
 pub mod status;
+pub mod store;
 pub mod tasks;
 pub mod tls;
 

@@ -1,0 +1,96 @@
+//! Herald's local store: feeds, the history of every event received, and
+//! each feed's cursor, in one SQLite file (WAL) in the XDG data directory.
+//!
+//! Why one transaction per batch: a feed's cursor is committed together with
+//! the events it covers, so after a crash Herald resumes exactly where its
+//! durable history ends, never past an event it did not keep and never
+//! before one it did (a replayed event is stored once).
+
+mod history;
+mod schema;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OptionalExtension};
+
+pub use history::{Ingested, StoredEvent};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot create the folder {path} for the store: {source}")]
+    CreateDir { path: PathBuf, source: std::io::Error },
+    #[error("the store at {path}: {source}")]
+    Open { path: PathBuf, source: rusqlite::Error },
+    #[error("the store at {path} cannot be upgraded: {reason}")]
+    Migrate { path: PathBuf, reason: String },
+    #[error("the store: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("there is no feed named {0:?}")]
+    NoSuchFeed(String),
+}
+
+/// A feed's id in the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FeedId(pub i64);
+
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`, upgrading an older schema.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let open_error = |source| StoreError::Open { path: path.to_owned(), source };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
+        }
+        let conn = Connection::open(path).map_err(open_error)?;
+        // WAL: readers never block the writer. NORMAL: a committed batch
+        // survives a crash of Herald; only a power loss can take back the
+        // last batches, and then the cursor goes back with them.
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_error)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_error)?;
+        Store::setup(conn, path.to_owned())
+    }
+
+    /// A store that lives only as long as this value: for tests.
+    pub fn in_memory() -> Result<Store, StoreError> {
+        Store::setup(Connection::open_in_memory()?, PathBuf::from(":memory:"))
+    }
+
+    fn setup(mut conn: Connection, path: PathBuf) -> Result<Store, StoreError> {
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        schema::migrate(&mut conn).map_err(|e| StoreError::Migrate { path: path.clone(), reason: e.to_string() })?;
+        Ok(Store { conn, path })
+    }
+
+    /// The default location: `$XDG_DATA_HOME/herald/herald.db`.
+    pub fn default_path() -> Option<PathBuf> {
+        let data = std::env::var_os("XDG_DATA_HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))?;
+        Some(data.join("herald").join("herald.db"))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The feed named `name`, added with `url` if there is none.
+    pub fn feed_for(&self, name: &str, url: &str) -> Result<FeedId, StoreError> {
+        self.conn
+            .execute("INSERT INTO feeds (name, url) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING", (name, url))?;
+        self.feed_id(name)
+    }
+
+    pub fn feed_id(&self, name: &str) -> Result<FeedId, StoreError> {
+        self.conn
+            .query_row("SELECT id FROM feeds WHERE name = ?1", [name], |row| row.get(0))
+            .optional()?
+            .map(FeedId)
+            .ok_or_else(|| StoreError::NoSuchFeed(name.to_owned()))
+    }
+}
