@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use clap::Args;
-use herald_core::sse::{ConnectionState, Phase, StopReason, Subscription, SubscriptionConfig};
+use herald_core::sse::{now_ms, ConnectionState, Event, Phase, StopReason, Subscription, SubscriptionConfig};
+use herald_core::store::{FeedId, Store, StoreError};
 use herald_core::tls::ExtraTrust;
 use tokio::sync::watch;
 
@@ -21,13 +22,16 @@ pub struct TailArgs {
     /// An extra request header, "Name: value"; may be repeated.
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE")]
     headers: Vec<String>,
-    /// Resume after this event id.
+    /// Resume after this event id (with --store, only if the store holds no cursor for the feed yet).
     #[arg(long, value_name = "ID")]
     last_event_id: Option<String>,
     /// Also trust the certificates in this PEM file: a private CA, or a
     /// server's own self-signed certificate, which is then trusted exactly.
     #[arg(long, value_name = "PEM")]
     ca_cert: Option<std::path::PathBuf>,
+    /// Keep every event in the store at PATH, and resume from its cursor.
+    #[arg(long, value_name = "PATH")]
+    store: Option<std::path::PathBuf>,
     /// Reconnect when nothing arrives for this many seconds.
     #[arg(long, value_name = "SECS", default_value_t = 45, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     stall_timeout: u64,
@@ -63,7 +67,7 @@ fn extra_trust(args: &TailArgs) -> Result<ExtraTrust, String> {
 
 pub async fn run(args: TailArgs) -> u8 {
     let out = Output::new(args.json);
-    let config = match config(&args) {
+    let mut config = match config(&args) {
         Ok(config) => config,
         Err(reason) => {
             out.error(&reason);
@@ -84,6 +88,22 @@ pub async fn run(args: TailArgs) -> u8 {
             return exit::FAILED;
         }
     };
+    let mut kept = None;
+    if let Some(path) = &args.store {
+        match Kept::open(path, &args.url) {
+            Ok((store, cursor)) => {
+                // The store's cursor wins; --last-event-id is where a new feed starts.
+                if let Some(cursor) = cursor {
+                    config = config.last_event_id(cursor);
+                }
+                kept = Some(store);
+            }
+            Err(e) => {
+                out.error(&format!("--store {}: {e}", path.display()));
+                return exit::USAGE;
+            }
+        }
+    }
     let mut subscription = Subscription::start(client, config);
     let mut state = subscription.state();
     // Say where things start; after this, only changes of phase are news.
@@ -111,10 +131,22 @@ pub async fn run(args: TailArgs) -> u8 {
                     return finish(&out, &current.phase);
                 }
             }
-            event = subscription.next_event() => {
-                let Some(event) = event else { return ended(&out, &state, shown_phase.as_ref()) };
-                out.event(&event);
-                seen += 1;
+            batch = subscription.next_batch() => {
+                let Some(mut batch) = batch else { return ended(&out, &state, shown_phase.as_ref()) };
+                if let Some(max) = args.max_events {
+                    batch.truncate(usize::try_from(max - seen).unwrap_or(usize::MAX));
+                }
+                // Kept before shown: whatever tail prints is already durable.
+                if let Some(kept) = kept.as_mut() {
+                    if let Err(e) = tokio::task::block_in_place(|| kept.keep(&batch)) {
+                        out.error(&e.to_string());
+                        return exit::FAILED;
+                    }
+                }
+                for event in &batch {
+                    out.event(event);
+                }
+                seen += batch.len() as u64;
                 if args.max_events.is_some_and(|max| seen >= max) {
                     return exit::OK;
                 }
@@ -124,6 +156,26 @@ pub async fn run(args: TailArgs) -> u8 {
                 return exit::INTERRUPTED;
             }
         }
+    }
+}
+
+/// The store `tail --store` keeps events in, and the feed they belong to.
+struct Kept {
+    store: Store,
+    feed: FeedId,
+}
+
+impl Kept {
+    /// Opens the store, with the URL as the feed (added if new), and the cursor to resume from.
+    fn open(path: &std::path::Path, url: &str) -> Result<(Kept, Option<String>), StoreError> {
+        let store = Store::open(path)?;
+        let feed = store.feed_for(url, url)?;
+        let cursor = store.cursor(feed)?;
+        Ok((Kept { store, feed }, cursor))
+    }
+
+    fn keep(&mut self, events: &[Event]) -> Result<(), StoreError> {
+        self.store.ingest(self.feed, events, now_ms()).map(drop)
     }
 }
 

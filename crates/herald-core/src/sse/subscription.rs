@@ -124,6 +124,16 @@ impl Subscription {
         }
     }
 
+    /// Every event that has arrived and not been taken yet (at least one),
+    /// in order; `None` once the subscription has stopped. For consumers that
+    /// handle events in bulk, such as writing them to the store.
+    pub async fn next_batch(&mut self) -> Option<Vec<Event>> {
+        if !self.pending.is_empty() {
+            return Some(self.pending.drain(..).collect());
+        }
+        self.events.recv().await
+    }
+
     /// A receiver of the connection state.
     pub fn state(&self) -> watch::Receiver<ConnectionState> {
         self.state.clone()

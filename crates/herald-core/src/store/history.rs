@@ -76,6 +76,12 @@ impl Store {
         Ok(done)
     }
 
+    /// How many events are stored, in all feeds.
+    pub fn event_count(&self) -> Result<u64, StoreError> {
+        let count: i64 = self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;
+        Ok(count.unsigned_abs())
+    }
+
     /// Stored events, oldest first: of one feed or all, received at or after `since`.
     pub fn history(&self, feed: Option<FeedId>, since: Option<EpochMs>) -> Result<Vec<StoredEvent>, StoreError> {
         let mut query = self.conn.prepare_cached(
