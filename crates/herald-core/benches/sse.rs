@@ -5,6 +5,8 @@
 //! - `client-in-memory`: each whole client (connection task, decoder,
 //!   channel) reading the same chunks from an in-memory transport.
 //! - `client-loopback`: each whole client reading from a server on 127.0.0.1.
+//! - `durable-ingest`: Herald over loopback with and without writing every
+//!   batch to the store (tiny and medium events).
 //! - `chunk-size`: Herald's decoder on tiny events, 4 KiB to 64 KiB chunks.
 //!
 //! `cargo bench -p herald-core --bench sse`; figures in BENCHMARKS.md.
@@ -14,14 +16,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use eventsource_client::{Client, ClientBuilder, ReconnectOptions, SSE};
 use futures_util::future::BoxFuture;
 use futures_util::{stream, StreamExt};
 use herald_core::sse::{
-    Decoder, Frame, StreamRequest, StreamResponse, Subscription, SubscriptionConfig, SystemClock, Transport,
+    now_ms, Decoder, Frame, StreamRequest, StreamResponse, Subscription, SubscriptionConfig, SystemClock, Transport,
     TransportError,
 };
+use herald_core::store::Store;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// About this many bytes of events per run of each case.
@@ -226,6 +229,51 @@ fn benches(c: &mut Criterion) {
             })
         });
         group.finish();
+
+        // Durable ingest (issue 4): the same loopback stream, each batch
+        // written to a store on disk with its cursor, beside the same run
+        // without a store. Each iteration starts with an empty store.
+        if ["tiny", "medium"].contains(&shape.name) {
+            let mut group = c.benchmark_group(format!("durable-ingest/{}", shape.name));
+            group.throughput(Throughput::Elements(n as u64));
+            group.bench_function("without store", |b| {
+                b.iter(|| {
+                    let (http, config) = (http.clone(), SubscriptionConfig::new(&url));
+                    on_runtime(&rt, async move {
+                        let mut sub = Subscription::start(http, config);
+                        let mut seen = 0;
+                        while seen < n {
+                            seen += sub.next_batch().await.expect("events").len();
+                        }
+                    })
+                })
+            });
+            group.bench_function("with store", |b| {
+                b.iter_batched(
+                    || {
+                        let dir = tempfile::tempdir().unwrap();
+                        let store = Store::open(&dir.path().join("herald.db")).unwrap();
+                        let feed = store.feed_for("bench", &url).unwrap();
+                        (dir, store, feed)
+                    },
+                    |(dir, mut store, feed)| {
+                        let (http, config) = (http.clone(), SubscriptionConfig::new(&url));
+                        on_runtime(&rt, async move {
+                            let mut sub = Subscription::start(http, config);
+                            let mut seen = 0;
+                            while seen < n {
+                                let batch = sub.next_batch().await.expect("events");
+                                store.ingest(feed, &batch, now_ms()).unwrap();
+                                seen += batch.len();
+                            }
+                            drop(dir);
+                        })
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
+            group.finish();
+        }
     }
 
     let tiny = &SHAPES[0];

@@ -84,6 +84,9 @@ pub struct Subscription {
 /// Batches of events (one per chunk read) buffered between the connection task and a busy consumer.
 const EVENT_BUFFER: usize = 32;
 
+/// `next_batch` takes queued batches together up to about this many events.
+const MAX_TAKEN: usize = 8192;
+
 impl Subscription {
     /// Starts the connection task on the current tokio runtime, over HTTP.
     pub fn start(client: reqwest::Client, config: SubscriptionConfig) -> Subscription {
@@ -128,10 +131,17 @@ impl Subscription {
     /// in order; `None` once the subscription has stopped. For consumers that
     /// handle events in bulk, such as writing them to the store.
     pub async fn next_batch(&mut self) -> Option<Vec<Event>> {
-        if !self.pending.is_empty() {
-            return Some(self.pending.drain(..).collect());
+        let mut batch: Vec<Event> =
+            if self.pending.is_empty() { self.events.recv().await? } else { self.pending.drain(..).collect() };
+        // A reader slower than the connection (one writing to disk, say)
+        // finds batches queued: taking them together lets it commit once.
+        while batch.len() < MAX_TAKEN {
+            match self.events.try_recv() {
+                Ok(more) => batch.extend(more),
+                Err(_) => break,
+            }
         }
-        self.events.recv().await
+        Some(batch)
     }
 
     /// A receiver of the connection state.

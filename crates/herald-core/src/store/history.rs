@@ -26,6 +26,38 @@ pub struct Ingested {
     pub repeated: usize,
 }
 
+/// Rows per multi-row INSERT.
+const ROWS_PER_INSERT: usize = 64;
+
+static INSERT_MANY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| insert_sql(ROWS_PER_INSERT));
+
+fn insert_sql(rows: usize) -> String {
+    let values = vec!["(?, ?, ?, ?, ?, ?)"; rows].join(", ");
+    format!(
+        "INSERT INTO events (feed_id, event_id, cursor, event_type, data, received_at) VALUES {values} \
+         ON CONFLICT DO NOTHING"
+    )
+}
+
+/// Binds `rows` to an INSERT of that many rows and runs it; how many were new.
+fn insert(
+    statement: &mut rusqlite::CachedStatement<'_>,
+    feed: FeedId,
+    rows: &[(&Event, Option<&str>)],
+    now: EpochMs,
+) -> rusqlite::Result<usize> {
+    for (i, (event, own_id)) in rows.iter().enumerate() {
+        let at = i * 6;
+        statement.raw_bind_parameter(at + 1, feed.0)?;
+        statement.raw_bind_parameter(at + 2, own_id)?;
+        statement.raw_bind_parameter(at + 3, &*event.last_event_id)?;
+        statement.raw_bind_parameter(at + 4, &*event.event)?;
+        statement.raw_bind_parameter(at + 5, &*event.data)?;
+        statement.raw_bind_parameter(at + 6, now)?;
+    }
+    statement.raw_execute()
+}
+
 impl Store {
     /// The cursor to resume `feed` from: the last event ID its stored history ends at.
     pub fn cursor(&self, feed: FeedId) -> Result<Option<String>, StoreError> {
@@ -49,22 +81,30 @@ impl Store {
                 .query_row("SELECT last_event_id FROM cursors WHERE feed_id = ?1", [feed.0], |r| r.get(0))
                 .optional()?
                 .unwrap_or_default();
-            let mut insert = tx.prepare_cached(
-                "INSERT INTO events (feed_id, event_id, cursor, event_type, data, received_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT DO NOTHING",
-            )?;
-            for event in events {
-                let cursor: &str = &event.last_event_id;
-                let own_id = (cursor != previous && !cursor.is_empty()).then_some(cursor);
-                let inserted = insert.execute(params![feed.0, own_id, cursor, &*event.event, &*event.data, now])?;
-                if inserted == 1 {
-                    done.stored += 1;
+            // Which events carry an id of their own.
+            let own_ids: Vec<Option<&str>> = events
+                .iter()
+                .map(|event| {
+                    let cursor: &str = &event.last_event_id;
+                    let own = cursor != previous && !cursor.is_empty();
+                    if cursor != previous {
+                        previous = cursor.to_owned();
+                    }
+                    own.then_some(cursor)
+                })
+                .collect();
+            // Many rows per statement: SQLite's per-statement cost dominates for small events.
+            let mut many = tx.prepare_cached(&INSERT_MANY)?;
+            let mut one = tx.prepare_cached(&insert_sql(1))?;
+            let rows: Vec<_> = events.iter().zip(own_ids).collect();
+            for group in rows.chunks(ROWS_PER_INSERT) {
+                let stored = if group.len() == ROWS_PER_INSERT {
+                    insert(&mut many, feed, group, now)?
                 } else {
-                    done.repeated += 1;
-                }
-                if cursor != previous {
-                    previous = cursor.to_owned();
-                }
+                    group.chunks(1).map(|row| insert(&mut one, feed, row, now)).sum::<Result<usize, _>>()?
+                };
+                done.stored += stored;
+                done.repeated += group.len() - stored;
             }
             tx.execute(
                 "INSERT INTO cursors (feed_id, last_event_id) VALUES (?1, ?2)
@@ -128,6 +168,18 @@ mod tests {
         assert_eq!(data, ["a", "b", "no id of its own", "c"]);
         assert_eq!(store.cursor(feed).unwrap().as_deref(), Some("3"));
         assert_eq!(store.history(None, Some(20)).unwrap().len(), 1, "since filters by arrival");
+    }
+
+    #[test]
+    fn large_batches_are_stored_once_too() {
+        let mut store = Store::in_memory().unwrap();
+        let feed = store.feed_for("big", "http://127.0.0.1/events").unwrap();
+        let events = |n: u32| (1..=n).map(|i| event(&format!("e{i}"), &i.to_string())).collect::<Vec<_>>();
+        assert_eq!(store.ingest(feed, &events(150), 1).unwrap(), Ingested { stored: 150, repeated: 0 });
+        assert_eq!(store.ingest(feed, &events(200), 2).unwrap(), Ingested { stored: 50, repeated: 150 });
+        let ids: Vec<String> = store.history(None, None).unwrap().into_iter().map(|e| e.event_id.unwrap()).collect();
+        assert_eq!(ids, (1..=200).map(|i| i.to_string()).collect::<Vec<_>>());
+        assert_eq!(store.cursor(feed).unwrap().as_deref(), Some("200"));
     }
 
     #[test]

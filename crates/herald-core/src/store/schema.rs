@@ -24,8 +24,8 @@ fn migrations() -> Migrations<'static> {
             received_at INTEGER NOT NULL,
             read        INTEGER NOT NULL DEFAULT 0
         );
-        CREATE UNIQUE INDEX events_once ON events (feed_id, event_id);
-        CREATE INDEX events_by_time ON events (feed_id, received_at);
+        -- Events without an id of their own cost this index nothing.
+        CREATE UNIQUE INDEX events_once ON events (feed_id, event_id) WHERE event_id IS NOT NULL;
         CREATE TABLE cursors (
             feed_id       INTEGER PRIMARY KEY REFERENCES feeds (id) ON DELETE CASCADE,
             last_event_id TEXT NOT NULL
