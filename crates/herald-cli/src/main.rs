@@ -1,6 +1,7 @@
 //! `herald-cli`: Herald's engine without a window, for debugging feeds and
 //! for scripts. It links no GTK or WebKit.
 
+mod history;
 mod output;
 mod tail;
 
@@ -19,6 +20,8 @@ struct Cli {
 enum Command {
     /// Follow an SSE feed and print its events and connection state.
     Tail(tail::TailArgs),
+    /// Print the events kept in the store, oldest first.
+    History(history::HistoryArgs),
 }
 
 /// Exit codes, as documented in the README.
@@ -46,6 +49,7 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Tail(args) => tail::run(args).await,
+        Command::History(args) => history::run(args),
     };
     ExitCode::from(code)
 }

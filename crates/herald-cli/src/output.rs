@@ -15,7 +15,7 @@ impl Output {
     }
 
     /// Writes one line and flushes it, so a pipe sees each line as it happens.
-    fn line(&self, text: &str) {
+    pub fn line(&self, text: &str) {
         let mut out = std::io::stdout().lock();
         // A closed pipe (e.g. `| head`) is not an error worth a panic.
         let _ = writeln!(out, "{text}").and_then(|_| out.flush());

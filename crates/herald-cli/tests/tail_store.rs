@@ -71,6 +71,25 @@ async fn a_restarted_tail_resumes_from_the_store_and_keeps_each_event_once() {
     let second = tail(&hub, &store, &["--max-events", "2"]).wait_with_output().await.unwrap();
     assert_eq!(second.status.code(), Some(0));
     assert_eq!(stored_ids(&store), numbers(1, 4), "resumed after 2, from the store's cursor");
+
+    // `history` prints them back, one JSON object per line, for one feed or all.
+    let feed = format!("{}/tasks/subscribe", hub.url);
+    let history = |extra: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_herald-cli"));
+        command.args(["history", "--json", "--store", store.to_str().unwrap()]).args(extra).output().unwrap()
+    };
+    let listed = history(&["--feed", &feed, "--since", "1h"]);
+    assert_eq!(listed.status.code(), Some(0), "{}", String::from_utf8_lossy(&listed.stderr));
+    let lines: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&listed.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let shown: Vec<(&str, &str)> =
+        lines.iter().map(|l| (l["eventId"].as_str().unwrap(), l["feed"].as_str().unwrap())).collect();
+    assert_eq!(shown, [("1", &*feed), ("2", &*feed), ("3", &*feed), ("4", &*feed)]);
+    assert_eq!(lines[3]["event"], "create");
+    let unknown = history(&["--feed", "nope"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let error: serde_json::Value = serde_json::from_slice(&unknown.stdout).unwrap();
+    assert_eq!(error["message"], "there is no feed named \"nope\"");
 }
 
 /// The crash test: a hub publishes 100,000 changes in bursts while `tail
