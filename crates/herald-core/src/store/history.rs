@@ -39,6 +39,10 @@ fn insert_sql(rows: usize) -> String {
     )
 }
 
+fn cursor_of(conn: &rusqlite::Connection, feed: FeedId) -> rusqlite::Result<Option<String>> {
+    conn.query_row("SELECT last_event_id FROM cursors WHERE feed_id = ?1", [feed.0], |r| r.get(0)).optional()
+}
+
 /// Binds `rows` to an INSERT of that many rows and runs it; how many were new.
 fn insert(
     statement: &mut rusqlite::CachedStatement<'_>,
@@ -61,9 +65,7 @@ fn insert(
 impl Store {
     /// The cursor to resume `feed` from: the last event ID its stored history ends at.
     pub fn cursor(&self, feed: FeedId) -> Result<Option<String>, StoreError> {
-        let cursor =
-            self.conn.query_row("SELECT last_event_id FROM cursors WHERE feed_id = ?1", [feed.0], |r| r.get(0));
-        Ok(cursor.optional()?)
+        Ok(cursor_of(&self.conn, feed)?)
     }
 
     /// Stores a batch of `feed`'s events, in order, and moves its cursor to
@@ -77,26 +79,20 @@ impl Store {
         let tx = self.conn.transaction()?;
         let mut done = Ingested::default();
         {
-            let mut previous: String = tx
-                .query_row("SELECT last_event_id FROM cursors WHERE feed_id = ?1", [feed.0], |r| r.get(0))
-                .optional()?
-                .unwrap_or_default();
-            // Which events carry an id of their own.
-            let own_ids: Vec<Option<&str>> = events
+            let stored_cursor = cursor_of(&tx, feed)?.unwrap_or_default();
+            let mut previous: &str = &stored_cursor;
+            let rows: Vec<(&Event, Option<&str>)> = events
                 .iter()
                 .map(|event| {
                     let cursor: &str = &event.last_event_id;
-                    let own = cursor != previous && !cursor.is_empty();
-                    if cursor != previous {
-                        previous = cursor.to_owned();
-                    }
-                    own.then_some(cursor)
+                    let own_id = (cursor != previous && !cursor.is_empty()).then_some(cursor);
+                    previous = cursor;
+                    (event, own_id)
                 })
                 .collect();
             // Many rows per statement: SQLite's per-statement cost dominates for small events.
             let mut many = tx.prepare_cached(&INSERT_MANY)?;
             let mut one = tx.prepare_cached(&insert_sql(1))?;
-            let rows: Vec<_> = events.iter().zip(own_ids).collect();
             for group in rows.chunks(ROWS_PER_INSERT) {
                 let stored = if group.len() == ROWS_PER_INSERT {
                     insert(&mut many, feed, group, now)?
