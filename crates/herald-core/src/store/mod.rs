@@ -7,6 +7,7 @@
 //! before one it did (a replayed event is stored once).
 
 mod history;
+mod retention;
 mod schema;
 
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OptionalExtension};
 
 pub use history::{Ingested, StoredEvent};
+pub use retention::Retention;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -5,8 +5,9 @@ use rusqlite::Connection;
 use rusqlite_migration::{Migrations, M};
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        "CREATE TABLE feeds (
+    Migrations::new(vec![
+        M::up(
+            "CREATE TABLE feeds (
             id   INTEGER PRIMARY KEY,
             name TEXT NOT NULL UNIQUE,
             url  TEXT NOT NULL
@@ -30,7 +31,13 @@ fn migrations() -> Migrations<'static> {
             feed_id       INTEGER PRIMARY KEY REFERENCES feeds (id) ON DELETE CASCADE,
             last_event_id TEXT NOT NULL
         );",
-    )])
+        ),
+        // Retention per feed: NULL keeps everything.
+        M::up(
+            "ALTER TABLE feeds ADD COLUMN keep_count INTEGER;
+             ALTER TABLE feeds ADD COLUMN keep_ms INTEGER;",
+        ),
+    ])
 }
 
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
@@ -39,8 +46,44 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite_migration::E
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::store::{Retention, Store, StoreError};
+
     #[test]
     fn the_migrations_are_valid() {
-        assert!(super::migrations().validate().is_ok());
+        assert!(migrations().validate().is_ok());
+    }
+
+    #[test]
+    fn a_store_of_the_first_version_is_upgraded_with_its_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrations().to_version(&mut conn, 1).unwrap();
+            conn.execute_batch(
+                "INSERT INTO feeds (id, name, url) VALUES (1, 'tasks', 'http://127.0.0.1/');
+                 INSERT INTO events (feed_id, event_id, cursor, event_type, data, received_at)
+                     VALUES (1, '7', '7', 'create', '{}', 5);
+                 INSERT INTO cursors (feed_id, last_event_id) VALUES (1, '7');",
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let feed = store.feed_id("tasks").unwrap();
+        assert_eq!(store.cursor(feed).unwrap().as_deref(), Some("7"));
+        assert_eq!(store.history(Some(feed), None).unwrap().len(), 1);
+        assert_eq!(store.retention(feed).unwrap(), Retention::default(), "an old feed keeps everything");
+    }
+
+    #[test]
+    fn a_store_from_a_newer_herald_is_refused_untouched() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("new.db");
+        Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
+        assert!(matches!(Store::open(&path), Err(StoreError::Migrate { .. })));
+        let version: i64 =
+            Connection::open(&path).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
+        assert_eq!(version, 99);
     }
 }
