@@ -27,6 +27,9 @@ pub struct HubConfig {
     pub anonymous_reads: bool,
     pub keepalive: Duration,
     pub retry: Duration,
+    /// Keep only this many changes in the log; a subscriber whose
+    /// `Last-Event-ID` is older gets `event: reset`. `None` keeps them all.
+    pub history: Option<u64>,
 }
 
 impl Default for HubConfig {
@@ -36,6 +39,7 @@ impl Default for HubConfig {
             anonymous_reads: false,
             keepalive: Duration::from_secs(15),
             retry: Duration::from_millis(3000),
+            history: None,
         }
     }
 }
@@ -53,6 +57,7 @@ struct RawConfig {
     anonymous_reads: bool,
     keepalive_secs: Option<Spanned<u64>>,
     retry_ms: Option<Spanned<u64>>,
+    history: Option<Spanned<u64>>,
     #[serde(default)]
     actors: BTreeMap<String, Spanned<String>>,
 }
@@ -101,6 +106,12 @@ impl HubConfig {
             }
             config.retry = Duration::from_millis(*ms.get_ref());
         }
+        if let Some(history) = raw.history {
+            if *history.get_ref() == 0 {
+                return Err(invalid(history.span(), "history must keep at least 1 change".into()));
+            }
+            config.history = Some(*history.get_ref());
+        }
         for (name, token) in raw.actors {
             let span = token.span();
             let token = token.into_inner();
@@ -139,6 +150,7 @@ mod tests {
     fn errors_name_the_line() {
         let err = |text: &str| HubConfig::from_toml(text).unwrap_err().to_string();
         assert_eq!(err("\n\nkeepalive_secs = 0\n"), "line 3: keepalive_secs must be between 1 and 3600");
+        assert_eq!(err("retry_ms = 500\nhistory = 0\n"), "line 2: history must keep at least 1 change");
         assert_eq!(
             err("[actors]\nAna = \"same-token\"\nBob = \"same-token\"\n"),
             "line 3: Bob has the same token as Ana"

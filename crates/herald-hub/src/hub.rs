@@ -27,7 +27,7 @@ pub struct Hub {
 
 impl Hub {
     pub fn open(config: HubConfig, location: &StoreLocation) -> Result<Arc<Self>, StoreError> {
-        let store = Store::open(location)?;
+        let store = Store::open(location)?.with_history(config.history);
         let (live, _) = broadcast::channel(LIVE_BUFFER);
         Ok(Arc::new(Hub { store: Mutex::new(store), live, config, closing: CancellationToken::new() }))
     }
@@ -62,6 +62,11 @@ impl Hub {
 
     pub fn get(&self, id: i64) -> Result<Option<Task>, StoreError> {
         self.store().get(id)
+    }
+
+    /// The oldest change the log still holds (it is bounded by `history`).
+    pub fn oldest_seq(&self) -> Result<Option<u64>, StoreError> {
+        self.store().oldest_seq()
     }
 
     pub fn changes_after(&self, seq: u64, limit: usize) -> Result<Vec<Change>, StoreError> {

@@ -29,6 +29,8 @@ pub enum StoreError {
 
 pub struct Store {
     conn: Connection,
+    /// How many changes the log keeps; `None` keeps all.
+    history: Option<u64>,
 }
 
 const SCHEMA: &str = "
@@ -64,7 +66,7 @@ impl Store {
             StoreLocation::Memory => Connection::open_in_memory()?,
         };
         conn.execute_batch(SCHEMA)?;
-        Ok(Store { conn })
+        Ok(Store { conn, history: None })
     }
 
     /// All tasks, and the sequence number of the last change they include.
@@ -88,11 +90,23 @@ impl Store {
         last_seq(&self.conn)
     }
 
+    /// Keeps only the last `history` changes in the log from now on.
+    pub fn with_history(mut self, history: Option<u64>) -> Self {
+        self.history = history;
+        self
+    }
+
+    /// The sequence number of the oldest change still in the log.
+    pub fn oldest_seq(&self) -> Result<Option<u64>, StoreError> {
+        let seq: Option<i64> = self.conn.query_row("SELECT MIN(seq) FROM changes", [], |r| r.get(0))?;
+        Ok(seq.map(i64::unsigned_abs))
+    }
+
     pub fn create(&mut self, actor: &str, name: &str) -> Result<Change, StoreError> {
         let tx = self.conn.transaction()?;
         tx.execute("INSERT INTO tasks (name, done) VALUES (?1, 0)", [name])?;
         let task = Task { id: tx.last_insert_rowid(), name: name.to_owned(), done: false };
-        let change = log(&tx, ChangeKind::Create, task, actor)?;
+        let change = log(&tx, ChangeKind::Create, task, actor, self.history)?;
         tx.commit()?;
         Ok(change)
     }
@@ -108,7 +122,7 @@ impl Store {
             task.done = done;
         }
         tx.execute("UPDATE tasks SET name = ?1, done = ?2 WHERE id = ?3", params![task.name, task.done, id])?;
-        let change = log(&tx, ChangeKind::Update, task, actor)?;
+        let change = log(&tx, ChangeKind::Update, task, actor, self.history)?;
         tx.commit()?;
         Ok(Some(change))
     }
@@ -118,7 +132,7 @@ impl Store {
         let tx = self.conn.transaction()?;
         let Some(task) = get_in(&tx, id)? else { return Ok(None) };
         tx.execute("DELETE FROM tasks WHERE id = ?1", [id])?;
-        let change = log(&tx, ChangeKind::Delete, task, actor)?;
+        let change = log(&tx, ChangeKind::Delete, task, actor, self.history)?;
         tx.commit()?;
         Ok(Some(change))
     }
@@ -161,13 +175,24 @@ fn get_in(conn: &Connection, id: i64) -> Result<Option<Task>, StoreError> {
     Ok(stmt.query_row([id], task_row).optional()?)
 }
 
-fn log(conn: &Connection, kind: ChangeKind, task: Task, actor: &str) -> Result<Change, StoreError> {
+/// Records a change, and forgets the oldest beyond `history`, in the caller's transaction.
+fn log(
+    conn: &Connection,
+    kind: ChangeKind,
+    task: Task,
+    actor: &str,
+    history: Option<u64>,
+) -> Result<Change, StoreError> {
     let at = now_ms();
     conn.execute(
         "INSERT INTO changes (kind, task_id, name, done, actor, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         params![kind.as_str(), task.id, task.name, task.done, actor, at],
     )?;
     let seq = conn.last_insert_rowid() as u64;
+    if let Some(keep) = history {
+        let forget_through = i64::try_from(seq.saturating_sub(keep)).unwrap_or(i64::MAX);
+        conn.execute("DELETE FROM changes WHERE seq <= ?1", [forget_through])?;
+    }
     Ok(Change { seq, kind, task, actor: actor.to_owned(), at })
 }
 

@@ -5,7 +5,9 @@
 //! already sent. Whenever the live side cannot be trusted to be complete (it
 //! lagged, or a sequence number was skipped), the subscriber goes back to the
 //! log. So a client never sees a gap or a duplicate, however changes race
-//! with its connection.
+//! with its connection. When the log (bounded by `history`) no longer reaches
+//! back to the client's `Last-Event-ID`, the client gets `event: reset`
+//! rather than a silent partial replay.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -63,6 +65,7 @@ async fn feed(hub: Arc<Hub>, mut live: broadcast::Receiver<Arc<Change>>, mut las
     let closing = hub.closing().clone();
     let run = async {
         tx.send(Ok(Event::default().retry(hub.config().retry))).await.ok()?;
+        reset_if_forgotten(&hub, &mut last, &tx).await?;
         catch_up(&hub, &mut last, &tx).await?;
         loop {
             match live.recv().await {
@@ -81,6 +84,28 @@ async fn feed(hub: Arc<Hub>, mut live: broadcast::Receiver<Arc<Change>>, mut las
         _ = run => {}
         _ = closing.cancelled() => {}
     }
+}
+
+/// When the log no longer holds every change after `last`, says so with
+/// `event: reset` (its id the current sequence number, so the client resumes
+/// from there after reloading `GET /tasks`) instead of replaying with a gap.
+async fn reset_if_forgotten(hub: &Arc<Hub>, last: &mut u64, tx: &Outbox) -> Option<()> {
+    let h = hub.clone();
+    let read = tokio::task::spawn_blocking(move || Ok::<_, crate::StoreError>((h.oldest_seq()?, h.current_seq()?)));
+    let (oldest, current) = match read.await {
+        Ok(Ok(read)) => read,
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "reading the change log failed; ending the stream");
+            return None;
+        }
+        Err(_) => return None,
+    };
+    if oldest.is_some_and(|oldest| oldest > *last + 1) && current > *last {
+        let reset = Event::default().event("reset").id(current.to_string()).data(format!("{{\"seq\":{current}}}"));
+        tx.send(Ok(reset)).await.ok()?;
+        *last = current;
+    }
+    Some(())
 }
 
 /// Sends every logged change after `last`. `None` when the subscriber is gone or the store failed.

@@ -189,6 +189,35 @@ async fn the_stream_replays_every_change_after_last_event_id() {
 }
 
 #[tokio::test]
+async fn a_cursor_older_than_the_bounded_log_gets_reset_not_a_gap() {
+    let mut config = HubConfig::default().with_actor("Bob", BOB);
+    config.history = Some(3);
+    let hub = start(config).await;
+    for i in 0..10 {
+        hub.hub.create("Ana", &format!("task {i}")).unwrap();
+    }
+    assert_eq!(hub.hub.oldest_seq().unwrap(), Some(8), "the log keeps the last 3");
+    let subscribe = |last: &'static str| {
+        client().get(url(&hub, "/tasks/subscribe")).bearer_auth(BOB).header("Last-Event-ID", last).send()
+    };
+
+    // Changes 3..=7 are gone: the client is told to resync, from 10.
+    let mut stream = subscribe("2").await.unwrap();
+    let frames = read_frames(&mut stream, 2).await;
+    let reset = events(&frames)[0];
+    assert_eq!((&*reset.event, &*reset.data, &*reset.last_event_id), ("reset", "{\"seq\":10}", "10"));
+    hub.hub.create("Ana", "after the reset").unwrap();
+    let next = read_frames(&mut stream, 1).await;
+    assert_eq!((&*events(&next)[0].event, &*events(&next)[0].last_event_id), ("create", "11"));
+
+    // A cursor the log still reaches is replayed as usual.
+    let mut stream = subscribe("8").await.unwrap();
+    let frames = read_frames(&mut stream, 4).await;
+    let ids: Vec<&str> = events(&frames).iter().map(|e| &*e.last_event_id).collect();
+    assert_eq!(ids, ["9", "10", "11"]);
+}
+
+#[tokio::test]
 async fn idle_streams_get_keepalive_comments() {
     let hub = start(HubConfig::default().with_actor("Bob", BOB).with_keepalive(Duration::from_millis(50))).await;
     let mut stream = client().get(url(&hub, "/tasks/subscribe")).bearer_auth(BOB).send().await.unwrap();
