@@ -65,11 +65,11 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, state: AppState, desktop: Deskto
             commands::feed_status,
         ])
         .setup(move |app| {
-            let (notices, connection) = (state.board.notices(), state.board.state());
+            let (notices, missed, connection) = (state.board.notices(), state.board.missed(), state.board.state());
             app.manage(state);
             let handle = app.handle().clone();
             let notifier = desktop.notifier.unwrap_or_else(|| Arc::new(notify::DesktopNotifier::start(handle.clone())));
-            relay::spawn(handle.clone(), notices, connection, notifier);
+            relay::spawn(handle.clone(), notices, missed, connection, notifier);
             if desktop.tray {
                 if let Err(e) = tray::create(&handle) {
                     tracing::warn!(error = %e, "no tray icon; Herald runs on with its window");

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use herald_core::attention::{alert_for, Notifier};
+use herald_core::attention::{alert_for, digest_alert, Notifier};
 use herald_core::sse::ConnectionState;
 use herald_core::tasks::ChangeNotice;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
@@ -19,6 +19,7 @@ pub const STATUS_EVENT: &str = "herald://status";
 pub fn spawn<R: Runtime>(
     app: AppHandle<R>,
     mut notices: broadcast::Receiver<ChangeNotice>,
+    mut missed: broadcast::Receiver<Vec<ChangeNotice>>,
     mut state: watch::Receiver<ConnectionState>,
     notifier: Arc<dyn Notifier>,
 ) {
@@ -40,6 +41,14 @@ pub fn spawn<R: Runtime>(
                     }
                     Err(broadcast::error::RecvError::Closed) => return,
                 },
+                // What a resync found missed: one digest, not a notification each.
+                Ok(missed) = missed.recv() => {
+                    if let Some(alert) = digest_alert(&missed, &source) {
+                        if let Err(e) = notifier.show(alert) {
+                            tracing::warn!(error = %e, "notification failed");
+                        }
+                    }
+                }
                 changed = state.changed() => {
                     if changed.is_err() {
                         return;

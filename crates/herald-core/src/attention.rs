@@ -77,10 +77,30 @@ impl ClickRouter {
 
 /// The alert for a change, or `None` when the user made it.
 pub fn alert_for(notice: &ChangeNotice, source: &str) -> Option<Alert> {
-    if notice.own {
+    // Missed changes are told together, in one digest (see `digest_alert`).
+    if notice.own || notice.missed {
         return None;
     }
     Some(Alert { summary: notice.summary.clone(), body: escape_markup(source), task_id: notice.task_id })
+}
+
+/// Changes listed by name in a digest; the rest are counted.
+const DIGEST_LINES: usize = 5;
+
+/// One notification for everything missed while the stream could not
+/// replay: "You missed 7 changes", then the first few, escaped.
+pub fn digest_alert(missed: &[ChangeNotice], source: &str) -> Option<Alert> {
+    let first = missed.first()?;
+    let summary = match missed.len() {
+        1 => format!("You missed: {}", first.summary),
+        n => format!("You missed {n} changes"),
+    };
+    let mut lines: Vec<String> = missed.iter().take(DIGEST_LINES).map(|n| escape_markup(&n.summary)).collect();
+    if missed.len() > DIGEST_LINES {
+        lines.push(format!("and {} more", missed.len() - DIGEST_LINES));
+    }
+    lines.push(escape_markup(source));
+    Some(Alert { summary, body: lines.join("\n"), task_id: first.task_id })
 }
 
 /// Escapes text for the notification body, which the freedesktop spec lets
@@ -105,6 +125,26 @@ mod tests {
     use super::*;
     use crate::tasks::Action;
 
+    #[test]
+    fn missed_changes_make_one_digest_not_a_flood() {
+        let mut missed: Vec<ChangeNotice> = (0..7)
+            .map(|i| ChangeNotice {
+                missed: true,
+                task_id: i,
+                summary: format!("Someone added '<t{i}>'"),
+                ..notice(false)
+            })
+            .collect();
+        assert_eq!(alert_for(&missed[0], "hub"), None, "not one by one");
+        let digest = digest_alert(&missed, "hub").unwrap();
+        assert_eq!((digest.summary.as_str(), digest.task_id), ("You missed 7 changes", 0));
+        assert_eq!(digest.body.lines().count(), 7, "five listed, the rest counted, then the source");
+        assert!(digest.body.contains("&lt;t0&gt;") && digest.body.contains("and 2 more"), "{}", digest.body);
+        missed.truncate(1);
+        assert_eq!(digest_alert(&missed, "hub").unwrap().summary, "You missed: Someone added '<t0>'");
+        assert_eq!(digest_alert(&[], "hub"), None);
+    }
+
     fn notice(own: bool) -> ChangeNotice {
         ChangeNotice {
             event_id: "4".into(),
@@ -116,6 +156,7 @@ mod tests {
             own,
             at: 0,
             summary: "Ana completed 'Buy milk'".into(),
+            missed: false,
         }
     }
 

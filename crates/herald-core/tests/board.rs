@@ -107,6 +107,67 @@ async fn a_change_made_while_the_hub_was_down_arrives_after_it_restarts() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The hub keeps only 2 changes; while it is down, 4 are made. The board's
+/// cursor is then older than the log: it gets `reset`, reloads the snapshot,
+/// and reports exactly the differences, once each, as missed.
+#[tokio::test]
+async fn an_expired_cursor_resyncs_from_the_snapshot_and_reports_each_missed_change_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = StoreLocation::File(dir.path().join("hub.db"));
+    let bounded = || {
+        let mut config = config();
+        config.history = Some(2);
+        config
+    };
+    let server = LocalHub::start_on("127.0.0.1:0".parse().unwrap(), bounded(), &location).await.unwrap();
+    let addr = server.addr;
+    for name in ["Buy milk", "Call Bo", "Water plants"] {
+        server.hub.create("Ana", name).unwrap();
+    }
+    let board = board(addr);
+    let mut notices = board.notices();
+    let mut digests = board.missed();
+    let mut state = board.state();
+    wait_open(&mut state).await;
+
+    tokio::time::timeout(DEADLINE, server.stop()).await.unwrap().unwrap();
+    tokio::time::timeout(DEADLINE, state.wait_for(|s| !matches!(s.phase, Phase::Open { .. }))).await.unwrap().unwrap();
+    {
+        let offline = Hub::open(bounded(), &location).unwrap();
+        offline.update("Ana", 1, &TaskPatch { done: Some(true), name: None }).unwrap();
+        offline.update("Ana", 2, &TaskPatch { done: None, name: Some("Call Bob".into()) }).unwrap();
+        offline.delete("Ana", 3).unwrap();
+        offline.create("Ana", "New").unwrap();
+    }
+    let server = LocalHub::start_on(addr, bounded(), &location).await.unwrap();
+    let mut missed = Vec::new();
+    for _ in 0..4 {
+        let n = next_notice(&mut notices).await;
+        assert!(n.missed && n.actor.is_none(), "{n:?}");
+        missed.push(n.summary);
+    }
+    assert_eq!(
+        missed,
+        [
+            "Someone completed 'Buy milk'",
+            "Someone renamed 'Call Bo' to 'Call Bob'",
+            "Someone added 'New'",
+            "Someone deleted 'Water plants'"
+        ]
+    );
+    let digest = tokio::time::timeout(DEADLINE, digests.recv()).await.unwrap().unwrap();
+    assert_eq!(digest.iter().map(|n| &n.summary).collect::<Vec<_>>(), missed.iter().collect::<Vec<_>>(), "all at once");
+    // Live changes follow, attributed, with nothing repeated in between.
+    server.hub.create("Ana", "after").unwrap();
+    let live = next_notice(&mut notices).await;
+    assert_eq!((live.summary.as_str(), live.missed), ("Ana added 'after'", false));
+    let tasks: Vec<_> = board.tasks().into_iter().map(|t| (t.name, t.done)).collect();
+    let want = [("Buy milk", true), ("Call Bob", false), ("New", false), ("after", false)];
+    assert_eq!(tasks, want.map(|(n, d)| (n.to_owned(), d)));
+    drop(board);
+    tokio::time::timeout(DEADLINE, server.stop()).await.unwrap().unwrap();
+}
+
 #[tokio::test]
 async fn a_wrong_token_stops_the_board_with_needs_authentication() {
     let server = serve("127.0.0.1:0".parse().unwrap(), &StoreLocation::Memory).await;

@@ -28,4 +28,9 @@ at: number,
 /**
  * The sentence shown in the window and in the notification.
  */
-summary: string, };
+summary: string, 
+/**
+ * Found by comparing with a fresh snapshot, after the stream could not
+ * replay what happened (so who and exactly when are unknown).
+ */
+missed: boolean, };

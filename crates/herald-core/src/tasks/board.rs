@@ -6,9 +6,11 @@
 //! something, announced as a [`ChangeNotice`] to everyone listening (the
 //! window, the notifier). The user's own writes go through REST and come
 //! back through the stream like anyone else's, so the stream is the single
-//! source of truth.
+//! source of truth. When the server cannot replay (`event: reset`), the board
+//! reloads the snapshot and announces each difference once, as missed.
 
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
@@ -31,6 +33,8 @@ pub struct BoardConfig {
 struct Shared {
     replica: Mutex<Replica>,
     notices: broadcast::Sender<ChangeNotice>,
+    /// The changes found by each resync, together.
+    missed: broadcast::Sender<Vec<ChangeNotice>>,
     state: watch::Sender<ConnectionState>,
 }
 
@@ -56,8 +60,9 @@ impl Board {
     pub fn start(client: reqwest::Client, config: BoardConfig) -> Board {
         let api = TasksApi::new(client.clone(), &config.base_url, config.token);
         let (notices, _) = broadcast::channel(NOTICE_BUFFER);
+        let (missed, _) = broadcast::channel(8);
         let (state, _) = watch::channel(ConnectionState { phase: Phase::Connecting, last_heard: None });
-        let shared = Arc::new(Shared { replica: Mutex::new(Replica::default()), notices, state });
+        let shared = Arc::new(Shared { replica: Mutex::new(Replica::default()), notices, missed, state });
         let (reconnect, commands) = mpsc::unbounded_channel();
         let task = tokio::spawn(follow(client, api.clone(), shared.clone(), commands));
         Board { api, shared, reconnect, task }
@@ -74,6 +79,13 @@ impl Board {
     /// Every change from now on, own changes included (marked `own`).
     pub fn notices(&self) -> broadcast::Receiver<ChangeNotice> {
         self.shared.notices.subscribe()
+    }
+
+    /// What each resync found missed, all together: for one digest
+    /// notification rather than one per change (each also comes through
+    /// [`Board::notices`], marked `missed`).
+    pub fn missed(&self) -> broadcast::Receiver<Vec<ChangeNotice>> {
+        self.shared.missed.subscribe()
     }
 
     pub fn state(&self) -> watch::Receiver<ConnectionState> {
@@ -145,12 +157,23 @@ async fn follow(
             }
         };
     }
+    let retry = (config.retry, config.max_backoff);
     let mut subscription = Subscription::start(client, config);
     let mut state = subscription.state();
+    // After a resync, events up to the snapshot's sequence are already in the replica.
+    let mut skip_through = 0u64;
     loop {
         tokio::select! {
             event = subscription.next_event() => {
                 let Some(event) = event else { break };
+                if &*event.event == "reset" {
+                    let Some(seq) = resync(&api, &shared, retry).await else { break };
+                    skip_through = seq;
+                    continue;
+                }
+                if event.last_event_id.parse::<u64>().is_ok_and(|id| id <= skip_through) {
+                    continue;
+                }
                 let applied = shared.replica().apply(&event, me.as_deref());
                 match applied {
                     Ok(Some(notice)) => { let _ = shared.notices.send(notice); }
@@ -170,4 +193,37 @@ async fn follow(
     }
     let last = state.borrow().clone();
     shared.state.send_replace(last);
+}
+
+/// The server could not replay what happened (`event: reset`): reloads the
+/// snapshot, announces each difference once as a missed change, and returns
+/// the sequence number the snapshot is current to. Retries on the stream's
+/// schedule; `None` if the snapshot is refused for good.
+async fn resync(api: &TasksApi, shared: &Shared, (retry, max_backoff): (Duration, Duration)) -> Option<u64> {
+    let mut failures = 0;
+    loop {
+        match api.snapshot().await {
+            Ok((tasks, seq)) => {
+                let missed = shared.replica().resync(tasks, now_ms());
+                tracing::info!(missed = missed.len(), "resynced from the snapshot after a reset");
+                for notice in &missed {
+                    let _ = shared.notices.send(notice.clone());
+                }
+                if !missed.is_empty() {
+                    let _ = shared.missed.send(missed);
+                }
+                return Some(seq.and_then(|s| s.parse().ok()).unwrap_or(0));
+            }
+            Err(ApiError::Status { status: status @ (401 | 403), .. }) => {
+                shared.set_phase(Phase::Stopped { reason: StopReason::NeedsAuthentication { status } });
+                return None;
+            }
+            Err(e) => {
+                failures += 1;
+                let delay = backoff(retry, failures, max_backoff);
+                tracing::warn!(error = %e, ?delay, "reloading the task list after a reset failed; retrying");
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
 }

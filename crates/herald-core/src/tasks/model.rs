@@ -50,6 +50,9 @@ pub struct ChangeNotice {
     pub at: EpochMs,
     /// The sentence shown in the window and in the notification.
     pub summary: String,
+    /// Found by comparing with a fresh snapshot, after the stream could not
+    /// replay what happened (so who and exactly when are unknown).
+    pub missed: bool,
 }
 
 /// A task with the last change that touched it, for the window.

@@ -42,6 +42,48 @@ impl Replica {
         }
     }
 
+    /// Replaces the contents with a fresh snapshot after the stream lost
+    /// continuity, and returns each difference once, as a missed change.
+    pub fn resync(&mut self, tasks: Vec<Task>, now: EpochMs) -> Vec<ChangeNotice> {
+        let missed = |task: &Task, action: Action, previous: Option<&str>| ChangeNotice {
+            event_id: String::new(),
+            task_id: task.id,
+            task_name: task.name.clone(),
+            action,
+            previous_name: previous.map(str::to_owned),
+            actor: None,
+            own: false,
+            at: now,
+            summary: summarize(None, false, action, &task.name, previous),
+            missed: true,
+        };
+        let mut old = std::mem::take(&mut self.tasks);
+        let mut notices = Vec::new();
+        for task in tasks {
+            let before = old.remove(&task.id);
+            let action = match &before {
+                None => Some(Action::Created),
+                Some(b) if b.name == task.name && b.done == task.done => None,
+                Some(b) if b.done == task.done => Some(Action::Renamed),
+                Some(b) if b.name == task.name && task.done => Some(Action::Completed),
+                Some(b) if b.name == task.name => Some(Action::Reopened),
+                Some(_) => Some(Action::Updated),
+            };
+            let notice = action.map(|action| {
+                let previous = before.as_ref().filter(|_| action == Action::Renamed).map(|b| b.name.as_str());
+                missed(&task, action, previous)
+            });
+            let last_change = notice.clone().or(before.and_then(|b| b.last_change));
+            notices.extend(notice);
+            self.tasks.insert(task.id, TaskView { id: task.id, name: task.name, done: task.done, last_change });
+        }
+        for gone in old.into_values() {
+            let task = Task { id: gone.id, name: gone.name, done: gone.done };
+            notices.push(missed(&task, Action::Deleted, None));
+        }
+        notices
+    }
+
     pub fn tasks(&self) -> Vec<TaskView> {
         self.tasks.values().cloned().collect()
     }
@@ -93,6 +135,7 @@ impl Replica {
             actor: data.actor,
             own,
             at: data.at.unwrap_or_else(now_ms),
+            missed: false,
         };
         if deleting {
             self.tasks.remove(&data.id);
@@ -118,6 +161,34 @@ mod tests {
         let mut r = Replica::default();
         r.load(vec![Task { id: 1, name: "Buy milk".into(), done: false }]);
         r
+    }
+
+    #[test]
+    fn a_resync_reports_each_difference_once_as_missed() {
+        let task = |id, name: &str, done| Task { id, name: name.into(), done };
+        let mut r = Replica::default();
+        r.load(vec![
+            task(1, "Buy milk", false),
+            task(2, "Call Bo", false),
+            task(3, "Water", false),
+            task(5, "Same", false),
+        ]);
+        let snapshot =
+            vec![task(1, "Buy milk", true), task(2, "Call Bob", false), task(4, "New", false), task(5, "Same", false)];
+        let missed = r.resync(snapshot.clone(), 7);
+        let seen: Vec<_> = missed.iter().map(|n| (n.task_id, n.action, n.missed, n.at)).collect();
+        assert_eq!(
+            seen,
+            [
+                (1, Action::Completed, true, 7),
+                (2, Action::Renamed, true, 7),
+                (4, Action::Created, true, 7),
+                (3, Action::Deleted, true, 7)
+            ]
+        );
+        assert_eq!(missed[1].previous_name.as_deref(), Some("Call Bo"));
+        assert!(r.resync(snapshot, 8).is_empty(), "nothing is reported twice");
+        assert_eq!(r.tasks().len(), 4);
     }
 
     #[test]
