@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use clap::Args;
-use herald_core::sse::{now_ms, ConnectionState, Event, Phase, StopReason, Subscription, SubscriptionConfig};
+use herald_core::sse::{now_ms, ConnectionState, Event, Phase, Resume, StopReason, Subscription, SubscriptionConfig};
 use herald_core::store::{FeedId, Store, StoreError};
 use herald_core::tls::ExtraTrust;
 use tokio::sync::watch;
@@ -25,6 +25,14 @@ pub struct TailArgs {
     /// Resume after this event id (with --store, only if the store holds no cursor for the feed yet).
     #[arg(long, value_name = "ID")]
     last_event_id: Option<String>,
+    /// Send the cursor as this query parameter instead of the Last-Event-ID
+    /// header (Nchan: last_event_id, older Mercure: lastEventID, ntfy: since).
+    #[arg(long, value_name = "NAME")]
+    resume_query: Option<String>,
+    /// Take the cursor from each event's JSON data at this JSON pointer, for
+    /// servers that send no `id:` lines (ntfy: /id).
+    #[arg(long, value_name = "POINTER")]
+    cursor_pointer: Option<String>,
     /// Also trust the certificates in this PEM file: a private CA, or a
     /// server's own self-signed certificate, which is then trusted exactly.
     #[arg(long, value_name = "PEM")]
@@ -55,6 +63,20 @@ fn config(args: &TailArgs) -> Result<SubscriptionConfig, String> {
         config = config.last_event_id(id.clone());
     }
     config.stall_timeout = Duration::from_secs(args.stall_timeout);
+    if let Some(name) = &args.resume_query {
+        if name.is_empty() {
+            return Err("--resume-query needs a parameter name".into());
+        }
+        config.resume = Resume::Query(name.clone());
+    }
+    if let Some(pointer) = &args.cursor_pointer {
+        if !pointer.is_empty() && !pointer.starts_with('/') {
+            return Err(format!(
+                "--cursor-pointer {pointer:?} is not a JSON pointer (it starts with \"/\", as in /id)"
+            ));
+        }
+        config.cursor_pointer = Some(pointer.clone());
+    }
     Ok(config)
 }
 

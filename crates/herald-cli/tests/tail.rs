@@ -136,4 +136,8 @@ async fn usage_errors_exit_2_with_the_exact_reason() {
 
     let bad_flag = tail(&["http://127.0.0.1:9/x", "--max-events", "0"]).await;
     assert_eq!(bad_flag.status.code(), Some(2), "clap refuses it");
+
+    let bad_pointer = tail(&["http://127.0.0.1:9/x", "--cursor-pointer", "id"]).await;
+    assert_eq!(bad_pointer.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad_pointer.stderr).contains("--cursor-pointer \"id\" is not a JSON pointer"));
 }

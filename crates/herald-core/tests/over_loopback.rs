@@ -8,7 +8,7 @@ mod common;
 use std::time::Duration;
 
 use common::{serve, sse, Answer};
-use herald_core::sse::{Event, Phase, StopReason, Subscription, SubscriptionConfig};
+use herald_core::sse::{Event, Phase, Resume, StopReason, Subscription, SubscriptionConfig};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -45,6 +45,39 @@ async fn a_stream_cut_mid_event_resumes_with_its_last_event_id_and_loses_nothing
     assert_eq!(server.header(0, "cache-control").as_deref(), Some("no-cache"));
     assert_eq!(server.header(0, "last-event-id"), None);
     assert_eq!(server.header(1, "last-event-id").as_deref(), Some("1"));
+}
+
+/// Nchan, older Mercure hubs and ntfy want the cursor in the URL.
+#[tokio::test]
+async fn a_query_parameter_can_carry_the_cursor_instead_of_the_header() {
+    let server =
+        serve(vec![Answer::Close(sse(b"retry: 10\nid: 5\ndata: one\n\n")), Answer::Hold(sse(b"id: 6\ndata: two\n\n"))])
+            .await;
+    let mut config = SubscriptionConfig::new(format!("{}/sub?topic=tasks", server.url));
+    config.resume = Resume::Query("last_event_id".into());
+    let mut sub = Subscription::start(herald_core::http_client().unwrap(), config);
+    assert_eq!(data(&events(&mut sub, 2).await), [("one", "5"), ("two", "6")]);
+    assert_eq!(server.request_line(0), "GET /sub?topic=tasks HTTP/1.1");
+    assert_eq!(server.request_line(1), "GET /sub?topic=tasks&last_event_id=5 HTTP/1.1");
+    assert_eq!(server.header(1, "last-event-id"), None);
+}
+
+/// ntfy sends no `id:` lines; each message's id is in its JSON data.
+#[tokio::test]
+async fn a_cursor_can_come_from_the_payload() {
+    let server = serve(vec![
+        Answer::Close(sse(b"retry: 10\ndata: {\"id\":\"aB3\",\"message\":\"one\"}\n\n")),
+        Answer::Hold(sse(b"data: {\"id\":\"cD4\",\"message\":\"two\"}\n\n")),
+    ])
+    .await;
+    let mut config = SubscriptionConfig::new(format!("{}/mytopic/sse", server.url));
+    config.resume = Resume::Query("since".into());
+    config.cursor_pointer = Some("/id".into());
+    let mut sub = Subscription::start(herald_core::http_client().unwrap(), config);
+    let got = events(&mut sub, 2).await;
+    let ids: Vec<&str> = got.iter().map(|e| &*e.last_event_id).collect();
+    assert_eq!(ids, ["aB3", "cD4"]);
+    assert_eq!(server.request_line(1), "GET /mytopic/sse?since=aB3 HTTP/1.1");
 }
 
 #[tokio::test]

@@ -16,9 +16,9 @@ use tokio::time::Instant;
 
 use super::backoff::backoff;
 use super::clock::{Clock, EpochMs};
-use super::decoder::{Decoder, Event, Frame};
+use super::decoder::{ByteString, Decoder, Event, Frame};
 use super::state::{ConnectionState, Phase, StopReason};
-use super::subscription::SubscriptionConfig;
+use super::subscription::{Resume, SubscriptionConfig};
 use super::transport::{StreamRequest, StreamResponse, Transport};
 
 pub(super) enum Command {
@@ -94,16 +94,24 @@ impl Connection {
         headers.insert(ACCEPT, HeaderValue::from_static("text/event-stream"));
         headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
         let id = self.decoder.last_event_id();
-        if !id.is_empty() {
-            // Non-ASCII is allowed (obs-text); other control characters cannot be sent.
-            match HeaderValue::from_bytes(id.as_bytes()) {
-                Ok(value) => {
-                    headers.insert("last-event-id", value);
+        let url = match &self.config.resume {
+            Resume::Query(name) => with_query(&self.config.url, name, id),
+            Resume::Header => {
+                if !id.is_empty() {
+                    // Non-ASCII is allowed (obs-text); other control characters cannot be sent.
+                    match HeaderValue::from_bytes(id.as_bytes()) {
+                        Ok(value) => {
+                            headers.insert("last-event-id", value);
+                        }
+                        Err(_) => {
+                            tracing::warn!(url = %self.config.url, "the last event id cannot be sent as a header")
+                        }
+                    }
                 }
-                Err(_) => tracing::warn!(url = %self.config.url, "the last event id cannot be sent as a header"),
+                self.config.url.clone()
             }
-        }
-        StreamRequest { url: self.config.url.clone(), headers }
+        };
+        StreamRequest { url, headers }
     }
 
     async fn attempt(&mut self) -> Outcome {
@@ -181,12 +189,18 @@ impl Connection {
     fn decode(&mut self, bytes: &Bytes, batch: &mut Vec<Event>) {
         let url = &self.config.url;
         let retry = &mut self.retry;
+        let first_new = batch.len();
         self.decoder.feed(bytes, &mut |frame| match frame {
             Frame::Event(event) => batch.push(event),
             Frame::Retry(delay) => *retry = delay,
             Frame::Comment => {}
             Frame::Oversized { limit } => tracing::warn!(%url, limit, "skipped an event larger than the limit"),
         });
+        if let Some(pointer) = &self.config.cursor_pointer {
+            if let Some(cursor) = cursors_from_payload(&mut batch[first_new..], pointer) {
+                self.decoder.set_last_event_id(cursor);
+            }
+        }
     }
 
     /// Records that a byte arrived, publishing it at most once a second.
@@ -201,6 +215,45 @@ impl Connection {
             stale
         });
     }
+}
+
+/// For servers whose events carry their id only inside the data (ntfy):
+/// gives each event the cursor found at `pointer` in its JSON data, or the
+/// one in force before it; returns the last one found.
+fn cursors_from_payload(events: &mut [Event], pointer: &str) -> Option<ByteString> {
+    let mut found = None;
+    for event in events {
+        let value = serde_json::from_str::<serde_json::Value>(&event.data).ok();
+        let cursor = match value.as_ref().and_then(|v| v.pointer(pointer)) {
+            Some(serde_json::Value::String(s)) => Some(ByteString::from(s.as_str())),
+            Some(serde_json::Value::Number(n)) => Some(ByteString::from(n.to_string())),
+            _ => None,
+        };
+        if cursor.is_some() {
+            found = cursor;
+        }
+        if let Some(cursor) = &found {
+            event.last_event_id = cursor.clone();
+        }
+    }
+    found
+}
+
+/// `url` with the query parameter `name` set to `cursor` (or removed when
+/// there is no cursor yet), keeping its other parameters.
+fn with_query(url: &str, name: &str, cursor: &str) -> String {
+    let Ok(mut parsed) = reqwest::Url::parse(url) else { return url.to_owned() };
+    let kept: Vec<(String, String)> =
+        parsed.query_pairs().filter(|(key, _)| key != name).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+    parsed.set_query(None);
+    if !kept.is_empty() || !cursor.is_empty() {
+        let mut query = parsed.query_pairs_mut();
+        query.extend_pairs(kept);
+        if !cursor.is_empty() {
+            query.append_pair(name, cursor);
+        }
+    }
+    parsed.into()
 }
 
 fn command_outcome(command: Option<Command>) -> Outcome {
@@ -249,6 +302,22 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cursor_goes_in_the_named_query_parameter_and_the_others_stay() {
+        assert_eq!(with_query("http://h/e?topic=a&since=1", "since", "9"), "http://h/e?topic=a&since=9");
+        assert_eq!(with_query("http://h/e", "last_event_id", "a b"), "http://h/e?last_event_id=a+b");
+        assert_eq!(with_query("http://h/e?since=1", "since", ""), "http://h/e");
+    }
+
+    #[test]
+    fn cursors_come_from_the_payload_and_stay_in_force() {
+        let event = |data: &str| Event { event: "message".into(), data: data.into(), last_event_id: "".into() };
+        let mut events = [event(r#"{"id":"a1"}"#), event("not json"), event(r#"{"id":7}"#)];
+        assert_eq!(cursors_from_payload(&mut events, "/id").as_deref(), Some("7"));
+        let ids: Vec<&str> = events.iter().map(|e| &*e.last_event_id).collect();
+        assert_eq!(ids, ["a1", "a1", "7"]);
+    }
 
     #[test]
     fn retry_after_reads_seconds_and_dates() {

@@ -10,7 +10,7 @@ mod transport;
 
 pub use backoff::backoff;
 pub use clock::{now_ms, Clock, EpochMs, SystemClock};
-pub use decoder::{Decoder, Event, Frame, DEFAULT_MAX_EVENT_BYTES};
+pub use decoder::{ByteString, Decoder, Event, Frame, DEFAULT_MAX_EVENT_BYTES};
 pub use state::{ConnectionState, Phase, StopReason};
-pub use subscription::{InvalidHeader, Subscription, SubscriptionConfig};
+pub use subscription::{InvalidHeader, Resume, Subscription, SubscriptionConfig};
 pub use transport::{error_chain, HttpTransport, StreamRequest, StreamResponse, Transport, TransportError};

@@ -32,6 +32,22 @@ pub struct SubscriptionConfig {
     /// Reconnect when no byte arrives for this long.
     pub stall_timeout: Duration,
     pub max_event_bytes: usize,
+    /// How the server is told where to resume.
+    pub resume: Resume,
+    /// A JSON pointer to the cursor inside each event's data, for servers
+    /// that send no `id:` lines (ntfy: `/id`); it then is the last event ID.
+    pub cursor_pointer: Option<String>,
+}
+
+/// How a feed tells the server where to resume.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Resume {
+    /// The `Last-Event-ID` header, as the standard has it.
+    #[default]
+    Header,
+    /// A query parameter of this name: Nchan's `last_event_id`, older
+    /// Mercure hubs' `lastEventID`, ntfy's `since`.
+    Query(String),
 }
 
 impl SubscriptionConfig {
@@ -44,6 +60,8 @@ impl SubscriptionConfig {
             max_backoff: Duration::from_secs(60),
             stall_timeout: Duration::from_secs(45),
             max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
+            resume: Resume::Header,
+            cursor_pointer: None,
         }
     }
 

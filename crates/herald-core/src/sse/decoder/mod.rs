@@ -137,6 +137,12 @@ impl Decoder {
         self
     }
 
+    /// Sets the last event ID from elsewhere (a cursor found in the data).
+    pub fn set_last_event_id(&mut self, id: ByteString) {
+        self.last_event_id = id;
+        self.pending_id = None;
+    }
+
     /// The last event ID, as sent in `Last-Event-ID` on reconnect.
     pub fn last_event_id(&self) -> &str {
         &self.last_event_id
