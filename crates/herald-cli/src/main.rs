@@ -1,6 +1,7 @@
 //! `herald-cli`: Herald's engine without a window, for debugging feeds and
 //! for scripts. It links no GTK or WebKit.
 
+mod feeds;
 mod history;
 mod output;
 mod tail;
@@ -22,6 +23,8 @@ enum Command {
     Tail(tail::TailArgs),
     /// Print the events kept in the store, oldest first.
     History(history::HistoryArgs),
+    /// List, add, remove, import and export the feeds kept in the store.
+    Feeds(feeds::FeedsArgs),
 }
 
 /// Exit codes, as documented in the README.
@@ -50,6 +53,7 @@ async fn main() -> ExitCode {
     let code = match cli.command {
         Command::Tail(args) => tail::run(args).await,
         Command::History(args) => history::run(args),
+        Command::Feeds(args) => feeds::run(args),
     };
     ExitCode::from(code)
 }

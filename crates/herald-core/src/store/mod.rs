@@ -6,6 +6,7 @@
 //! durable history ends, never past an event it did not keep and never
 //! before one it did (a replayed event is stored once).
 
+mod feeds;
 mod history;
 mod retention;
 mod schema;
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension};
 
+pub use feeds::{feeds_to_toml, parse_feeds, Feed, FeedSettings, FeedsFileError};
 pub use history::{Ingested, StoredEvent};
 pub use retention::Retention;
 

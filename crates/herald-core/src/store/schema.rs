@@ -37,6 +37,8 @@ fn migrations() -> Migrations<'static> {
             "ALTER TABLE feeds ADD COLUMN keep_count INTEGER;
              ALTER TABLE feeds ADD COLUMN keep_ms INTEGER;",
         ),
+        // How to follow each feed (headers, resume mode, snapshot, ...), as JSON.
+        M::up("ALTER TABLE feeds ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';"),
     ])
 }
 
