@@ -4,6 +4,7 @@
 mod feeds;
 mod history;
 mod output;
+mod sync;
 mod tail;
 
 use std::process::ExitCode;
@@ -25,6 +26,8 @@ enum Command {
     History(history::HistoryArgs),
     /// List, add, remove, import and export the feeds kept in the store.
     Feeds(feeds::FeedsArgs),
+    /// Follow every stored feed, keeping its events in the store, until Ctrl-C.
+    Sync(sync::SyncArgs),
 }
 
 /// Exit codes, as documented in the README.
@@ -54,6 +57,7 @@ async fn main() -> ExitCode {
         Command::Tail(args) => tail::run(args).await,
         Command::History(args) => history::run(args),
         Command::Feeds(args) => feeds::run(args),
+        Command::Sync(args) => sync::run(args).await,
     };
     ExitCode::from(code)
 }

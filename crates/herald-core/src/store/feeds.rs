@@ -219,6 +219,48 @@ pub fn feeds_to_toml(feeds: &[Feed]) -> String {
     toml::to_string(&file).unwrap_or_default()
 }
 
+/// Why a stored feed cannot be followed as it is.
+#[derive(Debug, thiserror::Error)]
+#[error("feed {feed:?}: {reason}")]
+pub struct FeedSetupError {
+    pub feed: String,
+    pub reason: String,
+}
+
+impl Feed {
+    /// What to subscribe with, resuming after `cursor`, and the HTTP client
+    /// that trusts the feed's own certificates.
+    pub fn subscription(
+        &self,
+        cursor: Option<String>,
+    ) -> Result<(crate::sse::SubscriptionConfig, reqwest::Client), FeedSetupError> {
+        let fail = |reason: String| FeedSetupError { feed: self.name.clone(), reason };
+        let mut config = crate::sse::SubscriptionConfig::new(&self.url);
+        for (name, value) in &self.settings.headers {
+            config = config.header(name, value).map_err(|e| fail(e.to_string()))?;
+        }
+        if let Some(cursor) = cursor {
+            config = config.last_event_id(cursor);
+        }
+        if let Some(name) = &self.settings.resume_query {
+            config.resume = crate::sse::Resume::Query(name.clone());
+        }
+        config.cursor_pointer.clone_from(&self.settings.cursor_pointer);
+        if let Some(secs) = self.settings.stall_timeout_secs {
+            config.stall_timeout = Duration::from_secs(secs);
+        }
+        let trust = match &self.settings.ca_cert {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| fail(format!("ca_cert {}: {e}", path.display())))?;
+                crate::tls::ExtraTrust::from_pem(&pem).map_err(|e| fail(format!("ca_cert {}: {e}", path.display())))?
+            }
+            None => crate::tls::ExtraTrust::default(),
+        };
+        let client = crate::http_client_trusting(&trust).map_err(|e| fail(e.to_string()))?;
+        Ok((config, client))
+    }
+}
+
 impl Store {
     /// Every feed, by name.
     pub fn feeds(&self) -> Result<Vec<Feed>, StoreError> {

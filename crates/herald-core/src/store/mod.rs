@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension};
 
-pub use feeds::{feeds_to_toml, parse_feeds, Feed, FeedSettings, FeedsFileError};
+pub use feeds::{feeds_to_toml, parse_feeds, Feed, FeedSettings, FeedSetupError, FeedsFileError};
 pub use history::{Ingested, StoredEvent};
 pub use retention::Retention;
 

@@ -1,0 +1,147 @@
+//! `herald-cli sync`: follows every stored feed at once, headless, keeping
+//! each event in the store with its feed's cursor, until Ctrl-C.
+//!
+//! One task per feed reads its subscription; one writer (this task) owns the
+//! store, so batches from all feeds are written one transaction each, in the
+//! order they arrive.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use herald_core::sse::{now_ms, Event, Phase, Subscription};
+use herald_core::store::{FeedId, Store};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use crate::exit;
+use crate::output::Output;
+
+#[derive(Args)]
+pub struct SyncArgs {
+    /// The store to use (default: $XDG_DATA_HOME/herald/herald.db).
+    #[arg(long, value_name = "PATH")]
+    store: Option<PathBuf>,
+    /// One JSON object per line.
+    #[arg(long)]
+    json: bool,
+}
+
+/// What the feed tasks tell the writer.
+enum News {
+    Events(FeedId, String, Vec<Event>),
+    Phase(String, Phase),
+}
+
+/// How often retention is applied while syncing.
+const PRUNE_EVERY: Duration = Duration::from_secs(600);
+
+pub async fn run(args: SyncArgs) -> u8 {
+    let out = Output::new(args.json);
+    let Some(path) = args.store.or_else(Store::default_path) else {
+        out.error("no --store given, and neither XDG_DATA_HOME nor HOME is set");
+        return exit::USAGE;
+    };
+    let opened = Store::open(&path).and_then(|store| Ok((store.feeds()?, store)));
+    let (feeds, mut store) = match opened {
+        Ok(opened) => opened,
+        Err(e) => {
+            out.error(&e.to_string());
+            return exit::USAGE;
+        }
+    };
+    if feeds.is_empty() {
+        out.error("the store has no feeds: add them with `herald-cli feeds add` or `feeds import`");
+        return exit::USAGE;
+    }
+    let (news, mut incoming) = mpsc::channel(64);
+    let mut ids = Vec::new();
+    for feed in &feeds {
+        let started = store.feed_id(&feed.name).and_then(|id| Ok((id, store.cursor(id)?)));
+        let (id, cursor) = match started {
+            Ok(started) => started,
+            Err(e) => {
+                out.error(&e.to_string());
+                return exit::FAILED;
+            }
+        };
+        let (config, client) = match feed.subscription(cursor) {
+            Ok(setup) => setup,
+            Err(e) => {
+                out.error(&e.to_string());
+                return exit::USAGE;
+            }
+        };
+        ids.push(id);
+        tokio::spawn(follow(id, feed.name.clone(), Subscription::start(client, config), news.clone()));
+    }
+    drop(news);
+    let mut prune = tokio::time::interval(PRUNE_EVERY);
+    loop {
+        tokio::select! {
+            news = incoming.recv() => match news {
+                Some(News::Events(id, name, events)) => {
+                    if let Err(e) = tokio::task::block_in_place(|| store.ingest(id, &events, now_ms())) {
+                        out.error(&e.to_string());
+                        return exit::FAILED;
+                    }
+                    for event in &events {
+                        out.line(&if args.json {
+                            json!({"kind": "event", "feed": name, "event": &*event.event, "data": &*event.data,
+                                   "lastEventId": &*event.last_event_id}).to_string()
+                        } else {
+                            format!("{name}: {} {}", event.event, event.data)
+                        });
+                    }
+                }
+                Some(News::Phase(name, phase)) => {
+                    let state = serde_json::to_value(&phase).unwrap_or_default();
+                    out.line(&if args.json {
+                        json!({"kind": "state", "feed": name, "state": state["phase"]}).to_string()
+                    } else {
+                        format!("-- {name}: {}", state["phase"].as_str().unwrap_or("?"))
+                    });
+                }
+                None => return exit::FAILED, // every feed stopped for good
+            },
+            _ = prune.tick() => {
+                for &id in &ids {
+                    if let Err(e) = tokio::task::block_in_place(|| store.prune(id, now_ms())) {
+                        tracing::warn!(error = %e, "applying retention failed");
+                    }
+                }
+            }
+            _ = tokio::signal::ctrl_c() => return exit::INTERRUPTED,
+        }
+    }
+}
+
+/// Reads one feed's subscription, passing its batches and changes of phase to the writer.
+async fn follow(id: FeedId, name: String, mut subscription: Subscription, news: mpsc::Sender<News>) {
+    let mut state = subscription.state();
+    let mut shown: Option<std::mem::Discriminant<Phase>> = None;
+    loop {
+        tokio::select! {
+            biased;
+            changed = state.changed() => {
+                let phase = state.borrow_and_update().phase.clone();
+                let kind = std::mem::discriminant(&phase);
+                if shown != Some(kind) {
+                    shown = Some(kind);
+                    if news.send(News::Phase(name.clone(), phase)).await.is_err() {
+                        return;
+                    }
+                }
+                if changed.is_err() {
+                    return;
+                }
+            }
+            batch = subscription.next_batch() => {
+                let Some(batch) = batch else { return };
+                if news.send(News::Events(id, name.clone(), batch)).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
