@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use herald_core::store::{feeds_to_toml, parse_feeds, Feed, FeedSettings, Retention, Store};
+use herald_core::store::{feeds_to_toml, parse_feeds, Feed, FeedSettings, Retention};
 use serde_json::json;
 
 use crate::exit;
@@ -37,17 +37,7 @@ enum FeedsCommand {
 
 pub fn run(args: FeedsArgs) -> u8 {
     let out = Output::new(args.json);
-    let Some(path) = args.store.or_else(Store::default_path) else {
-        out.error("no --store given, and neither XDG_DATA_HOME nor HOME is set");
-        return exit::USAGE;
-    };
-    let mut store = match Store::open(&path) {
-        Ok(store) => store,
-        Err(e) => {
-            out.error(&e.to_string());
-            return exit::USAGE;
-        }
-    };
+    let Some(mut store) = out.open_store(args.store) else { return exit::USAGE };
     let mut failed = false;
     let done = match args.command {
         FeedsCommand::List => store.feeds().map(|feeds| {

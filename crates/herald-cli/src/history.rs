@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
-use herald_core::store::{Store, StoredEvent};
+use herald_core::store::StoredEvent;
 use serde_json::json;
 
 use crate::exit;
@@ -49,14 +49,9 @@ pub fn run(args: HistoryArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let Some(path) = args.store.or_else(Store::default_path) else {
-        out.error("no --store given, and neither XDG_DATA_HOME nor HOME is set");
-        return exit::USAGE;
-    };
-    let listed = Store::open(&path).and_then(|store| {
-        let feed = args.feed.as_deref().map(|name| store.feed_id(name)).transpose()?;
-        store.history(feed, since)
-    });
+    let Some(store) = out.open_store(args.store) else { return exit::USAGE };
+    let listed =
+        args.feed.as_deref().map(|name| store.feed_id(name)).transpose().and_then(|feed| store.history(feed, since));
     match listed {
         Ok(events) => {
             events.iter().for_each(|event| out.line(&show(event, args.json)));

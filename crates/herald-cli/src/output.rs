@@ -1,8 +1,10 @@
 //! How `tail` prints: one JSON object per line, or the same information for people.
 
 use std::io::Write;
+use std::path::PathBuf;
 
 use herald_core::sse::{ConnectionState, Event, Phase, StopReason};
+use herald_core::store::Store;
 use serde_json::{json, Value};
 
 pub struct Output {
@@ -21,14 +23,29 @@ impl Output {
         let _ = writeln!(out, "{text}").and_then(|_| out.flush());
     }
 
-    pub fn event(&self, event: &Event) {
+    /// An event, of the named feed when several are followed at once.
+    pub fn event(&self, feed: Option<&str>, event: &Event) {
         if self.json {
-            let line = json!({"kind": "event", "event": &*event.event, "data": &*event.data, "lastEventId": &*event.last_event_id});
+            let mut line = json!({"kind": "event", "event": &*event.event, "data": &*event.data, "lastEventId": &*event.last_event_id});
+            if let Some(feed) = feed {
+                line["feed"] = json!(feed);
+            }
             self.line(&line.to_string());
+        } else if let Some(feed) = feed {
+            self.line(&format!("{feed}: {} {}", event.event, event.data));
         } else {
             let id = if event.last_event_id.is_empty() { String::new() } else { format!(" #{}", event.last_event_id) };
             self.line(&format!("{}{id}: {}", event.event, event.data));
         }
+    }
+
+    /// Opens the store at `path`, or at the default path; on failure, says why.
+    pub fn open_store(&self, path: Option<PathBuf>) -> Option<Store> {
+        let Some(path) = path.or_else(Store::default_path) else {
+            self.error("no --store given, and neither XDG_DATA_HOME nor HOME is set");
+            return None;
+        };
+        Store::open(&path).map_err(|e| self.error(&e.to_string())).ok()
     }
 
     pub fn state(&self, state: &ConnectionState) {

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use clap::Args;
 use herald_core::sse::{now_ms, Event, Phase, Subscription};
-use herald_core::store::{FeedId, Store};
+use herald_core::store::FeedId;
 use serde_json::json;
 use tokio::sync::mpsc;
 
@@ -38,13 +38,9 @@ const PRUNE_EVERY: Duration = Duration::from_secs(600);
 
 pub async fn run(args: SyncArgs) -> u8 {
     let out = Output::new(args.json);
-    let Some(path) = args.store.or_else(Store::default_path) else {
-        out.error("no --store given, and neither XDG_DATA_HOME nor HOME is set");
-        return exit::USAGE;
-    };
-    let opened = Store::open(&path).and_then(|store| Ok((store.feeds()?, store)));
-    let (feeds, mut store) = match opened {
-        Ok(opened) => opened,
+    let Some(mut store) = out.open_store(args.store) else { return exit::USAGE };
+    let feeds = match store.feeds() {
+        Ok(feeds) => feeds,
         Err(e) => {
             out.error(&e.to_string());
             return exit::USAGE;
@@ -86,12 +82,7 @@ pub async fn run(args: SyncArgs) -> u8 {
                         return exit::FAILED;
                     }
                     for event in &events {
-                        out.line(&if args.json {
-                            json!({"kind": "event", "feed": name, "event": &*event.event, "data": &*event.data,
-                                   "lastEventId": &*event.last_event_id}).to_string()
-                        } else {
-                            format!("{name}: {} {}", event.event, event.data)
-                        });
+                        out.event(Some(&name), event);
                     }
                 }
                 Some(News::Phase(name, phase)) => {

@@ -166,7 +166,7 @@ pub async fn run(args: TailArgs) -> u8 {
                     }
                 }
                 for event in &batch {
-                    out.event(event);
+                    out.event(None, event);
                 }
                 seen += batch.len() as u64;
                 if args.max_events.is_some_and(|max| seen >= max) {
