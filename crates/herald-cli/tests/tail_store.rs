@@ -36,8 +36,10 @@ fn stored_ids(store: &Path) -> Vec<String> {
     history.into_iter().map(|e| e.event_id.unwrap_or_default()).collect()
 }
 
-/// Polls the store until it holds at least `n` events, and returns how many it holds.
-async fn stored_at_least(store: &Path, n: u64) -> u64 {
+/// Polls the store until it holds at least `n` events, and returns how many
+/// it holds. Tail must keep running meanwhile; reading the store beside it
+/// is what a user's `history` does.
+async fn stored_at_least(store: &Path, n: u64, tail: &mut Child) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut ticks = tokio::time::interval(Duration::from_millis(20));
     loop {
@@ -46,6 +48,7 @@ async fn stored_at_least(store: &Path, n: u64) -> u64 {
         if count >= n {
             return count;
         }
+        assert_eq!(tail.try_wait().unwrap(), None, "tail exited with {count} of {n} events stored");
         assert!(Instant::now() < deadline, "the store reached only {count} of {n} events");
     }
 }
@@ -125,12 +128,12 @@ async fn sigkill_at_random_points_loses_and_repeats_nothing() {
 
     let mut stored = 0;
     for _ in 0..6 {
-        stored = stored_at_least(&store, stored + rng.u64(2_000..=15_000)).await;
+        stored = stored_at_least(&store, stored + rng.u64(2_000..=15_000), &mut child).await;
         child.start_kill().unwrap();
         child.wait().await.unwrap();
         child = tail(&hub, &store, &[]);
     }
-    stored_at_least(&store, TOTAL).await;
+    stored_at_least(&store, TOTAL, &mut child).await;
     child.start_kill().unwrap();
     publisher.join().unwrap();
 

@@ -37,6 +37,27 @@ pub enum StoreError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FeedId(pub i64);
 
+/// How long a statement waits for another process's write to finish.
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Runs `step` again while SQLite reports the database busy without having
+/// waited: switching a new file to WAL needs an exclusive lock, and when two
+/// connections both hold a read lock and want it, SQLite fails one at once
+/// rather than let them deadlock. The busy timeout cannot help there.
+fn retry_while_busy<T>(mut step: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match step() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if e.code == rusqlite::ErrorCode::DatabaseBusy && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            result => return result,
+        }
+    }
+}
+
 pub struct Store {
     conn: Connection,
     path: PathBuf,
@@ -50,10 +71,14 @@ impl Store {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
         }
         let conn = Connection::open(path).map_err(open_error)?;
+        // Before anything else, so that switching to WAL and migrating wait
+        // for another process (a `history` beside a running `sync`) instead
+        // of failing at once.
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
         // WAL: readers never block the writer. NORMAL: a committed batch
         // survives a crash of Herald; only a power loss can take back the
         // last batches, and then the cursor goes back with them.
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_error)?;
+        retry_while_busy(|| conn.pragma_update(None, "journal_mode", "WAL")).map_err(open_error)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_error)?;
         Store::setup(conn, path.to_owned())
     }
@@ -65,7 +90,7 @@ impl Store {
 
     fn setup(mut conn: Connection, path: PathBuf) -> Result<Store, StoreError> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.busy_timeout(BUSY_TIMEOUT)?;
         schema::migrate(&mut conn).map_err(|e| StoreError::Migrate { path: path.clone(), reason: e.to_string() })?;
         Ok(Store { conn, path })
     }

@@ -1,7 +1,7 @@
 //! The store's schema, as numbered migrations: opening an older store
 //! upgrades it, and a store from a newer Herald is refused, not damaged.
 
-use rusqlite::Connection;
+use rusqlite::{Connection, TransactionBehavior};
 use rusqlite_migration::{Migrations, M};
 
 fn migrations() -> Migrations<'static> {
@@ -42,8 +42,21 @@ fn migrations() -> Migrations<'static> {
     ])
 }
 
+/// Brings the store to the latest schema. Two processes may open a new store
+/// at once (`sync` starting while `history` reads): both see the old
+/// version, one upgrades it, and the other's attempt fails on tables that
+/// now exist. That is success, not an error, when the store is now current.
 pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite_migration::Error> {
-    migrations().to_latest(conn)
+    let migrations = migrations();
+    // Immediate: the upgrade takes the write lock before it reads anything,
+    // so the loser waits for the winner instead of working on a stale view.
+    conn.set_transaction_behavior(TransactionBehavior::Immediate);
+    let result = migrations.to_latest(conn);
+    conn.set_transaction_behavior(TransactionBehavior::Deferred);
+    match result {
+        Err(_) if migrations.pending_migrations(conn).is_ok_and(|pending| pending == 0) => Ok(()),
+        result => result,
+    }
 }
 
 #[cfg(test)]
@@ -87,5 +100,32 @@ mod tests {
         let version: i64 =
             Connection::open(&path).unwrap().pragma_query_value(None, "user_version", |r| r.get(0)).unwrap();
         assert_eq!(version, 99);
+    }
+
+    /// Several processes creating one store at the same moment all get it:
+    /// the race that once made `tail --store` exit while a reader opened the
+    /// new file.
+    #[test]
+    fn opening_a_new_store_from_many_connections_at_once_succeeds_for_all() {
+        for round in 0..20 {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("herald.db");
+            let start = std::sync::Barrier::new(6);
+            std::thread::scope(|scope| {
+                let openers: Vec<_> = (0..6)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            start.wait();
+                            Store::open(&path).map(|_| ())
+                        })
+                    })
+                    .collect();
+                for opener in openers {
+                    let opened = opener.join().unwrap();
+                    assert!(opened.is_ok(), "round {round}: {opened:?}");
+                }
+            });
+            assert_eq!(migrations().pending_migrations(&Connection::open(&path).unwrap()).unwrap(), 0);
+        }
     }
 }
