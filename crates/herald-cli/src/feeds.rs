@@ -3,7 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use herald_core::store::{feeds_to_toml, parse_feeds, Feed, FeedSettings, Retention};
+use herald_core::secrets::{OsKeyring, Secrets};
+use herald_core::store::{feeds_to_toml, parse_feeds, Auth, Feed, FeedSettings, Retention, Store, StoreError};
 use serde_json::json;
 
 use crate::exit;
@@ -27,8 +28,20 @@ enum FeedsCommand {
     List,
     /// Add a feed (or change the URL of one with that name).
     Add { name: String, url: String },
-    /// Remove a feed, with its history.
+    /// Remove a feed, with its history (and its secret, if no other feed uses it).
     Remove { name: String },
+    /// Read a token (or, with --basic, a password) from standard input into
+    /// the OS keyring, and have the feed send it. Only the keyring entry's
+    /// name is stored with the feed.
+    Secret {
+        name: String,
+        /// Send it as HTTP Basic with this username, rather than as a bearer token.
+        #[arg(long, value_name = "USERNAME")]
+        basic: Option<String>,
+        /// The keyring entry to keep it in (default: the feed's name).
+        #[arg(long, value_name = "ENTRY")]
+        entry: Option<String>,
+    },
     /// Add or replace the feeds of a feeds file; a bad file changes nothing.
     Import { file: PathBuf },
     /// Write every feed as a feeds file (to stdout without FILE).
@@ -43,7 +56,7 @@ pub fn run(args: FeedsArgs) -> u8 {
         FeedsCommand::List => store.feeds().map(|feeds| {
             for feed in feeds {
                 let line = if args.json {
-                    json!({"name": feed.name, "url": feed.url}).to_string()
+                    json!({"name": feed.name, "url": feed.url, "auth": feed.settings.auth}).to_string()
                 } else {
                     format!("{}\t{}", feed.name, feed.url)
                 };
@@ -66,7 +79,10 @@ pub fn run(args: FeedsArgs) -> u8 {
                 }
             }
         }
-        FeedsCommand::Remove { name } => store.remove_feed(&name),
+        FeedsCommand::Remove { name } => remove(&store, &name, &out),
+        FeedsCommand::Secret { name, basic, entry } => {
+            return secret(&mut store, &out, &name, basic, entry);
+        }
         FeedsCommand::Import { file } => {
             let text = match std::fs::read_to_string(&file) {
                 Ok(text) => text,
@@ -99,6 +115,74 @@ pub fn run(args: FeedsArgs) -> u8 {
         Err(e) => {
             out.error(&e.to_string());
             exit::USAGE
+        }
+    }
+}
+
+/// Removes the feed, then its secret unless another feed shares the entry.
+/// The feed is gone even if the keyring cannot be reached; the user is told
+/// what was left behind.
+fn remove(store: &Store, name: &str, out: &Output) -> Result<(), StoreError> {
+    let feeds = store.feeds()?;
+    let entry = feeds.iter().find(|f| f.name == name).and_then(|f| f.settings.auth.as_ref()).map(|a| &a.keyring);
+    store.remove_feed(name)?;
+    let shared = |entry: &String| {
+        feeds.iter().any(|f| f.name != name && f.settings.auth.as_ref().is_some_and(|a| &a.keyring == entry))
+    };
+    if let Some(entry) = entry.filter(|entry| !shared(entry)) {
+        if let Err(e) = OsKeyring.delete(entry) {
+            out.warning(&format!("the feed {name:?} is removed, but its keyring entry {entry:?} is not: {e}"));
+        }
+    }
+    Ok(())
+}
+
+/// `feeds secret`: the keyring first, and the feed's auth only once the
+/// secret is safely there.
+fn secret(store: &mut Store, out: &Output, name: &str, basic: Option<String>, entry: Option<String>) -> u8 {
+    let feed = match store.feeds().map(|feeds| feeds.into_iter().find(|f| f.name == name)) {
+        Ok(Some(feed)) => feed,
+        Ok(None) => {
+            out.error(&StoreError::NoSuchFeed(name.to_owned()).to_string());
+            return exit::USAGE;
+        }
+        Err(e) => {
+            out.error(&e.to_string());
+            return exit::FAILED;
+        }
+    };
+    let entry = entry.unwrap_or_else(|| name.to_owned());
+    let auth = match basic {
+        Some(user) => Auth::basic(user, entry),
+        None => Auth::bearer(entry),
+    };
+    if let Some(problem) = auth.problem() {
+        out.error(&problem);
+        return exit::USAGE;
+    }
+    let mut line = String::new();
+    if let Err(e) = std::io::stdin().read_line(&mut line) {
+        out.error(&format!("reading the secret from standard input: {e}"));
+        return exit::USAGE;
+    }
+    let secret = line.trim_end_matches(['\r', '\n']);
+    if secret.is_empty() {
+        out.error(
+            "no secret on standard input: pipe it in, as in `printf %s \"$TOKEN\" | herald-cli feeds secret NAME`",
+        );
+        return exit::USAGE;
+    }
+    if let Err(e) = OsKeyring.set(&auth.keyring, secret) {
+        out.error(&e.to_string());
+        return exit::FAILED;
+    }
+    let mut feed = feed;
+    feed.settings.auth = Some(auth);
+    match store.import_feeds(&[feed]) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            out.error(&e.to_string());
+            exit::FAILED
         }
     }
 }

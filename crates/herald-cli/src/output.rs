@@ -70,6 +70,15 @@ impl Output {
             eprintln!("error: {message}");
         }
     }
+
+    /// Something the user should know that did not stop the command.
+    pub fn warning(&self, message: &str) {
+        if self.json {
+            self.line(&json!({"kind": "warning", "message": message}).to_string());
+        } else {
+            eprintln!("warning: {message}");
+        }
+    }
 }
 
 fn describe(phase: &Phase) -> String {

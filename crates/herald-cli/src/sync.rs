@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
+use herald_core::secrets::OsKeyring;
 use herald_core::sse::{now_ms, Event, Phase, Subscription};
 use herald_core::store::FeedId;
 use serde_json::json;
@@ -61,7 +62,8 @@ pub async fn run(args: SyncArgs) -> u8 {
                 return exit::FAILED;
             }
         };
-        let (config, client) = match feed.subscription(cursor) {
+        // The keyring is a blocking D-Bus call on Linux.
+        let (config, client) = match tokio::task::block_in_place(|| feed.subscription(cursor, &OsKeyring)) {
             Ok(setup) => setup,
             Err(e) => {
                 out.error(&e.to_string());

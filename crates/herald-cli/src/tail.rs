@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use clap::Args;
+use herald_core::secrets::OsKeyring;
 use herald_core::sse::{now_ms, ConnectionState, Event, Phase, Resume, StopReason, Subscription, SubscriptionConfig};
 use herald_core::store::{FeedId, Store, StoreError};
 use herald_core::tls::ExtraTrust;
@@ -15,7 +16,12 @@ use crate::output::{stop_message, Output};
 #[derive(Args)]
 pub struct TailArgs {
     /// The feed's URL (http or https).
-    url: String,
+    #[arg(required_unless_present = "feed")]
+    url: Option<String>,
+    /// Follow this stored feed, with its own settings and secret, keeping
+    /// its events in the store (--store, or the default one).
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["url", "headers", "resume_query", "cursor_pointer", "ca_cert"])]
+    feed: Option<String>,
     /// One JSON object per line on stdout.
     #[arg(long)]
     json: bool,
@@ -49,11 +55,11 @@ pub struct TailArgs {
 }
 
 /// The subscription config the arguments describe, or the reason they are wrong.
-fn config(args: &TailArgs) -> Result<SubscriptionConfig, String> {
-    if !(args.url.starts_with("http://") || args.url.starts_with("https://")) {
-        return Err(format!("{} is not an http(s) URL", args.url));
+fn config(args: &TailArgs, url: &str) -> Result<SubscriptionConfig, String> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        return Err(format!("{url} is not an http(s) URL"));
     }
-    let mut config = SubscriptionConfig::new(&args.url);
+    let mut config = SubscriptionConfig::new(url);
     for header in &args.headers {
         let (name, value) =
             header.split_once(':').ok_or_else(|| format!("-H {header:?} is not of the form \"Name: value\""))?;
@@ -87,45 +93,62 @@ fn extra_trust(args: &TailArgs) -> Result<ExtraTrust, String> {
     ExtraTrust::from_pem(&pem).map_err(|e| format!("--ca-cert {}: {e}", path.display()))
 }
 
+/// What to follow, how, and where to keep it: from the arguments, or from a stored feed.
+type Setup = (SubscriptionConfig, reqwest::Client, Option<Kept>);
+
+/// `tail URL`: the arguments say how; `--store` adds the URL as a feed.
+fn setup_from_args(args: &TailArgs, url: &str, out: &Output) -> Result<Setup, u8> {
+    let usage = |reason: String| {
+        out.error(&reason);
+        exit::USAGE
+    };
+    let mut config = config(args, url).map_err(usage)?;
+    let trust = extra_trust(args).map_err(usage)?;
+    let client = herald_core::http_client_trusting(&trust).map_err(|e| {
+        out.error(&format!("cannot set up HTTP: {e}"));
+        exit::FAILED
+    })?;
+    let Some(path) = &args.store else { return Ok((config, client, None)) };
+    let (kept, cursor) = Kept::open(path, url).map_err(|e| usage(format!("--store {}: {e}", path.display())))?;
+    // The store's cursor wins; --last-event-id is where a new feed starts.
+    if let Some(cursor) = cursor {
+        config = config.last_event_id(cursor);
+    }
+    Ok((config, client, Some(kept)))
+}
+
+/// `tail --feed NAME`: the stored feed says how, with its secret from the keyring.
+fn setup_from_feed(args: &TailArgs, name: &str, out: &Output) -> Result<Setup, u8> {
+    let store = out.open_store(args.store.clone()).ok_or(exit::USAGE)?;
+    let found = store.feeds().and_then(|feeds| {
+        let feed = feeds.into_iter().find(|f| f.name == name).ok_or_else(|| StoreError::NoSuchFeed(name.into()))?;
+        let id = store.feed_id(name)?;
+        Ok((feed, id, store.cursor(id)?))
+    });
+    let (feed, id, cursor) = found.map_err(|e| {
+        out.error(&e.to_string());
+        exit::USAGE
+    })?;
+    let cursor = cursor.or_else(|| args.last_event_id.clone());
+    // The keyring is a blocking D-Bus call on Linux.
+    let (config, client) = tokio::task::block_in_place(|| feed.subscription(cursor, &OsKeyring)).map_err(|e| {
+        out.error(&e.to_string());
+        exit::FAILED
+    })?;
+    Ok((config, client, Some(Kept { store, feed: id })))
+}
+
 pub async fn run(args: TailArgs) -> u8 {
     let out = Output::new(args.json);
-    let mut config = match config(&args) {
-        Ok(config) => config,
-        Err(reason) => {
-            out.error(&reason);
-            return exit::USAGE;
-        }
+    let setup = match (&args.feed, &args.url) {
+        (Some(name), _) => setup_from_feed(&args, name, &out),
+        (None, Some(url)) => setup_from_args(&args, url, &out),
+        (None, None) => Err(exit::USAGE),
     };
-    let trust = match extra_trust(&args) {
-        Ok(trust) => trust,
-        Err(reason) => {
-            out.error(&reason);
-            return exit::USAGE;
-        }
+    let (config, client, mut kept) = match setup {
+        Ok(setup) => setup,
+        Err(code) => return code,
     };
-    let client = match herald_core::http_client_trusting(&trust) {
-        Ok(client) => client,
-        Err(e) => {
-            out.error(&format!("cannot set up HTTP: {e}"));
-            return exit::FAILED;
-        }
-    };
-    let mut kept = None;
-    if let Some(path) = &args.store {
-        match Kept::open(path, &args.url) {
-            Ok((store, cursor)) => {
-                // The store's cursor wins; --last-event-id is where a new feed starts.
-                if let Some(cursor) = cursor {
-                    config = config.last_event_id(cursor);
-                }
-                kept = Some(store);
-            }
-            Err(e) => {
-                out.error(&format!("--store {}: {e}", path.display()));
-                return exit::USAGE;
-            }
-        }
-    }
     let mut subscription = Subscription::start(client, config);
     let mut state = subscription.state();
     // Say where things start; after this, only changes of phase are news.

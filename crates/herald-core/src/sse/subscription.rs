@@ -73,6 +73,17 @@ impl SubscriptionConfig {
         Ok(self)
     }
 
+    /// HTTP Basic authentication (RFC 7617), marked sensitive like [`Self::bearer`].
+    pub fn basic(mut self, username: &str, password: &str) -> Result<Self, InvalidHeader> {
+        use base64::Engine as _;
+        let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+        let mut value = HeaderValue::from_str(&format!("Basic {credentials}"))
+            .map_err(|_| InvalidHeader("Authorization".into()))?;
+        value.set_sensitive(true);
+        self.headers.insert(reqwest::header::AUTHORIZATION, value);
+        Ok(self)
+    }
+
     pub fn header(mut self, name: &str, value: &str) -> Result<Self, InvalidHeader> {
         let bad = || InvalidHeader(name.to_owned());
         let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;

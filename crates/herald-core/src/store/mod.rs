@@ -6,7 +6,9 @@
 //! durable history ends, never past an event it did not keep and never
 //! before one it did (a replayed event is stored once).
 
+mod auth;
 mod feeds;
+mod feeds_file;
 mod history;
 mod retention;
 mod schema;
@@ -15,7 +17,9 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension};
 
-pub use feeds::{feeds_to_toml, parse_feeds, Feed, FeedSettings, FeedSetupError, FeedsFileError};
+pub use auth::{Auth, AuthError, AuthScheme};
+pub use feeds::{Feed, FeedSettings, FeedSetupError};
+pub use feeds_file::{feeds_to_toml, parse_feeds, FeedsFileError};
 pub use history::{Ingested, StoredEvent};
 pub use retention::Retention;
 
