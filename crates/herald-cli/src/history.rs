@@ -69,12 +69,15 @@ fn show(event: &StoredEvent, as_json: bool) -> String {
         let line = json!({
             "feed": event.feed, "event": event.event_type, "data": event.data,
             "eventId": event.event_id, "receivedAt": event.received_at, "read": event.read,
+            "missed": event.missed,
         });
         return line.to_string();
     }
     let at = UNIX_EPOCH + Duration::from_millis(event.received_at.max(0).unsigned_abs());
     let id = event.event_id.as_deref().map(|id| format!(" #{id}")).unwrap_or_default();
-    format!("{} {} {}{id}: {}", humantime::format_rfc3339_seconds(at), event.feed, event.event_type, event.data)
+    let missed = if event.missed { " (missed)" } else { "" };
+    let at = humantime::format_rfc3339_seconds(at);
+    format!("{at} {} {}{id}{missed}: {}", event.feed, event.event_type, event.data)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! for scripts. It links no GTK or WebKit.
 
 mod feeds;
+mod follow;
 mod history;
 mod output;
 mod sync;

@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use herald_core::sse::{ConnectionState, Event, Phase, StopReason};
-use herald_core::store::Store;
+use herald_core::store::{ChangeKind, MissedChange, Store};
 use serde_json::{json, Value};
 
 pub struct Output {
@@ -36,6 +36,36 @@ impl Output {
         } else {
             let id = if event.last_event_id.is_empty() { String::new() } else { format!(" #{}", event.last_event_id) };
             self.line(&format!("{}{id}: {}", event.event, event.data));
+        }
+    }
+
+    /// What a resync found, one change a line, then the digest: one line
+    /// that says how much was missed, rather than a flood.
+    pub fn missed(&self, feed: &str, missed: &[MissedChange]) {
+        if missed.is_empty() {
+            return;
+        }
+        for change in missed {
+            if self.json {
+                let line = json!({"kind": "missed", "feed": feed, "event": change.kind, "key": change.key, "data": change.value});
+                self.line(&line.to_string());
+            } else {
+                self.line(&format!("{feed}: missed {} {}", change.kind.event_type(), change.value));
+            }
+        }
+        let count = |kind| missed.iter().filter(|c| c.kind == kind).count();
+        let (created, updated, deleted) =
+            (count(ChangeKind::Create), count(ChangeKind::Update), count(ChangeKind::Delete));
+        if self.json {
+            let line = json!({"kind": "digest", "feed": feed, "missed": missed.len(),
+                "created": created, "updated": updated, "deleted": deleted});
+            self.line(&line.to_string());
+        } else {
+            let s = if missed.len() == 1 { "" } else { "s" };
+            self.line(&format!(
+                "-- {feed}: you missed {} change{s} ({created} created, {updated} updated, {deleted} deleted)",
+                missed.len()
+            ));
         }
     }
 

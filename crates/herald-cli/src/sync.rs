@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use clap::Args;
 use herald_core::secrets::OsKeyring;
-use herald_core::sse::{now_ms, Event, Phase, Subscription};
-use herald_core::store::FeedId;
+use herald_core::sse::now_ms;
 use serde_json::json;
 use tokio::sync::mpsc;
 
 use crate::exit;
+use crate::follow::{Follow, News};
 use crate::output::Output;
 
 #[derive(Args)]
@@ -26,12 +26,6 @@ pub struct SyncArgs {
     /// One JSON object per line.
     #[arg(long)]
     json: bool,
-}
-
-/// What the feed tasks tell the writer.
-enum News {
-    Events(FeedId, String, Vec<Event>),
-    Phase(String, Phase),
 }
 
 /// How often retention is applied while syncing.
@@ -71,7 +65,7 @@ pub async fn run(args: SyncArgs) -> u8 {
             }
         };
         ids.push(id);
-        tokio::spawn(follow(id, feed.name.clone(), Subscription::start(client, config), news.clone()));
+        tokio::spawn(Follow { id, feed: feed.clone(), client, config, news: news.clone() }.run());
     }
     drop(news);
     let mut prune = tokio::time::interval(PRUNE_EVERY);
@@ -95,6 +89,16 @@ pub async fn run(args: SyncArgs) -> u8 {
                         format!("-- {name}: {}", state["phase"].as_str().unwrap_or("?"))
                     });
                 }
+                Some(News::Snapshot { id, name, key_field, snapshot }) => {
+                    match tokio::task::block_in_place(|| store.resync(id, &key_field, &snapshot, now_ms())) {
+                        Ok(resynced) => out.missed(&name, &resynced.missed),
+                        Err(e) => {
+                            out.error(&e.to_string());
+                            return exit::FAILED;
+                        }
+                    }
+                }
+                Some(News::Warning(warning)) => out.warning(&warning),
                 None => return exit::FAILED, // every feed stopped for good
             },
             _ = prune.tick() => {
@@ -105,36 +109,6 @@ pub async fn run(args: SyncArgs) -> u8 {
                 }
             }
             _ = tokio::signal::ctrl_c() => return exit::INTERRUPTED,
-        }
-    }
-}
-
-/// Reads one feed's subscription, passing its batches and changes of phase to the writer.
-async fn follow(id: FeedId, name: String, mut subscription: Subscription, news: mpsc::Sender<News>) {
-    let mut state = subscription.state();
-    let mut shown: Option<std::mem::Discriminant<Phase>> = None;
-    loop {
-        tokio::select! {
-            biased;
-            changed = state.changed() => {
-                let phase = state.borrow_and_update().phase.clone();
-                let kind = std::mem::discriminant(&phase);
-                if shown != Some(kind) {
-                    shown = Some(kind);
-                    if news.send(News::Phase(name.clone(), phase)).await.is_err() {
-                        return;
-                    }
-                }
-                if changed.is_err() {
-                    return;
-                }
-            }
-            batch = subscription.next_batch() => {
-                let Some(batch) = batch else { return };
-                if news.send(News::Events(id, name.clone(), batch)).await.is_err() {
-                    return;
-                }
-            }
         }
     }
 }

@@ -9,12 +9,14 @@
 //! - [`tls`]: trusting a feed's self-signed certificate.
 //! - [`store`]: the local history of every event, with each feed's cursor.
 //! - [`secrets`]: feeds' tokens, kept in the OS keyring and nowhere else.
+//! - [`resync`]: fetching a feed's snapshot when continuity is broken.
 //!
 //! Why it is separate from the desktop shell: all of this is logic that must
 //! be right, so it is tested here against real servers on loopback, with no
 //! window, no tauri and no display.
 
 pub mod attention;
+pub mod resync;
 pub mod secrets;
 pub mod sse;
 pub mod status;

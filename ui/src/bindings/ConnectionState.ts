@@ -4,4 +4,9 @@ import type { Phase } from "./Phase";
 /**
  * A [`Phase`] and when the last byte arrived.
  */
-export type ConnectionState = { phase: Phase, lastHeard: number | null, };
+export type ConnectionState = { phase: Phase, lastHeard: number | null, 
+/**
+ * How many times the stream has opened. A new value means a new
+ * connection, even when the phases in between were never seen.
+ */
+opened: number, };

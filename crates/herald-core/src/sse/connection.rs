@@ -53,6 +53,8 @@ pub(super) struct Connection {
     pub events: mpsc::Sender<Vec<Event>>,
     pub state: watch::Sender<ConnectionState>,
     pub last_heard: Option<EpochMs>,
+    /// Times the stream has opened (see [`ConnectionState::opened`]).
+    pub opened: u32,
 }
 
 impl Connection {
@@ -86,7 +88,7 @@ impl Connection {
     }
 
     fn publish(&self, phase: Phase) {
-        self.state.send_replace(ConnectionState { phase, last_heard: self.last_heard });
+        self.state.send_replace(ConnectionState { phase, last_heard: self.last_heard, opened: self.opened });
     }
 
     fn request(&self) -> StreamRequest {
@@ -128,6 +130,7 @@ impl Connection {
             return outcome;
         }
         let opened = Instant::now();
+        self.opened = self.opened.wrapping_add(1);
         self.publish(Phase::Open { since: self.clock.now_ms() });
         let outcome = self.stream(response).await;
         self.decoder.end_of_stream();

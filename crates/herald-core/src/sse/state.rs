@@ -51,4 +51,7 @@ pub struct ConnectionState {
     pub phase: Phase,
     #[ts(type = "number | null")]
     pub last_heard: Option<EpochMs>,
+    /// How many times the stream has opened. A new value means a new
+    /// connection, even when the phases in between were never seen.
+    pub opened: u32,
 }

@@ -130,7 +130,8 @@ impl Subscription {
     ) -> Subscription {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::channel(EVENT_BUFFER);
-        let (state_tx, state) = watch::channel(ConnectionState { phase: Phase::Connecting, last_heard: None });
+        let (state_tx, state) =
+            watch::channel(ConnectionState { phase: Phase::Connecting, last_heard: None, opened: 0 });
         let connection = Connection {
             decoder: Decoder::new(config.max_event_bytes).with_last_event_id(config.last_event_id.clone()),
             retry: config.retry,
@@ -141,6 +142,7 @@ impl Subscription {
             events: event_tx,
             state: state_tx,
             last_heard: None,
+            opened: 0,
         };
         tokio::spawn(connection.run());
         Subscription { commands, events, pending: Default::default(), state }

@@ -58,6 +58,11 @@ pub struct FeedSetupError {
 }
 
 impl Feed {
+    /// The field that identifies an item of the feed's snapshot.
+    pub fn key_field(&self) -> &str {
+        self.settings.key_field.as_deref().unwrap_or("id")
+    }
+
     /// What to subscribe with, resuming after `cursor`, and the HTTP client
     /// that trusts the feed's own certificates. A feed with `auth` takes its
     /// secret from `secrets` (a blocking call for the OS keyring).

@@ -15,6 +15,9 @@ pub struct StoredEvent {
     pub data: String,
     pub received_at: EpochMs,
     pub read: bool,
+    /// Found by a resync, not received live: the change happened while
+    /// Herald could not hear it.
+    pub missed: bool,
 }
 
 /// What one ingest did.
@@ -39,8 +42,17 @@ fn insert_sql(rows: usize) -> String {
     )
 }
 
-fn cursor_of(conn: &rusqlite::Connection, feed: FeedId) -> rusqlite::Result<Option<String>> {
+pub(super) fn cursor_of(conn: &rusqlite::Connection, feed: FeedId) -> rusqlite::Result<Option<String>> {
     conn.query_row("SELECT last_event_id FROM cursors WHERE feed_id = ?1", [feed.0], |r| r.get(0)).optional()
+}
+
+pub(super) fn set_cursor(conn: &rusqlite::Connection, feed: FeedId, cursor: &str) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO cursors (feed_id, last_event_id) VALUES (?1, ?2)
+         ON CONFLICT (feed_id) DO UPDATE SET last_event_id = excluded.last_event_id",
+        params![feed.0, cursor],
+    )
+    .map(drop)
 }
 
 /// Binds `rows` to an INSERT of that many rows and runs it; how many were new.
@@ -102,11 +114,8 @@ impl Store {
                 done.stored += stored;
                 done.repeated += group.len() - stored;
             }
-            tx.execute(
-                "INSERT INTO cursors (feed_id, last_event_id) VALUES (?1, ?2)
-                 ON CONFLICT (feed_id) DO UPDATE SET last_event_id = excluded.last_event_id",
-                params![feed.0, &*last.last_event_id],
-            )?;
+            set_cursor(&tx, feed, &last.last_event_id)?;
+            super::replica::apply_live(&tx, feed, events)?;
         }
         tx.commit()?;
         Ok(done)
@@ -121,7 +130,8 @@ impl Store {
     /// Stored events, oldest first: of one feed or all, received at or after `since`.
     pub fn history(&self, feed: Option<FeedId>, since: Option<EpochMs>) -> Result<Vec<StoredEvent>, StoreError> {
         let mut query = self.conn.prepare_cached(
-            "SELECT feeds.name, events.event_id, events.event_type, events.data, events.received_at, events.read
+            "SELECT feeds.name, events.event_id, events.event_type, events.data, events.received_at, events.read,
+                    events.missed
              FROM events JOIN feeds ON feeds.id = events.feed_id
              WHERE (?1 IS NULL OR events.feed_id = ?1) AND events.received_at >= ?2
              ORDER BY events.id",
@@ -134,6 +144,7 @@ impl Store {
                 data: row.get(3)?,
                 received_at: row.get(4)?,
                 read: row.get(5)?,
+                missed: row.get(6)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -10,6 +10,7 @@ mod auth;
 mod feeds;
 mod feeds_file;
 mod history;
+mod replica;
 mod retention;
 mod schema;
 
@@ -21,6 +22,7 @@ pub use auth::{Auth, AuthError, AuthScheme};
 pub use feeds::{Feed, FeedSettings, FeedSetupError};
 pub use feeds_file::{feeds_to_toml, parse_feeds, FeedsFileError};
 pub use history::{Ingested, StoredEvent};
+pub use replica::{key_of, ChangeKind, MissedChange, Resynced, Snapshot, SnapshotError};
 pub use retention::Retention;
 
 #[derive(Debug, thiserror::Error)]

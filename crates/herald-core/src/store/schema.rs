@@ -39,6 +39,22 @@ fn migrations() -> Migrations<'static> {
         ),
         // How to follow each feed (headers, resume mode, snapshot, ...), as JSON.
         M::up("ALTER TABLE feeds ADD COLUMN settings TEXT NOT NULL DEFAULT '{}';"),
+        // The replica of a feed's collection, for diffing against a snapshot
+        // when continuity is broken; and which events were found that way.
+        M::up(
+            "CREATE TABLE replicas (
+            feed_id   INTEGER PRIMARY KEY REFERENCES feeds (id) ON DELETE CASCADE,
+            key_field TEXT NOT NULL,
+            synced_at INTEGER NOT NULL
+        );
+        CREATE TABLE records (
+            feed_id INTEGER NOT NULL REFERENCES feeds (id) ON DELETE CASCADE,
+            key     TEXT NOT NULL,
+            value   TEXT NOT NULL,
+            PRIMARY KEY (feed_id, key)
+        ) WITHOUT ROWID;
+        ALTER TABLE events ADD COLUMN missed INTEGER NOT NULL DEFAULT 0;",
+        ),
     ])
 }
 

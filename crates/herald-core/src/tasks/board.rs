@@ -61,7 +61,7 @@ impl Board {
         let api = TasksApi::new(client.clone(), &config.base_url, config.token);
         let (notices, _) = broadcast::channel(NOTICE_BUFFER);
         let (missed, _) = broadcast::channel(8);
-        let (state, _) = watch::channel(ConnectionState { phase: Phase::Connecting, last_heard: None });
+        let (state, _) = watch::channel(ConnectionState { phase: Phase::Connecting, last_heard: None, opened: 0 });
         let shared = Arc::new(Shared { replica: Mutex::new(Replica::default()), notices, missed, state });
         let (reconnect, commands) = mpsc::unbounded_channel();
         let task = tokio::spawn(follow(client, api.clone(), shared.clone(), commands));
