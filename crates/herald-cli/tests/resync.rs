@@ -154,9 +154,14 @@ async fn what_changed_while_herald_was_closed_is_reported_once_as_missed() {
 }
 
 fn json_answer(body: &Value) -> Answer {
+    json_answer_with(body, "")
+}
+
+/// A snapshot answer, with extra header lines.
+fn json_answer_with(body: &Value, headers: &str) -> Answer {
     let body = body.to_string();
     let head = format!(
-        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}Connection: close\r\n\r\n",
         body.len()
     );
     Answer::Close([head.as_bytes(), body.as_bytes()].concat())
@@ -259,4 +264,45 @@ async fn a_cursor_older_than_the_hubs_history_is_resynced_not_left_with_a_gap() 
     let event = live.last().unwrap();
     assert_eq!(serde_json::from_str::<Value>(event["data"].as_str().unwrap()).unwrap()["name"], "five");
     sync.kill().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gap_in_sequential_ids_is_resynced() {
+    let item = |id: &str, v: u64| json!({"id": id, "v": v});
+    let server = serve(vec![
+        json_answer_with(&json!([item("A", 1), item("B", 1)]), "herald-sequence: 2\r\n"),
+        // After 3 comes 7: 4 to 6 were lost.
+        Answer::Hold(sse(b"id: 3\nevent: update\ndata: {\"id\":\"A\",\"v\":3}\n\n\
+                           id: 7\nevent: update\ndata: {\"id\":\"B\",\"v\":7}\n\n")),
+        json_answer_with(&json!([item("A", 3), item("B", 7), item("C", 5)]), "herald-sequence: 7\r\n"),
+        Answer::Hold(sse(b": resumed\n\n")),
+    ])
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("herald.db");
+    import(
+        &store,
+        &format!(
+            "[[feed]]\nname = \"seq\"\nurl = \"{0}/stream\"\nsnapshot_url = \"{0}/items\"\nsequential_ids = true\n",
+            server.url
+        ),
+    );
+    let mut sync = Sync::start(&store);
+    let lines = sync.lines_until(|l| l["kind"] == "digest").await;
+    server.requests_made(4).await;
+    sync.kill().await;
+
+    assert_eq!(server.header(1, "last-event-id").as_deref(), Some("2"), "resumed from the first snapshot");
+    assert_eq!(server.request_line(2), "GET /items HTTP/1.1", "the gap fetched the snapshot again");
+    assert_eq!(server.header(3, "last-event-id").as_deref(), Some("7"), "and resumed from its cursor");
+    // What did arrive is kept as it came; only what the gap hid is missed.
+    assert_eq!(missed_lines(&lines), [("create".to_owned(), item("C", 5))]);
+    assert_eq!(
+        history(&store),
+        [
+            ("update".to_owned(), item("A", 3), false),
+            ("update".to_owned(), item("B", 7), false),
+            ("create".to_owned(), item("C", 5), true),
+        ]
+    );
 }

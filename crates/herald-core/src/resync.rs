@@ -55,3 +55,62 @@ pub async fn fetch_snapshot(
     }
     Snapshot::parse(&body, key_field, cursor).map_err(|source| FetchError::Invalid { url: url.to_owned(), source })
 }
+
+/// The gap rule, for streams whose ids are consecutive integers: an event
+/// whose id skips ahead of the one before it means the events between were
+/// lost, and the feed must resync.
+#[derive(Debug, Clone, Default)]
+pub struct GapWatch {
+    /// The last event ID seen, as given.
+    last: String,
+}
+
+impl GapWatch {
+    /// Watching from `cursor`, the last event ID in force.
+    pub fn new(cursor: &str) -> GapWatch {
+        GapWatch { last: cursor.to_owned() }
+    }
+
+    /// The position of the first event in `events` that skips ahead, if
+    /// one does. Events that repeat the last id (no id of their own), and
+    /// ids that are not integers, are never a gap.
+    pub fn find(&mut self, events: &[crate::sse::Event]) -> Option<usize> {
+        for (at, event) in events.iter().enumerate() {
+            let id: &str = &event.last_event_id;
+            if id == self.last {
+                continue;
+            }
+            let skipped = match (self.last.parse::<u64>(), id.parse::<u64>()) {
+                (Ok(last), Ok(next)) => next > last.saturating_add(1),
+                _ => false,
+            };
+            if skipped {
+                return Some(at);
+            }
+            self.last = id.to_owned();
+        }
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sse::Event;
+
+    fn ids(ids: &[&str]) -> Vec<Event> {
+        ids.iter().map(|id| Event { event: "m".into(), data: "x".into(), last_event_id: (*id).into() }).collect()
+    }
+
+    #[test]
+    fn an_id_that_skips_ahead_is_a_gap_and_nothing_else_is() {
+        let mut watch = GapWatch::new("2");
+        assert_eq!(watch.find(&ids(&["3", "3", "4"])), None, "consecutive, and an event without its own id");
+        assert_eq!(watch.find(&ids(&["5", "7", "8"])), Some(1));
+        let mut fresh = GapWatch::new("");
+        assert_eq!(fresh.find(&ids(&["41", "42"])), None, "no cursor: the first id is where it starts");
+        let mut words = GapWatch::new("a");
+        assert_eq!(words.find(&ids(&["c", "9", "10"])), None, "ids that are not integers say nothing");
+        assert_eq!(GapWatch::new("9").find(&ids(&["3"])), None, "going back is a replay, not a gap");
+    }
+}

@@ -35,6 +35,10 @@ pub struct FeedSettings {
     pub key_field: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stall_timeout_secs: Option<u64>,
+    /// The stream's ids are consecutive integers, so an id that skips ahead
+    /// is a gap: what lies between was lost, and the feed resyncs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sequential_ids: bool,
     /// How to authenticate; the secret itself is in the OS keyring.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<Auth>,

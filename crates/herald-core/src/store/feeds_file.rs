@@ -37,6 +37,7 @@ struct RawFeed {
     key_field: Option<Spanned<String>>,
     stall_timeout_secs: Option<Spanned<u64>>,
     auth: Option<Spanned<RawAuth>>,
+    sequential_ids: Option<Spanned<bool>>,
     keep_count: Option<Spanned<u64>>,
     keep_days: Option<Spanned<u64>>,
 }
@@ -165,6 +166,13 @@ pub fn parse_feeds(text: &str) -> Result<Vec<Feed>, FeedsFileError> {
             }
             settings.stall_timeout_secs = Some(*secs.get_ref());
         }
+        if let Some(sequential) = raw.sequential_ids {
+            if *sequential.get_ref() && settings.snapshot_url.is_none() {
+                let reason = "sequential_ids needs a snapshot_url to resync from when a gap is found";
+                return Err(refuse(sequential.span(), reason.into()));
+            }
+            settings.sequential_ids = *sequential.get_ref();
+        }
         if let Some(auth) = raw.auth {
             settings.auth = Some(checked_auth(auth, &name).map_err(|(span, reason)| refuse(span, reason))?);
         }
@@ -235,6 +243,7 @@ mod tests {
 name = "tasks"
 url = "https://tasks.example.com/tasks/subscribe"
 snapshot_url = "https://tasks.example.com/tasks"
+sequential_ids = true
 stall_timeout_secs = 60
 keep_days = 30
 headers = { "X-Team" = "blue" }
@@ -290,6 +299,10 @@ keep_count = 1000
         assert_eq!(
             err(&feed("auth = { scheme = \"bearer\" }")),
             "line 4: auth needs keyring, the entry that holds the secret"
+        );
+        assert_eq!(
+            err(&feed("sequential_ids = true")),
+            "line 4: sequential_ids needs a snapshot_url to resync from when a gap is found"
         );
         assert_eq!(err(&format!("{}{}", feed(""), feed(""))), "line 6: there are two feeds named \"a\"");
         assert!(err(&feed("colour = 1")).starts_with("line 4: unknown field `colour`"), "{}", err(&feed("colour = 1")));
