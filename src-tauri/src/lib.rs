@@ -10,12 +10,14 @@ mod state;
 mod tray;
 mod window;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 use herald_core::attention::Notifier;
-use herald_core::tasks::{Board, BoardConfig};
+use herald_core::store::Store;
+use herald_core::tasks::{Board, BoardConfig, BoardMemory};
 use herald_hub::demo::DemoHub;
 use tauri::{Builder, Manager, RunEvent, Runtime};
 
@@ -30,13 +32,23 @@ pub struct Feed {
     pub token: Option<String>,
     /// Shown to the user as where changes come from.
     pub source: String,
+    /// The store that remembers the list between runs, if any.
+    pub store: Option<PathBuf>,
 }
 
 impl Feed {
     /// Starts following the feed; must be called inside the tokio runtime.
     pub fn start(self) -> anyhow::Result<AppState> {
         let client = herald_core::http_client().context("setting up HTTP")?;
-        let board = Board::start(client, BoardConfig { base_url: self.base_url, token: self.token });
+        // Without its store Herald still follows the server; it only cannot
+        // say on start what changed while it was closed.
+        let memory = self.store.as_deref().and_then(|path| {
+            Store::open(path)
+                .and_then(|store| BoardMemory::open(store, &self.base_url))
+                .map_err(|e| tracing::warn!(error = %e, "running without remembering the list between runs"))
+                .ok()
+        });
+        let board = Board::start(client, BoardConfig { base_url: self.base_url, token: self.token, memory });
         Ok(AppState::new(board, self.source))
     }
 }
@@ -93,7 +105,8 @@ pub fn main(options: Options) -> anyhow::Result<()> {
     let (feed, _demo) = match &options.server {
         Some(url) => {
             let source = host_of(url).with_context(|| format!("--server {url} is not an http(s) URL"))?;
-            (Feed { base_url: url.clone(), token: options::server_token(), source }, None)
+            let store = options.store.clone().or_else(Store::default_path);
+            (Feed { base_url: url.clone(), token: options::server_token(), source, store }, None)
         }
         None => {
             let demo = runtime.block_on(DemoHub::start(Duration::from_secs(options.demo_every)))?;
@@ -102,6 +115,7 @@ pub fn main(options: Options) -> anyhow::Result<()> {
                 base_url: demo.server.url.clone(),
                 token: Some(demo.token.clone()),
                 source: "Demo: the team's shared list".into(),
+                store: None,
             };
             (feed, Some(demo))
         }

@@ -12,6 +12,11 @@ pub struct Options {
     /// Seconds between the demo teammate's changes.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub demo_every: u64,
+    /// Remember the server's task list here, to say on the next start what
+    /// changed while Herald was closed (default: $XDG_DATA_HOME/herald/herald.db).
+    /// Not used by the demo, whose list starts afresh every run.
+    #[arg(long, env = "HERALD_STORE", value_name = "PATH")]
+    pub store: Option<std::path::PathBuf>,
     /// Start in the tray without opening the window.
     #[arg(long)]
     pub hidden: bool,

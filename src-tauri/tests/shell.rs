@@ -52,7 +52,8 @@ fn commands_reach_the_board_and_only_teammates_changes_alert() {
     let _inside = runtime.enter();
     let demo = runtime.block_on(DemoHub::start(Duration::from_secs(3600))).unwrap();
     let (alerts_tx, mut alerts) = watch::channel(Vec::new());
-    let feed = Feed { base_url: demo.server.url.clone(), token: Some(demo.token.clone()), source: "test".into() };
+    let feed =
+        Feed { base_url: demo.server.url.clone(), token: Some(demo.token.clone()), source: "test".into(), store: None };
     let desktop = Desktop { tray: false, open_window: false, notifier: Some(Arc::new(Recorder(alerts_tx))) };
     let mut app = run_app(mock_builder(), feed.start().unwrap(), desktop).build(mock_context(noop_assets())).unwrap();
     #[allow(deprecated)] // one iteration runs setup; the mock runtime has no loop to run

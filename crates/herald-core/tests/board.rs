@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use herald_core::sse::Phase;
-use herald_core::tasks::{Action, Board, BoardConfig, ChangeNotice};
+use herald_core::store::Store;
+use herald_core::tasks::{Action, Board, BoardConfig, BoardMemory, ChangeNotice};
 use herald_hub::{Hub, HubConfig, LocalHub, StoreLocation, TaskPatch};
 use tokio::sync::{broadcast, watch};
 
@@ -37,7 +38,7 @@ async fn wait_open(state: &mut watch::Receiver<herald_core::sse::ConnectionState
 fn board(addr: SocketAddr) -> Board {
     Board::start(
         herald_core::http_client().unwrap(),
-        BoardConfig { base_url: format!("http://{addr}"), token: Some(YOU.into()) },
+        BoardConfig { base_url: format!("http://{addr}"), token: Some(YOU.into()), memory: None },
     )
 }
 
@@ -174,7 +175,7 @@ async fn a_wrong_token_stops_the_board_with_needs_authentication() {
     let addr = server.addr;
     let board = Board::start(
         herald_core::http_client().unwrap(),
-        BoardConfig { base_url: format!("http://{addr}"), token: Some("not-a-token".into()) },
+        BoardConfig { base_url: format!("http://{addr}"), token: Some("not-a-token".into()), memory: None },
     );
     let mut state = board.state();
     let stopped = tokio::time::timeout(DEADLINE, state.wait_for(|s| matches!(s.phase, Phase::Stopped { .. })))
@@ -186,4 +187,68 @@ async fn a_wrong_token_stops_the_board_with_needs_authentication() {
         stopped.phase,
         Phase::Stopped { reason: herald_core::sse::StopReason::NeedsAuthentication { status: 401 } }
     );
+}
+
+fn remembering_board(addr: SocketAddr, store: &std::path::Path) -> Board {
+    let base_url = format!("http://{addr}");
+    let memory = BoardMemory::open(Store::open(store).unwrap(), &base_url).unwrap();
+    Board::start(
+        herald_core::http_client().unwrap(),
+        BoardConfig { base_url, token: Some(YOU.into()), memory: Some(memory) },
+    )
+}
+
+/// Herald's own restart: what changed while it was closed (here, behind the
+/// hub's back, in its database) is announced once, as missed, in one digest.
+#[tokio::test]
+async fn a_restarted_board_announces_what_changed_while_herald_was_closed() {
+    let dir = tempfile::tempdir().unwrap();
+    let location = StoreLocation::File(dir.path().join("hub.db"));
+    let store = dir.path().join("herald.db");
+    let server = serve("127.0.0.1:0".parse().unwrap(), &location).await;
+    let addr = server.addr;
+    for name in ["Buy milk", "Call Bo", "Water plants"] {
+        server.hub.create("Ana", name).unwrap();
+    }
+    let board = remembering_board(addr, &store);
+    let mut notices = board.notices();
+    wait_open(&mut board.state()).await;
+    server.hub.create("Ana", "Live").unwrap();
+    assert_eq!(next_notice(&mut notices).await.summary, "Ana added 'Live'");
+    drop(board);
+
+    // While Herald is closed, the list changes: through the hub, and by hand in its database.
+    server.hub.update("Ana", 1, &TaskPatch { done: Some(true), name: None }).unwrap();
+    tokio::time::timeout(DEADLINE, server.stop()).await.unwrap().unwrap();
+    let by_hand = rusqlite::Connection::open(dir.path().join("hub.db")).unwrap();
+    by_hand.execute_batch("UPDATE tasks SET name = 'Call Bob' WHERE id = 2; DELETE FROM tasks WHERE id = 3;").unwrap();
+    drop(by_hand);
+    let server = serve(addr, &location).await;
+
+    let board = remembering_board(addr, &store);
+    let mut notices = board.notices();
+    let mut digests = board.missed();
+    let mut missed = Vec::new();
+    for _ in 0..3 {
+        let n = next_notice(&mut notices).await;
+        assert!(n.missed, "{n:?}");
+        missed.push(n.summary);
+    }
+    assert_eq!(
+        missed,
+        ["Someone completed 'Buy milk'", "Someone renamed 'Call Bo' to 'Call Bob'", "Someone deleted 'Water plants'"]
+    );
+    let digest = tokio::time::timeout(DEADLINE, digests.recv()).await.unwrap().unwrap();
+    assert_eq!(digest.len(), 3, "one digest for all three");
+    // Then live, with nothing repeated: the stream resumes from the snapshot.
+    server.hub.create("Ana", "After").unwrap();
+    let live = next_notice(&mut notices).await;
+    assert_eq!((live.summary.as_str(), live.missed), ("Ana added 'After'", false));
+    drop(board);
+
+    // The store's history has the live events and the missed ones, each once.
+    let kept = Store::open(&store).unwrap().history(None, None).unwrap();
+    let kinds: Vec<(&str, bool)> = kept.iter().map(|e| (e.event_type.as_str(), e.missed)).collect();
+    assert_eq!(kinds, [("create", false), ("update", true), ("update", true), ("delete", true), ("create", false)]);
+    tokio::time::timeout(DEADLINE, server.stop()).await.unwrap().unwrap();
 }

@@ -9,7 +9,7 @@ use herald_e2e::driver::{app_binary, Driver};
 use herald_e2e::eventually;
 use herald_e2e::notifications::NotificationServer;
 use herald_e2e::x11::Display;
-use herald_hub::{HubConfig, LocalHub, StoreLocation};
+use herald_hub::{HubConfig, LocalHub, StoreLocation, TaskPatch};
 use serde_json::{json, Value};
 
 const YOU: &str = "you-e2e-token";
@@ -38,7 +38,11 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
     let (hub, url) = (&server.hub, server.url.clone());
     let water = hub.create("Bob", "Water plants")?.task.id;
 
-    let driver = Driver::start(&[("HERALD_SERVER", &url), ("HERALD_TOKEN", YOU)]).await?;
+    // Herald remembers the list here between runs.
+    let data = tempfile::tempdir()?;
+    let store = data.path().join("herald.db");
+    let store = store.to_str().expect("a UTF-8 temporary path");
+    let driver = Driver::start(&[("HERALD_SERVER", &url), ("HERALD_TOKEN", YOU), ("HERALD_STORE", store)]).await?;
     let app = driver.session(&app_binary()?).await?;
     app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css("#connection[data-phase='open']")).await?;
     app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css(&format!("li[data-task-id='{water}']"))).await?;
@@ -131,5 +135,27 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
     app.switch_to_window(handle).await?;
     let focused = format!("li.focused[data-task-id='{water}']");
     app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css(&focused)).await?;
+
+    // Herald quits; while it is closed, Bob changes three things.
+    app.close().await?;
+    eventually("Herald to exit", || async {
+        Ok((!std::path::Path::new(&format!("/proc/{pid}")).exists()).then_some(()))
+    })
+    .await?;
+    hub.update("Bob", milk, &TaskPatch { done: Some(false), name: None })?;
+    hub.delete("Bob", water)?;
+    hub.create("Bob", "Call Ana")?;
+    // Started again, it tells the user in one notification, not three.
+    let app = driver.session(&app_binary()?).await?;
+    let shown = notifications.wait_for(5).await?;
+    assert_eq!(shown[4].summary, "You missed 3 changes");
+    assert!(shown[4].body.contains("Someone deleted 'Water plants'"), "{}", shown[4].body);
+    app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css("#connection[data-phase='open']")).await?;
+    // A live change is the marker: nothing else was raised in between.
+    hub.create("Bob", "Marker")?;
+    let shown = notifications.wait_for(6).await?;
+    assert_eq!(shown.len(), 6);
+    assert_eq!(shown[5].summary, "Bob added 'Marker'");
+    app.close().await?;
     Ok(())
 }

@@ -8,6 +8,10 @@
 //! back through the stream like anyone else's, so the stream is the single
 //! source of truth. When the server cannot replay (`event: reset`), the board
 //! reloads the snapshot and announces each difference once, as missed.
+//!
+//! With a [`BoardMemory`], it does the same on start: the first snapshot is
+//! compared with the list as Herald last knew it, so what changed while
+//! Herald was closed is announced too.
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -16,6 +20,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::api::{ApiError, TasksApi};
+use super::memory::BoardMemory;
 use super::model::{ChangeNotice, Task, TaskView};
 use super::replica::Replica;
 use crate::sse::{backoff, now_ms, ConnectionState, Phase, StopReason, Subscription, SubscriptionConfig};
@@ -23,11 +28,12 @@ use crate::sse::{backoff, now_ms, ConnectionState, Phase, StopReason, Subscripti
 /// Notices buffered for a slow listener before it starts missing them.
 const NOTICE_BUFFER: usize = 256;
 
-/// Which server to follow, as whom.
+/// Which server to follow, as whom, and where to remember it between runs.
 #[derive(Clone)]
 pub struct BoardConfig {
     pub base_url: String,
     pub token: Option<String>,
+    pub memory: Option<BoardMemory>,
 }
 
 struct Shared {
@@ -64,7 +70,7 @@ impl Board {
         let (state, _) = watch::channel(ConnectionState { phase: Phase::Connecting, last_heard: None, opened: 0 });
         let shared = Arc::new(Shared { replica: Mutex::new(Replica::default()), notices, missed, state });
         let (reconnect, commands) = mpsc::unbounded_channel();
-        let task = tokio::spawn(follow(client, api.clone(), shared.clone(), commands));
+        let task = tokio::spawn(follow(client, api.clone(), shared.clone(), config.memory, commands));
         Board { api, shared, reconnect, task }
     }
 
@@ -120,6 +126,7 @@ async fn follow(
     client: reqwest::Client,
     api: TasksApi,
     shared: Arc<Shared>,
+    memory: Option<BoardMemory>,
     mut reconnect: mpsc::UnboundedReceiver<()>,
 ) {
     let mut config = SubscriptionConfig::new(api.subscribe_url());
@@ -129,7 +136,20 @@ async fn follow(
         let loaded = async { Ok::<_, ApiError>((api.me().await?, api.snapshot().await?)) }.await;
         let reason = match loaded {
             Ok((me, (tasks, seq))) => {
-                shared.replica().load(tasks);
+                let now = now_ms();
+                let known = memory.as_ref().and_then(BoardMemory::known);
+                if let Some(memory) = &memory {
+                    memory.remember_snapshot(&tasks, seq.as_deref(), now);
+                }
+                match known {
+                    // What changed while Herald was closed is news.
+                    Some(known) => {
+                        shared.replica().load(known);
+                        let missed = shared.replica().resync(tasks, now);
+                        announce_missed(&shared, missed);
+                    }
+                    None => shared.replica().load(tasks),
+                }
                 break (me, seq);
             }
             Err(ApiError::Status { status: status @ (401 | 403), .. }) => {
@@ -167,12 +187,15 @@ async fn follow(
             event = subscription.next_event() => {
                 let Some(event) = event else { break };
                 if &*event.event == "reset" {
-                    let Some(seq) = resync(&api, &shared, retry).await else { break };
+                    let Some(seq) = resync(&api, &shared, memory.as_ref(), retry).await else { break };
                     skip_through = seq;
                     continue;
                 }
                 if event.last_event_id.parse::<u64>().is_ok_and(|id| id <= skip_through) {
                     continue;
+                }
+                if let Some(memory) = &memory {
+                    memory.remember(&event, now_ms());
                 }
                 let applied = shared.replica().apply(&event, me.as_deref());
                 match applied {
@@ -199,19 +222,23 @@ async fn follow(
 /// snapshot, announces each difference once as a missed change, and returns
 /// the sequence number the snapshot is current to. Retries on the stream's
 /// schedule; `None` if the snapshot is refused for good.
-async fn resync(api: &TasksApi, shared: &Shared, (retry, max_backoff): (Duration, Duration)) -> Option<u64> {
+async fn resync(
+    api: &TasksApi,
+    shared: &Shared,
+    memory: Option<&BoardMemory>,
+    (retry, max_backoff): (Duration, Duration),
+) -> Option<u64> {
     let mut failures = 0;
     loop {
         match api.snapshot().await {
             Ok((tasks, seq)) => {
-                let missed = shared.replica().resync(tasks, now_ms());
+                let now = now_ms();
+                if let Some(memory) = memory {
+                    memory.remember_snapshot(&tasks, seq.as_deref(), now);
+                }
+                let missed = shared.replica().resync(tasks, now);
                 tracing::info!(missed = missed.len(), "resynced from the snapshot after a reset");
-                for notice in &missed {
-                    let _ = shared.notices.send(notice.clone());
-                }
-                if !missed.is_empty() {
-                    let _ = shared.missed.send(missed);
-                }
+                announce_missed(shared, missed);
                 return Some(seq.and_then(|s| s.parse().ok()).unwrap_or(0));
             }
             Err(ApiError::Status { status: status @ (401 | 403), .. }) => {
@@ -225,5 +252,15 @@ async fn resync(api: &TasksApi, shared: &Shared, (retry, max_backoff): (Duration
                 tokio::time::sleep(delay).await;
             }
         }
+    }
+}
+
+/// Each missed change as a notice, then all of them together for one digest.
+fn announce_missed(shared: &Shared, missed: Vec<ChangeNotice>) {
+    for notice in &missed {
+        let _ = shared.notices.send(notice.clone());
+    }
+    if !missed.is_empty() {
+        let _ = shared.missed.send(missed);
     }
 }
