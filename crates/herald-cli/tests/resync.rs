@@ -153,6 +153,23 @@ async fn what_changed_while_herald_was_closed_is_reported_once_as_missed() {
     );
 }
 
+/// Imports `feed` into a new store, runs `sync` until its first digest, and
+/// stops it once `server` has had `requests` requests.
+async fn sync_until_digest(
+    feed: &str,
+    server: &common::Server,
+    requests: usize,
+) -> (tempfile::TempDir, std::path::PathBuf, Vec<Value>) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("herald.db");
+    import(&store, feed);
+    let mut sync = Sync::start(&store);
+    let lines = sync.lines_until(|l| l["kind"] == "digest").await;
+    server.requests_made(requests).await;
+    sync.kill().await;
+    (dir, store, lines)
+}
+
 fn json_answer(body: &Value) -> Answer {
     json_answer_with(body, "")
 }
@@ -180,19 +197,11 @@ async fn a_stream_without_ids_is_resynced_on_every_reconnection() {
         json_answer(&json!([book("A", "Dune Messiah"), book("C", "Ulysses")])),
     ])
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("herald.db");
-    import(
-        &store,
-        &format!(
-            "[[feed]]\nname = \"books\"\nurl = \"{0}/books/stream\"\nsnapshot_url = \"{0}/books\"\nkey_field = \"isbn\"\n",
-            server.url
-        ),
+    let feed = format!(
+        "[[feed]]\nname = \"books\"\nurl = \"{0}/books/stream\"\nsnapshot_url = \"{0}/books\"\nkey_field = \"isbn\"\n",
+        server.url
     );
-    let mut sync = Sync::start(&store);
-    let lines = sync.lines_until(|l| l["kind"] == "digest").await;
-    server.requests_made(4).await;
-    sync.kill().await;
+    let (_dir, store, lines) = sync_until_digest(&feed, &server, 4).await;
 
     let requests: Vec<String> = (0..4).map(|i| server.request_line(i)).collect();
     assert_eq!(
@@ -278,19 +287,11 @@ async fn a_gap_in_sequential_ids_is_resynced() {
         Answer::Hold(sse(b": resumed\n\n")),
     ])
     .await;
-    let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("herald.db");
-    import(
-        &store,
-        &format!(
-            "[[feed]]\nname = \"seq\"\nurl = \"{0}/stream\"\nsnapshot_url = \"{0}/items\"\nsequential_ids = true\n",
-            server.url
-        ),
+    let feed = format!(
+        "[[feed]]\nname = \"seq\"\nurl = \"{0}/stream\"\nsnapshot_url = \"{0}/items\"\nsequential_ids = true\n",
+        server.url
     );
-    let mut sync = Sync::start(&store);
-    let lines = sync.lines_until(|l| l["kind"] == "digest").await;
-    server.requests_made(4).await;
-    sync.kill().await;
+    let (_dir, store, lines) = sync_until_digest(&feed, &server, 4).await;
 
     assert_eq!(server.header(1, "last-event-id").as_deref(), Some("2"), "resumed from the first snapshot");
     assert_eq!(server.request_line(2), "GET /items HTTP/1.1", "the gap fetched the snapshot again");
