@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use herald_core::secrets::{OsKeyring, Secrets};
-use herald_core::store::{feeds_to_toml, parse_feeds, Auth, Feed, FeedSettings, Retention, Store, StoreError};
+use herald_core::store::{feeds_to_toml, parse_feeds, Auth, Feed, Store, StoreError};
 use serde_json::json;
 
 use crate::exit;
@@ -64,13 +64,11 @@ pub fn run(args: FeedsArgs) -> u8 {
             }
         }),
         FeedsCommand::Add { name, url } => {
+            // A feed already there keeps its settings (and secret); only its URL changes.
+            let existing = store.feeds().ok().and_then(|feeds| feeds.into_iter().find(|f| f.name == name));
+            let (settings, retention) = existing.map(|f| (f.settings, f.retention)).unwrap_or_default();
             // The same checks as a feeds file, so a feed added here exports and imports cleanly.
-            let text = feeds_to_toml(&[Feed {
-                name,
-                url,
-                settings: FeedSettings::default(),
-                retention: Retention::default(),
-            }]);
+            let text = feeds_to_toml(&[Feed { name, url, settings, retention }]);
             match parse_feeds(&text) {
                 Ok(feeds) => store.import_feeds(&feeds),
                 Err(e) => {

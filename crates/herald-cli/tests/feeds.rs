@@ -64,4 +64,11 @@ fn feeds_files_are_imported_whole_or_not_at_all() {
     let bad_url = feeds(&store, &["add", "ftp", "ftp://example.com/"]);
     assert_eq!(bad_url.status.code(), Some(2));
     assert_eq!(names(&store), ["alerts", "plain", "tasks"]);
+
+    // Adding a feed that is there moves it, and keeps its settings.
+    let moved = "https://ntfy.example.net/alerts/sse";
+    assert_eq!(feeds(&store, &["add", "alerts", moved]).status.code(), Some(0));
+    let exported = feeds(&store, &["export"]);
+    let text = String::from_utf8_lossy(&exported.stdout);
+    assert!(text.contains(moved) && text.contains("cursor_pointer = \"/id\""), "{text}");
 }
