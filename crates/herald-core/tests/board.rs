@@ -226,6 +226,9 @@ async fn a_restarted_board_announces_what_changed_while_herald_was_closed() {
     let server = serve(addr, &location).await;
 
     let board = remembering_board(addr, &store);
+    // The shell listens only once it is set up, after the start-up resync:
+    // the first listener still hears it.
+    wait_open(&mut board.state()).await;
     let mut notices = board.notices();
     let mut digests = board.missed();
     let mut missed = Vec::new();

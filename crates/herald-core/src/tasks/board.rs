@@ -57,21 +57,41 @@ impl Shared {
 pub struct Board {
     api: TasksApi,
     shared: Arc<Shared>,
+    /// Receivers made before the board started, so that the first listener
+    /// hears everything, the digest of a start-up resync included.
+    first_notices: Mutex<Option<broadcast::Receiver<ChangeNotice>>>,
+    first_missed: Mutex<Option<broadcast::Receiver<Vec<ChangeNotice>>>>,
     reconnect: mpsc::UnboundedSender<()>,
     task: JoinHandle<()>,
+}
+
+/// The receiver kept in `first`, the first time; a new one after that.
+fn first_or<T: Clone>(
+    first: &Mutex<Option<broadcast::Receiver<T>>>,
+    sender: &broadcast::Sender<T>,
+) -> broadcast::Receiver<T> {
+    let kept = first.lock().unwrap_or_else(|p| p.into_inner()).take();
+    kept.unwrap_or_else(|| sender.subscribe())
 }
 
 impl Board {
     /// Starts following the server; connection trouble shows in [`Board::state`].
     pub fn start(client: reqwest::Client, config: BoardConfig) -> Board {
         let api = TasksApi::new(client.clone(), &config.base_url, config.token);
-        let (notices, _) = broadcast::channel(NOTICE_BUFFER);
-        let (missed, _) = broadcast::channel(8);
+        let (notices, first_notices) = broadcast::channel(NOTICE_BUFFER);
+        let (missed, first_missed) = broadcast::channel(8);
         let (state, _) = watch::channel(ConnectionState { phase: Phase::Connecting, last_heard: None, opened: 0 });
         let shared = Arc::new(Shared { replica: Mutex::new(Replica::default()), notices, missed, state });
         let (reconnect, commands) = mpsc::unbounded_channel();
         let task = tokio::spawn(follow(client, api.clone(), shared.clone(), config.memory, commands));
-        Board { api, shared, reconnect, task }
+        Board {
+            api,
+            shared,
+            first_notices: Mutex::new(Some(first_notices)),
+            first_missed: Mutex::new(Some(first_missed)),
+            reconnect,
+            task,
+        }
     }
 
     pub fn tasks(&self) -> Vec<TaskView> {
@@ -82,16 +102,19 @@ impl Board {
         self.shared.replica().get(id).cloned()
     }
 
-    /// Every change from now on, own changes included (marked `own`).
+    /// Every change, own changes included (marked `own`): since the board
+    /// started for the first caller, from now on for later ones.
     pub fn notices(&self) -> broadcast::Receiver<ChangeNotice> {
-        self.shared.notices.subscribe()
+        first_or(&self.first_notices, &self.shared.notices)
     }
 
     /// What each resync found missed, all together: for one digest
     /// notification rather than one per change (each also comes through
-    /// [`Board::notices`], marked `missed`).
+    /// [`Board::notices`], marked `missed`). Like [`Board::notices`], the
+    /// first caller also hears what was found before it asked: the digest of
+    /// what changed while Herald was closed comes right after the start.
     pub fn missed(&self) -> broadcast::Receiver<Vec<ChangeNotice>> {
-        self.shared.missed.subscribe()
+        first_or(&self.first_missed, &self.shared.missed)
     }
 
     pub fn state(&self) -> watch::Receiver<ConnectionState> {
