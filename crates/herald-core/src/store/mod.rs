@@ -86,6 +86,11 @@ impl Store {
         // last batches, and then the cursor goes back with them.
         retry_while_busy(|| conn.pragma_update(None, "journal_mode", "WAL")).map_err(open_error)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_error)?;
+        // Checkpoint every 10,000 pages (about 40 MB of WAL) instead of 1,000:
+        // each checkpoint syncs, and at the default they cost a fifth of a
+        // burst's ingest. The WAL file is cut back to 64 MiB afterwards.
+        conn.pragma_update(None, "wal_autocheckpoint", 10_000).map_err(open_error)?;
+        conn.pragma_update(None, "journal_size_limit", 64 << 20).map_err(open_error)?;
         Store::setup(conn, path.to_owned())
     }
 
