@@ -65,7 +65,7 @@ pub fn run(args: FeedsArgs) -> u8 {
         }),
         FeedsCommand::Add { name, url } => {
             // A feed already there keeps its settings (and secret); only its URL changes.
-            let existing = store.feeds().ok().and_then(|feeds| feeds.into_iter().find(|f| f.name == name));
+            let existing = store.feed(&name).ok();
             let (settings, retention) = existing.map(|f| (f.settings, f.retention)).unwrap_or_default();
             // The same checks as a feeds file, so a feed added here exports and imports cleanly.
             let text = feeds_to_toml(&[Feed { name, url, settings, retention }]);
@@ -138,10 +138,10 @@ fn remove(store: &Store, name: &str, out: &Output) -> Result<(), StoreError> {
 /// `feeds secret`: the keyring first, and the feed's auth only once the
 /// secret is safely there.
 fn secret(store: &mut Store, out: &Output, name: &str, basic: Option<String>, entry: Option<String>) -> u8 {
-    let feed = match store.feeds().map(|feeds| feeds.into_iter().find(|f| f.name == name)) {
-        Ok(Some(feed)) => feed,
-        Ok(None) => {
-            out.error(&StoreError::NoSuchFeed(name.to_owned()).to_string());
+    let feed = match store.feed(name) {
+        Ok(feed) => feed,
+        Err(e @ StoreError::NoSuchFeed(_)) => {
+            out.error(&e.to_string());
             return exit::USAGE;
         }
         Err(e) => {

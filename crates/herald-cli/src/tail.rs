@@ -120,8 +120,7 @@ fn setup_from_args(args: &TailArgs, url: &str, out: &Output) -> Result<Setup, u8
 /// `tail --feed NAME`: the stored feed says how, with its secret from the keyring.
 fn setup_from_feed(args: &TailArgs, name: &str, out: &Output) -> Result<Setup, u8> {
     let store = out.open_store(args.store.clone()).ok_or(exit::USAGE)?;
-    let found = store.feeds().and_then(|feeds| {
-        let feed = feeds.into_iter().find(|f| f.name == name).ok_or_else(|| StoreError::NoSuchFeed(name.into()))?;
+    let found = store.feed(name).and_then(|feed| {
         let id = store.feed_id(name)?;
         Ok((feed, id, store.cursor(id)?))
     });

@@ -108,14 +108,28 @@ impl Feed {
 impl Store {
     /// Every feed, by name.
     pub fn feeds(&self) -> Result<Vec<Feed>, StoreError> {
-        let mut query = self.conn.prepare_cached("SELECT id, name, url, settings FROM feeds ORDER BY name")?;
-        let rows = query.query_map([], |r| {
+        self.feeds_where(None)
+    }
+
+    /// The feed named `name`.
+    pub fn feed(&self, name: &str) -> Result<Feed, StoreError> {
+        let found = self.feeds_where(Some(name))?.pop();
+        found.ok_or_else(|| StoreError::NoSuchFeed(name.to_owned()))
+    }
+
+    fn feeds_where(&self, name: Option<&str>) -> Result<Vec<Feed>, StoreError> {
+        let mut query = self
+            .conn
+            .prepare_cached("SELECT id, name, url, settings FROM feeds WHERE ?1 IS NULL OR name = ?1 ORDER BY name")?;
+        let rows = query.query_map([name], |r| {
             Ok((FeedId(r.get(0)?), r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
         })?;
         let mut feeds = Vec::new();
         for row in rows {
             let (id, name, url, settings) = row?;
-            let settings = serde_json::from_str(&settings).unwrap_or_default();
+            // Settings that do not read back are an error, never silently the defaults.
+            let settings = serde_json::from_str(&settings)
+                .map_err(|e| StoreError::BadSettings { feed: name.clone(), reason: e.to_string() })?;
             feeds.push(Feed { name, url, settings, retention: self.retention(id)? });
         }
         Ok(feeds)
@@ -151,6 +165,17 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_feed_is_found_by_name_and_unreadable_settings_are_an_error() {
+        let store = Store::in_memory().unwrap();
+        store.feed_for("a", "http://127.0.0.1/").unwrap();
+        assert_eq!(store.feed("a").unwrap().url, "http://127.0.0.1/");
+        assert!(matches!(store.feed("b"), Err(StoreError::NoSuchFeed(_))));
+        store.conn.execute("UPDATE feeds SET settings = '{\"colour\": 1}'", []).unwrap();
+        let err = store.feeds().unwrap_err().to_string();
+        assert!(err.starts_with("the settings of feed \"a\" in the store do not read back: unknown field"), "{err}");
+    }
 
     #[test]
     fn removing_a_feed_removes_its_history() {

@@ -37,6 +37,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("there is no feed named {0:?}")]
     NoSuchFeed(String),
+    #[error("the settings of feed {feed:?} in the store do not read back: {reason}")]
+    BadSettings { feed: String, reason: String },
 }
 
 /// A feed's id in the store.
