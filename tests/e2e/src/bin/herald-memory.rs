@@ -1,5 +1,8 @@
 //! Measures the memory of Herald and its WebKit processes with the window
-//! open, and again 10 s after the window is closed.
+//! open, and again once the window is closed and its web process gone.
+//! Each time it waits for the memory to settle: the total RSS steady within
+//! 1% over 3 s, and at least 8 s after the window opened, so that the page
+//! has loaded and the demo has made a few changes.
 //!
 //! ```sh
 //! xvfb-run -a dbus-run-session -- cargo run -p herald-e2e --bin herald-memory -- target/release/herald
@@ -71,6 +74,22 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) -> anyhow::Result<()> 
     Ok(())
 }
 
+/// The total RSS of the tree under `root`, in KiB.
+fn total_rss(root: u32) -> u64 {
+    process_tree(root).into_iter().map(|(pid, _)| rss_pss(pid).0).sum()
+}
+
+/// Waits until the total RSS under `root` has stayed within 1% for 3 s.
+fn wait_until_settled(root: u32) -> anyhow::Result<()> {
+    let mut recent: Vec<u64> = Vec::new();
+    wait_until("the memory to settle", || {
+        recent.push(total_rss(root));
+        let last = &recent[recent.len().saturating_sub(30)..];
+        let (low, high) = (last.iter().min().copied().unwrap_or(0), last.iter().max().copied().unwrap_or(0));
+        last.len() == 30 && high - low <= high / 100
+    })
+}
+
 fn main() -> anyhow::Result<()> {
     let app = std::env::args().nth(1).ok_or_else(|| anyhow::anyhow!("usage: herald-memory <path to herald>"))?;
     let display = Display::open()?;
@@ -81,15 +100,20 @@ fn main() -> anyhow::Result<()> {
         window = display.shown_windows("Herald").ok().and_then(|w| w.first().copied());
         window.is_some()
     })?;
-    // Let the page load and the demo make a few changes before measuring.
-    std::thread::sleep(Duration::from_secs(8));
+    // The page loads and the demo makes a few changes before measuring.
+    let opened = std::time::Instant::now();
+    wait_until("8 s with the window open", || opened.elapsed() >= Duration::from_secs(8))?;
+    wait_until_settled(pid)?;
     report("Window open", pid);
 
     display.close(window.expect("found above"))?;
     wait_until("the window to close", || display.shown_windows("Herald").map(|w| w.is_empty()).unwrap_or(false))?;
-    std::thread::sleep(Duration::from_secs(10));
+    wait_until("the web process to exit", || {
+        !process_tree(pid).iter().any(|(_, name)| name.starts_with("WebKitWebProces"))
+    })?;
+    wait_until_settled(pid)?;
     anyhow::ensure!(child.try_wait()?.is_none(), "Herald exited when its window closed");
-    report("10 s after the window closed", pid);
+    report("Window closed, web process gone", pid);
 
     child.kill()?;
     child.wait()?;
