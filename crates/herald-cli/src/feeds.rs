@@ -3,8 +3,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
+use herald_core::feed::{feeds_to_toml, parse_feeds, Auth, Feed};
 use herald_core::secrets::{OsKeyring, Secrets};
-use herald_core::store::{feeds_to_toml, parse_feeds, Auth, Feed, Store, StoreError};
+use herald_core::store::{Store, StoreError};
 use serde_json::json;
 
 use crate::exit;

@@ -2,7 +2,6 @@
 //! for scripts. It links no GTK or WebKit.
 
 mod feeds;
-mod follow;
 mod history;
 mod output;
 mod sync;

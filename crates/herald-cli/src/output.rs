@@ -3,8 +3,10 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use herald_core::engine::FeedState;
+use herald_core::feed::{Action, Digest};
 use herald_core::sse::{ConnectionState, Event, Phase, StopReason};
-use herald_core::store::{ChangeKind, MissedChange, Store};
+use herald_core::store::Store;
 use serde_json::{json, Value};
 
 pub struct Output {
@@ -41,40 +43,63 @@ impl Output {
 
     /// What a resync found, one change a line, then the digest: one line
     /// that says how much was missed, rather than a flood.
-    pub fn missed(&self, feed: &str, missed: &[MissedChange]) {
-        if missed.is_empty() {
-            return;
-        }
-        for change in missed {
+    pub fn missed(&self, digest: &Digest) {
+        let feed = &digest.feed;
+        for change in &digest.changes {
+            let kind = match change.action {
+                Action::Created => "create",
+                Action::Deleted => "delete",
+                _ => "update",
+            };
+            let data = change.record.clone().unwrap_or(Value::Null);
             if self.json {
-                let line = json!({"kind": "missed", "feed": feed, "event": change.kind, "key": change.key, "data": change.value});
+                let line = json!({"kind": "missed", "feed": feed, "event": kind, "key": change.key, "data": data});
                 self.line(&line.to_string());
             } else {
-                self.line(&format!("{feed}: missed {} {}", change.kind.event_type(), change.value));
+                self.line(&format!("{feed}: missed {kind} {data}"));
             }
         }
-        let count = |kind| missed.iter().filter(|c| c.kind == kind).count();
-        let (created, updated, deleted) =
-            (count(ChangeKind::Create), count(ChangeKind::Update), count(ChangeKind::Delete));
         if self.json {
-            let line = json!({"kind": "digest", "feed": feed, "missed": missed.len(),
-                "created": created, "updated": updated, "deleted": deleted});
+            let line = json!({"kind": "digest", "feed": feed, "missed": digest.changes.len(),
+                "created": digest.created, "updated": digest.updated, "deleted": digest.deleted});
             self.line(&line.to_string());
         } else {
-            let s = if missed.len() == 1 { "" } else { "s" };
-            self.line(&format!(
-                "-- {feed}: you missed {} change{s} ({created} created, {updated} updated, {deleted} deleted)",
-                missed.len()
-            ));
+            self.line(&format!("-- {feed}: {}", digest.sentence()));
         }
+    }
+
+    /// A feed's state in `sync`: its phase, with the reason when it is not open.
+    pub fn feed_state(&self, state: &FeedState) {
+        let phase = serde_json::to_value(&state.connection.phase).unwrap_or(Value::Null);
+        let reason = match &state.connection.phase {
+            Phase::Retrying { reason, .. } => Some(reason.clone()),
+            Phase::Stopped { reason } => Some(stop_message(reason)),
+            _ => None,
+        };
+        if self.json {
+            let mut line = json!({"kind": "state", "feed": state.name, "state": phase["phase"]});
+            if let Some(reason) = reason {
+                line["reason"] = json!(reason);
+            }
+            self.line(&line.to_string());
+        } else {
+            let reason = reason.map(|r| format!(": {r}")).unwrap_or_default();
+            self.line(&format!("-- {}: {}{reason}", state.name, phase["phase"].as_str().unwrap_or("?")));
+        }
+    }
+
+    /// The store's path: `path`, or the default one; on failure, says why.
+    pub fn store_path(&self, path: Option<PathBuf>) -> Option<PathBuf> {
+        let found = path.or_else(Store::default_path);
+        if found.is_none() {
+            self.error("no --store given, and neither XDG_DATA_HOME nor HOME is set");
+        }
+        found
     }
 
     /// Opens the store at `path`, or at the default path; on failure, says why.
     pub fn open_store(&self, path: Option<PathBuf>) -> Option<Store> {
-        let Some(path) = path.or_else(Store::default_path) else {
-            self.error("no --store given, and neither XDG_DATA_HOME nor HOME is set");
-            return None;
-        };
+        let path = self.store_path(path)?;
         Store::open(&path).map_err(|e| self.error(&e.to_string())).ok()
     }
 

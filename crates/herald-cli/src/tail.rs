@@ -1,14 +1,16 @@
 //! `herald-cli tail URL`: follows a feed until it ends, `--max-events` is
 //! reached, or Ctrl-C.
 
-use std::time::Duration;
+use std::sync::Arc;
 
 use clap::Args;
+use herald_core::engine::{Engine, EngineConfig, EngineEvent, Follow, StoreAt};
+use herald_core::feed::Feed;
 use herald_core::secrets::OsKeyring;
-use herald_core::sse::{now_ms, ConnectionState, Event, Phase, Resume, StopReason, Subscription, SubscriptionConfig};
-use herald_core::store::{FeedId, Store, StoreError};
+use herald_core::sse::{Phase, StopReason};
+use herald_core::store::Store;
 use herald_core::tls::ExtraTrust;
-use tokio::sync::watch;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, COOKIE};
 
 use crate::exit;
 use crate::output::{stop_message, Output};
@@ -54,26 +56,29 @@ pub struct TailArgs {
     max_events: Option<u64>,
 }
 
-/// The subscription config the arguments describe, or the reason they are wrong.
-fn config(args: &TailArgs, url: &str) -> Result<SubscriptionConfig, String> {
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
+/// The feed the arguments describe, and the headers they give (never
+/// stored: `-H` may carry a credential), or the reason they are wrong.
+fn adhoc_feed(args: &TailArgs, url: &str) -> Result<(Feed, HeaderMap), String> {
+    if !herald_core::is_http_url(url) {
         return Err(format!("{url} is not an http(s) URL"));
     }
-    let mut config = SubscriptionConfig::new(url);
+    let mut headers = HeaderMap::new();
     for header in &args.headers {
         let (name, value) =
             header.split_once(':').ok_or_else(|| format!("-H {header:?} is not of the form \"Name: value\""))?;
-        config = config.header(name.trim(), value.trim()).map_err(|e| format!("-H {header:?}: {e}"))?;
+        let bad = || format!("-H {header:?}: the header {} has an invalid name or value", name.trim());
+        let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| bad())?;
+        let mut value = HeaderValue::from_str(value.trim()).map_err(|_| bad())?;
+        value.set_sensitive(name == AUTHORIZATION || name == COOKIE);
+        headers.insert(name, value);
     }
-    if let Some(id) = &args.last_event_id {
-        config = config.last_event_id(id.clone());
-    }
-    config.stall_timeout = Duration::from_secs(args.stall_timeout);
+    let mut feed = Feed::new(url, url);
+    feed.settings.stall_timeout_secs = Some(args.stall_timeout);
     if let Some(name) = &args.resume_query {
         if name.is_empty() {
             return Err("--resume-query needs a parameter name".into());
         }
-        config.resume = Resume::Query(name.clone());
+        feed.settings.resume_query = Some(name.clone());
     }
     if let Some(pointer) = &args.cursor_pointer {
         if !pointer.is_empty() && !pointer.starts_with('/') {
@@ -81,158 +86,103 @@ fn config(args: &TailArgs, url: &str) -> Result<SubscriptionConfig, String> {
                 "--cursor-pointer {pointer:?} is not a JSON pointer (it starts with \"/\", as in /id)"
             ));
         }
-        config.cursor_pointer = Some(pointer.clone());
+        feed.settings.cursor_pointer = Some(pointer.clone());
     }
-    Ok(config)
+    if let Some(path) = &args.ca_cert {
+        let pem = std::fs::read(path).map_err(|e| format!("--ca-cert {}: {e}", path.display()))?;
+        ExtraTrust::from_pem(&pem).map_err(|e| format!("--ca-cert {}: {e}", path.display()))?;
+        feed.settings.ca_cert = Some(path.clone());
+    }
+    Ok((feed, headers))
 }
 
-/// The certificates `--ca-cert` names, or why they cannot be used.
-fn extra_trust(args: &TailArgs) -> Result<ExtraTrust, String> {
-    let Some(path) = &args.ca_cert else { return Ok(ExtraTrust::default()) };
-    let pem = std::fs::read(path).map_err(|e| format!("--ca-cert {}: {e}", path.display()))?;
-    ExtraTrust::from_pem(&pem).map_err(|e| format!("--ca-cert {}: {e}", path.display()))
-}
-
-/// What to follow, how, and where to keep it: from the arguments, or from a stored feed.
-type Setup = (SubscriptionConfig, reqwest::Client, Option<Kept>);
-
-/// `tail URL`: the arguments say how; `--store` adds the URL as a feed.
-fn setup_from_args(args: &TailArgs, url: &str, out: &Output) -> Result<Setup, u8> {
+/// The store, with the feed to follow in it, and its name.
+fn prepare(args: &TailArgs, out: &Output) -> Result<(Store, String, HeaderMap), u8> {
     let usage = |reason: String| {
         out.error(&reason);
         exit::USAGE
     };
-    let mut config = config(args, url).map_err(usage)?;
-    let trust = extra_trust(args).map_err(usage)?;
-    let client = herald_core::http_client_trusting(&trust).map_err(|e| {
-        out.error(&format!("cannot set up HTTP: {e}"));
-        exit::FAILED
-    })?;
-    let Some(path) = &args.store else { return Ok((config, client, None)) };
-    let (kept, cursor) = Kept::open(path, url).map_err(|e| usage(format!("--store {}: {e}", path.display())))?;
+    let (store, name, headers) = match (&args.feed, &args.url) {
+        // `tail --feed NAME`: the stored feed says how, with its secret from the keyring.
+        (Some(name), _) => {
+            let store = out.open_store(args.store.clone()).ok_or(exit::USAGE)?;
+            store.feed(name).map_err(|e| usage(e.to_string()))?;
+            (store, name.clone(), HeaderMap::new())
+        }
+        // `tail URL`: the arguments say how; `--store` keeps the URL as a feed.
+        (None, Some(url)) => {
+            let (feed, headers) = adhoc_feed(args, url).map_err(usage)?;
+            let mut store = match &args.store {
+                Some(path) => Store::open(path).map_err(|e| usage(format!("--store {}: {e}", path.display())))?,
+                None => Store::in_memory().map_err(|e| usage(e.to_string()))?,
+            };
+            store.import_feeds(&[feed]).map_err(|e| usage(e.to_string()))?;
+            (store, url.clone(), headers)
+        }
+        (None, None) => return Err(exit::USAGE),
+    };
     // The store's cursor wins; --last-event-id is where a new feed starts.
-    if let Some(cursor) = cursor {
-        config = config.last_event_id(cursor);
+    if let Some(id) = &args.last_event_id {
+        let set = store.feed_id(&name).and_then(|feed| match store.cursor(feed)? {
+            Some(_) => Ok(()),
+            None => store.set_cursor(feed, id),
+        });
+        set.map_err(|e| usage(e.to_string()))?;
     }
-    Ok((config, client, Some(kept)))
-}
-
-/// `tail --feed NAME`: the stored feed says how, with its secret from the keyring.
-fn setup_from_feed(args: &TailArgs, name: &str, out: &Output) -> Result<Setup, u8> {
-    let store = out.open_store(args.store.clone()).ok_or(exit::USAGE)?;
-    let found = store.feed(name).and_then(|feed| {
-        let id = store.feed_id(name)?;
-        Ok((feed, id, store.cursor(id)?))
-    });
-    let (feed, id, cursor) = found.map_err(|e| {
-        out.error(&e.to_string());
-        exit::USAGE
-    })?;
-    let cursor = cursor.or_else(|| args.last_event_id.clone());
-    // The keyring is a blocking D-Bus call on Linux.
-    let (config, client) = tokio::task::block_in_place(|| feed.subscription(cursor, &OsKeyring)).map_err(|e| {
-        out.error(&e.to_string());
-        exit::FAILED
-    })?;
-    Ok((config, client, Some(Kept { store, feed: id })))
+    Ok((store, name, headers))
 }
 
 pub async fn run(args: TailArgs) -> u8 {
     let out = Output::new(args.json);
-    let setup = match (&args.feed, &args.url) {
-        (Some(name), _) => setup_from_feed(&args, name, &out),
-        (None, Some(url)) => setup_from_args(&args, url, &out),
-        (None, None) => Err(exit::USAGE),
-    };
-    let (config, client, mut kept) = match setup {
-        Ok(setup) => setup,
+    let (store, name, headers) = match tokio::task::block_in_place(|| prepare(&args, &out)) {
+        Ok(prepared) => prepared,
         Err(code) => return code,
     };
-    let mut subscription = Subscription::start(client, config);
-    let mut state = subscription.state();
-    // Say where things start; after this, only changes of phase are news.
-    let start = state.borrow_and_update().clone();
-    out.state(&start);
-    let mut shown_phase = Some(start.phase);
+    let mut config =
+        EngineConfig::new(StoreAt::Open(store), Arc::new(OsKeyring)).follow(Follow::Only(vec![name.clone()]));
+    config.extra_headers.insert(name, headers);
+    config.max_events = args.max_events;
+    let (_engine, mut events) = match Engine::start(config).await {
+        Ok(started) => started,
+        Err(e) => {
+            out.error(&e.to_string());
+            return exit::FAILED;
+        }
+    };
     let mut seen = 0u64;
     loop {
         tokio::select! {
-            // The connection publishes a state before the events that follow
-            // it, so looking at the state first keeps the output in order.
-            biased;
-            changed = state.changed() => {
-                if changed.is_err() {
-                    return ended(&out, &state, shown_phase.as_ref());
-                }
-                let current = state.borrow_and_update().clone();
-                // `last_heard` ticks are not news.
-                if shown_phase.as_ref() == Some(&current.phase) {
-                    continue;
-                }
-                out.state(&current);
-                shown_phase = Some(current.phase.clone());
-                if matches!(current.phase, Phase::Stopped { .. }) {
-                    return finish(&out, &current.phase);
-                }
-            }
-            batch = subscription.next_batch() => {
-                let Some(mut batch) = batch else { return ended(&out, &state, shown_phase.as_ref()) };
-                if let Some(max) = args.max_events {
-                    batch.truncate(usize::try_from(max - seen).unwrap_or(usize::MAX));
-                }
-                // Kept before shown: whatever tail prints is already durable.
-                if let Some(kept) = kept.as_mut() {
-                    if let Err(e) = tokio::task::block_in_place(|| kept.keep(&batch)) {
-                        out.error(&e.to_string());
-                        return exit::FAILED;
+            event = events.recv() => match event {
+                Some(EngineEvent::State { state }) => {
+                    let phase = &state.connection.phase;
+                    out.state(&state.connection);
+                    match phase {
+                        // Every failed attempt says why.
+                        Phase::Retrying { reason, .. } => out.error(reason),
+                        Phase::Stopped { .. } => return finish(&out, phase),
+                        _ => {}
                     }
                 }
-                for event in &batch {
-                    out.event(None, event);
+                // Stored before they reach here: whatever tail prints is already durable.
+                Some(EngineEvent::Events { events, .. }) => {
+                    for event in &events {
+                        out.event(None, event);
+                    }
+                    seen += events.len() as u64;
+                    if args.max_events.is_some_and(|max| seen >= max) {
+                        return exit::OK;
+                    }
                 }
-                seen += batch.len() as u64;
-                if args.max_events.is_some_and(|max| seen >= max) {
-                    return exit::OK;
-                }
-            }
-            _ = tokio::signal::ctrl_c() => {
-                subscription.close();
-                return exit::INTERRUPTED;
-            }
+                Some(EngineEvent::Problem { message, .. }) => out.warning(&message),
+                Some(_) => {}
+                None => return exit::FAILED,
+            },
+            _ = tokio::signal::ctrl_c() => return exit::INTERRUPTED,
         }
     }
 }
 
-/// The store `tail --store` keeps events in, and the feed they belong to.
-struct Kept {
-    store: Store,
-    feed: FeedId,
-}
-
-impl Kept {
-    /// Opens the store, with the URL as the feed (added if new), and the cursor to resume from.
-    fn open(path: &std::path::Path, url: &str) -> Result<(Kept, Option<String>), StoreError> {
-        let store = Store::open(path)?;
-        let feed = store.feed_for(url, url)?;
-        let cursor = store.cursor(feed)?;
-        Ok((Kept { store, feed }, cursor))
-    }
-
-    fn keep(&mut self, events: &[Event]) -> Result<(), StoreError> {
-        self.store.ingest(self.feed, events, now_ms()).map(drop)
-    }
-}
-
-/// The subscription's task has ended: show its last state if it is news, and exit by it.
-fn ended(out: &Output, state: &watch::Receiver<ConnectionState>, shown: Option<&Phase>) -> u8 {
-    let last = state.borrow().clone();
-    if shown != Some(&last.phase) {
-        out.state(&last);
-    }
-    finish(out, &last.phase)
-}
-
-/// The exit code for a subscription that ended in `phase`.
+/// The exit code for a feed that ended in `phase`.
 fn finish(out: &Output, phase: &Phase) -> u8 {
     match phase {
         Phase::Stopped { reason: StopReason::NoContent | StopReason::Closed } => exit::OK,

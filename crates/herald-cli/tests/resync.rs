@@ -12,7 +12,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::{serve, sse, Answer};
-use herald_core::store::{parse_feeds, Store};
+use herald_core::feed::parse_feeds;
+use herald_core::store::Store;
 use herald_hub::{HubConfig, LocalHub, StoreLocation};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};

@@ -16,13 +16,18 @@
 //! window, no tauri and no display.
 
 pub mod attention;
-pub mod resync;
+pub mod engine;
+pub mod feed;
 pub mod secrets;
 pub mod sse;
-pub mod status;
 pub mod store;
-pub mod tasks;
 pub mod tls;
+
+/// Whether `text` is an absolute http(s) URL with a host: the only kind
+/// Herald fetches, or opens when a notification is clicked.
+pub fn is_http_url(text: &str) -> bool {
+    reqwest::Url::parse(text).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+}
 
 /// An HTTP client set up for long-lived event streams: a connect timeout but
 /// no overall timeout, HTTP/2 by ALPN, proxies from the environment, and the
@@ -35,6 +40,12 @@ pub fn http_client() -> Result<reqwest::Client, tls::TlsError> {
 pub fn http_client_trusting(extra: &tls::ExtraTrust) -> Result<reqwest::Client, tls::TlsError> {
     reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(10))
+        // HTTP/2 pings find a dead connection on a stream that is quiet by
+        // nature (a task list with no keepalives) without recycling it.
+        .http2_keep_alive_interval(std::time::Duration::from_secs(30))
+        .http2_keep_alive_timeout(std::time::Duration::from_secs(20))
+        .http2_keep_alive_while_idle(true)
+        .tcp_keepalive(std::time::Duration::from_secs(60))
         .user_agent(concat!("Herald/", env!("CARGO_PKG_VERSION")))
         .tls_backend_preconfigured(tls::client_config(extra)?)
         .build()

@@ -86,8 +86,8 @@ fn oracle(input: &[u8]) -> (Vec<Frame>, String) {
             }
             data.clear();
             event_type.clear();
-        } else if line.starts_with(':') {
-            frames.push(Frame::Comment);
+        } else if let Some(text) = line.strip_prefix(':') {
+            frames.push(Frame::Comment(text.strip_prefix(' ').unwrap_or(text).to_owned()));
         } else {
             let (name, value) = match line.split_once(':') {
                 Some((name, value)) => (name, value.strip_prefix(' ').unwrap_or(value)),

@@ -16,9 +16,9 @@ use tokio::time::Instant;
 
 use super::backoff::backoff;
 use super::clock::{Clock, EpochMs};
+use super::config::{Resume, SubscriptionConfig};
 use super::decoder::{ByteString, Decoder, Event, Frame};
 use super::state::{ConnectionState, Phase, StopReason};
-use super::subscription::{Resume, SubscriptionConfig};
 use super::transport::{StreamRequest, StreamResponse, Transport};
 
 pub(super) enum Command {
@@ -158,12 +158,16 @@ impl Connection {
             // batch, sent once: the hop to the reader dominates for small events.
             let mut batch = Vec::with_capacity(batch_size);
             let mut read = 0;
+            let mut gone = None;
             let ended = loop {
                 match chunk {
                     Some(Ok(bytes)) => {
                         self.heard();
                         read += bytes.len();
-                        self.decode(&bytes, &mut batch);
+                        gone = self.decode(&bytes, &mut batch);
+                        if gone.is_some() {
+                            break None;
+                        }
                     }
                     Some(Err(e)) => break Some(e.message),
                     None => break Some("the server ended the stream".to_owned()),
@@ -183,20 +187,33 @@ impl Connection {
                     return Outcome::Stop(StopReason::Closed);
                 }
             }
+            if let Some(comment) = gone {
+                // "410: 410 Gone": the status leads the comment.
+                let status = comment.split(|c: char| !c.is_ascii_digit()).next().and_then(|s| s.parse().ok());
+                return Outcome::Stop(StopReason::Gone { status: status.unwrap_or(410) });
+            }
             if let Some(reason) = ended {
                 return Outcome::Retry { reason, healthy: delivered, retry_after: None };
             }
         }
     }
 
-    fn decode(&mut self, bytes: &Bytes, batch: &mut Vec<Event>) {
+    /// Decodes a chunk into `batch`; a comment that says the feed is gone
+    /// is returned.
+    fn decode(&mut self, bytes: &Bytes, batch: &mut Vec<Event>) -> Option<String> {
         let url = &self.config.url;
         let retry = &mut self.retry;
         let first_new = batch.len();
+        let mut gone = None;
+        let gone = &mut gone;
         self.decoder.feed(bytes, &mut |frame| match frame {
             Frame::Event(event) => batch.push(event),
             Frame::Retry(delay) => *retry = delay,
-            Frame::Comment => {}
+            Frame::Comment(text) => {
+                if self.config.gone_comment.as_deref().is_some_and(|start| text.starts_with(start)) {
+                    *gone = Some(text);
+                }
+            }
             Frame::Oversized { limit } => tracing::warn!(%url, limit, "skipped an event larger than the limit"),
         });
         if let Some(pointer) = &self.config.cursor_pointer {
@@ -204,6 +221,7 @@ impl Connection {
                 self.decoder.set_last_event_id(cursor);
             }
         }
+        gone.take()
     }
 
     /// Records that a byte arrived, publishing it at most once a second.
@@ -288,6 +306,9 @@ fn judge(response: &StreamResponse) -> Option<Outcome> {
             healthy: false,
             retry_after: retry_after(&response.headers),
         }),
+        300..=399 => Some(Outcome::Stop(StopReason::Failed {
+            message: format!("the server answered {code}, a redirect without a usable Location"),
+        })),
         _ => Some(Outcome::Stop(StopReason::Failed { message: format!("the server answered {code}") })),
     }
 }

@@ -2,6 +2,7 @@
 
 mod backoff;
 mod clock;
+mod config;
 mod connection;
 mod decoder;
 mod state;
@@ -10,7 +11,8 @@ mod transport;
 
 pub use backoff::backoff;
 pub use clock::{now_ms, Clock, EpochMs, SystemClock};
+pub use config::{InvalidHeader, Resume, SubscriptionConfig};
 pub use decoder::{ByteString, Decoder, Event, Frame, DEFAULT_MAX_EVENT_BYTES};
 pub use state::{ConnectionState, Phase, StopReason};
-pub use subscription::{InvalidHeader, Resume, Subscription, SubscriptionConfig};
+pub use subscription::Subscription;
 pub use transport::{error_chain, HttpTransport, StreamRequest, StreamResponse, Transport, TransportError};

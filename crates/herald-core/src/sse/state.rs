@@ -1,12 +1,12 @@
 //! The connection state a subscription publishes.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::clock::EpochMs;
 
 /// Where a subscription stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "phase", rename_all = "camelCase", rename_all_fields = "camelCase")]
 #[ts(export)]
 pub enum Phase {
@@ -27,7 +27,7 @@ pub enum Phase {
 }
 
 /// Why a subscription ended for good.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 #[ts(export)]
 pub enum StopReason {
@@ -44,7 +44,7 @@ pub enum StopReason {
 }
 
 /// A [`Phase`] and when the last byte arrived.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, TS)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct ConnectionState {

@@ -6,100 +6,15 @@
 //! state is published on a watch channel that always holds the latest value.
 
 use std::sync::Arc;
-use std::time::Duration;
 
-use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::sync::{mpsc, watch};
 
 use super::clock::{Clock, SystemClock};
+use super::config::SubscriptionConfig;
 use super::connection::{Command, Connection};
-use super::decoder::{Decoder, Event, DEFAULT_MAX_EVENT_BYTES};
+use super::decoder::{Decoder, Event};
 use super::state::{ConnectionState, Phase};
 use super::transport::{HttpTransport, Transport};
-
-/// How to reach a feed and how patient to be with it.
-#[derive(Debug, Clone)]
-pub struct SubscriptionConfig {
-    pub url: String,
-    /// Extra request headers, such as `Authorization`.
-    pub headers: HeaderMap,
-    /// Resume after this event (sent as `Last-Event-ID`); empty for none.
-    pub last_event_id: String,
-    /// The reconnection delay until the server sends `retry:`.
-    pub retry: Duration,
-    /// The longest wait between attempts.
-    pub max_backoff: Duration,
-    /// Reconnect when no byte arrives for this long.
-    pub stall_timeout: Duration,
-    pub max_event_bytes: usize,
-    /// How the server is told where to resume.
-    pub resume: Resume,
-    /// A JSON pointer to the cursor inside each event's data, for servers
-    /// that send no `id:` lines (ntfy: `/id`); it then is the last event ID.
-    pub cursor_pointer: Option<String>,
-}
-
-/// How a feed tells the server where to resume.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub enum Resume {
-    /// The `Last-Event-ID` header, as the standard has it.
-    #[default]
-    Header,
-    /// A query parameter of this name: Nchan's `last_event_id`, older
-    /// Mercure hubs' `lastEventID`, ntfy's `since`.
-    Query(String),
-}
-
-impl SubscriptionConfig {
-    pub fn new(url: impl Into<String>) -> Self {
-        SubscriptionConfig {
-            url: url.into(),
-            headers: HeaderMap::new(),
-            last_event_id: String::new(),
-            retry: Duration::from_secs(3),
-            max_backoff: Duration::from_secs(60),
-            stall_timeout: Duration::from_secs(45),
-            max_event_bytes: DEFAULT_MAX_EVENT_BYTES,
-            resume: Resume::Header,
-            cursor_pointer: None,
-        }
-    }
-
-    pub fn bearer(mut self, token: &str) -> Result<Self, InvalidHeader> {
-        let mut value =
-            HeaderValue::from_str(&format!("Bearer {token}")).map_err(|_| InvalidHeader("Authorization".into()))?;
-        value.set_sensitive(true);
-        self.headers.insert(reqwest::header::AUTHORIZATION, value);
-        Ok(self)
-    }
-
-    /// HTTP Basic authentication (RFC 7617), marked sensitive like [`Self::bearer`].
-    pub fn basic(mut self, username: &str, password: &str) -> Result<Self, InvalidHeader> {
-        use base64::Engine as _;
-        let credentials = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
-        let mut value = HeaderValue::from_str(&format!("Basic {credentials}"))
-            .map_err(|_| InvalidHeader("Authorization".into()))?;
-        value.set_sensitive(true);
-        self.headers.insert(reqwest::header::AUTHORIZATION, value);
-        Ok(self)
-    }
-
-    pub fn header(mut self, name: &str, value: &str) -> Result<Self, InvalidHeader> {
-        let bad = || InvalidHeader(name.to_owned());
-        let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| bad())?;
-        self.headers.insert(name, HeaderValue::from_str(value).map_err(|_| bad())?);
-        Ok(self)
-    }
-
-    pub fn last_event_id(mut self, id: impl Into<String>) -> Self {
-        self.last_event_id = id.into();
-        self
-    }
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("the header {0} has an invalid name or value")]
-pub struct InvalidHeader(pub String);
 
 /// The handle to a running subscription. Dropping it ends the subscription.
 pub struct Subscription {

@@ -32,10 +32,16 @@ impl TransportError {
     }
 
     fn from_reqwest(error: &reqwest::Error) -> Self {
-        match crate::tls::certificate_problem(error) {
-            Some(problem) => TransportError { message: problem, permanent: true },
-            None => TransportError::retryable(error_chain(error)),
+        if let Some(problem) = crate::tls::certificate_problem(error) {
+            return TransportError { message: problem, permanent: true };
         }
+        // A redirect loop (a 301 or 307 whose Location is empty or points
+        // back) fails the same way every time: retrying only repeats it.
+        if error.is_redirect() {
+            let message = format!("the server's redirects cannot be followed: {}", error_chain(error));
+            return TransportError { message, permanent: true };
+        }
+        TransportError::retryable(error_chain(error))
     }
 }
 

@@ -74,10 +74,47 @@ fn insert(
     statement.raw_execute()
 }
 
+/// A feed's records, inside the transaction of an ingest: what the engine
+/// reads before interpreting an event, and writes after.
+pub struct Records<'t> {
+    tx: &'t rusqlite::Transaction<'t>,
+    feed: FeedId,
+}
+
+impl Records<'_> {
+    pub fn get(&self, key: &str) -> rusqlite::Result<Option<serde_json::Value>> {
+        let value: Option<String> = self
+            .tx
+            .prepare_cached("SELECT value FROM records WHERE feed_id = ?1 AND key = ?2")?
+            .query_row(params![self.feed.0, key], |r| r.get(0))
+            .optional()?;
+        Ok(value.map(|v| serde_json::from_str(&v).unwrap_or(serde_json::Value::Null)))
+    }
+
+    pub fn put(&self, key: &str, value: &serde_json::Value) -> rusqlite::Result<()> {
+        self.tx
+            .prepare_cached("INSERT OR REPLACE INTO records (feed_id, key, value) VALUES (?1, ?2, ?3)")?
+            .execute(params![self.feed.0, key, value.to_string()])
+            .map(drop)
+    }
+
+    pub fn remove(&self, key: &str) -> rusqlite::Result<()> {
+        self.tx
+            .prepare_cached("DELETE FROM records WHERE feed_id = ?1 AND key = ?2")?
+            .execute(params![self.feed.0, key])
+            .map(drop)
+    }
+}
+
 impl Store {
     /// The cursor to resume `feed` from: the last event ID its stored history ends at.
     pub fn cursor(&self, feed: FeedId) -> Result<Option<String>, StoreError> {
         Ok(cursor_of(&self.conn, feed)?)
+    }
+
+    /// Sets where `feed` resumes, as `tail --last-event-id` does for a new feed.
+    pub fn set_cursor(&self, feed: FeedId, cursor: &str) -> Result<(), StoreError> {
+        Ok(set_cursor(&self.conn, feed, cursor)?)
     }
 
     /// Stores a batch of `feed`'s events, in order, and moves its cursor to
@@ -87,10 +124,26 @@ impl Store {
     /// from the one in force before it; such an event already stored (same
     /// feed and id) is skipped. Events without an id are always stored.
     pub fn ingest(&mut self, feed: FeedId, events: &[Event], now: EpochMs) -> Result<Ingested, StoreError> {
+        self.ingest_with(feed, events, now, |_, _, _| Ok(()))
+    }
+
+    /// [`Store::ingest`], and `each` is called, in order and in the same
+    /// transaction, for every event that was new (not a replay), with the
+    /// feed's records: so what the engine makes of the events is committed
+    /// with them, or not at all.
+    pub fn ingest_with(
+        &mut self,
+        feed: FeedId,
+        events: &[Event],
+        now: EpochMs,
+        mut each: impl FnMut(usize, &Event, &Records<'_>) -> rusqlite::Result<()>,
+    ) -> Result<Ingested, StoreError> {
         let Some(last) = events.last() else { return Ok(Ingested::default()) };
         let tx = self.conn.transaction()?;
         let mut done = Ingested::default();
         {
+            let newest_before: i64 =
+                tx.prepare_cached("SELECT coalesce(max(id), 0) FROM events")?.query_row([], |r| r.get(0))?;
             let stored_cursor = cursor_of(&tx, feed)?.unwrap_or_default();
             let mut previous: &str = &stored_cursor;
             let rows: Vec<(&Event, Option<&str>)> = events
@@ -115,10 +168,41 @@ impl Store {
                 done.repeated += group.len() - stored;
             }
             set_cursor(&tx, feed, &last.last_event_id)?;
-            super::replica::apply_live(&tx, feed, events)?;
+            // A replayed event is one whose id was stored before this batch.
+            let mut find = tx.prepare_cached("SELECT id FROM events WHERE feed_id = ?1 AND event_id = ?2")?;
+            let records = Records { tx: &tx, feed };
+            for (at, (event, own_id)) in rows.iter().enumerate() {
+                if done.repeated > 0 {
+                    if let Some(id) = own_id {
+                        let row: i64 = find.query_row(params![feed.0, id], |r| r.get(0))?;
+                        if row <= newest_before {
+                            continue;
+                        }
+                    }
+                }
+                each(at, event, &records)?;
+            }
         }
         tx.commit()?;
         Ok(done)
+    }
+
+    /// Marks `feed`'s events (or every feed's) as read, up to the event
+    /// `up_to` (a row id) or all of them; returns how many changed.
+    pub fn mark_read(&self, feed: Option<FeedId>, up_to: Option<i64>) -> Result<usize, StoreError> {
+        Ok(self.conn.execute(
+            "UPDATE events SET read = 1 WHERE read = 0 AND (?1 IS NULL OR feed_id = ?1) AND id <= ?2",
+            params![feed.map(|f| f.0), up_to.unwrap_or(i64::MAX)],
+        )?)
+    }
+
+    /// How many of `feed`'s events are unread.
+    pub fn unread(&self, feed: FeedId) -> Result<u64, StoreError> {
+        let count: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM events WHERE feed_id = ?1 AND read = 0")?
+            .query_row([feed.0], |r| r.get(0))?;
+        Ok(count.unsigned_abs())
     }
 
     /// How many events are stored, in all feeds.
@@ -187,6 +271,23 @@ mod tests {
         let ids: Vec<String> = store.history(None, None).unwrap().into_iter().map(|e| e.event_id.unwrap()).collect();
         assert_eq!(ids, (1..=200).map(|i| i.to_string()).collect::<Vec<_>>());
         assert_eq!(store.cursor(feed).unwrap().as_deref(), Some("200"));
+    }
+
+    #[test]
+    fn only_new_events_are_handed_on_and_read_state_is_kept() {
+        let mut store = Store::in_memory().unwrap();
+        let feed = store.feed_for("a", "http://127.0.0.1/").unwrap();
+        let mut seen = Vec::new();
+        let mut note = |_: usize, e: &Event, _: &Records<'_>| {
+            seen.push(e.data.to_string());
+            Ok(())
+        };
+        store.ingest_with(feed, &[event("a", "1"), event("b", "2")], 1, &mut note).unwrap();
+        store.ingest_with(feed, &[event("a", "1"), event("b", "2"), event("c", "3")], 2, &mut note).unwrap();
+        assert_eq!(seen, ["a", "b", "c"], "a replay is not handed on again");
+        assert_eq!(store.unread(feed).unwrap(), 3);
+        assert_eq!(store.mark_read(Some(feed), None).unwrap(), 3);
+        assert_eq!(store.unread(feed).unwrap(), 0);
     }
 
     #[test]

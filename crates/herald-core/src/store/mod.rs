@@ -1,14 +1,14 @@
-//! Herald's local store: feeds, the history of every event received, and
-//! each feed's cursor, in one SQLite file (WAL) in the XDG data directory.
+//! Herald's local store: feeds, the history of every event received, each
+//! feed's cursor and its records, in one SQLite file (WAL) in the XDG data
+//! directory. This module is SQL only: what a feed is lives in
+//! [`crate::feed`], and what an event means is decided there too.
 //!
 //! Why one transaction per batch: a feed's cursor is committed together with
 //! the events it covers, so after a crash Herald resumes exactly where its
 //! durable history ends, never past an event it did not keep and never
 //! before one it did (a replayed event is stored once).
 
-mod auth;
 mod feeds;
-mod feeds_file;
 mod history;
 mod replica;
 mod retention;
@@ -18,12 +18,8 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension};
 
-pub use auth::{Auth, AuthError, AuthScheme};
-pub use feeds::{Feed, FeedSettings, FeedSetupError};
-pub use feeds_file::{feeds_to_toml, parse_feeds, FeedsFileError};
-pub use history::{Ingested, StoredEvent};
-pub use replica::{key_of, ChangeKind, MissedChange, Resynced, Snapshot, SnapshotError};
-pub use retention::Retention;
+pub use history::{Ingested, Records, StoredEvent};
+pub use replica::{ChangeKind, MissedChange, Resynced, Snapshot, SnapshotError};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -68,7 +64,6 @@ fn retry_while_busy<T>(mut step: impl FnMut() -> rusqlite::Result<T>) -> rusqlit
 
 pub struct Store {
     conn: Connection,
-    path: PathBuf,
 }
 
 impl Store {
@@ -93,19 +88,19 @@ impl Store {
         // burst's ingest. The WAL file is cut back to 64 MiB afterwards.
         conn.pragma_update(None, "wal_autocheckpoint", 10_000).map_err(open_error)?;
         conn.pragma_update(None, "journal_size_limit", 64 << 20).map_err(open_error)?;
-        Store::setup(conn, path.to_owned())
+        Store::setup(conn, path)
     }
 
     /// A store that lives only as long as this value: for tests.
     pub fn in_memory() -> Result<Store, StoreError> {
-        Store::setup(Connection::open_in_memory()?, PathBuf::from(":memory:"))
+        Store::setup(Connection::open_in_memory()?, Path::new(":memory:"))
     }
 
-    fn setup(mut conn: Connection, path: PathBuf) -> Result<Store, StoreError> {
+    fn setup(mut conn: Connection, path: &Path) -> Result<Store, StoreError> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        schema::migrate(&mut conn).map_err(|e| StoreError::Migrate { path: path.clone(), reason: e.to_string() })?;
-        Ok(Store { conn, path })
+        schema::migrate(&mut conn).map_err(|e| StoreError::Migrate { path: path.to_owned(), reason: e.to_string() })?;
+        Ok(Store { conn })
     }
 
     /// The default location: `$XDG_DATA_HOME/herald/herald.db`.
@@ -115,10 +110,6 @@ impl Store {
             .filter(|p| p.is_absolute())
             .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share")))?;
         Some(data.join("herald").join("herald.db"))
-    }
-
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     /// The feed named `name`, added with `url` if there is none.

@@ -9,14 +9,8 @@ use std::time::Duration;
 use rusqlite::{params, OptionalExtension};
 
 use super::{FeedId, Store, StoreError};
+use crate::feed::Retention;
 use crate::sse::EpochMs;
-
-/// A feed's retention; the default keeps everything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Retention {
-    pub max_count: Option<u64>,
-    pub max_age: Option<Duration>,
-}
 
 /// Rows deleted per transaction while pruning.
 const PRUNE_STEP: i64 = 1000;

@@ -78,7 +78,8 @@ pub(super) fn migrate(conn: &mut Connection) -> Result<(), rusqlite_migration::E
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{Retention, Store, StoreError};
+    use crate::feed::Retention;
+    use crate::store::{Store, StoreError};
 
     #[test]
     fn the_migrations_are_valid() {

@@ -53,14 +53,28 @@ pub struct Event {
     pub last_event_id: ByteString,
 }
 
+/// Events travel to sinks as `{"event", "data", "lastEventId"}`.
+impl serde::Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut event = serializer.serialize_struct("Event", 3)?;
+        event.serialize_field("event", &*self.event)?;
+        event.serialize_field("data", &*self.data)?;
+        event.serialize_field("lastEventId", &*self.last_event_id)?;
+        event.end()
+    }
+}
+
 /// What the decoder reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {
     Event(Event),
     /// A `retry:` field: the new reconnection delay.
     Retry(Duration),
-    /// A comment line: no content, but proof that the server is alive.
-    Comment,
+    /// A comment line: proof that the server is alive. Its text (after the
+    /// colon and one space) matters to a few servers: Nchan says a channel
+    /// was deleted with `:410: 410 Gone`.
+    Comment(String),
     /// A line or event exceeded the limit and was skipped.
     Oversized {
         limit: usize,
@@ -254,7 +268,8 @@ impl Decoder {
             return self.dispatch(out);
         }
         if bytes[0] == b':' {
-            return out(Frame::Comment);
+            let text = bytes[1..].strip_prefix(b" ").unwrap_or(&bytes[1..]);
+            return out(Frame::Comment(String::from_utf8_lossy(text).into_owned()));
         }
         let (name, value_at) = match memchr::memchr(b':', bytes) {
             Some(colon) if bytes.get(colon + 1) == Some(&b' ') => (&bytes[..colon], colon + 2),

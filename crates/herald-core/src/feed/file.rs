@@ -13,7 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use super::{Auth, AuthScheme, Feed, FeedSettings, Retention};
+use super::{Auth, AuthScheme, Feed, FeedSettings, Me, MessageMeaning, Preset, RecordMeaning, Retention};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("line {line}: {reason}")]
@@ -28,6 +28,13 @@ pub struct FeedsFileError {
 struct RawFeed {
     name: Spanned<String>,
     url: Spanned<String>,
+    preset: Option<Spanned<Preset>>,
+    record: Option<Spanned<RecordMeaning>>,
+    message: Option<Spanned<MessageMeaning>>,
+    me: Option<Spanned<Me>>,
+    write_url: Option<Spanned<String>>,
+    #[serde(default)]
+    paused: bool,
     #[serde(default)]
     headers: Option<Spanned<BTreeMap<String, String>>>,
     ca_cert: Option<Spanned<PathBuf>>,
@@ -85,8 +92,15 @@ const DAY: Duration = Duration::from_secs(24 * 3600);
 /// Header names that carry credentials, which a feeds file must not hold.
 const CREDENTIAL_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
 
-fn http_url(text: &str) -> bool {
-    reqwest::Url::parse(text).is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+use crate::is_http_url as http_url;
+
+/// The first pointer of `pointers` that is not a JSON pointer, if any.
+fn bad_pointer<'a>(pointers: impl IntoIterator<Item = (&'static str, Option<&'a str>)>) -> Option<String> {
+    pointers.into_iter().find_map(|(field, pointer)| {
+        pointer
+            .filter(|p| !p.starts_with('/'))
+            .map(|p| format!("{field} {p:?} must be a JSON pointer, such as \"/id\""))
+    })
 }
 
 /// Reads and checks a feeds file; the first problem is returned with its line.
@@ -109,7 +123,53 @@ pub fn parse_feeds(text: &str) -> Result<Vec<Feed>, FeedsFileError> {
         if !http_url(raw.url.get_ref()) {
             return Err(refuse(raw.url.span(), format!("{:?} is not an http(s) URL", raw.url.get_ref())));
         }
-        let mut settings = FeedSettings::default();
+        let mut settings =
+            FeedSettings { preset: raw.preset.map(Spanned::into_inner), paused: raw.paused, ..FeedSettings::default() };
+        if let Some(record) = raw.record {
+            let r = record.get_ref();
+            let pointers = [("record.key", Some(r.key.as_str())), ("record.title", r.title.as_deref())]
+                .into_iter()
+                .chain([("record.actor", r.actor.as_deref()), ("record.at", r.at.as_deref())])
+                .chain(r.verbs.iter().map(|v| ("record.verbs.field", Some(v.field.as_str()))));
+            if let Some(reason) = bad_pointer(pointers) {
+                return Err(refuse(record.span(), reason));
+            }
+            settings.record = Some(record.into_inner());
+        }
+        if let Some(message) = raw.message {
+            let m = message.get_ref();
+            let pointers = [("message.title", m.title.as_deref()), ("message.body", m.body.as_deref())]
+                .into_iter()
+                .chain([("message.priority", m.priority.as_deref()), ("message.click", m.click.as_deref())])
+                .chain([("message.tags", m.tags.as_deref())]);
+            if let Some(reason) = bad_pointer(pointers) {
+                return Err(refuse(message.span(), reason));
+            }
+            if settings.record.is_some() {
+                return Err(refuse(message.span(), "a feed carries records or messages, not both".into()));
+            }
+            settings.message = Some(message.into_inner());
+        }
+        if let Some(me) = raw.me {
+            match me.get_ref() {
+                Me::Actor { actor } if actor.trim().is_empty() => {
+                    return Err(refuse(me.span(), "me.actor must name the user".into()))
+                }
+                Me::Endpoint { url, .. } if !http_url(url) => {
+                    return Err(refuse(me.span(), format!("me.url {url:?} is not an http(s) URL")))
+                }
+                Me::Endpoint { pointer, .. } if !pointer.starts_with('/') => {
+                    return Err(refuse(me.span(), format!("me.pointer {pointer:?} must be a JSON pointer")))
+                }
+                _ => settings.me = Some(me.into_inner()),
+            }
+        }
+        if let Some(url) = raw.write_url {
+            if !http_url(url.get_ref()) {
+                return Err(refuse(url.span(), format!("{:?} is not an http(s) URL", url.get_ref())));
+            }
+            settings.write_url = Some(url.into_inner());
+        }
         if let Some(headers) = raw.headers {
             for (header, value) in headers.get_ref() {
                 let bad = reqwest::header::HeaderName::from_bytes(header.as_bytes()).is_err()
@@ -236,6 +296,7 @@ pub fn feeds_to_toml(feeds: &[Feed]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::feed::Preset;
     use crate::store::Store;
 
     const GOOD: &str = r#"
@@ -255,18 +316,28 @@ url = "https://ntfy.example.com/alerts/sse"
 resume_query = "since"
 cursor_pointer = "/id"
 keep_count = 1000
+
+[[feed]]
+name = "list"
+preset = "task-list"
+url = "https://10.0.0.2:8443/tasks/subscribe"
+me = { actor = "ana" }
+record = { key = "/id", title = "/name", verbs = [{ field = "/done", on = "completed", off = "reopened" }] }
 "#;
 
     #[test]
     fn a_good_file_round_trips_through_the_store_and_an_export() {
         let feeds = parse_feeds(GOOD).unwrap();
-        assert_eq!(feeds.len(), 2);
+        assert_eq!(feeds.len(), 3);
         assert_eq!(feeds[1].settings.cursor_pointer.as_deref(), Some("/id"));
+        assert_eq!(feeds[2].settings.preset, Some(Preset::TaskList));
+        assert_eq!(feeds[2].settings.me, Some(crate::feed::Me::Actor { actor: "ana".into() }));
+        assert_eq!(feeds[2].settings.record.as_ref().unwrap().created, ["create"], "defaults fill the rest");
         assert_eq!(feeds[0].settings.auth, Some(Auth::bearer("tasks-token")));
         let mut store = Store::in_memory().unwrap();
         store.import_feeds(&feeds).unwrap();
         let stored = store.feeds().unwrap();
-        assert_eq!(stored.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["alerts", "tasks"]);
+        assert_eq!(stored.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["alerts", "list", "tasks"]);
         let exported = feeds_to_toml(&stored);
         assert_eq!(parse_feeds(&exported).unwrap(), stored, "an export reads back the same:\n{exported}");
     }
@@ -308,5 +379,11 @@ keep_count = 1000
         assert!(err(&feed("colour = 1")).starts_with("line 4: unknown field `colour`"), "{}", err(&feed("colour = 1")));
         assert!(err(&feed("ca_cert = \"/nonexistent.pem\"")).starts_with("line 4: ca_cert /nonexistent.pem:"));
         assert!(err("[[feed]\n").starts_with("line 1:"));
+        assert_eq!(
+            err(&feed("record = { title = \"name\" }")),
+            "line 4: record.title \"name\" must be a JSON pointer, such as \"/id\""
+        );
+        assert!(err(&feed("preset = \"rss\"")).starts_with("line 4: unknown variant `rss`"));
+        assert_eq!(err(&feed("me = { actor = \" \" }")), "line 4: me.actor must name the user");
     }
 }

@@ -12,12 +12,15 @@ use reqwest::header::{HeaderMap, ACCEPT};
 
 use crate::sse::error_chain;
 use crate::store::{Snapshot, SnapshotError};
-use crate::tasks::SEQUENCE_HEADER;
+
+/// Response header of the hub's `GET /tasks`: the sequence number the
+/// snapshot is current to.
+pub const SEQUENCE_HEADER: &str = "herald-sequence";
 
 /// A snapshot larger than this is refused rather than held in memory.
 pub const MAX_SNAPSHOT_BYTES: usize = 256 << 20;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum FetchError {
     #[error("the snapshot {url} could not be fetched: {reason}")]
     Transport { url: String, reason: String },
@@ -30,12 +33,12 @@ pub enum FetchError {
 }
 
 /// Fetches the collection at `url` with the feed's own headers (its auth
-/// among them), and reads it by `key_field`.
+/// among them), and reads it by the key at the JSON pointer `key`.
 pub async fn fetch_snapshot(
     client: &reqwest::Client,
     url: &str,
     headers: &HeaderMap,
-    key_field: &str,
+    key: &str,
 ) -> Result<Snapshot, FetchError> {
     let transport = |e: reqwest::Error| FetchError::Transport { url: url.to_owned(), reason: error_chain(&e) };
     let response =
@@ -53,7 +56,7 @@ pub async fn fetch_snapshot(
         }
         body.extend_from_slice(&chunk);
     }
-    Snapshot::parse(&body, key_field, cursor).map_err(|source| FetchError::Invalid { url: url.to_owned(), source })
+    Snapshot::parse(&body, key, cursor).map_err(|source| FetchError::Invalid { url: url.to_owned(), source })
 }
 
 /// The gap rule, for streams whose ids are consecutive integers: an event

@@ -1,0 +1,137 @@
+//! The engine's API as messages: [`Command`]s in, each answered by one
+//! [`Reply`], and [`EngineEvent`]s out. Every type here is serde, so the
+//! same messages can later cross a local socket (one JSON object per line)
+//! and the window will not notice the engine moved to another process.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use ts_rs::TS;
+
+use crate::feed::{Change, Digest, Feed, Preset};
+use crate::sse::{ConnectionState, Event};
+
+/// What a sink may ask of the engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Command {
+    /// Follows a new feed, or replaces the one of the same name (an edit):
+    /// its history, cursor and records stay.
+    AddFeed { feed: Box<Feed> },
+    /// Stops following a feed and deletes it with its history.
+    RemoveFeed { name: String },
+    /// Stops (or resumes) following a feed, keeping everything.
+    PauseFeed { name: String, paused: bool },
+    /// Skips any wait and reconnects now: one feed, or all (after sleep).
+    ReconnectNow { name: Option<String> },
+    /// Marks a feed's events (or all) as read.
+    MarkRead { feed: Option<String> },
+    /// Every feed's state.
+    Feeds,
+    /// A record feed's records, as Herald last knew them.
+    Records { feed: String },
+    /// Changes a record through the feed's REST API (its `write_url`).
+    Write { feed: String, write: Write },
+}
+
+/// A change to a record, made through REST. Like anyone else's, it comes
+/// back on the stream, marked as the user's own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(tag = "op", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[ts(export)]
+pub enum Write {
+    Create {
+        #[ts(type = "Record<string, unknown>")]
+        fields: Value,
+    },
+    Update {
+        key: String,
+        #[ts(type = "Record<string, unknown>")]
+        fields: Value,
+    },
+    Delete {
+        key: String,
+    },
+}
+
+/// The answer to one [`Command`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "reply", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum Reply {
+    Done,
+    Feeds { feeds: Vec<FeedState> },
+    Records { records: Vec<Record> },
+    Error { message: String },
+}
+
+impl Reply {
+    /// `Ok` for anything but [`Reply::Error`].
+    pub fn ok(self) -> Result<Reply, String> {
+        match self {
+            Reply::Error { message } => Err(message),
+            reply => Ok(reply),
+        }
+    }
+}
+
+/// What a feed's events are, for the window to choose a view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum FeedKind {
+    Record,
+    Message,
+    Raw,
+}
+
+/// A feed as the engine follows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct FeedState {
+    pub name: String,
+    pub url: String,
+    pub preset: Preset,
+    pub kind: FeedKind,
+    pub connection: ConnectionState,
+    pub paused: bool,
+    /// Its records can be changed from Herald (the feed has a `write_url`).
+    pub writable: bool,
+    /// What is wrong besides the connection: a snapshot or events that
+    /// cannot be read, a secret that cannot be had. Cleared when it passes.
+    pub problem: Option<String>,
+    /// How often a silent stream was recycled by the stall timeout.
+    pub recycled: u32,
+    #[ts(type = "number")]
+    pub unread: u64,
+}
+
+/// A record of a record feed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Record {
+    pub key: String,
+    pub title: String,
+    /// The first field verb's field, read as true or false (a task's `done`).
+    pub flag: Option<bool>,
+    #[ts(type = "Record<string, unknown>")]
+    pub value: Value,
+}
+
+/// What the engine tells its sinks, in the order it happened.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+pub enum EngineEvent {
+    /// A feed's state changed: its phase, pause, problem or recycling.
+    State { state: FeedState },
+    /// Events as they arrived and were stored, before anything is shown.
+    Events { feed: String, events: Vec<Event> },
+    /// What those events changed, for people.
+    Changes { changes: Vec<Change> },
+    /// What a resync found missed: each change, and the counts for a digest.
+    Missed { digest: Digest },
+    /// Something the user should know that stopped nothing.
+    Problem { feed: Option<String>, message: String },
+    /// A feed was removed.
+    Removed { feed: String },
+}

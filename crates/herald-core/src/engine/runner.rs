@@ -1,0 +1,362 @@
+//! One feed's task: it owns the feed's subscription, hands what arrives to
+//! the store writer (with what it means, in the same transaction), tells the
+//! sinks, and resyncs from the feed's snapshot whenever continuity is broken:
+//!
+//! - on start, since the data may have changed while Herald was closed
+//!   (and then the stream resumes from the snapshot's own cursor);
+//! - on `event: reset`, the hub's word that the cursor is older than its
+//!   history (the subscription is restarted from the snapshot's cursor);
+//! - on every reconnection of a stream that carries no ids, since such a
+//!   server cannot replay what was sent while Herald was away (a task-list
+//!   server's first connection included: its snapshot is taken once the
+//!   stream is open, so nothing falls between the two);
+//! - on a gap, for a feed whose ids are consecutive integers
+//!   (`sequential_ids`): an id that skips ahead means events were lost.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+use tokio::sync::{mpsc, oneshot, watch};
+
+use super::api::{EngineEvent, FeedState, Reply, Write};
+use super::rest;
+use super::snapshot::{fetch_snapshot, GapWatch};
+use super::writer::Writer;
+use crate::feed::meaning::{self, Context, Read, RecordOp};
+use crate::feed::{Change, Digest, Feed, Meaning, RecordMeaning, Resolved, Setup};
+use crate::sse::{now_ms, ConnectionState, Event, Phase, StopReason, Subscription};
+use crate::store::{FeedId, MissedChange};
+
+/// The event type by which the hub says it cannot replay from the cursor.
+const RESET: &str = "reset";
+
+/// What the engine may tell a running feed.
+pub(super) enum Control {
+    ReconnectNow,
+    Stop,
+    Write(Write, oneshot::Sender<Reply>),
+}
+
+pub(super) struct Runner {
+    pub id: FeedId,
+    pub feed: Feed,
+    pub resolved: Resolved,
+    pub setup: Setup,
+    pub writer: Writer,
+    pub sink: mpsc::Sender<EngineEvent>,
+    pub control: mpsc::UnboundedReceiver<Control>,
+    pub state: watch::Sender<FeedState>,
+    /// The user's actor name on this feed, once known.
+    pub me: Option<String>,
+    /// Events still to take before stopping, when limited.
+    pub remaining: Option<u64>,
+}
+
+/// The sinks are gone: the engine is shutting down.
+struct Gone;
+
+impl Runner {
+    /// Runs until told to stop, or until the subscription ends for good.
+    pub async fn run(mut self) {
+        let _ = self.follow().await;
+    }
+
+    async fn follow(&mut self) -> Result<(), Gone> {
+        self.find_me().await?;
+        let resyncs = self.resolved.snapshot_url.is_some();
+        let no_ids = self.resolved.no_ids;
+        if resyncs && !no_ids {
+            self.resync().await?;
+        }
+        let mut subscription = Subscription::start(self.setup.client.clone(), self.setup.config.clone());
+        let mut state = subscription.state();
+        // The first connection follows a snapshot already, unless the
+        // stream has no ids: then every opening is followed by one.
+        let mut synced_at_opening = if no_ids { 0 } else { 1 };
+        let mut gaps = self.resolved.sequential_ids.then(|| GapWatch::new(&self.setup.config.last_event_id));
+        // A feed with a cursor resumes by it; only one without is resynced on reconnection.
+        let mut heard_ids = !no_ids && !self.setup.config.last_event_id.is_empty();
+        loop {
+            tokio::select! {
+                biased;
+                control = self.control.recv() => match control {
+                    Some(Control::ReconnectNow) => subscription.reconnect_now(),
+                    Some(Control::Write(write, reply)) => self.write(write, reply),
+                    Some(Control::Stop) | None => {
+                        subscription.close();
+                        return Ok(());
+                    }
+                },
+                changed = state.changed() => {
+                    let now = state.borrow_and_update().clone();
+                    // A new connection, even if its phases went by unseen.
+                    if resyncs && !heard_ids && now.opened > synced_at_opening {
+                        synced_at_opening = now.opened;
+                        self.resync().await?;
+                    }
+                    self.connection(now).await?;
+                    if changed.is_err() {
+                        return Ok(());
+                    }
+                }
+                batch = subscription.next_batch() => {
+                    let Some(mut batch) = batch else {
+                        let last = state.borrow().clone();
+                        return self.connection(last).await;
+                    };
+                    heard_ids |= !no_ids && batch.iter().any(|e| !e.last_event_id.is_empty());
+                    let reset = resyncs && batch.iter().any(|e| &*e.event == RESET);
+                    let gap = gaps.as_mut().and_then(|gaps| gaps.find(&batch)).is_some();
+                    // Everything that arrived is kept; the reset itself is only a signal.
+                    let last = batch.last().map(|e| e.last_event_id.to_string()).unwrap_or_default();
+                    if reset {
+                        batch.retain(|e| &*e.event != RESET);
+                    }
+                    if let Some(remaining) = self.remaining.as_mut() {
+                        batch.truncate(usize::try_from(*remaining).unwrap_or(usize::MAX));
+                        *remaining -= batch.len() as u64;
+                    }
+                    if !batch.is_empty() {
+                        self.ingest(batch).await?;
+                    }
+                    if self.remaining == Some(0) {
+                        subscription.close();
+                        return Ok(());
+                    }
+                    if reset || gap {
+                        // The snapshot, taken after these arrived, covers what was lost.
+                        // With its own cursor, the stream starts again from exactly there.
+                        self.setup.config.last_event_id = last;
+                        if self.resync().await? {
+                            subscription.close();
+                            subscription = Subscription::start(self.setup.client.clone(), self.setup.config.clone());
+                            state = subscription.state();
+                            synced_at_opening = 1;
+                        }
+                        if let Some(gaps) = gaps.as_mut() {
+                            *gaps = GapWatch::new(&self.setup.config.last_event_id);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    async fn tell(&self, event: EngineEvent) -> Result<(), Gone> {
+        self.sink.send(event).await.map_err(|_| Gone)
+    }
+
+    /// Publishes the feed's state if `change` altered it.
+    async fn publish(&self, change: impl FnOnce(&mut FeedState)) -> Result<(), Gone> {
+        let mut changed = false;
+        self.state.send_if_modified(|state| {
+            let before = state.clone();
+            change(state);
+            changed = *state != before;
+            changed
+        });
+        if changed {
+            let state = self.state.borrow().clone();
+            self.tell(EngineEvent::State { state }).await?;
+        }
+
+        Ok(())
+    }
+
+    /// A new connection state: news when its phase changed (every failed
+    /// attempt is, with its reason), not when only `last_heard` ticked.
+    async fn connection(&self, now: ConnectionState) -> Result<(), Gone> {
+        let (old_phase, old_opened) = {
+            let state = self.state.borrow();
+            (state.connection.phase.clone(), state.connection.opened)
+        };
+        if old_phase == now.phase && old_opened == now.opened {
+            self.state.send_modify(|state| state.connection.last_heard = now.last_heard);
+            return Ok(());
+        }
+        let recycled = matches!(&now.phase, Phase::Retrying { reason, .. } if reason.starts_with("nothing heard"));
+        self.publish(|state| {
+            state.connection = now;
+            state.recycled += u32::from(recycled);
+        })
+        .await
+    }
+
+    /// Asks the feed's "me" who the user is, when it says; a failure only
+    /// means own changes are not recognised, and is reported as such.
+    async fn find_me(&mut self) -> Result<(), Gone> {
+        let Some(me) = self.resolved.me.clone() else { return Ok(()) };
+        match rest::me(&self.setup.client, &self.setup.rest_headers, &me).await {
+            Ok(found) => self.me = found,
+            Err(e) => {
+                let message = format!("cannot tell your own changes from others': {e}");
+                self.tell(EngineEvent::Problem { feed: Some(self.feed.name.clone()), message }).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The record meaning used to keep records and judge resyncs: the
+    /// feed's own, or a plain one by its key for a feed with only a snapshot.
+    fn record_meaning(&self) -> RecordMeaning {
+        match &self.resolved.meaning {
+            Meaning::Record(record) => record.clone(),
+            _ => RecordMeaning { key: self.resolved.key.clone(), ..RecordMeaning::default() },
+        }
+    }
+
+    /// Stores a batch with what it means, then tells the sinks: whatever
+    /// they show is already durable.
+    async fn ingest(&mut self, events: Vec<Event>) -> Result<(), Gone> {
+        let meaning = Arc::new(self.resolved.meaning.clone());
+        let keeps_records = self.resolved.snapshot_url.is_some();
+        let plain_records = self.record_meaning();
+        let (id, name, me) = (self.id, self.feed.name.clone(), self.me.clone());
+        let done = self
+            .writer
+            .call(move |store| {
+                let ctx = Context { feed: &name, me: me.as_deref(), now: now_ms() };
+                let mut changes = Vec::new();
+                let mut problem = None;
+                let stored = store.ingest_with(id, &events, ctx.now, |_, event, records| {
+                    let record = match &*meaning {
+                        Meaning::Record(record) => record,
+                        Meaning::Message(message) => {
+                            changes.extend(message.read(ctx, event));
+                            if !keeps_records {
+                                return Ok(());
+                            }
+                            &plain_records
+                        }
+                        Meaning::Raw => {
+                            changes.push(meaning::raw(ctx, event));
+                            if !keeps_records {
+                                return Ok(());
+                            }
+                            &plain_records
+                        }
+                    };
+                    let shows = matches!(&*meaning, Meaning::Record(_));
+                    match record.read(event) {
+                        Read::Ignored => {}
+                        Read::Unreadable(reason) => {
+                            if shows {
+                                changes.push(meaning::unreadable(ctx, event, &reason));
+                                problem = Some(format!("an event could not be read: {reason}"));
+                            }
+                        }
+                        Read::Keyed { kind, key, data } => {
+                            let before = records.get(&key)?;
+                            let (change, op) = record.apply(ctx, event, kind, key, data, before.as_ref());
+                            match op {
+                                RecordOp::Put(key, value) => records.put(&key, &value)?,
+                                RecordOp::Remove(key) => records.remove(&key)?,
+                                RecordOp::Keep => {}
+                            }
+                            if shows {
+                                changes.extend(change);
+                            }
+                        }
+                    }
+                    Ok(())
+                });
+                (stored.map(drop), events, changes, problem)
+            })
+            .await
+            .map_err(|_| Gone)?;
+        let (stored, events, changes, problem) = done;
+        if let Err(e) = stored {
+            let message = format!("storing its events failed: {e}");
+            tracing::error!(feed = %self.feed.name, %message);
+            return self.stop_failed(message).await;
+        }
+        self.tell(EngineEvent::Events { feed: self.feed.name.clone(), events }).await?;
+        if !changes.is_empty() {
+            self.tell(EngineEvent::Changes { changes }).await?;
+        }
+        if problem.is_some() {
+            self.publish(|state| state.problem = problem).await?;
+        }
+        Ok(())
+    }
+
+    /// Stops following after a failure no retry can fix, and says why.
+    async fn stop_failed(&self, message: String) -> Result<(), Gone> {
+        self.publish(|state| {
+            state.connection.phase = Phase::Stopped { reason: StopReason::Failed { message: message.clone() } };
+            state.problem = Some(message);
+        })
+        .await?;
+        Err(Gone)
+    }
+
+    /// Fetches the snapshot and records what it shows was missed; the stream
+    /// then resumes from its cursor, if it has one (and then this is true).
+    /// A snapshot that cannot be fetched or read is the feed's problem,
+    /// shown with its reason, and the feed goes on with its stream.
+    async fn resync(&mut self) -> Result<bool, Gone> {
+        let Some(url) = self.resolved.snapshot_url.clone() else { return Ok(false) };
+        let key = self.resolved.key.clone();
+        let fetched = fetch_snapshot(&self.setup.client, &url, &self.setup.rest_headers, &key).await;
+        let snapshot = match fetched {
+            Ok(snapshot) => snapshot,
+            Err(e) => {
+                let message = format!("cannot resync, so changes may have been missed: {e}");
+                tracing::warn!(feed = %self.feed.name, %message);
+                self.tell(EngineEvent::Problem { feed: Some(self.feed.name.clone()), message: message.clone() })
+                    .await?;
+                self.publish(|state| state.problem = Some(message)).await?;
+                return Ok(false);
+            }
+        };
+        let resumes = snapshot.cursor.clone();
+        let record = self.record_meaning();
+        let (id, judge) = (self.id, record.clone());
+        let resynced = self
+            .writer
+            .call(move |store| {
+                store.resync(id, &key, &snapshot, now_ms(), &|known: &Value, now: &Value| judge.unchanged(known, now))
+            })
+            .await
+            .map_err(|_| Gone)?;
+        let resynced = match resynced {
+            Ok(resynced) => resynced,
+            Err(e) => return self.stop_failed(format!("storing its snapshot failed: {e}")).await.map(|()| false),
+        };
+        if let Some(cursor) = &resumes {
+            self.setup.config.last_event_id = cursor.clone();
+        }
+        self.publish(|state| state.problem = None).await?;
+        if self.me.is_none() {
+            self.find_me().await?;
+        }
+        let changes = self.missed(&record, &resynced.missed);
+        if !changes.is_empty() {
+            tracing::info!(feed = %self.feed.name, missed = changes.len(), "resynced from the snapshot");
+            self.tell(EngineEvent::Missed { digest: Digest::new(&self.feed.name, changes) }).await?;
+        }
+        Ok(resumes.is_some())
+    }
+
+    fn missed(&self, record: &RecordMeaning, missed: &[MissedChange]) -> Vec<Change> {
+        let ctx = Context { feed: &self.feed.name, me: self.me.as_deref(), now: now_ms() };
+        missed.iter().filter_map(|m| record.missed(ctx, &m.key, m.before.as_ref(), m.after.as_ref())).collect()
+    }
+
+    /// Sends a write through REST, off the loop; the reply says how it went.
+    fn write(&self, write: Write, reply: oneshot::Sender<Reply>) {
+        let Some(collection) = self.resolved.write_url.clone() else {
+            let message = format!("the feed {:?} takes no writes: it has no write_url", self.feed.name);
+            let _ = reply.send(Reply::Error { message });
+            return;
+        };
+        let (client, headers) = (self.setup.client.clone(), self.setup.rest_headers.clone());
+        tokio::spawn(async move {
+            let done = rest::write(&client, &headers, &collection, &write).await;
+            let _ = reply.send(match done {
+                Ok(()) => Reply::Done,
+                Err(message) => Reply::Error { message },
+            });
+        });
+    }
+}

@@ -1,0 +1,127 @@
+//! A change as people read it: what happened to which record or message,
+//! who did it and when. Every sink shows these: the window, the notifier,
+//! the CLI. The types are shared with the UI through ts-rs.
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use crate::sse::EpochMs;
+
+/// What a change did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum Action {
+    Created,
+    /// A field with a verb changed: see [`Change::verb`] ("completed").
+    Updated,
+    Renamed,
+    Deleted,
+    /// A message of a message feed, or an event of a plain feed.
+    Message,
+    /// The event's data could not be read as the feed says: shown raw.
+    Unreadable,
+}
+
+/// One change of one feed, attributed and timed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Change {
+    pub feed: String,
+    /// The SSE event id that carried it (empty when the server sends none).
+    pub event_id: String,
+    pub action: Action,
+    /// The verb of a field that changed ("completed", "reopened").
+    pub verb: Option<String>,
+    /// The record's key, normalised to text (`26` and `"26"` are one record).
+    pub key: Option<String>,
+    /// The record's title after the change (before it, for a delete), or the message's title.
+    pub title: String,
+    pub previous_title: Option<String>,
+    /// A message's body, or the raw data of an event that could not be read.
+    pub body: Option<String>,
+    /// Who made the change, when the server says.
+    pub actor: Option<String>,
+    /// The user made it: it raises nothing.
+    pub own: bool,
+    /// When it happened: the server's time when it sends one.
+    #[ts(type = "number")]
+    pub at: EpochMs,
+    /// Found by a resync: it happened while Herald could not hear it.
+    pub missed: bool,
+    /// A message's priority, 1 (min) to 5 (max), as ntfy has it.
+    pub priority: Option<u8>,
+    /// Where a click on it leads: an http(s) URL only.
+    pub click: Option<String>,
+    pub tags: Vec<String>,
+    /// The record after the change (as it was, for a delete), for record feeds.
+    #[ts(type = "Record<string, unknown> | null")]
+    pub record: Option<serde_json::Value>,
+    /// The one sentence shown in the window and in the notification.
+    pub summary: String,
+}
+
+/// What one resync found: every missed change, and the counts for a digest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Digest {
+    pub feed: String,
+    pub changes: Vec<Change>,
+    pub created: u32,
+    pub updated: u32,
+    pub deleted: u32,
+}
+
+impl Digest {
+    pub fn new(feed: &str, changes: Vec<Change>) -> Digest {
+        let count = |pick: fn(&Action) -> bool| changes.iter().filter(|c| pick(&c.action)).count() as u32;
+        Digest {
+            feed: feed.to_owned(),
+            created: count(|a| *a == Action::Created),
+            updated: count(|a| matches!(a, Action::Updated | Action::Renamed)),
+            deleted: count(|a| *a == Action::Deleted),
+            changes,
+        }
+    }
+
+    /// "you missed 3 changes (1 created, 1 updated, 1 deleted)".
+    pub fn sentence(&self) -> String {
+        let n = self.changes.len();
+        let s = if n == 1 { "" } else { "s" };
+        format!(
+            "you missed {n} change{s} ({} created, {} updated, {} deleted)",
+            self.created, self.updated, self.deleted
+        )
+    }
+}
+
+/// Longest title shown in a summary before it is shortened.
+const SUMMARY_TITLE_CHARS: usize = 60;
+
+fn quoted(title: &str) -> String {
+    let mut short: String = title.chars().take(SUMMARY_TITLE_CHARS).collect();
+    if short.len() < title.len() {
+        short.push('…');
+    }
+    format!("'{short}'")
+}
+
+impl Change {
+    /// The sentence for a record change: "Ana completed 'Buy milk'".
+    pub(super) fn record_summary(&self) -> String {
+        let who = if self.own { "You" } else { self.actor.as_deref().unwrap_or("Someone") };
+        let what = quoted(&self.title);
+        match (self.action, &self.verb) {
+            (Action::Created, _) => format!("{who} added {what}"),
+            (Action::Renamed, _) => {
+                format!("{who} renamed {} to {what}", quoted(self.previous_title.as_deref().unwrap_or("")))
+            }
+            (Action::Updated, Some(verb)) => format!("{who} {verb} {what}"),
+            (Action::Updated, None) => format!("{who} changed {what}"),
+            (Action::Deleted, _) => format!("{who} deleted {what}"),
+            (Action::Message | Action::Unreadable, _) => self.title.clone(),
+        }
+    }
+}

@@ -1,0 +1,609 @@
+//! What an event means, for any feed: which record it touches, what
+//! happened to it, who did it and when; or, for a message feed, its title,
+//! body, priority, link and tags.
+//!
+//! Records are schema-less JSON: a field keeps whatever type the server
+//! sends, so `done` may be `true` or `1`, a key `26` or `"26"`, and a name
+//! may be missing from an update. Comparisons are therefore loose (see
+//! [`same`]), a field an event did not carry is unknown rather than changed,
+//! and data that is not JSON is shown raw, never dropped.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::change::{Action, Change};
+use crate::sse::{EpochMs, Event};
+
+/// How a feed's events read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Meaning {
+    /// Shared data: each event creates, updates or deletes a record.
+    Record(RecordMeaning),
+    /// Notifications: each event is a message.
+    Message(MessageMeaning),
+    /// Anything else: the raw event type and data.
+    Raw,
+}
+
+/// Where a record's parts are, as JSON pointers, and which event types
+/// create, update and delete.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordMeaning {
+    #[serde(default = "default_key")]
+    pub key: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    #[serde(default = "default_created")]
+    pub created: Vec<String>,
+    #[serde(default = "default_updated")]
+    pub updated: Vec<String>,
+    #[serde(default = "default_deleted")]
+    pub deleted: Vec<String>,
+    /// Fields whose change reads as a verb: `done` as completed / reopened.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verbs: Vec<FieldVerb>,
+}
+
+fn default_key() -> String {
+    "/id".into()
+}
+fn default_created() -> Vec<String> {
+    vec!["create".into()]
+}
+fn default_updated() -> Vec<String> {
+    vec!["update".into()]
+}
+fn default_deleted() -> Vec<String> {
+    vec!["delete".into()]
+}
+
+impl Default for RecordMeaning {
+    fn default() -> Self {
+        RecordMeaning {
+            key: default_key(),
+            title: None,
+            actor: None,
+            at: None,
+            created: default_created(),
+            updated: default_updated(),
+            deleted: default_deleted(),
+            verbs: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldVerb {
+    /// A JSON pointer to a field read as true or false.
+    pub field: String,
+    /// The verb when it becomes true ("completed").
+    pub on: String,
+    /// The verb when it becomes false ("reopened").
+    pub off: String,
+}
+
+/// Where a message's parts are, as JSON pointers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MessageMeaning {
+    /// The event types that are messages; empty for every type.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub click: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<String>,
+}
+
+impl MessageMeaning {
+    /// ntfy's JSON messages (its `open` and `keepalive` events are not messages).
+    pub fn ntfy() -> MessageMeaning {
+        MessageMeaning {
+            events: vec!["message".into()],
+            title: Some("/title".into()),
+            body: Some("/message".into()),
+            priority: Some("/priority".into()),
+            click: Some("/click".into()),
+            tags: Some("/tags".into()),
+        }
+    }
+}
+
+/// Who the user is on a feed: a fixed actor, or what an endpoint says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum Me {
+    Actor {
+        actor: String,
+    },
+    Endpoint {
+        url: String,
+        #[serde(default = "default_me_pointer")]
+        pointer: String,
+    },
+}
+
+fn default_me_pointer() -> String {
+    "/actor".into()
+}
+
+/// What an event is for a record feed, before the record it names is looked up.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Read {
+    /// Not a record change (another event type).
+    Ignored,
+    /// A record change whose data cannot be read: shown raw, with the reason.
+    Unreadable(String),
+    Keyed {
+        kind: Kind,
+        key: String,
+        data: Value,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Create,
+    Update,
+    Delete,
+}
+
+/// What to do to the stored record.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RecordOp {
+    Keep,
+    Put(String, Value),
+    Remove(String),
+}
+
+/// Who and when, for interpreting.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    pub feed: &'a str,
+    pub me: Option<&'a str>,
+    pub now: EpochMs,
+}
+
+/// A scalar as text: the form keys are compared and stored in.
+pub fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A value read as true or false: `true`, `1` and `"true"` are all true.
+pub fn truthy(value: &Value) -> Option<bool> {
+    match value {
+        Value::Bool(b) => Some(*b),
+        Value::Number(n) => n.as_f64().map(|n| n != 0.0),
+        Value::String(s) => match s.as_str() {
+            "true" | "1" => Some(true),
+            "false" | "0" => Some(false),
+            _ => None,
+        },
+        Value::Null => Some(false),
+        _ => None,
+    }
+}
+
+/// Whether two values say the same thing, across the types servers mix:
+/// `26` and `"26"`, `true` and `1`.
+pub fn same(a: &Value, b: &Value) -> bool {
+    if a == b {
+        return true;
+    }
+    let scalar = |v: &Value| matches!(v, Value::Bool(_) | Value::Number(_) | Value::String(_));
+    if !(scalar(a) && scalar(b)) {
+        return false;
+    }
+    if matches!(a, Value::Bool(_)) || matches!(b, Value::Bool(_)) {
+        // Only 0 and 1 (or their text) stand for false and true here.
+        let boolish = |v: &Value| match v {
+            Value::Bool(b) => Some(*b),
+            Value::Number(n) if n.as_f64() == Some(0.0) => Some(false),
+            Value::Number(n) if n.as_f64() == Some(1.0) => Some(true),
+            Value::String(_) => truthy(v),
+            _ => None,
+        };
+        return matches!((boolish(a), boolish(b)), (Some(x), Some(y)) if x == y);
+    }
+    scalar_text(a) == scalar_text(b)
+}
+
+/// Whether what Herald knew of a record still holds in `now`: every field
+/// Herald knew has the same value, loosely. A field it never knew (a live
+/// create that left it out) is unknown, not changed.
+pub fn unchanged(known: &Value, now: &Value) -> bool {
+    match (known.as_object(), now.as_object()) {
+        (Some(known), Some(now)) => {
+            now.iter().all(|(field, value)| known.get(field).is_none_or(|old| same(old, value)))
+        }
+        _ => same(known, now),
+    }
+}
+
+/// The key a JSON value names at `pointer`, normalised to text; a bare
+/// scalar is a key itself (a delete that sends just the id).
+pub fn key_at(value: &Value, pointer: &str) -> Option<String> {
+    match value {
+        Value::Object(_) => value.pointer(pointer).and_then(scalar_text),
+        Value::String(_) | Value::Number(_) => scalar_text(value),
+        _ => None,
+    }
+}
+
+fn text_at(value: &Value, pointer: Option<&str>) -> Option<String> {
+    let found = value.pointer(pointer?)?;
+    match found {
+        Value::String(s) => Some(s.clone()),
+        Value::Null => None,
+        other => scalar_text(other),
+    }
+}
+
+/// A time at `pointer`: milliseconds, or seconds when small enough to be.
+fn time_at(value: &Value, pointer: Option<&str>) -> Option<EpochMs> {
+    let n = value.pointer(pointer?)?.as_f64()?;
+    Some(if n.abs() < 1e11 { (n * 1000.0) as i64 } else { n as i64 })
+}
+
+/// The first part of a text, on one line, for summaries.
+fn snippet(text: &str, chars: usize) -> String {
+    let line = text.lines().next().unwrap_or("");
+    let mut short: String = line.chars().take(chars).collect();
+    if short.len() < text.len() {
+        short.push('…');
+    }
+    short
+}
+
+fn blank(feed: &str, event: &Event, action: Action, title: String, now: EpochMs) -> Change {
+    Change {
+        feed: feed.to_owned(),
+        event_id: event.last_event_id.to_string(),
+        action,
+        verb: None,
+        key: None,
+        title,
+        previous_title: None,
+        body: None,
+        actor: None,
+        own: false,
+        at: now,
+        missed: false,
+        priority: None,
+        click: None,
+        tags: Vec::new(),
+        record: None,
+        summary: String::new(),
+    }
+}
+
+/// An event that could not be read as the feed says: its raw data, and why.
+pub fn unreadable(ctx: Context<'_>, event: &Event, reason: &str) -> Change {
+    let mut change = blank(ctx.feed, event, Action::Unreadable, event.event.to_string(), ctx.now);
+    change.body = Some(event.data.to_string());
+    change.summary = format!("{}: {} (not readable: {reason})", event.event, snippet(&event.data, 80));
+    change
+}
+
+/// A plain feed's event: its type and raw data.
+pub fn raw(ctx: Context<'_>, event: &Event) -> Change {
+    let mut change = blank(ctx.feed, event, Action::Message, event.event.to_string(), ctx.now);
+    change.body = Some(event.data.to_string());
+    change.summary = format!("{}: {}", event.event, snippet(&event.data, 120));
+    change
+}
+
+impl MessageMeaning {
+    /// The message an event is, or `None` for an event type that is not one.
+    pub fn read(&self, ctx: Context<'_>, event: &Event) -> Option<Change> {
+        if !self.events.is_empty() && !self.events.iter().any(|e| *e == *event.event) {
+            return None;
+        }
+        let Ok(data) = serde_json::from_str::<Value>(&event.data) else {
+            // Not JSON: the text is the message.
+            let mut change = raw(ctx, event);
+            change.title = snippet(&event.data, 80);
+            change.summary = change.title.clone();
+            return Some(change);
+        };
+        let body = text_at(&data, self.body.as_deref());
+        let title = text_at(&data, self.title.as_deref())
+            .or_else(|| body.as_deref().map(|b| snippet(b, 80)))
+            .unwrap_or_else(|| event.event.to_string());
+        let mut change = blank(ctx.feed, event, Action::Message, title, ctx.now);
+        change.summary = change.title.clone();
+        change.body = body;
+        change.priority =
+            self.priority.as_deref().and_then(|p| data.pointer(p)).and_then(Value::as_u64).map(|p| p.clamp(1, 5) as u8);
+        change.click = text_at(&data, self.click.as_deref()).filter(|url| crate::is_http_url(url));
+        if let Some(Value::Array(tags)) = self.tags.as_deref().and_then(|p| data.pointer(p)) {
+            change.tags = tags.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect();
+        }
+        Some(change)
+    }
+}
+
+impl RecordMeaning {
+    fn kind_of(&self, event_type: &str) -> Option<Kind> {
+        let has = |types: &[String]| types.iter().any(|t| t == event_type);
+        if has(&self.created) {
+            Some(Kind::Create)
+        } else if has(&self.updated) {
+            Some(Kind::Update)
+        } else if has(&self.deleted) {
+            Some(Kind::Delete)
+        } else {
+            None
+        }
+    }
+
+    /// Reads an event as far as its key.
+    pub fn read(&self, event: &Event) -> Read {
+        let Some(kind) = self.kind_of(&event.event) else { return Read::Ignored };
+        let data = match serde_json::from_str::<Value>(&event.data) {
+            Ok(data) => data,
+            Err(e) => return Read::Unreadable(format!("the data is not JSON ({e})")),
+        };
+        if kind != Kind::Delete && !data.is_object() {
+            return Read::Unreadable("the data is not a JSON object".into());
+        }
+        match key_at(&data, &self.key) {
+            Some(key) => Read::Keyed { kind, key, data },
+            None => Read::Unreadable(format!("the data has no key at {}", self.key)),
+        }
+    }
+
+    /// The record's title, or `#key` when it has none.
+    pub fn title_of(&self, record: &Value, key: &str) -> String {
+        text_at(record, self.title.as_deref()).unwrap_or_else(|| format!("#{key}"))
+    }
+
+    /// What a live change did to the record as it was `before`.
+    pub fn apply(
+        &self,
+        ctx: Context<'_>,
+        event: &Event,
+        kind: Kind,
+        key: String,
+        data: Value,
+        before: Option<&Value>,
+    ) -> (Option<Change>, RecordOp) {
+        let actor = text_at(&data, self.actor.as_deref());
+        let at = time_at(&data, self.at.as_deref()).unwrap_or(ctx.now);
+        let (change, op) = if kind == Kind::Delete {
+            let change = before.map(|before| {
+                let mut change = self.describe(Action::Deleted, &key, before, None);
+                change.record = Some(before.clone());
+                change
+            });
+            (change, RecordOp::Remove(key))
+        } else {
+            let mut merged = before.and_then(Value::as_object).cloned().unwrap_or_default();
+            if let Value::Object(fields) = &data {
+                merged.extend(fields.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+            let merged = Value::Object(merged);
+            let change = match before {
+                None => Some(self.describe(Action::Created, &key, &merged, None)),
+                // The event says what changed: a field the record lacked is news.
+                Some(before) => self.compare(&key, before, &data, &merged, true),
+            };
+            let change = change.map(|mut change| {
+                change.record = Some(merged.clone());
+                change
+            });
+            (change, RecordOp::Put(key, merged))
+        };
+        let change = change.map(|mut change| {
+            change.feed = ctx.feed.to_owned();
+            change.event_id = event.last_event_id.to_string();
+            change.own = matches!((ctx.me, &actor), (Some(me), Some(actor)) if me == actor);
+            change.actor = actor;
+            change.at = at;
+            change.summary = change.record_summary();
+            change
+        });
+        (change, op)
+    }
+
+    /// Whether a known record still holds in the snapshot's `now`, as a
+    /// resync judges it: the who and when of live events are not compared.
+    pub fn unchanged(&self, known: &Value, now: &Value) -> bool {
+        self.compare("", known, now, now, false).is_none()
+    }
+
+    /// A change found by a resync: `before` is what Herald knew, `after`
+    /// the snapshot's record (`None` when it is gone).
+    pub fn missed(&self, ctx: Context<'_>, key: &str, before: Option<&Value>, after: Option<&Value>) -> Option<Change> {
+        let mut change = match (before, after) {
+            (None, Some(after)) => self.describe(Action::Created, key, after, None),
+            (Some(before), None) => self.describe(Action::Deleted, key, before, None),
+            // A field Herald never heard of (a live create that left it out) is
+            // unknown: the snapshot holding it is no change.
+            (Some(before), Some(after)) => self.compare(key, before, after, after, false)?,
+            (None, None) => return None,
+        };
+        change.feed = ctx.feed.to_owned();
+        change.at = ctx.now;
+        change.missed = true;
+        change.record = after.or(before).cloned();
+        change.summary = change.record_summary();
+        Some(change)
+    }
+
+    /// How `record` (the record now) differs from `before`, judging only the
+    /// fields that `said` carries: a field it left out is unknown, not
+    /// changed. A field `before` lacks counts as changed only when `news`.
+    fn compare(&self, key: &str, before: &Value, said: &Value, record: &Value, news: bool) -> Option<Change> {
+        let ignored: Vec<&str> = [self.actor.as_deref(), self.at.as_deref()].into_iter().flatten().collect();
+        let fields = said.as_object().map(Map::iter).into_iter().flatten();
+        let changed: Vec<&String> = fields
+            .filter(|(name, _)| !ignored.iter().any(|p| p.strip_prefix('/') == Some(name.as_str())))
+            .filter(|(name, value)| match before.get(name.as_str()) {
+                Some(old) => !same(old, value),
+                None => news,
+            })
+            .map(|(name, _)| name)
+            .collect();
+        if changed.is_empty() {
+            return None;
+        }
+        let is = |pointer: &str, name: &String| pointer.strip_prefix('/') == Some(name.as_str());
+        let title_changed = self.title.as_deref().is_some_and(|t| changed.iter().any(|n| is(t, n)));
+        let verb = self.verbs.iter().find(|v| changed.iter().any(|n| is(&v.field, n)));
+        let only = changed.len() == 1;
+        if title_changed && only {
+            let previous = self.title_of(before, key);
+            return Some(self.describe(Action::Renamed, key, record, Some(previous)));
+        }
+        let mut change = self.describe(Action::Updated, key, record, None);
+        if let (Some(verb), true) = (verb, only) {
+            let now = record.pointer(&verb.field).and_then(truthy).unwrap_or(false);
+            change.verb = Some(if now { verb.on.clone() } else { verb.off.clone() });
+        }
+        Some(change)
+    }
+
+    fn describe(&self, action: Action, key: &str, record: &Value, previous_title: Option<String>) -> Change {
+        let title = self.title_of(record, key);
+        let event = Event { event: "".into(), data: "".into(), last_event_id: "".into() };
+        let mut change = blank("", &event, action, title, 0);
+        change.key = Some(key.to_owned());
+        change.previous_title = previous_title;
+        change
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::feed::preset::Preset;
+
+    fn tasks() -> RecordMeaning {
+        match Preset::TaskList.defaults("http://h/tasks/subscribe").meaning {
+            Meaning::Record(record) => record,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn event(kind: &str, data: &str) -> Event {
+        Event { event: kind.into(), data: data.into(), last_event_id: "".into() }
+    }
+
+    const CTX: Context<'static> = Context { feed: "tasks", me: Some("You"), now: 5 };
+
+    /// Applies an event to `before`, as the store would.
+    fn live(meaning: &RecordMeaning, e: &Event, before: Option<&Value>) -> (Option<Change>, RecordOp) {
+        match meaning.read(e) {
+            Read::Keyed { kind, key, data } => meaning.apply(CTX, e, kind, key, data, before),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn each_kind_of_change_reads_as_a_sentence() {
+        let m = tasks();
+        let milk = json!({"id": 1, "name": "Buy milk", "done": false});
+        let cases = [
+            (event("create", r#"{"id":2,"name":"Call Bo","actor":"Bo","at":1700000000}"#), None, "Bo added 'Call Bo'"),
+            (event("update", r#"{"id":1,"done":1,"actor":"Ana"}"#), Some(&milk), "Ana completed 'Buy milk'"),
+            (
+                event("update", r#"{"id":"1","name":"Buy oat milk"}"#),
+                Some(&milk),
+                "Someone renamed 'Buy milk' to 'Buy oat milk'",
+            ),
+            (event("update", r#"{"id":1,"name":"x","done":true,"actor":"You"}"#), Some(&milk), "You changed 'x'"),
+            (event("delete", r#""1""#), Some(&milk), "Someone deleted 'Buy milk'"),
+        ];
+        for (e, before, want) in cases {
+            let (change, _) = live(&m, &e, before);
+            let change = change.expect("a change");
+            assert_eq!(change.summary, want);
+            assert_eq!(change.own, want.starts_with("You"));
+        }
+        let (created, _) = live(&m, &event("create", r#"{"id":2,"name":"a","at":1700000000}"#), None);
+        assert_eq!(created.unwrap().at, 1_700_000_000_000, "seconds are read as seconds");
+    }
+
+    #[test]
+    fn a_delete_by_string_id_removes_the_record_a_number_created() {
+        let m = tasks();
+        let (_, op) = live(&m, &event("create", r#"{"id":26,"name":"a","done":false}"#), None);
+        let RecordOp::Put(key, record) = op else { panic!() };
+        let (change, op) = live(&m, &event("delete", r#"{"id":"26"}"#), Some(&record));
+        assert_eq!(op, RecordOp::Remove(key));
+        assert_eq!(change.unwrap().title, "a");
+    }
+
+    #[test]
+    fn fields_an_event_leaves_out_are_unknown_not_changed() {
+        let m = tasks();
+        // The live create had no `done`; the snapshot says 0: that is no change.
+        let (_, op) = live(&m, &event("create", r#"{"id":3,"name":"a"}"#), None);
+        let RecordOp::Put(_, known) = op else { panic!() };
+        let snapshot = json!({"id": 3, "name": "a", "done": 0});
+        assert_eq!(m.missed(CTX, "3", Some(&known), Some(&snapshot)), None, "`done` was never known");
+        let known_then = json!({"id": 3, "name": "a", "done": false});
+        assert_eq!(m.missed(CTX, "3", Some(&known_then), Some(&snapshot)), None, "false and 0 are the same");
+        let done = json!({"id": 3, "name": "a", "done": 1});
+        assert_eq!(m.missed(CTX, "3", Some(&known_then), Some(&done)).unwrap().summary, "Someone completed 'a'");
+        // A replayed update changes nothing and says nothing.
+        let (change, _) = live(&m, &event("update", r#"{"id":3,"name":"a"}"#), Some(&known));
+        assert_eq!(change, None);
+    }
+
+    #[test]
+    fn data_that_is_not_json_is_unreadable_not_lost() {
+        let m = tasks();
+        assert!(
+            matches!(m.read(&event("update", "undefined")), Read::Unreadable(r) if r.starts_with("the data is not JSON"))
+        );
+        assert_eq!(m.read(&event("keepalive", "x")), Read::Ignored);
+        assert!(
+            matches!(m.read(&event("create", r#"{"name":"a"}"#)), Read::Unreadable(r) if r == "the data has no key at /id")
+        );
+        let change = unreadable(CTX, &event("update", "undefined"), "the data is not JSON");
+        assert_eq!((change.action, change.body.as_deref()), (Action::Unreadable, Some("undefined")));
+    }
+
+    #[test]
+    fn ntfy_messages_read_with_title_priority_link_and_tags() {
+        let m = MessageMeaning::ntfy();
+        let e = event(
+            "message",
+            r#"{"id":"a1","event":"message","title":"Disk <full>","message":"98% on /","priority":5,"click":"https://grafana.example/d/1","tags":["warning"]}"#,
+        );
+        let change = m.read(CTX, &e).unwrap();
+        assert_eq!((change.title.as_str(), change.body.as_deref()), ("Disk <full>", Some("98% on /")));
+        assert_eq!((change.priority, change.click.as_deref()), (Some(5), Some("https://grafana.example/d/1")));
+        assert_eq!(change.tags, ["warning"]);
+        assert_eq!(m.read(CTX, &event("keepalive", "{}")), None);
+        let unsafe_link = event("message", r#"{"message":"x","click":"javascript:alert(1)"}"#);
+        assert_eq!(m.read(CTX, &unsafe_link).unwrap().click, None, "only http(s) links");
+    }
+
+    #[test]
+    fn loose_equality_spans_the_types_servers_mix() {
+        assert!(same(&json!(1), &json!(true)) && same(&json!("26"), &json!(26)) && same(&json!(0), &json!(false)));
+        assert!(!same(&json!(2), &json!(true)) && !same(&json!("a"), &json!("b")) && !same(&json!([1]), &json!(1)));
+    }
+}

@@ -1,0 +1,276 @@
+//! What a feed is: where it lives, how to follow it (headers, trust, auth,
+//! resume mode, snapshot), how long to keep its history, and what its
+//! events mean. The store keeps feeds; the engine follows them; this module
+//! only describes them, so it depends on neither.
+//!
+//! - [`preset`]: the defaults for a kind of server (Herald's hub, a REST task
+//!   list, ntfy, Nchan, Mercure, or any plain stream);
+//! - [`meaning`]: how an event becomes a [`Change`] a person can read;
+//! - [`auth`]: the scheme and the keyring entry of a feed's secret;
+//! - [`file`]: the TOML form users write, import and export.
+
+mod auth;
+mod change;
+mod file;
+pub mod meaning;
+pub mod preset;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use serde::{Deserialize, Serialize};
+
+pub use auth::{Auth, AuthError, AuthScheme};
+pub use change::{Action, Change, Digest};
+pub use file::{feeds_to_toml, parse_feeds, FeedsFileError};
+pub use meaning::{FieldVerb, Me, Meaning, MessageMeaning, RecordMeaning};
+pub use preset::Preset;
+
+use crate::secrets::Secrets;
+use crate::sse::{Resume, SubscriptionConfig};
+
+/// How to follow one feed, beyond its name and URL. Anything left out comes
+/// from the preset (see [`Feed::resolved`]).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeedSettings {
+    /// The kind of server: its defaults fill whatever is not set here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub preset: Option<Preset>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub headers: BTreeMap<String, String>,
+    /// A PEM file of extra certificates to trust (see `tls`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert: Option<PathBuf>,
+    /// Send the cursor in this query parameter rather than `Last-Event-ID`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume_query: Option<String>,
+    /// Take the cursor from each event's JSON data at this pointer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor_pointer: Option<String>,
+    /// A REST `GET` of the whole collection, for resyncing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snapshot_url: Option<String>,
+    /// The field that identifies an item in the snapshot (default `id`).
+    /// Older feeds name it here; `record.key` is the pointer form.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_field: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stall_timeout_secs: Option<u64>,
+    /// The stream's ids are consecutive integers, so an id that skips ahead
+    /// is a gap: what lies between was lost, and the feed resyncs.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub sequential_ids: bool,
+    /// How to authenticate; the secret itself is in the OS keyring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth: Option<Auth>,
+    /// The feed carries records (shared data): how to read them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub record: Option<RecordMeaning>,
+    /// The feed carries messages (notifications): how to read them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<MessageMeaning>,
+    /// Who the user is on this feed, so their own changes raise nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub me: Option<Me>,
+    /// The REST collection that takes writes (`POST`, `PUT` and `DELETE` of
+    /// `{write_url}/{key}`), for feeds whose records the user may edit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub write_url: Option<String>,
+    /// Not followed until resumed; its history and records stay.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub paused: bool,
+}
+
+/// How much history a feed keeps; the default keeps everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Retention {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "secs")]
+    pub max_age: Option<Duration>,
+}
+
+mod secs {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(d) => s.serialize_some(&d.as_secs()),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        Ok(Option::<u64>::deserialize(d)?.map(Duration::from_secs))
+    }
+}
+
+/// A feed as stored and exchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Feed {
+    pub name: String,
+    pub url: String,
+    #[serde(default)]
+    pub settings: FeedSettings,
+    #[serde(default)]
+    pub retention: Retention,
+}
+
+/// Why a feed cannot be followed as it is.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("feed {feed:?}: {reason}")]
+pub struct FeedSetupError {
+    pub feed: String,
+    pub reason: String,
+}
+
+/// Everything about a feed that the engine needs, with the preset's
+/// defaults filled in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolved {
+    pub resume: Resume,
+    pub cursor_pointer: Option<String>,
+    pub snapshot_url: Option<String>,
+    /// A JSON pointer to a record's key, in events and in the snapshot.
+    pub key: String,
+    pub stall_timeout: Duration,
+    pub sequential_ids: bool,
+    pub meaning: Meaning,
+    pub me: Option<Me>,
+    pub write_url: Option<String>,
+    /// A comment by which the server says the feed is gone (Nchan).
+    pub gone_comment: Option<String>,
+    /// The stream carries no ids of its own, whatever it sends first: every
+    /// reconnection needs a resync (a REST task list).
+    pub no_ids: bool,
+}
+
+/// What following a feed takes: the stream's config, an HTTP client that
+/// trusts the feed's own certificates, and the headers (auth among them)
+/// for its REST calls: the snapshot, "me" and writes.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    pub config: SubscriptionConfig,
+    pub client: reqwest::Client,
+    pub rest_headers: HeaderMap,
+}
+
+impl Feed {
+    pub fn new(name: impl Into<String>, url: impl Into<String>) -> Feed {
+        Feed { name: name.into(), url: url.into(), settings: FeedSettings::default(), retention: Retention::default() }
+    }
+
+    pub fn with_preset(mut self, preset: Preset) -> Feed {
+        self.settings.preset = Some(preset);
+        self
+    }
+
+    /// The feed's settings with its preset's defaults filled in.
+    pub fn resolved(&self) -> Resolved {
+        let s = &self.settings;
+        let preset = s.preset.unwrap_or_default();
+        let defaults = preset.defaults(&self.url);
+        let key = match (&s.record, &s.key_field) {
+            (Some(record), _) => record.key.clone(),
+            (None, Some(field)) => format!("/{field}"),
+            (None, None) => "/id".into(),
+        };
+        let meaning = match (&s.record, &s.message) {
+            (Some(record), _) => Meaning::Record(record.clone()),
+            (None, Some(message)) => Meaning::Message(message.clone()),
+            (None, None) => defaults.meaning,
+        };
+        Resolved {
+            resume: s.resume_query.clone().map(Resume::Query).unwrap_or(defaults.resume),
+            cursor_pointer: s.cursor_pointer.clone().or(defaults.cursor_pointer),
+            snapshot_url: s.snapshot_url.clone().or(defaults.snapshot_url),
+            key,
+            stall_timeout: s.stall_timeout_secs.map(Duration::from_secs).unwrap_or(defaults.stall_timeout),
+            sequential_ids: s.sequential_ids,
+            meaning,
+            me: s.me.clone().or(defaults.me),
+            write_url: s.write_url.clone().or(defaults.write_url),
+            gone_comment: defaults.gone_comment,
+            no_ids: defaults.no_ids,
+        }
+    }
+
+    /// What to follow the feed with, resuming after `cursor`. A feed with
+    /// `auth` takes its secret from `secrets` (a blocking call for the OS
+    /// keyring). `extra` headers are added as they are and never stored:
+    /// `herald-cli tail -H` passes its own this way.
+    pub fn setup(
+        &self,
+        cursor: Option<String>,
+        secrets: &dyn Secrets,
+        extra: &HeaderMap,
+    ) -> Result<Setup, FeedSetupError> {
+        let fail = |reason: String| FeedSetupError { feed: self.name.clone(), reason };
+        let resolved = self.resolved();
+        let mut config = SubscriptionConfig::new(&self.url);
+        for (name, value) in &self.settings.headers {
+            config = config.header(name, value).map_err(|e| fail(e.to_string()))?;
+        }
+        config = config.headers(extra);
+        if let Some(auth) = &self.settings.auth {
+            config = auth.apply(config, secrets).map_err(|e| fail(e.to_string()))?;
+        }
+        let config = config
+            .last_event_id(cursor.unwrap_or_default())
+            .resume(resolved.resume)
+            .cursor_pointer(resolved.cursor_pointer)
+            .stall_timeout(resolved.stall_timeout)
+            .gone_comment(resolved.gone_comment);
+        let trust = match &self.settings.ca_cert {
+            Some(path) => {
+                let pem = std::fs::read(path).map_err(|e| fail(format!("ca_cert {}: {e}", path.display())))?;
+                crate::tls::ExtraTrust::from_pem(&pem).map_err(|e| fail(format!("ca_cert {}: {e}", path.display())))?
+            }
+            None => crate::tls::ExtraTrust::default(),
+        };
+        let client = crate::http_client_trusting(&trust).map_err(|e| fail(e.to_string()))?;
+        let rest_headers = config.headers.clone();
+        Ok(Setup { config, client, rest_headers })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::MemorySecrets;
+
+    #[test]
+    fn explicit_settings_win_over_the_presets_defaults() {
+        let mut feed = Feed::new("t", "https://h.example/tasks/subscribe").with_preset(Preset::TaskList);
+        let resolved = feed.resolved();
+        assert_eq!(resolved.snapshot_url.as_deref(), Some("https://h.example/tasks"));
+        assert!(resolved.no_ids);
+        feed.settings.snapshot_url = Some("https://h.example/all".into());
+        feed.settings.stall_timeout_secs = Some(30);
+        let resolved = feed.resolved();
+        assert_eq!(resolved.snapshot_url.as_deref(), Some("https://h.example/all"));
+        assert_eq!(resolved.stall_timeout, Duration::from_secs(30));
+    }
+
+    #[test]
+    fn the_setup_carries_auth_to_the_stream_and_to_rest_and_never_shows_it() {
+        let secrets = MemorySecrets::default();
+        secrets.set("hub", "s3cret").unwrap();
+        let mut feed = Feed::new("hub", "http://127.0.0.1:1/tasks/subscribe").with_preset(Preset::HeraldHub);
+        feed.settings.auth = Some(Auth::bearer("hub"));
+        let setup = feed.setup(Some("7".into()), &secrets, &HeaderMap::new()).unwrap();
+        assert_eq!(setup.config.last_event_id, "7");
+        let auth = &setup.rest_headers[reqwest::header::AUTHORIZATION];
+        assert!(auth.is_sensitive());
+        assert!(!format!("{setup:?}").contains("s3cret"));
+        let missing =
+            Feed { settings: FeedSettings { ca_cert: Some("/nonexistent.pem".into()), ..Default::default() }, ..feed };
+        let err = missing.setup(None, &secrets, &HeaderMap::new()).unwrap_err();
+        assert!(err.reason.starts_with("ca_cert /nonexistent.pem:"), "{err}");
+    }
+}

@@ -1,0 +1,162 @@
+//! Presets: the defaults for each kind of server Herald follows, so that a
+//! feed is usually just a name, a URL and a preset.
+//!
+//! | preset | what it sets |
+//! |---|---|
+//! | `herald-hub` | records `{id, name, done}` with actor and time, snapshot `…/tasks`, "me" from `/me`, writes |
+//! | `task-list` | the same records without ids on the stream: a resync on every reconnection, a long stall timeout, writes |
+//! | `ntfy` | messages (title, body, priority, click, tags), `since=` from the payload's `/id` |
+//! | `nchan` | `Last-Event-ID`, and `:410` comments stop the feed as gone |
+//! | `mercure` | `Last-Event-ID` (the header; `lastEventID` for older hubs via `resume_query`) |
+//! | `generic` | the raw event type and data |
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::meaning::{FieldVerb, Me, Meaning, MessageMeaning, RecordMeaning};
+use crate::sse::Resume;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+#[ts(export)]
+pub enum Preset {
+    HeraldHub,
+    TaskList,
+    Ntfy,
+    Nchan,
+    Mercure,
+    #[default]
+    Generic,
+}
+
+/// What a preset fills in for a feed at a given URL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Defaults {
+    pub resume: Resume,
+    pub cursor_pointer: Option<String>,
+    pub snapshot_url: Option<String>,
+    pub stall_timeout: Duration,
+    pub meaning: Meaning,
+    pub me: Option<Me>,
+    pub write_url: Option<String>,
+    pub gone_comment: Option<String>,
+    pub no_ids: bool,
+}
+
+/// The default stall timeout: three of the hub's 15 s keepalives.
+const STALL: Duration = Duration::from_secs(45);
+
+/// A task-list server sends no keepalives and its HTTP/2 session outlives
+/// 80 s of silence: a quiet list is normal, so the stream is recycled only
+/// after 15 minutes. HTTP/2 pings and TCP keepalives find a dead connection
+/// long before that.
+const QUIET_LIST_STALL: Duration = Duration::from_secs(900);
+
+impl Preset {
+    pub const ALL: [Preset; 6] =
+        [Preset::HeraldHub, Preset::TaskList, Preset::Ntfy, Preset::Nchan, Preset::Mercure, Preset::Generic];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Preset::HeraldHub => "herald-hub",
+            Preset::TaskList => "task-list",
+            Preset::Ntfy => "ntfy",
+            Preset::Nchan => "nchan",
+            Preset::Mercure => "mercure",
+            Preset::Generic => "generic",
+        }
+    }
+
+    /// The defaults for a feed of this kind whose stream is at `url`.
+    pub fn defaults(self, url: &str) -> Defaults {
+        let plain = Defaults {
+            resume: Resume::Header,
+            cursor_pointer: None,
+            snapshot_url: None,
+            stall_timeout: STALL,
+            meaning: Meaning::Raw,
+            me: None,
+            write_url: None,
+            gone_comment: None,
+            no_ids: false,
+        };
+        // `…/tasks/subscribe` → the collection `…/tasks`, and the root `…`.
+        let collection = url.split(['?', '#']).next().and_then(|u| u.strip_suffix("/subscribe")).map(str::to_owned);
+        match self {
+            Preset::HeraldHub => Defaults {
+                snapshot_url: collection.clone(),
+                meaning: Meaning::Record(tasks()),
+                me: collection
+                    .as_deref()
+                    .and_then(|c| c.rsplit_once('/'))
+                    .map(|(root, _)| Me::Endpoint { url: format!("{root}/me"), pointer: "/actor".into() }),
+                write_url: collection,
+                ..plain
+            },
+            Preset::TaskList => Defaults {
+                snapshot_url: collection.clone(),
+                stall_timeout: QUIET_LIST_STALL,
+                meaning: Meaning::Record(tasks()),
+                write_url: collection,
+                no_ids: true,
+                ..plain
+            },
+            Preset::Ntfy => Defaults {
+                resume: Resume::Query("since".into()),
+                cursor_pointer: Some("/id".into()),
+                meaning: Meaning::Message(MessageMeaning::ntfy()),
+                ..plain
+            },
+            Preset::Nchan => Defaults { gone_comment: Some("410".into()), ..plain },
+            Preset::Mercure | Preset::Generic => plain,
+        }
+    }
+}
+
+impl std::fmt::Display for Preset {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The reference model: `{id, name, done}`, with `actor` and `at` when the
+/// server says, and `done` read as completed or reopened.
+fn tasks() -> RecordMeaning {
+    RecordMeaning {
+        title: Some("/name".into()),
+        actor: Some("/actor".into()),
+        at: Some("/at".into()),
+        verbs: vec![FieldVerb { field: "/done".into(), on: "completed".into(), off: "reopened".into() }],
+        ..RecordMeaning::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_hub_preset_finds_its_snapshot_me_and_writes_from_the_stream_url() {
+        let d = Preset::HeraldHub.defaults("http://127.0.0.1:7878/tasks/subscribe");
+        assert_eq!(d.snapshot_url.as_deref(), Some("http://127.0.0.1:7878/tasks"));
+        assert_eq!(d.write_url.as_deref(), Some("http://127.0.0.1:7878/tasks"));
+        assert_eq!(d.me, Some(Me::Endpoint { url: "http://127.0.0.1:7878/me".into(), pointer: "/actor".into() }));
+        assert!(!d.no_ids);
+    }
+
+    #[test]
+    fn each_preset_sets_what_its_server_needs() {
+        let ntfy = Preset::Ntfy.defaults("https://ntfy.example/alerts/sse");
+        assert_eq!((ntfy.resume, ntfy.cursor_pointer.as_deref()), (Resume::Query("since".into()), Some("/id")));
+        assert!(matches!(ntfy.meaning, Meaning::Message(_)));
+        let list = Preset::TaskList.defaults("https://10.0.0.1:8443/tasks/subscribe");
+        assert!(list.no_ids && list.stall_timeout > Duration::from_secs(80));
+        assert_eq!(Preset::Nchan.defaults("http://h/sub/x").gone_comment.as_deref(), Some("410"));
+        assert_eq!(Preset::Generic.defaults("http://h/e").meaning, Meaning::Raw);
+        let names: Vec<String> =
+            Preset::ALL.iter().map(|p| serde_json::to_value(p).unwrap().as_str().unwrap().to_owned()).collect();
+        assert_eq!(names, Preset::ALL.map(|p| p.name().to_owned()));
+    }
+}
