@@ -3,12 +3,13 @@
 
 fn main() {
     let manifest = tauri_build::AppManifest::new().commands(&[
-        "list_tasks",
-        "add_task",
-        "set_task_done",
-        "delete_task",
+        "feeds",
+        "records",
+        "recent",
+        "write",
+        "mark_read",
         "take_focus",
-        "feed_status",
+        "app_status",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri-build failed");
 }

@@ -1,46 +1,70 @@
-//! The commands the window may call. Each is a thin call into the core's
-//! [`Board`](herald_core::tasks::Board), which is tested without a desktop.
+//! The commands the window may call. Each is a thin forward to the engine,
+//! whose commands are tested without a desktop; errors reach the window as
+//! their message.
 
-use herald_core::status::FeedStatus;
-use herald_core::tasks::TaskView;
+use herald_core::attention::Target;
+use herald_core::engine::{Command, FeedState, Record, Reply, Write};
+use herald_core::feed::Change;
 use tauri::State;
 
-use crate::state::AppState;
+use crate::state::{AppState, AppStatus};
 
-/// Errors reach the window as their message.
 type CommandResult<T> = Result<T, String>;
 
-#[tauri::command]
-pub fn list_tasks(state: State<'_, AppState>) -> Vec<TaskView> {
-    state.board.tasks()
+/// The most messages a message feed's list shows.
+const RECENT: u32 = 200;
+
+async fn ask(state: &AppState, command: Command) -> CommandResult<Reply> {
+    state.engine.send(command).await.ok()
 }
 
 #[tauri::command]
-pub async fn add_task(state: State<'_, AppState>, name: String) -> CommandResult<()> {
-    let name = name.trim();
-    if name.is_empty() {
-        return Err("Give the task a name.".into());
+pub async fn feeds(state: State<'_, AppState>) -> CommandResult<Vec<FeedState>> {
+    match ask(&state, Command::Feeds).await? {
+        Reply::Feeds { feeds } => Ok(feeds),
+        other => Err(format!("unexpected reply {other:?}")),
     }
-    state.board.add_task(name).await.map(drop).map_err(|e| e.to_string())
 }
 
 #[tauri::command]
-pub async fn set_task_done(state: State<'_, AppState>, id: i64, done: bool) -> CommandResult<()> {
-    state.board.set_done(id, done).await.map(drop).map_err(|e| e.to_string())
+pub async fn records(state: State<'_, AppState>, feed: String) -> CommandResult<Vec<Record>> {
+    match ask(&state, Command::Records { feed }).await? {
+        Reply::Records { records } => Ok(records),
+        other => Err(format!("unexpected reply {other:?}")),
+    }
 }
 
 #[tauri::command]
-pub async fn delete_task(state: State<'_, AppState>, id: i64) -> CommandResult<()> {
-    state.board.delete_task(id).await.map_err(|e| e.to_string())
+pub async fn recent(state: State<'_, AppState>, feed: String) -> CommandResult<Vec<Change>> {
+    match ask(&state, Command::Recent { feed, limit: RECENT }).await? {
+        Reply::Changes { changes } => Ok(changes),
+        other => Err(format!("unexpected reply {other:?}")),
+    }
 }
 
-/// The task a notification click asked to show, once.
 #[tauri::command]
-pub fn take_focus(state: State<'_, AppState>) -> Option<i64> {
+pub async fn write(state: State<'_, AppState>, feed: String, write: Write) -> CommandResult<()> {
+    if let Write::Create { fields } = &write {
+        let named = fields.get("name").and_then(|n| n.as_str()).is_some_and(|n| !n.trim().is_empty());
+        if !named {
+            return Err("Give it a name.".into());
+        }
+    }
+    ask(&state, Command::Write { feed, write }).await.map(drop)
+}
+
+#[tauri::command]
+pub async fn mark_read(state: State<'_, AppState>, feed: Option<String>) -> CommandResult<()> {
+    ask(&state, Command::MarkRead { feed }).await.map(drop)
+}
+
+/// What a notification click asked to show, once.
+#[tauri::command]
+pub fn take_focus(state: State<'_, AppState>) -> Option<Target> {
     state.take_focus()
 }
 
 #[tauri::command]
-pub fn feed_status(state: State<'_, AppState>) -> FeedStatus {
+pub fn app_status(state: State<'_, AppState>) -> AppStatus {
     state.status()
 }

@@ -2,13 +2,14 @@
 //!
 //! notify-rust sends them. Clicks come back as `ActionInvoked` signals, which
 //! one listener, subscribed before the first notification goes out, routes
-//! to the right task. (Waiting on each notification's own handle would
+//! to the right feed and record. (Waiting on each notification's own handle would
 //! subscribe only after it is shown, and miss a click that comes first.)
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_util::StreamExt;
 use herald_core::attention::{Alert, ClickRouter, Notifier, NotifyError};
+use notify_rust::Urgency;
 use notify_rust::{Notification, Timeout};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::sync::watch;
@@ -50,12 +51,19 @@ impl<R: Runtime> Notifier for DesktopNotifier<R> {
         let (app, router, mut listening) = (self.app.clone(), self.router.clone(), self.listening.clone());
         tauri::async_runtime::spawn(async move {
             let _ = listening.wait_for(|ready| *ready).await;
+            // ntfy's priorities: 1-2 low, 3 default, 4-5 urgent.
+            let urgency = match alert.priority {
+                Some(1 | 2) => Urgency::Low,
+                Some(5) => Urgency::Critical,
+                _ => Urgency::Normal,
+            };
             let shown = Notification::new()
                 .appname("Herald")
                 .summary(&alert.summary)
                 .body(&alert.body)
                 .icon("herald")
                 .action(DEFAULT_ACTION, "Open")
+                .urgency(urgency)
                 .timeout(Timeout::Default)
                 .show_async()
                 .await;
@@ -63,9 +71,9 @@ impl<R: Runtime> Notifier for DesktopNotifier<R> {
                 Ok(handle) => {
                     record(&app, None);
                     tracing::debug!(id = handle.id(), summary = %alert.summary, "notification shown");
-                    let clicked_already = lock(&router).shown(handle.id(), alert.task_id);
-                    if let Some(task_id) = clicked_already {
-                        window::show_task(&app, task_id);
+                    let clicked_already = lock(&router).shown(handle.id(), alert.target);
+                    if let Some(target) = clicked_already {
+                        window::show_target(&app, target);
                     }
                 }
                 Err(e) => {
@@ -107,10 +115,10 @@ async fn listen<R: Runtime>(app: AppHandle<R>, router: Arc<Mutex<ClickRouter>>, 
                 if key != DEFAULT_ACTION {
                     continue;
                 }
-                let task = lock(&router).clicked(id);
-                tracing::debug!(id, ?task, "notification clicked");
-                if let Some(task_id) = task {
-                    window::show_task(&app, task_id);
+                let target = lock(&router).clicked(id);
+                tracing::debug!(id, ?target, "notification clicked");
+                if let Some(target) = target {
+                    window::show_target(&app, target);
                 }
             }
             Some(Ok(message)) = closed.next() => {

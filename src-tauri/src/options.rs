@@ -6,15 +6,15 @@ use clap::Parser;
 #[derive(Debug, Parser)]
 #[command(name = "herald", version)]
 pub struct Options {
-    /// Follow this task-list server (its root URL) instead of the built-in demo.
+    /// Also follow this Herald hub (its root URL): a shortcut that adds it as
+    /// a `herald-hub` feed. Its token, from HERALD_TOKEN, goes into the OS keyring.
     #[arg(long, env = "HERALD_SERVER", value_name = "URL")]
     pub server: Option<String>,
     /// Seconds between the demo teammate's changes.
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub demo_every: u64,
-    /// Remember the server's task list here, to say on the next start what
-    /// changed while Herald was closed (default: $XDG_DATA_HOME/herald/herald.db).
-    /// Not used by the demo, whose list starts afresh every run.
+    /// The store of feeds and their history, shared with herald-cli
+    /// (default: $XDG_DATA_HOME/herald/herald.db).
     #[arg(long, env = "HERALD_STORE", value_name = "PATH")]
     pub store: Option<std::path::PathBuf>,
     /// Start in the tray without opening the window.
@@ -22,8 +22,12 @@ pub struct Options {
     pub hidden: bool,
 }
 
-/// The bearer token for `--server`, read from the environment only, so that it
-/// never appears in a process listing. (It moves to the OS keyring with feeds.)
-pub fn server_token() -> Option<String> {
-    std::env::var("HERALD_TOKEN").ok().filter(|t| !t.is_empty())
+/// The bearer token for `--server`, taken from the environment once (so it
+/// never shows in a process listing) and removed from it, so that nothing
+/// Herald starts inherits it. From then on it lives in the OS keyring.
+pub fn take_server_token() -> Option<String> {
+    let token = std::env::var("HERALD_TOKEN").ok().filter(|t| !t.is_empty());
+    // Edition 2021: still safe to call; done before any thread reads the environment.
+    std::env::remove_var("HERALD_TOKEN");
+    token
 }

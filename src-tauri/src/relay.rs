@@ -1,63 +1,95 @@
-//! Carries what the board learns to the window, the tray and the notifier.
+//! The app's sink of the engine: it carries each event to the window, the
+//! tray and the notifier. It decides nothing itself: what deserves an
+//! alert is `herald_core::attention`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use herald_core::attention::{alert_for, digest_alert, Notifier};
-use herald_core::sse::ConnectionState;
-use herald_core::tasks::ChangeNotice;
-use tauri::{AppHandle, Emitter, Manager, Runtime};
-use tokio::sync::{broadcast, watch};
+use herald_core::attention::{alert_for, digest_alert, Alert, Notifier};
+use herald_core::engine::{EngineEvent, FeedState};
+use tauri::{AppHandle, Emitter, Runtime};
+use tokio::sync::mpsc;
 
-use crate::state::AppState;
 use crate::tray;
 
-/// Event sent to the window for every change (a [`ChangeNotice`]).
-pub const CHANGE_EVENT: &str = "herald://change";
-/// Event sent to the window when the feed's status changes (a `FeedStatus`).
+/// Sent to the window with each batch of changes (a `Change[]`).
+pub const CHANGES_EVENT: &str = "herald://changes";
+/// Sent to the window when a feed's state changes (a `FeedState`).
+pub const FEED_EVENT: &str = "herald://feed";
+/// Sent to the window when a feed is removed (its name).
+pub const REMOVED_EVENT: &str = "herald://removed";
+/// Sent to the window when the app's own status changes (an `AppStatus`).
 pub const STATUS_EVENT: &str = "herald://status";
 
-pub fn spawn<R: Runtime>(
-    app: AppHandle<R>,
-    mut notices: broadcast::Receiver<ChangeNotice>,
-    mut missed: broadcast::Receiver<Vec<ChangeNotice>>,
-    mut state: watch::Receiver<ConnectionState>,
-    notifier: Arc<dyn Notifier>,
-) {
+/// Where a feed's changes come from, as people read it: its name, or the
+/// host of its URL when it is named by its URL.
+fn source(state: Option<&FeedState>, feed: &str) -> String {
+    let Some(state) = state else { return feed.to_owned() };
+    if state.name != state.url {
+        return state.name.clone();
+    }
+    reqwest_host(&state.url).unwrap_or_else(|| state.name.clone())
+}
+
+fn reqwest_host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let host = rest.split(['/', '?', '#']).next()?.rsplit('@').next()?;
+    (!host.is_empty()).then(|| host.to_owned())
+}
+
+fn show(notifier: &dyn Notifier, alert: Option<Alert>) {
+    if let Some(alert) = alert {
+        if let Err(e) = notifier.show(alert) {
+            tracing::warn!(error = %e, "notification failed");
+        }
+    }
+}
+
+pub fn spawn<R: Runtime>(app: AppHandle<R>, mut events: mpsc::Receiver<EngineEvent>, notifier: Arc<dyn Notifier>) {
     tauri::async_runtime::spawn(async move {
-        let source = app.state::<AppState>().source.clone();
-        loop {
-            tokio::select! {
-                notice = notices.recv() => match notice {
-                    Ok(notice) => {
-                        let _ = app.emit(CHANGE_EVENT, &notice);
-                        if let Some(alert) = alert_for(&notice, &source) {
-                            if let Err(e) = notifier.show(alert) {
-                                tracing::warn!(error = %e, "notification failed");
-                            }
-                        }
-                    }
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        tracing::warn!(missed, "the relay fell behind and skipped notices; the list itself stays current");
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return,
-                },
-                // What a resync found missed: one digest, not a notification each.
-                Ok(missed) = missed.recv() => {
-                    if let Some(alert) = digest_alert(&missed, &source) {
-                        if let Err(e) = notifier.show(alert) {
-                            tracing::warn!(error = %e, "notification failed");
-                        }
+        let mut feeds: BTreeMap<String, FeedState> = BTreeMap::new();
+        while let Some(event) = events.recv().await {
+            match event {
+                EngineEvent::State { state } => {
+                    let _ = app.emit(FEED_EVENT, &state);
+                    feeds.insert(state.name.clone(), state);
+                    tray::show_feeds(&app, feeds.values());
+                }
+                EngineEvent::Changes { changes } => {
+                    let _ = app.emit(CHANGES_EVENT, &changes);
+                    for change in &changes {
+                        let source = source(feeds.get(&change.feed), &change.feed);
+                        show(&*notifier, alert_for(change, &source));
                     }
                 }
-                changed = state.changed() => {
-                    if changed.is_err() {
-                        return;
-                    }
-                    let current = state.borrow_and_update().clone();
-                    tray::show_state(&app, &current);
-                    let _ = app.emit(STATUS_EVENT, app.state::<AppState>().status());
+                // What a resync found missed: each change in the window, one digest on the desktop.
+                EngineEvent::Missed { digest } => {
+                    let _ = app.emit(CHANGES_EVENT, &digest.changes);
+                    let source = source(feeds.get(&digest.feed), &digest.feed);
+                    show(&*notifier, digest_alert(&digest, &source));
                 }
+                EngineEvent::Problem { feed, message } => {
+                    tracing::warn!(feed = feed.as_deref().unwrap_or("-"), %message);
+                }
+                EngineEvent::Removed { feed } => {
+                    feeds.remove(&feed);
+                    let _ = app.emit(REMOVED_EVENT, &feed);
+                    tray::show_feeds(&app, feeds.values());
+                }
+                EngineEvent::Events { .. } => {}
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reqwest_host;
+
+    #[test]
+    fn the_source_is_the_host() {
+        assert_eq!(reqwest_host("https://tasks.example.com/api").as_deref(), Some("tasks.example.com"));
+        assert_eq!(reqwest_host("http://user:pw@127.0.0.1:8080/x").as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(reqwest_host("tasks.example.com"), None);
+    }
 }

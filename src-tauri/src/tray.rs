@@ -1,6 +1,7 @@
 //! The tray icon: Open and Quit, and an icon that shows the connection.
 
-use herald_core::sse::{ConnectionState, Phase};
+use herald_core::engine::FeedState;
+use herald_core::sse::Phase;
 use tauri::image::Image;
 use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
@@ -10,22 +11,49 @@ use crate::window;
 
 const TRAY: &str = "herald";
 
-fn icon(phase: &Phase) -> Image<'static> {
-    let bytes: &'static [u8] = match phase {
-        Phase::Open { .. } => include_bytes!("../../icons/tray-live.png"),
-        Phase::Connecting | Phase::Retrying { .. } => include_bytes!("../../icons/tray-connecting.png"),
-        Phase::Stopped { .. } => include_bytes!("../../icons/tray-offline.png"),
-    };
-    Image::from_bytes(bytes).expect("the tray icons are valid PNGs")
+/// What the tray says about all feeds together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Overall {
+    Live,
+    Connecting,
+    /// A feed is stopped, or cannot be read: it needs the user.
+    Trouble,
 }
 
-fn tooltip(state: &ConnectionState) -> String {
-    match &state.phase {
-        Phase::Connecting => "Herald: connecting…".into(),
-        Phase::Open { .. } => "Herald: live".into(),
-        Phase::Retrying { reason, .. } => format!("Herald: reconnecting ({reason})"),
-        Phase::Stopped { .. } => "Herald: stopped".into(),
+fn icon(overall: Overall) -> Option<Image<'static>> {
+    let bytes: &'static [u8] = match overall {
+        Overall::Live => include_bytes!("../../icons/tray-live.png"),
+        Overall::Connecting => include_bytes!("../../icons/tray-connecting.png"),
+        Overall::Trouble => include_bytes!("../../icons/tray-offline.png"),
+    };
+    Image::from_bytes(bytes).map_err(|e| tracing::warn!(error = %e, "a tray icon does not load")).ok()
+}
+
+/// The overall state, and a tooltip that names each feed in trouble with its reason.
+fn summarize<'a>(feeds: impl Iterator<Item = &'a FeedState>) -> (Overall, String) {
+    let mut overall = Overall::Live;
+    let mut lines = Vec::new();
+    let mut count = 0;
+    for feed in feeds.filter(|f| !f.paused) {
+        count += 1;
+        let trouble = match (&feed.connection.phase, &feed.problem) {
+            (_, Some(problem)) => Some(problem.clone()),
+            (Phase::Stopped { reason }, None) => Some(reason.to_string()),
+            _ => None,
+        };
+        if let Some(trouble) = trouble {
+            overall = Overall::Trouble;
+            lines.push(format!("{}: {trouble}", feed.name));
+        } else if !matches!(feed.connection.phase, Phase::Open { .. }) && overall == Overall::Live {
+            overall = Overall::Connecting;
+        }
     }
+    let head = match overall {
+        Overall::Live => format!("Herald: {count} feed{} live", if count == 1 { "" } else { "s" }),
+        Overall::Connecting => "Herald: connecting…".into(),
+        Overall::Trouble => "Herald: a feed needs you".into(),
+    };
+    (overall, std::iter::once(head).chain(lines).collect::<Vec<_>>().join("\n"))
 }
 
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
@@ -33,7 +61,7 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     let quit = MenuItem::with_id(app, "quit", "Quit Herald", true, None::<&str>)?;
     let menu = Menu::with_items(app, &[&open, &PredefinedMenuItem::separator(app)?, &quit])?;
     TrayIconBuilder::with_id(TRAY)
-        .icon(icon(&Phase::Connecting))
+        .icon(icon(Overall::Connecting).unwrap_or_else(|| Image::new(&[0, 0, 0, 0], 1, 1)))
         .tooltip("Herald")
         .menu(&menu)
         .show_menu_on_left_click(false)
@@ -57,10 +85,11 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     Ok(())
 }
 
-/// Shows the connection state on the tray icon, if there is one.
-pub fn show_state<R: Runtime>(app: &AppHandle<R>, state: &ConnectionState) {
+/// Shows the feeds' state on the tray icon, if there is one.
+pub fn show_feeds<'a, R: Runtime>(app: &AppHandle<R>, feeds: impl Iterator<Item = &'a FeedState>) {
     let Some(tray) = app.tray_by_id(TRAY) else { return };
-    let result = tray.set_icon(Some(icon(&state.phase))).and_then(|_| tray.set_tooltip(Some(tooltip(state))));
+    let (overall, tooltip) = summarize(feeds);
+    let result = tray.set_icon(icon(overall)).and_then(|_| tray.set_tooltip(Some(tooltip)));
     if let Err(e) = result {
         tracing::warn!(error = %e, "could not update the tray icon");
     }

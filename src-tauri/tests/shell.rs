@@ -1,19 +1,23 @@
 //! The shell on Tauri's mock runtime: no display, no tray, no notification
-//! service. It proves the commands reach the core's board and that the relay
+//! service. It proves the commands reach the engine and that the relay
 //! alerts for a teammate's change and not for the user's own.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_app::{run_app, AppState, Desktop, Feed};
+use herald_app::{run_app, Desktop};
 use herald_core::attention::{Alert, Notifier, NotifyError};
-use herald_core::sse::Phase;
+use herald_core::engine::{Engine, EngineConfig, StoreAt};
+use herald_core::feed::{Auth, Feed, Preset};
+use herald_core::secrets::{MemorySecrets, Secrets};
+use herald_core::store::Store;
 use herald_hub::demo::{DemoHub, TEAMMATE};
 use herald_hub::TaskPatch;
+use serde_json::json;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::{Manager, WebviewWindowBuilder};
+use tauri::WebviewWindowBuilder;
 use tokio::sync::watch;
 
 const DEADLINE: Duration = Duration::from_secs(15);
@@ -46,49 +50,71 @@ fn invoke(
 }
 
 #[test]
-fn commands_reach_the_board_and_only_teammates_changes_alert() {
+fn commands_reach_the_engine_and_only_teammates_changes_alert() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     tauri::async_runtime::set(runtime.handle().clone());
     let _inside = runtime.enter();
     let demo = runtime.block_on(DemoHub::start(Duration::from_secs(3600))).unwrap();
+    let mut store = Store::in_memory().unwrap();
+    let mut feed = Feed::new("demo", format!("{}/tasks/subscribe", demo.server.url)).with_preset(Preset::HeraldHub);
+    feed.settings.auth = Some(Auth::bearer("demo"));
+    store.import_feeds(&[feed]).unwrap();
+    let secrets = MemorySecrets::default();
+    secrets.set("demo", &demo.token).unwrap();
+    let config = EngineConfig::new(StoreAt::Open(store), Arc::new(secrets));
+    let (engine, events) = runtime.block_on(Engine::start(config)).unwrap();
+
     let (alerts_tx, mut alerts) = watch::channel(Vec::new());
-    let feed =
-        Feed { base_url: demo.server.url.clone(), token: Some(demo.token.clone()), source: "test".into(), store: None };
     let desktop = Desktop { tray: false, open_window: false, notifier: Some(Arc::new(Recorder(alerts_tx))) };
-    let mut app = run_app(mock_builder(), feed.start().unwrap(), desktop).build(mock_context(noop_assets())).unwrap();
+    let mut app = run_app(mock_builder(), engine, events, desktop).build(mock_context(noop_assets())).unwrap();
     #[allow(deprecated)] // one iteration runs setup; the mock runtime has no loop to run
     app.run_iteration(|_, _| {});
     let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
 
-    let mut state = app.state::<AppState>().board.state();
-    runtime
-        .block_on(tokio::time::timeout(DEADLINE, state.wait_for(|s| matches!(s.phase, Phase::Open { .. }))))
-        .unwrap()
-        .unwrap();
-    let listed = invoke(&webview, "list_tasks", serde_json::json!({})).unwrap();
-    let tasks = listed.as_array().unwrap();
-    assert_eq!(tasks.len(), 4, "the demo's seeded tasks");
-    let first = tasks[0]["id"].as_i64().unwrap();
-    let first_name = tasks[0]["name"].as_str().unwrap();
+    // The feed opens; its records are the demo's seeded tasks.
+    let deadline = std::time::Instant::now() + DEADLINE;
+    let records = loop {
+        let feeds = invoke(&webview, "feeds", json!({})).unwrap();
+        if feeds[0]["connection"]["phase"]["phase"] == "open" {
+            break invoke(&webview, "records", json!({ "feed": "demo" })).unwrap();
+        }
+        assert!(std::time::Instant::now() < deadline, "the feed did not open: {feeds}");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let records = records.as_array().unwrap();
+    assert_eq!(records.len(), 4, "the demo's seeded tasks");
+    let first: i64 = records[0]["key"].as_str().unwrap().parse().unwrap();
+    let first_name = records[0]["title"].as_str().unwrap().to_owned();
+    assert_eq!(records[0]["flag"], json!(false));
     demo.server.hub.update(TEAMMATE, first, &TaskPatch { done: Some(true), name: None }).unwrap();
     let mut wait_alerts = |n: usize| {
         runtime.block_on(tokio::time::timeout(DEADLINE, alerts.wait_for(|a| a.len() >= n))).unwrap().unwrap().clone()
     };
     let got = wait_alerts(1);
     assert_eq!(got[0].summary, format!("Ana completed '{first_name}'"));
-    assert_eq!(got[0].task_id, first);
+    assert_eq!(got[0].target.key, Some(first.to_string()));
 
     // The user's own change, through the command, raises no alert; Ana's next one does.
-    let mut notices = app.state::<AppState>().board.notices();
-    invoke(&webview, "add_task", serde_json::json!({ "name": "Mine" })).unwrap();
-    let own = runtime.block_on(tokio::time::timeout(DEADLINE, notices.recv())).unwrap().unwrap();
-    assert!(own.own && own.task_name == "Mine");
+    invoke(&webview, "write", json!({ "feed": "demo", "write": { "op": "create", "fields": { "name": "Mine" } } }))
+        .unwrap();
     demo.server.hub.delete(TEAMMATE, first).unwrap();
     let got = wait_alerts(2);
-    assert_eq!(got.len(), 2);
     assert_eq!(got[1].summary, format!("Ana deleted '{first_name}'"));
+    let titles: Vec<String> = invoke(&webview, "records", json!({ "feed": "demo" }))
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(titles.contains(&"Mine".to_owned()), "{titles:?}");
+    assert_eq!(alerts.borrow().len(), 2, "nothing for the user's own change");
 
-    let refused = invoke(&webview, "add_task", serde_json::json!({ "name": "   " })).unwrap_err();
-    assert_eq!(refused, serde_json::json!("Give the task a name."));
-    assert_eq!(invoke(&webview, "take_focus", serde_json::json!({})).unwrap(), serde_json::Value::Null);
+    let refused =
+        invoke(&webview, "write", json!({ "feed": "demo", "write": { "op": "create", "fields": { "name": "  " } } }))
+            .unwrap_err();
+    assert_eq!(refused, json!("Give it a name."));
+    let unknown = invoke(&webview, "records", json!({ "feed": "nope" })).unwrap_err();
+    assert_eq!(unknown, json!("there is no feed named \"nope\""));
+    assert_eq!(invoke(&webview, "take_focus", json!({})).unwrap(), serde_json::Value::Null);
 }

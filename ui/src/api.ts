@@ -2,20 +2,31 @@
 // so the two sides cannot drift.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
-import type { ChangeNotice } from "./bindings/ChangeNotice";
-import type { FeedStatus } from "./bindings/FeedStatus";
-import type { TaskView } from "./bindings/TaskView";
+import type { Change } from "./bindings/Change";
+import type { FeedState } from "./bindings/FeedState";
+import type { FeedRecord } from "./bindings/FeedRecord";
+import type { Target } from "./bindings/Target";
+import type { Write } from "./bindings/Write";
 
-export const listTasks = () => invoke<TaskView[]>("list_tasks");
-export const addTask = (name: string) => invoke<void>("add_task", { name });
-export const setTaskDone = (id: number, done: boolean) => invoke<void>("set_task_done", { id, done });
-export const deleteTask = (id: number) => invoke<void>("delete_task", { id });
-export const takeFocus = () => invoke<number | null>("take_focus");
-export const feedStatus = () => invoke<FeedStatus>("feed_status");
+export interface AppStatus {
+  notificationsError: string | null;
+}
 
-export const onChange = (f: (n: ChangeNotice) => void): Promise<UnlistenFn> =>
-  listen<ChangeNotice>("herald://change", (e) => f(e.payload));
-export const onStatus = (f: (s: FeedStatus) => void): Promise<UnlistenFn> =>
-  listen<FeedStatus>("herald://status", (e) => f(e.payload));
-export const onFocus = (f: (taskId: number) => void): Promise<UnlistenFn> =>
-  listen<number>("herald://focus", (e) => f(e.payload));
+export const feeds = () => invoke<FeedState[]>("feeds");
+export const records = (feed: string) => invoke<FeedRecord[]>("records", { feed });
+export const recent = (feed: string) => invoke<Change[]>("recent", { feed });
+export const write = (feed: string, write: Write) => invoke<void>("write", { feed, write });
+export const markRead = (feed: string | null) => invoke<void>("mark_read", { feed });
+export const takeFocus = () => invoke<Target | null>("take_focus");
+export const appStatus = () => invoke<AppStatus>("app_status");
+
+export const onChanges = (f: (changes: Change[]) => void): Promise<UnlistenFn> =>
+  listen<Change[]>("herald://changes", (e) => f(e.payload));
+export const onFeed = (f: (state: FeedState) => void): Promise<UnlistenFn> =>
+  listen<FeedState>("herald://feed", (e) => f(e.payload));
+export const onRemoved = (f: (feed: string) => void): Promise<UnlistenFn> =>
+  listen<string>("herald://removed", (e) => f(e.payload));
+export const onStatus = (f: (s: AppStatus) => void): Promise<UnlistenFn> =>
+  listen<AppStatus>("herald://status", (e) => f(e.payload));
+export const onFocus = (f: (target: Target) => void): Promise<UnlistenFn> =>
+  listen<Target>("herald://focus", (e) => f(e.payload));

@@ -146,11 +146,5 @@ fn describe(phase: &Phase) -> String {
 }
 
 pub fn stop_message(reason: &StopReason) -> String {
-    match reason {
-        StopReason::NoContent => "the server asked to stop (204)".into(),
-        StopReason::NeedsAuthentication { status } => format!("authentication needed ({status})"),
-        StopReason::Gone { status } => format!("the feed is gone ({status})"),
-        StopReason::Failed { message } => message.clone(),
-        StopReason::Closed => "closed".into(),
-    }
+    reason.to_string()
 }

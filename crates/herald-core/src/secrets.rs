@@ -122,3 +122,51 @@ impl Secrets for MemorySecrets {
         Ok(())
     }
 }
+
+/// Secrets that live only as long as this process, in front of a keyring:
+/// the embedded demo's token is one, since its hub is new every run and
+/// nothing about it is worth keeping. Everything else goes to `keyring`.
+pub struct SessionSecrets {
+    pub session: MemorySecrets,
+    pub keyring: Box<dyn Secrets>,
+}
+
+impl SessionSecrets {
+    pub fn over(keyring: impl Secrets + 'static) -> SessionSecrets {
+        SessionSecrets { session: MemorySecrets::default(), keyring: Box::new(keyring) }
+    }
+}
+
+impl Secrets for SessionSecrets {
+    fn get(&self, entry: &str) -> Result<String, SecretError> {
+        match self.session.get(entry) {
+            Err(SecretError::Missing { .. }) => self.keyring.get(entry),
+            found => found,
+        }
+    }
+
+    fn set(&self, entry: &str, secret: &str) -> Result<(), SecretError> {
+        self.keyring.set(entry, secret)
+    }
+
+    fn delete(&self, entry: &str) -> Result<(), SecretError> {
+        self.session.delete(entry)?;
+        self.keyring.delete(entry)
+    }
+}
+
+#[cfg(test)]
+mod session_tests {
+    use super::*;
+
+    #[test]
+    fn session_secrets_come_first_and_the_rest_from_the_keyring() {
+        let keyring = MemorySecrets::default();
+        keyring.set("hub", "kept").unwrap();
+        let secrets = SessionSecrets::over(keyring);
+        secrets.session.set("demo", "for-now").unwrap();
+        assert_eq!(secrets.get("demo").unwrap(), "for-now");
+        assert_eq!(secrets.get("hub").unwrap(), "kept");
+        assert_eq!(secrets.get("none").unwrap_err(), SecretError::Missing { entry: "none".into() });
+    }
+}

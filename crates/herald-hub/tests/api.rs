@@ -222,7 +222,8 @@ async fn idle_streams_get_keepalive_comments() {
     let hub = start(HubConfig::default().with_actor("Bob", BOB).with_keepalive(Duration::from_millis(50))).await;
     let mut stream = client().get(url(&hub, "/tasks/subscribe")).bearer_auth(BOB).send().await.unwrap();
     let frames = read_frames(&mut stream, 3).await;
-    assert_eq!(frames[1..], [Frame::Comment, Frame::Comment]);
+    let keepalive = || Frame::Comment("keepalive".into());
+    assert_eq!(frames[1..], [keepalive(), keepalive()]);
 }
 
 #[tokio::test]

@@ -6,6 +6,7 @@
 //! WebDriver through tauri-driver and WebKitWebDriver ([`driver`]).
 
 pub mod driver;
+pub mod keyring;
 pub mod notifications;
 pub mod x11;
 

@@ -17,7 +17,7 @@ const BOB: &str = "bob-e2e-token";
 
 /// The "who did what" line under a task, once it reads `want`.
 async fn wait_for_change_line(app: &Client, task_id: i64, want: &str) -> anyhow::Result<()> {
-    let css = format!("li[data-task-id='{task_id}'] .meta");
+    let css = format!("li[data-key='{task_id}'] .meta");
     eventually(&format!("task {task_id} to say {want:?}"), || async {
         let Ok(meta) = app.find(Locator::Css(&css)).await else { return Ok(None) };
         let text = meta.text().await?;
@@ -38,14 +38,15 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
     let (hub, url) = (&server.hub, server.url.clone());
     let water = hub.create("Bob", "Water plants")?.task.id;
 
-    // Herald remembers the list here between runs.
+    // Herald keeps its feeds and their history here, and the token in the keyring.
     let data = tempfile::tempdir()?;
+    herald_e2e::keyring::start(&data.path().join("keyring")).await?;
     let store = data.path().join("herald.db");
     let store = store.to_str().expect("a UTF-8 temporary path");
     let driver = Driver::start(&[("HERALD_SERVER", &url), ("HERALD_TOKEN", YOU), ("HERALD_STORE", store)]).await?;
     let app = driver.session(&app_binary()?).await?;
     app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css("#connection[data-phase='open']")).await?;
-    app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css(&format!("li[data-task-id='{water}']"))).await?;
+    app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css(&format!("li[data-key='{water}']"))).await?;
 
     // Bob adds a task and completes it, through REST.
     let http = reqwest::Client::new();
@@ -67,7 +68,7 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
         .error_for_status()?;
     wait_for_change_line(&app, milk, "Bob completed 'Buy milk'").await?;
     let checked =
-        script(&app, &format!("return document.querySelector(\"li[data-task-id='{milk}'] input\").checked")).await?;
+        script(&app, &format!("return document.querySelector(\"li[data-key='{milk}'] input\").checked")).await?;
     assert_eq!(checked, json!(true));
 
     let shown = notifications.wait_for(2).await?;
@@ -80,7 +81,7 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
 
     // The user completes a task in the window: it goes through REST, comes
     // back on the stream as the user's own change, and raises no notification.
-    app.find(Locator::Css(&format!("li[data-task-id='{water}'] input[type='checkbox']"))).await?.click().await?;
+    app.find(Locator::Css(&format!("li[data-key='{water}'] input[type='checkbox']"))).await?.click().await?;
     wait_for_change_line(&app, water, "You completed 'Water plants'").await?;
     assert!(hub.get(water)?.expect("still there").done);
     // Bob's next change is a marker: once its notification is in, anything the
@@ -103,9 +104,9 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
     app.find(Locator::Css("#new-task")).await?.click().await?;
     assert_eq!(script(&app, "return document.activeElement.id").await?, json!("new-task"));
     notifications.click(shown[1].id).await?;
-    let focused = format!("li.focused[data-task-id='{milk}']");
+    let focused = format!("li.focused[data-key='{milk}']");
     app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css(&focused)).await?;
-    let active = script(&app, "return document.activeElement.dataset.taskId").await?;
+    let active = script(&app, "return document.activeElement.dataset.key").await?;
     assert_eq!(active, json!(milk.to_string()), "the task has keyboard focus");
 
     // Closing the window leaves Herald running in the tray, with no window.
@@ -133,7 +134,7 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
     let handle =
         eventually("WebDriver to see the new window", || async { Ok(app.windows().await?.into_iter().next()) }).await?;
     app.switch_to_window(handle).await?;
-    let focused = format!("li.focused[data-task-id='{water}']");
+    let focused = format!("li.focused[data-key='{water}']");
     app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css(&focused)).await?;
 
     // Herald quits; while it is closed, Bob changes three things.

@@ -29,6 +29,8 @@ pub enum Command {
     Feeds,
     /// A record feed's records, as Herald last knew them.
     Records { feed: String },
+    /// The latest messages of a message or plain feed, oldest first.
+    Recent { feed: String, limit: u32 },
     /// Changes a record through the feed's REST API (its `write_url`).
     Write { feed: String, write: Write },
 }
@@ -60,6 +62,7 @@ pub enum Reply {
     Done,
     Feeds { feeds: Vec<FeedState> },
     Records { records: Vec<Record> },
+    Changes { changes: Vec<Change> },
     Error { message: String },
 }
 
@@ -108,7 +111,7 @@ pub struct FeedState {
 /// A record of a record feed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
-#[ts(export)]
+#[ts(export, rename = "FeedRecord")]
 pub struct Record {
     pub key: String,
     pub title: String,

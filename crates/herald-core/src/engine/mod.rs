@@ -34,10 +34,10 @@ pub use api::{Command, EngineEvent, FeedKind, FeedState, Record, Reply, Write};
 pub use snapshot::{fetch_snapshot, FetchError, GapWatch, MAX_SNAPSHOT_BYTES, SEQUENCE_HEADER};
 pub use writer::{Writer, WriterGone};
 
-use crate::feed::meaning::truthy;
+use crate::feed::meaning::{self, truthy};
 use crate::feed::{feeds_to_toml, parse_feeds, Feed, Meaning};
 use crate::secrets::Secrets;
-use crate::sse::{now_ms, ConnectionState, Phase, StopReason};
+use crate::sse::{now_ms, ConnectionState, Event, Phase, StopReason};
 use crate::store::{FeedId, Store, StoreError};
 use runner::{Control, Runner};
 
@@ -391,6 +391,36 @@ impl Supervisor {
                     })
                     .collect();
                 Ok(Reply::Records { records })
+            }
+            Command::Recent { feed, limit } => {
+                let running = self.runners.get(&feed).ok_or_else(|| format!("there is no feed named {feed:?}"))?;
+                let meaning = running.feed.resolved().meaning;
+                if matches!(meaning, Meaning::Record(_)) {
+                    return Err(format!("the feed {feed:?} carries records: ask for its records"));
+                }
+                let id = running.id;
+                let stored = self
+                    .writer
+                    .call(move |store| store.recent(id, limit))
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .map_err(|e| e.to_string())?;
+                let changes = stored
+                    .into_iter()
+                    .filter_map(|stored| {
+                        let event = Event {
+                            event: stored.event_type.as_str().into(),
+                            data: stored.data.as_str().into(),
+                            last_event_id: stored.event_id.as_deref().unwrap_or("").into(),
+                        };
+                        let ctx = meaning::Context { feed: &feed, me: None, now: stored.received_at };
+                        match &meaning {
+                            Meaning::Message(message) => message.read(ctx, &event),
+                            _ => Some(meaning::raw(ctx, &event)),
+                        }
+                    })
+                    .collect();
+                Ok(Reply::Changes { changes })
             }
             Command::Write { feed, write } => {
                 let running = self.runners.get(&feed).ok_or_else(|| format!("there is no feed named {feed:?}"))?;

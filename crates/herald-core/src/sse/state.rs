@@ -55,3 +55,15 @@ pub struct ConnectionState {
     /// connection, even when the phases in between were never seen.
     pub opened: u32,
 }
+
+impl std::fmt::Display for StopReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StopReason::NoContent => f.write_str("the server asked to stop (204)"),
+            StopReason::NeedsAuthentication { status } => write!(f, "authentication needed ({status})"),
+            StopReason::Gone { status } => write!(f, "the feed is gone ({status})"),
+            StopReason::Failed { message } => f.write_str(message),
+            StopReason::Closed => f.write_str("closed"),
+        }
+    }
+}

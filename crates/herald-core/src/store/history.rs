@@ -205,6 +205,30 @@ impl Store {
         Ok(count.unsigned_abs())
     }
 
+    /// The `limit` most recent events of `feed`, oldest first.
+    pub fn recent(&self, feed: FeedId, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut query = self.conn.prepare_cached(
+            "SELECT feeds.name, events.event_id, events.event_type, events.data, events.received_at, events.read,
+                    events.missed
+             FROM events JOIN feeds ON feeds.id = events.feed_id
+             WHERE events.feed_id = ?1 ORDER BY events.id DESC LIMIT ?2",
+        )?;
+        let rows = query.query_map(params![feed.0, limit], |row| {
+            Ok(StoredEvent {
+                feed: row.get(0)?,
+                event_id: row.get(1)?,
+                event_type: row.get(2)?,
+                data: row.get(3)?,
+                received_at: row.get(4)?,
+                read: row.get(5)?,
+                missed: row.get(6)?,
+            })
+        })?;
+        let mut events = rows.collect::<Result<Vec<_>, _>>()?;
+        events.reverse();
+        Ok(events)
+    }
+
     /// How many events are stored, in all feeds.
     pub fn event_count(&self) -> Result<u64, StoreError> {
         let count: i64 = self.conn.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?;

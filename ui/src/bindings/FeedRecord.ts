@@ -3,7 +3,7 @@
 /**
  * A record of a record feed.
  */
-export type Record = { key: string, title: string, 
+export type FeedRecord = { key: string, title: string, 
 /**
  * The first field verb's field, read as true or false (a task's `done`).
  */

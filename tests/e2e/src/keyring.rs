@@ -1,0 +1,34 @@
+//! A real Secret Service for the app under test: gnome-keyring on the
+//! test's private session bus, its "login" collection created and
+//! unlocked in a fresh folder, as `herald-cli`'s keyring tests do.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// Starts gnome-keyring-daemon on the session bus with its data in `dir`,
+/// and waits until it owns `org.freedesktop.secrets`.
+pub async fn start(dir: &Path) -> anyhow::Result<()> {
+    let (data, run) = (dir.join("data"), dir.join("run"));
+    std::fs::create_dir_all(&data)?;
+    std::fs::create_dir_all(&run)?;
+    std::fs::set_permissions(&run, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    let mut daemon = Command::new("gnome-keyring-daemon")
+        .args(["--unlock", "--components=secrets", "--daemonize"])
+        .env("XDG_DATA_HOME", &data)
+        .env("XDG_RUNTIME_DIR", &run)
+        // With no display, the unlock prompter fails at once instead of waiting for a click.
+        .env_remove("DISPLAY")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .map_err(|e| anyhow::anyhow!("could not start gnome-keyring-daemon: {e}"))?;
+    std::io::Write::write_all(&mut daemon.stdin.take().expect("piped"), b"herald-e2e-keyring")?;
+    anyhow::ensure!(daemon.wait()?.success(), "gnome-keyring-daemon failed to start");
+    let bus = zbus::Connection::session().await?;
+    let dbus = zbus::fdo::DBusProxy::new(&bus).await?;
+    crate::eventually("gnome-keyring to own org.freedesktop.secrets", || async {
+        let name = zbus::names::BusName::try_from("org.freedesktop.secrets")?;
+        Ok(dbus.name_has_owner(name).await?.then_some(()))
+    })
+    .await
+}
