@@ -506,6 +506,7 @@ impl RunnerStart {
             control: self.control,
             state: self.state,
             me: None,
+            snapshot_problem: false,
             remaining: self.max_events,
         };
         runner.run().await;

@@ -48,6 +48,8 @@ pub(super) struct Runner {
     pub state: watch::Sender<FeedState>,
     /// The user's actor name on this feed, once known.
     pub me: Option<String>,
+    /// The feed's problem is its snapshot's, which a good resync clears.
+    pub snapshot_problem: bool,
     /// Events still to take before stopping, when limited.
     pub remaining: Option<u64>,
 }
@@ -89,6 +91,12 @@ impl Runner {
                 },
                 changed = state.changed() => {
                     let now = state.borrow_and_update().clone();
+                    if matches!(now.phase, Phase::Stopped { .. }) {
+                        // What arrived before the end is handed on before the end is told.
+                        while let Some(batch) = subscription.next_batch().await {
+                            self.ingest(batch).await?;
+                        }
+                    }
                     // A new connection, even if its phases went by unseen.
                     if resyncs && !heard_ids && now.opened > synced_at_opening {
                         synced_at_opening = now.opened;
@@ -275,6 +283,7 @@ impl Runner {
             self.tell(EngineEvent::Changes { changes }).await?;
         }
         if problem.is_some() {
+            self.snapshot_problem = false;
             self.publish(|state| state.problem = problem).await?;
         }
         Ok(())
@@ -305,6 +314,7 @@ impl Runner {
                 tracing::warn!(feed = %self.feed.name, %message);
                 self.tell(EngineEvent::Problem { feed: Some(self.feed.name.clone()), message: message.clone() })
                     .await?;
+                self.snapshot_problem = true;
                 self.publish(|state| state.problem = Some(message)).await?;
                 return Ok(false);
             }
@@ -326,7 +336,9 @@ impl Runner {
         if let Some(cursor) = &resumes {
             self.setup.config.last_event_id = cursor.clone();
         }
-        self.publish(|state| state.problem = None).await?;
+        if std::mem::take(&mut self.snapshot_problem) {
+            self.publish(|state| state.problem = None).await?;
+        }
         if self.me.is_none() {
             self.find_me().await?;
         }

@@ -1,0 +1,304 @@
+//! The engine against real servers on loopback: Herald's hub, and scripted
+//! servers that behave as a REST task list, ntfy and Nchan do on the wire.
+//! Each test reads only the engine's messages, as every sink does.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{serve, sse, Answer};
+use herald_core::engine::{Command, Engine, EngineConfig, EngineEvent, FeedState, Reply, StoreAt, Write};
+use herald_core::feed::{Action, Auth, Change, Digest, Feed, Preset};
+use herald_core::secrets::{MemorySecrets, Secrets};
+use herald_core::sse::{Phase, StopReason};
+use herald_core::store::Store;
+use herald_hub::{HubConfig, LocalHub, StoreLocation, TaskPatch};
+use serde_json::json;
+use tokio::sync::mpsc;
+
+const YOU: &str = "you-token-engine";
+const DEADLINE: Duration = Duration::from_secs(20);
+
+/// The sink's side of a running engine.
+struct Sink {
+    engine: Engine,
+    events: mpsc::Receiver<EngineEvent>,
+}
+
+impl Sink {
+    async fn start(store: StoreAt, feeds: &[Feed], secrets: MemorySecrets) -> Sink {
+        let store = match store {
+            StoreAt::Path(path) => Store::open(&path).unwrap(),
+            StoreAt::Memory => Store::in_memory().unwrap(),
+            StoreAt::Open(store) => store,
+        };
+        let mut store = store;
+        store.import_feeds(feeds).unwrap();
+        let (engine, events) = Engine::start(EngineConfig::new(StoreAt::Open(store), Arc::new(secrets))).await.unwrap();
+        Sink { engine, events }
+    }
+
+    async fn next(&mut self) -> EngineEvent {
+        tokio::time::timeout(DEADLINE, self.events.recv()).await.expect("the engine speaks in time").expect("running")
+    }
+
+    /// Events up to the first that `pick` takes, and what it took.
+    async fn until<T>(&mut self, mut pick: impl FnMut(&EngineEvent) -> Option<T>) -> (Vec<EngineEvent>, T) {
+        let mut seen = Vec::new();
+        loop {
+            let event = self.next().await;
+            if let Some(found) = pick(&event) {
+                return (seen, found);
+            }
+            seen.push(event);
+        }
+    }
+
+    async fn state(&mut self, want: impl Fn(&FeedState) -> bool) -> FeedState {
+        self.until(|e| match e {
+            EngineEvent::State { state } if want(state) => Some(state.clone()),
+            _ => None,
+        })
+        .await
+        .1
+    }
+
+    async fn open(&mut self) -> FeedState {
+        self.state(|s| matches!(s.connection.phase, Phase::Open { .. })).await
+    }
+
+    async fn changes(&mut self) -> Vec<Change> {
+        self.until(|e| match e {
+            EngineEvent::Changes { changes } => Some(changes.clone()),
+            _ => None,
+        })
+        .await
+        .1
+    }
+
+    async fn digest(&mut self) -> (Vec<EngineEvent>, Digest) {
+        self.until(|e| match e {
+            EngineEvent::Missed { digest } => Some(digest.clone()),
+            _ => None,
+        })
+        .await
+    }
+}
+
+fn summaries(changes: &[Change]) -> Vec<&str> {
+    changes.iter().map(|c| c.summary.as_str()).collect()
+}
+
+fn missed_in(events: &[EngineEvent]) -> usize {
+    events.iter().filter(|e| matches!(e, EngineEvent::Missed { .. })).count()
+}
+
+fn hub_feed(hub: &LocalHub) -> (Feed, MemorySecrets) {
+    let mut feed = Feed::new("hub", format!("{}/tasks/subscribe", hub.url)).with_preset(Preset::HeraldHub);
+    feed.settings.auth = Some(Auth::bearer("hub"));
+    let secrets = MemorySecrets::default();
+    secrets.set("hub", YOU).unwrap();
+    (feed, secrets)
+}
+
+fn hub_config() -> HubConfig {
+    let mut config = HubConfig::default().with_actor("You", YOU).with_actor("Ana", "ana-token-engine");
+    config.retry = Duration::from_millis(50);
+    config
+}
+
+#[tokio::test]
+async fn the_hub_preset_attributes_changes_and_marks_the_users_own() {
+    let hub = LocalHub::start(hub_config(), &StoreLocation::Memory).await.unwrap();
+    hub.hub.create("Ana", "Buy milk").unwrap();
+    let (feed, secrets) = hub_feed(&hub);
+    let mut sink = Sink::start(StoreAt::Memory, &[feed], secrets).await;
+    let opened = sink.open().await;
+    assert!(opened.writable && opened.problem.is_none());
+
+    hub.hub.update("Ana", 1, &TaskPatch { done: Some(true), name: None }).unwrap();
+    let changes = sink.changes().await;
+    assert_eq!(summaries(&changes), ["Ana completed 'Buy milk'"]);
+    assert_eq!((changes[0].own, changes[0].key.as_deref(), changes[0].event_id.as_str()), (false, Some("1"), "2"));
+
+    // The user's own change goes through REST and comes back marked as own.
+    let created = Write::Create { fields: json!({"name": "Water plants"}) };
+    assert_eq!(sink.engine.send(Command::Write { feed: "hub".into(), write: created }).await, Reply::Done);
+    let own = sink.changes().await;
+    assert_eq!((summaries(&own), own[0].own), (vec!["You added 'Water plants'"], true));
+    let delete = Write::Delete { key: "1".into() };
+    assert_eq!(sink.engine.send(Command::Write { feed: "hub".into(), write: delete }).await, Reply::Done);
+    assert_eq!(summaries(&sink.changes().await), ["You deleted 'Buy milk'"]);
+    let Reply::Records { records } = sink.engine.send(Command::Records { feed: "hub".into() }).await else { panic!() };
+    let titles: Vec<(&str, Option<bool>)> = records.iter().map(|r| (r.title.as_str(), r.flag)).collect();
+    assert_eq!(titles, [("Water plants", Some(false))]);
+
+    // A refused write says why, in the server's words.
+    let missing = Write::Update { key: "99".into(), fields: json!({"done": true}) };
+    let refused = sink.engine.send(Command::Write { feed: "hub".into(), write: missing }).await;
+    assert_eq!(refused, Reply::Error { message: "the server answered 404: no task with id 99".into() });
+}
+
+#[tokio::test]
+async fn what_changed_while_herald_was_closed_comes_in_one_digest_once() {
+    let hub = LocalHub::start(hub_config(), &StoreLocation::Memory).await.unwrap();
+    for name in ["a", "b", "c"] {
+        hub.hub.create("Ana", name).unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("herald.db");
+    let (feed, secrets) = hub_feed(&hub);
+    {
+        let mut first = Sink::start(StoreAt::Path(path.clone()), &[feed.clone()], secrets).await;
+        let (before, _) = first
+            .until(|e| {
+                matches!(e, EngineEvent::State { state } if matches!(state.connection.phase, Phase::Open { .. }))
+                    .then_some(())
+            })
+            .await;
+        assert_eq!(missed_in(&before), 0, "the first snapshot is a baseline");
+    }
+    hub.hub.update("Ana", 1, &TaskPatch { done: Some(true), name: None }).unwrap();
+    hub.hub.delete("Ana", 2).unwrap();
+    hub.hub.create("Ana", "d").unwrap();
+
+    let (_, secrets) = hub_feed(&hub);
+    let mut second = Sink::start(StoreAt::Path(path), &[feed], secrets).await;
+    let (_, digest) = second.digest().await;
+    assert_eq!(summaries(&digest.changes), ["Someone completed 'a'", "Someone added 'd'", "Someone deleted 'b'"]);
+    assert_eq!((digest.created, digest.updated, digest.deleted), (1, 1, 1));
+    assert!(digest.changes.iter().all(|c| c.missed));
+    // The stream resumed from the snapshot's cursor: a live change is the
+    // marker, and nothing was reported twice on the way.
+    hub.hub.create("Ana", "marker").unwrap();
+    let (between, changes) = second
+        .until(|e| match e {
+            EngineEvent::Changes { changes } => Some(changes.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(summaries(&changes), ["Ana added 'marker'"]);
+    assert_eq!(missed_in(&between), 0);
+}
+
+fn json_response(body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
+
+/// A REST task list as found in the wild: no ids on the stream, a delete's
+/// id as a string, `done` as 1, and `data: undefined` after a PUT to a
+/// missing id. Every reconnection resyncs, and reports only what it hid.
+#[tokio::test]
+async fn a_task_list_without_ids_resyncs_on_every_connection_and_reads_what_it_is_sent() {
+    let first_stream = sse(concat!(
+        "retry: 20\n\n",
+        "event: create\ndata: {\"id\":26,\"name\":\"Buy milk\"}\n\n",
+        "event: update\ndata: undefined\n\n",
+        "event: update\ndata: {\"id\":2,\"done\":1}\n\n",
+        "event: delete\ndata: {\"id\":\"26\"}\n\n",
+        "event: create\ndata: {\"id\":27,\"name\":\"Call Bo\"}\n\n",
+    )
+    .as_bytes());
+    let server = serve(vec![
+        Answer::Close(first_stream),
+        Answer::Close(json_response(r#"[{"id":2,"name":"Water","done":0},{"id":3,"name":"Post","done":1}]"#)),
+        Answer::Hold(sse(b"")),
+        // While Herald was away: 3 was deleted and 4 created. 27's snapshot
+        // has a `done` its live create never said: that is no change.
+        Answer::Close(json_response(
+            r#"[{"id":2,"name":"Water","done":1},{"id":27,"name":"Call Bo","done":0},{"id":4,"name":"New","done":0}]"#,
+        )),
+    ])
+    .await;
+    let feed = Feed::new("list", format!("{}/tasks/subscribe", server.url)).with_preset(Preset::TaskList);
+    let mut sink = Sink::start(StoreAt::Memory, &[feed], MemorySecrets::default()).await;
+
+    let mut live = Vec::new();
+    while live.len() < 5 {
+        live.extend(sink.changes().await);
+    }
+    assert_eq!(
+        summaries(&live),
+        [
+            "Someone added 'Buy milk'",
+            "update: undefined (not readable: the data is not JSON (expected value at line 1 column 1))",
+            "Someone completed 'Water'",
+            "Someone deleted 'Buy milk'",
+            "Someone added 'Call Bo'",
+        ]
+    );
+    assert_eq!((live[1].action, live[1].body.as_deref()), (Action::Unreadable, Some("undefined")));
+    let (between, digest) = sink.digest().await;
+    assert_eq!(summaries(&digest.changes), ["Someone added 'New'", "Someone deleted 'Post'"]);
+    let problem = between.iter().rev().find_map(|e| match e {
+        EngineEvent::State { state } => state.problem.clone(),
+        _ => None,
+    });
+    let problem = problem.expect("the feed says an event could not be read");
+    assert!(problem.starts_with("an event could not be read: the data is not JSON"), "{problem}");
+    assert_eq!(server.request_line(0), "GET /tasks/subscribe HTTP/1.1");
+    assert_eq!(server.header(0, "accept").as_deref(), Some("text/event-stream"), "exactly, as such servers need");
+    assert_eq!(server.request_line(1), "GET /tasks HTTP/1.1", "the snapshot follows the stream's opening");
+    let Reply::Records { records } = sink.engine.send(Command::Records { feed: "list".into() }).await else { panic!() };
+    let keys: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(keys, ["2", "27", "4"]);
+}
+
+#[tokio::test]
+async fn ntfy_messages_carry_title_priority_and_link_and_resume_by_since() {
+    let message = r#"{"id":"m1","time":1700000000,"event":"message","topic":"alerts","title":"Disk full","message":"98% on /","priority":5,"click":"https://grafana.example/d/1","tags":["warning"]}"#;
+    let stream = format!(
+        "retry: 20\n\nevent: open\ndata: {{\"id\":\"o1\",\"event\":\"open\"}}\n\nevent: message\ndata: {message}\n\n"
+    );
+    let server = serve(vec![Answer::Close(sse(stream.as_bytes())), Answer::Hold(sse(b""))]).await;
+    let feed = Feed::new("alerts", format!("{}/alerts/sse", server.url)).with_preset(Preset::Ntfy);
+    let mut sink = Sink::start(StoreAt::Memory, &[feed], MemorySecrets::default()).await;
+    let changes = sink.changes().await;
+    assert_eq!(changes.len(), 1, "an `open` event is not a message: {changes:?}");
+    let alert = &changes[0];
+    assert_eq!((alert.title.as_str(), alert.body.as_deref(), alert.priority), ("Disk full", Some("98% on /"), Some(5)));
+    assert_eq!(
+        (alert.click.as_deref(), alert.tags.as_slice()),
+        (Some("https://grafana.example/d/1"), &["warning".to_owned()][..])
+    );
+    server.requests_made(2).await;
+    assert_eq!(server.request_line(1), "GET /alerts/sse?since=m1 HTTP/1.1", "the cursor came from the payload");
+}
+
+#[tokio::test]
+async fn an_nchan_channel_that_is_deleted_stops_its_feed_as_gone() {
+    let server = serve(vec![Answer::Close(sse(b"id: 1:0\ndata: hello\n\n:410: 410 Gone\n\n"))]).await;
+    let feed = Feed::new("chan", format!("{}/sub/room", server.url)).with_preset(Preset::Nchan);
+    let mut sink = Sink::start(StoreAt::Memory, &[feed], MemorySecrets::default()).await;
+    let (before, stopped) = sink
+        .until(|e| match e {
+            EngineEvent::State { state } if matches!(state.connection.phase, Phase::Stopped { .. }) => {
+                Some(state.clone())
+            }
+            _ => None,
+        })
+        .await;
+    assert_eq!(stopped.connection.phase, Phase::Stopped { reason: StopReason::Gone { status: 410 } });
+    assert!(before.iter().any(|e| matches!(e, EngineEvent::Events { events, .. } if &*events[0].data == "hello")));
+    assert_eq!(server.requests.lock().unwrap().len(), 1, "no reconnection to a deleted channel");
+}
+
+#[tokio::test]
+async fn a_redirect_that_cannot_be_followed_stops_the_feed_with_the_reason() {
+    let moved = b"HTTP/1.1 301 Moved Permanently\r\nLocation: \r\nContent-Length: 0\r\n\r\n".to_vec();
+    let server = serve((0..40).map(|_| Answer::Close(moved.clone())).collect()).await;
+    let feed = Feed::new("moved", format!("{}/events", server.url));
+    let mut sink = Sink::start(StoreAt::Memory, &[feed], MemorySecrets::default()).await;
+    let stopped = sink.state(|s| matches!(s.connection.phase, Phase::Stopped { .. })).await;
+    let Phase::Stopped { reason: StopReason::Failed { message } } = &stopped.connection.phase else {
+        panic!("{stopped:?}")
+    };
+    assert!(message.contains("redirect"), "{message}");
+    let made = server.requests.lock().unwrap().len();
+    assert!(made <= 11, "one attempt, not a retry loop: {made} requests");
+}
