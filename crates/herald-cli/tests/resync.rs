@@ -4,8 +4,7 @@
 //! the hub's back), and after a reconnection to a server whose stream
 //! carries no ids.
 
-#[path = "../../herald-core/tests/common/mod.rs"]
-mod common;
+use herald_test_support as common;
 
 use std::path::Path;
 use std::process::Stdio;

@@ -1,8 +1,7 @@
 //! `herald-cli sync`: every stored feed followed at once, each with its own
 //! settings, every event kept with its feed; Ctrl-C ends it cleanly.
 
-#[path = "../../herald-core/tests/common/mod.rs"]
-mod common;
+use herald_test_support as common;
 
 use std::process::Stdio;
 use std::time::Duration;

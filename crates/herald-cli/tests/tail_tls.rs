@@ -1,14 +1,11 @@
 //! `herald-cli tail --ca-cert` against an HTTPS server on loopback that
 //! speaks only HTTP/2 and has a self-signed certificate.
 
-#[path = "../../herald-core/tests/common/tls.rs"]
-mod tls_server;
-
 use std::process::Output;
 use std::time::Duration;
 
+use herald_test_support::tls::{self_signed_ca_true, serve_h2};
 use serde_json::Value;
-use tls_server::{self_signed_ca_true, serve_h2};
 
 async fn tail(args: &[&str]) -> Output {
     let run = tokio::process::Command::new(env!("CARGO_BIN_EXE_herald-cli")).arg("tail").args(args).output();

@@ -3,7 +3,7 @@
 //! asserts what the spec requires of Herald, and records what the baseline
 //! does with the same bytes.
 
-mod common;
+use herald_test_support as common;
 
 use std::time::Duration;
 

@@ -2,7 +2,7 @@
 //! servers that behave as a REST task list, ntfy and Nchan do on the wire.
 //! Each test reads only the engine's messages, as every sink does.
 
-mod common;
+use herald_test_support as common;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -3,7 +3,7 @@
 //! request's headers are recorded. Each test asserts the exact events
 //! delivered (none lost, none repeated) and the exact request headers.
 
-mod common;
+use herald_test_support as common;
 
 use std::time::Duration;
 

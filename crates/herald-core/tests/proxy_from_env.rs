@@ -2,7 +2,7 @@
 //! proxy, in absolute form. Its own file, so its own process: the variables
 //! it sets reach no other test.
 
-mod common;
+use herald_test_support as common;
 
 use common::{serve, sse, Answer};
 use herald_core::sse::{Subscription, SubscriptionConfig};

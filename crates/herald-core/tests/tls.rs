@@ -2,7 +2,7 @@
 //! self-signed certificate is refused with a way out, trusting exactly that
 //! certificate works, and a private CA works as a root.
 
-mod common;
+use herald_test_support as common;
 
 use std::time::Duration;
 

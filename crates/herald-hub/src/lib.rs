@@ -19,8 +19,10 @@
 //!
 //! Tests start it on `127.0.0.1:0` with [`run`], in the style of mini-redis.
 
+mod auth;
 mod config;
 pub mod demo;
+mod error;
 mod http;
 mod hub;
 mod local;

@@ -2,41 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// A task as stored and as returned by `GET /tasks`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Task {
-    pub id: i64,
-    pub name: String,
-    pub done: bool,
-}
-
-/// What kind of change a record in the change log is; also the SSE `event:` name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ChangeKind {
-    Create,
-    Update,
-    Delete,
-}
-
-impl ChangeKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeKind::Create => "create",
-            ChangeKind::Update => "update",
-            ChangeKind::Delete => "delete",
-        }
-    }
-
-    pub(crate) fn parse(s: &str) -> Option<Self> {
-        match s {
-            "create" => Some(ChangeKind::Create),
-            "update" => Some(ChangeKind::Update),
-            "delete" => Some(ChangeKind::Delete),
-            _ => None,
-        }
-    }
-}
+pub use herald_wire::{ChangeKind, Task};
 
 /// One entry of the change log. `seq` is the SSE event id and grows with every change.
 #[derive(Debug, Clone, PartialEq, Eq)]

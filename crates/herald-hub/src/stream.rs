@@ -19,7 +19,8 @@ use axum::response::{IntoResponse, Response};
 use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::http::{blocking, ApiError, Caller};
+use crate::auth::Reader;
+use crate::error::{blocking, ApiError};
 use crate::hub::Hub;
 use crate::model::Change;
 
@@ -28,8 +29,11 @@ const REPLAY_BATCH: usize = 512;
 
 type Outbox = mpsc::Sender<Result<Event, Infallible>>;
 
-pub(crate) async fn subscribe(State(hub): State<Arc<Hub>>, headers: HeaderMap) -> Result<Response, ApiError> {
-    Caller::reader(&hub, &headers)?;
+pub(crate) async fn subscribe(
+    State(hub): State<Arc<Hub>>,
+    _: Reader,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let bad_id = || ApiError::Invalid("Last-Event-ID must be a sequence number");
     let resume = match headers.get("last-event-id") {
         None => None,
@@ -101,7 +105,10 @@ async fn reset_if_forgotten(hub: &Arc<Hub>, last: &mut u64, tx: &Outbox) -> Opti
         Err(_) => return None,
     };
     if oldest.is_some_and(|oldest| oldest > *last + 1) && current > *last {
-        let reset = Event::default().event("reset").id(current.to_string()).data(format!("{{\"seq\":{current}}}"));
+        let reset = Event::default()
+            .event(herald_wire::RESET_EVENT)
+            .id(current.to_string())
+            .data(format!("{{\"seq\":{current}}}"));
         tx.send(Ok(reset)).await.ok()?;
         *last = current;
     }

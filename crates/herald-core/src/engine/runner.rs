@@ -28,7 +28,7 @@ use crate::sse::{now_ms, ConnectionState, Event, Phase, StopReason, Subscription
 use crate::store::{FeedId, MissedChange};
 
 /// The event type by which the hub says it cannot replay from the cursor.
-const RESET: &str = "reset";
+use herald_wire::RESET_EVENT as RESET;
 
 /// What the engine may tell a running feed.
 pub(super) enum Control {

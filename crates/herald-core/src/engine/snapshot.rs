@@ -13,9 +13,7 @@ use reqwest::header::{HeaderMap, ACCEPT};
 use crate::sse::error_chain;
 use crate::store::{Snapshot, SnapshotError};
 
-/// Response header of the hub's `GET /tasks`: the sequence number the
-/// snapshot is current to.
-pub const SEQUENCE_HEADER: &str = "herald-sequence";
+pub use herald_wire::SEQUENCE_HEADER;
 
 /// A snapshot larger than this is refused rather than held in memory.
 pub const MAX_SNAPSHOT_BYTES: usize = 256 << 20;

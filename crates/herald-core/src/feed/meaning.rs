@@ -8,6 +8,7 @@
 //! [`same`]), a field an event did not carry is unknown rather than changed,
 //! and data that is not JSON is shown raw, never dropped.
 
+use herald_wire::ChangeKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -52,14 +53,15 @@ pub struct RecordMeaning {
 fn default_key() -> String {
     "/id".into()
 }
+// The reference model's event names, as the hub sends them.
 fn default_created() -> Vec<String> {
-    vec!["create".into()]
+    vec![ChangeKind::Create.as_str().into()]
 }
 fn default_updated() -> Vec<String> {
-    vec!["update".into()]
+    vec![ChangeKind::Update.as_str().into()]
 }
 fn default_deleted() -> Vec<String> {
-    vec!["delete".into()]
+    vec![ChangeKind::Delete.as_str().into()]
 }
 
 impl Default for RecordMeaning {
@@ -147,17 +149,10 @@ pub enum Read {
     /// A record change whose data cannot be read: shown raw, with the reason.
     Unreadable(String),
     Keyed {
-        kind: Kind,
+        kind: ChangeKind,
         key: String,
         data: Value,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Create,
-    Update,
-    Delete,
 }
 
 /// What to do to the stored record.
@@ -341,14 +336,14 @@ impl MessageMeaning {
 }
 
 impl RecordMeaning {
-    fn kind_of(&self, event_type: &str) -> Option<Kind> {
+    fn kind_of(&self, event_type: &str) -> Option<ChangeKind> {
         let has = |types: &[String]| types.iter().any(|t| t == event_type);
         if has(&self.created) {
-            Some(Kind::Create)
+            Some(ChangeKind::Create)
         } else if has(&self.updated) {
-            Some(Kind::Update)
+            Some(ChangeKind::Update)
         } else if has(&self.deleted) {
-            Some(Kind::Delete)
+            Some(ChangeKind::Delete)
         } else {
             None
         }
@@ -361,7 +356,7 @@ impl RecordMeaning {
             Ok(data) => data,
             Err(e) => return Read::Unreadable(format!("the data is not JSON ({e})")),
         };
-        if kind != Kind::Delete && !data.is_object() {
+        if kind != ChangeKind::Delete && !data.is_object() {
             return Read::Unreadable("the data is not a JSON object".into());
         }
         match key_at(&data, &self.key) {
@@ -380,14 +375,14 @@ impl RecordMeaning {
         &self,
         ctx: Context<'_>,
         event: &Event,
-        kind: Kind,
+        kind: ChangeKind,
         key: String,
         data: Value,
         before: Option<&Value>,
     ) -> (Option<Change>, RecordOp) {
         let actor = text_at(&data, self.actor.as_deref());
         let at = time_at(&data, self.at.as_deref()).unwrap_or(ctx.now);
-        let (change, op) = if kind == Kind::Delete {
+        let (change, op) = if kind == ChangeKind::Delete {
             let change = before.map(|before| {
                 let mut change = self.describe(Action::Deleted, &key, before, None);
                 change.record = Some(before.clone());

@@ -2,6 +2,7 @@
 
 use rusqlite::{params, OptionalExtension};
 
+use super::cursor::{cursor_of, set_cursor};
 use super::{FeedId, Store, StoreError};
 use crate::sse::{EpochMs, Event};
 
@@ -40,19 +41,6 @@ fn insert_sql(rows: usize) -> String {
         "INSERT INTO events (feed_id, event_id, cursor, event_type, data, received_at) VALUES {values} \
          ON CONFLICT DO NOTHING"
     )
-}
-
-pub(super) fn cursor_of(conn: &rusqlite::Connection, feed: FeedId) -> rusqlite::Result<Option<String>> {
-    conn.query_row("SELECT last_event_id FROM cursors WHERE feed_id = ?1", [feed.0], |r| r.get(0)).optional()
-}
-
-pub(super) fn set_cursor(conn: &rusqlite::Connection, feed: FeedId, cursor: &str) -> rusqlite::Result<()> {
-    conn.execute(
-        "INSERT INTO cursors (feed_id, last_event_id) VALUES (?1, ?2)
-         ON CONFLICT (feed_id) DO UPDATE SET last_event_id = excluded.last_event_id",
-        params![feed.0, cursor],
-    )
-    .map(drop)
 }
 
 /// Binds `rows` to an INSERT of that many rows and runs it; how many were new.

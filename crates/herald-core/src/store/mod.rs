@@ -8,6 +8,7 @@
 //! durable history ends, never past an event it did not keep and never
 //! before one it did (a replayed event is stored once).
 
+mod cursor;
 mod feeds;
 mod history;
 mod replica;

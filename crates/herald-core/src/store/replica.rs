@@ -58,24 +58,7 @@ impl Snapshot {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ChangeKind {
-    Create,
-    Update,
-    Delete,
-}
-
-impl ChangeKind {
-    /// The event type it is stored under, as the reference model names them.
-    pub fn event_type(self) -> &'static str {
-        match self {
-            ChangeKind::Create => "create",
-            ChangeKind::Update => "update",
-            ChangeKind::Delete => "delete",
-        }
-    }
-}
+pub use herald_wire::ChangeKind;
 
 /// One difference a resync found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -167,7 +150,7 @@ impl Store {
         let changes = diff(&known, snapshot, unchanged);
         let cursor: String = match &snapshot.cursor {
             Some(cursor) => cursor.clone(),
-            None => super::history::cursor_of(&tx, feed)?.unwrap_or_default(),
+            None => super::cursor::cursor_of(&tx, feed)?.unwrap_or_default(),
         };
         for change in &changes {
             match &change.after {
@@ -183,7 +166,7 @@ impl Store {
                 tx.execute(
                     "INSERT INTO events (feed_id, event_id, cursor, event_type, data, received_at, missed)
                      VALUES (?1, NULL, ?2, ?3, ?4, ?5, 1)",
-                    params![feed.0, cursor, change.kind.event_type(), change.value().to_string(), now],
+                    params![feed.0, cursor, change.kind.as_str(), change.value().to_string(), now],
                 )?;
             }
         }
@@ -193,7 +176,7 @@ impl Store {
             params![feed.0, key, now],
         )?;
         if snapshot.cursor.is_some() {
-            super::history::set_cursor(&tx, feed, &cursor)?;
+            super::cursor::set_cursor(&tx, feed, &cursor)?;
         }
         tx.commit()?;
         Ok(Resynced { missed: if baseline { Vec::new() } else { changes }, baseline })

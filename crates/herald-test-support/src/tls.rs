@@ -1,8 +1,6 @@
 //! An HTTPS event-stream server on 127.0.0.1 that speaks only HTTP/2 (it
 //! offers nothing but `h2` by ALPN), with certificates made for the test.
 
-#![allow(dead_code)] // each test file uses its own part of it
-
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
 

@@ -1,8 +1,8 @@
-//! A scripted raw HTTP server on 127.0.0.1, shared by the loopback tests:
-//! each connection gets the next scripted answer byte for byte, and every
-//! request's head is recorded.
-
-#![allow(dead_code)] // each test file uses its own part of it
+//! Servers for Herald's tests, on 127.0.0.1 only: a scripted raw HTTP
+//! server (each connection gets the next scripted answer byte for byte, and
+//! every request's head is recorded), and an HTTPS server that speaks only
+//! HTTP/2 ([`tls`]). Shared by the crates' loopback tests and the
+//! end-to-end test, as a crate rather than borrowed files.
 
 pub mod tls;
 

@@ -1,0 +1,62 @@
+//! How the hub's routes fail, as HTTP: one error type for the REST routes
+//! and the stream, and the one way store work leaves the async threads.
+
+use std::sync::Arc;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::hub::Hub;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("a valid bearer token is required")]
+    Unauthorized,
+    #[error("no task with id {0}")]
+    NotFound(i64),
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error("internal error")]
+    Internal(#[from] StoreError),
+    /// The worker running the request failed (it panicked or was cancelled).
+    #[error("internal error")]
+    WorkerFailed,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = match &self {
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Internal(e) => {
+                tracing::error!(error = %e, "store failed");
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            ApiError::WorkerFailed => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        let mut response = (status, Json(json!({ "error": self.to_string() }))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response
+    }
+}
+
+/// Runs store work off the async threads.
+pub(crate) async fn blocking<T: Send + 'static>(
+    hub: &Arc<Hub>,
+    work: impl FnOnce(&Hub) -> Result<T, StoreError> + Send + 'static,
+) -> Result<T, ApiError> {
+    let hub = hub.clone();
+    match tokio::task::spawn_blocking(move || work(&hub)).await {
+        Ok(result) => Ok(result?),
+        Err(join) => {
+            tracing::error!(error = %join, "store task failed");
+            Err(ApiError::WorkerFailed)
+        }
+    }
+}
