@@ -105,9 +105,9 @@ mod tests {
     #[test]
     fn names_are_trimmed_and_checked() {
         assert_eq!(clean_name("  Buy milk ").unwrap(), "Buy milk");
-        assert!(clean_name("   ").is_err());
-        assert!(clean_name("a\nb").is_err());
-        assert!(clean_name(&"x".repeat(501)).is_err());
+        assert_eq!(clean_name("   "), Err("name must not be empty"));
+        assert_eq!(clean_name("a\nb"), Err("name must not contain control characters"));
+        assert_eq!(clean_name(&"x".repeat(501)), Err("name is longer than 500 characters"));
         assert!(clean_name(&"é".repeat(500)).is_ok());
     }
 }
