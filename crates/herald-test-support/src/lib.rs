@@ -4,6 +4,8 @@
 //! HTTP/2 ([`tls`]). Shared by the crates' loopback tests and the
 //! end-to-end test, as a crate rather than borrowed files.
 
+pub mod ntfy;
+pub mod tasklist;
 pub mod tls;
 
 use std::sync::{Arc, Mutex};
