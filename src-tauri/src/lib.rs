@@ -81,11 +81,16 @@ pub fn main(options: Options, token: Option<String>) -> anyhow::Result<()> {
     tauri::async_runtime::set(runtime.handle().clone());
     let _inside = runtime.enter();
 
-    let store = options
-        .store
-        .clone()
-        .or_else(Store::default_path)
-        .context("no --store given, and neither XDG_DATA_HOME nor HOME is set")?;
+    // `--demo`: a store of its own, in a folder removed when this returns.
+    let demo_dir = options.demo.then(DemoDir::new).transpose()?;
+    let store = match &demo_dir {
+        Some(dir) => dir.0.join("herald.db"),
+        None => options
+            .store
+            .clone()
+            .or_else(Store::default_path)
+            .context("no --store given, and neither XDG_DATA_HOME nor HOME is set")?,
+    };
     let every = Duration::from_secs(options.demo_every);
     let start = runtime.block_on(setup::prepare(&store, options.server.as_deref(), token, every))?;
     let config = EngineConfig::new(StoreAt::Path(start.store), Arc::new(start.secrets));
@@ -100,4 +105,21 @@ pub fn main(options: Options, token: Option<String>) -> anyhow::Result<()> {
         }
     });
     Ok(())
+}
+
+/// The demo's own folder, removed when Herald exits.
+struct DemoDir(std::path::PathBuf);
+
+impl DemoDir {
+    fn new() -> anyhow::Result<DemoDir> {
+        let dir = std::env::temp_dir().join(format!("herald-demo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(DemoDir(dir))
+    }
+}
+
+impl Drop for DemoDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -17,6 +17,10 @@ pub struct Options {
     /// (default: $XDG_DATA_HOME/herald/herald.db).
     #[arg(long, env = "HERALD_STORE", value_name = "PATH")]
     pub store: Option<std::path::PathBuf>,
+    /// Follow only the embedded demo, with a store of its own that is gone
+    /// when Herald exits; your own store and feeds are left alone.
+    #[arg(long, conflicts_with_all = ["server", "store"])]
+    pub demo: bool,
     /// Start in the tray without opening the window.
     #[arg(long)]
     pub hidden: bool,

@@ -93,7 +93,12 @@ impl Shared {
 
     fn snapshot(&self) -> Value {
         let list = self.list();
-        Value::Array(list.tasks.iter().map(|(id, (name, done))| json!({"id": id, "name": name, "done": u8::from(*done)})).collect())
+        Value::Array(
+            list.tasks
+                .iter()
+                .map(|(id, (name, done))| json!({"id": id, "name": name, "done": u8::from(*done)}))
+                .collect(),
+        )
     }
 }
 
@@ -125,11 +130,8 @@ impl TaskList {
             .unwrap();
         config.alpn_protocols = vec![b"h2".to_vec()];
         let shared = Arc::new(Shared { list: Mutex::default(), live: broadcast::channel(256).0 });
-        let stopped = Stopped {
-            addr: "127.0.0.1:0".parse().unwrap(),
-            shared,
-            acceptor: TlsAcceptor::from(Arc::new(config)),
-        };
+        let stopped =
+            Stopped { addr: "127.0.0.1:0".parse().unwrap(), shared, acceptor: TlsAcceptor::from(Arc::new(config)) };
         stopped.start().await
     }
 
@@ -199,7 +201,8 @@ impl Stopped {
                         let shared = shared.clone();
                         async move { Ok::<_, Infallible>(route(&shared, request).await) }
                     });
-                    let connection = http2::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(tls), service);
+                    let connection =
+                        http2::Builder::new(TokioExecutor::new()).serve_connection(TokioIo::new(tls), service);
                     tokio::select! {
                         _ = connection => {}
                         _ = stopping.wait_for(|s| *s) => {}
@@ -207,7 +210,13 @@ impl Stopped {
                 });
             }
         });
-        TaskList { url: format!("https://127.0.0.1:{}/tasks", addr.port()), addr, shared: self.shared, acceptor: self.acceptor, stop }
+        TaskList {
+            url: format!("https://127.0.0.1:{}/tasks", addr.port()),
+            addr,
+            shared: self.shared,
+            acceptor: self.acceptor,
+            stop,
+        }
     }
 }
 

@@ -3,17 +3,28 @@
 //! unlocked in a fresh folder, as `herald-cli`'s keyring tests do.
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+
+/// gnome-keyring-daemon, in the foreground: stopped when this is dropped,
+/// so that the next test on the same bus starts its own.
+pub struct Keyring(Child);
+
+impl Drop for Keyring {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
 
 /// Starts gnome-keyring-daemon on the session bus with its data in `dir`,
 /// and waits until it owns `org.freedesktop.secrets`.
-pub async fn start(dir: &Path) -> anyhow::Result<()> {
+pub async fn start(dir: &Path) -> anyhow::Result<Keyring> {
     let (data, run) = (dir.join("data"), dir.join("run"));
     std::fs::create_dir_all(&data)?;
     std::fs::create_dir_all(&run)?;
     std::fs::set_permissions(&run, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
     let mut daemon = Command::new("gnome-keyring-daemon")
-        .args(["--unlock", "--components=secrets", "--daemonize"])
+        .args(["--unlock", "--components=secrets", "--foreground"])
         .env("XDG_DATA_HOME", &data)
         .env("XDG_RUNTIME_DIR", &run)
         // With no display, the unlock prompter fails at once instead of waiting for a click.
@@ -22,13 +33,22 @@ pub async fn start(dir: &Path) -> anyhow::Result<()> {
         .stdout(Stdio::null())
         .spawn()
         .map_err(|e| anyhow::anyhow!("could not start gnome-keyring-daemon: {e}"))?;
+    // The password, then end of input: the daemon unlocks with what it read.
     std::io::Write::write_all(&mut daemon.stdin.take().expect("piped"), b"herald-e2e-keyring")?;
-    anyhow::ensure!(daemon.wait()?.success(), "gnome-keyring-daemon failed to start");
+    let keyring = Keyring(daemon);
     let bus = zbus::Connection::session().await?;
-    let dbus = zbus::fdo::DBusProxy::new(&bus).await?;
     crate::eventually("gnome-keyring to own org.freedesktop.secrets", || async {
-        let name = zbus::names::BusName::try_from("org.freedesktop.secrets")?;
-        Ok(dbus.name_has_owner(name).await?.then_some(()))
+        let reply = bus
+            .call_method(
+                Some("org.freedesktop.DBus"),
+                "/org/freedesktop/DBus",
+                Some("org.freedesktop.DBus"),
+                "NameHasOwner",
+                &("org.freedesktop.secrets",),
+            )
+            .await?;
+        Ok(reply.body().deserialize::<bool>()?.then_some(()))
     })
-    .await
+    .await?;
+    Ok(keyring)
 }

@@ -40,7 +40,7 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
 
     // Herald keeps its feeds and their history here, and the token in the keyring.
     let data = tempfile::tempdir()?;
-    herald_e2e::keyring::start(&data.path().join("keyring")).await?;
+    let _keyring = herald_e2e::keyring::start(&data.path().join("keyring")).await?;
     let store = data.path().join("herald.db");
     let store = store.to_str().expect("a UTF-8 temporary path");
     let driver = Driver::start(&[("HERALD_SERVER", &url), ("HERALD_TOKEN", YOU), ("HERALD_STORE", store)]).await?;
