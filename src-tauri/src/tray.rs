@@ -94,3 +94,40 @@ pub fn show_feeds<'a, R: Runtime>(app: &AppHandle<R>, feeds: impl Iterator<Item 
         tracing::warn!(error = %e, "could not update the tray icon");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use herald_core::engine::{FeedKind, FeedState};
+    use herald_core::feed::Preset;
+    use herald_core::sse::{ConnectionState, Phase, StopReason};
+
+    use super::*;
+
+    fn feed(name: &str, phase: Phase, problem: Option<&str>) -> FeedState {
+        FeedState {
+            name: name.into(),
+            url: format!("http://127.0.0.1/{name}"),
+            preset: Preset::Generic,
+            kind: FeedKind::Raw,
+            connection: ConnectionState { phase, last_heard: None, opened: 1 },
+            paused: false,
+            writable: false,
+            problem: problem.map(str::to_owned),
+            recycled: 0,
+            unread: 0,
+        }
+    }
+
+    #[test]
+    fn the_tray_tells_the_truth_about_every_feed() {
+        let live = feed("hub", Phase::Open { since: 0 }, None);
+        assert_eq!(summarize([&live].into_iter()), (Overall::Live, "Herald: 1 feed live".into()));
+        let connecting = feed("list", Phase::Connecting, None);
+        assert_eq!(summarize([&live, &connecting].into_iter()).0, Overall::Connecting);
+        let gone = feed("room", Phase::Stopped { reason: StopReason::Gone { status: 410 } }, None);
+        let unreadable = feed("list", Phase::Open { since: 0 }, Some("the snapshot is not JSON"));
+        let (overall, tooltip) = summarize([&live, &gone, &unreadable].into_iter());
+        assert_eq!(overall, Overall::Trouble);
+        assert_eq!(tooltip, "Herald: a feed needs you\nroom: the feed is gone (410)\nlist: the snapshot is not JSON");
+    }
+}

@@ -141,3 +141,21 @@ async fn usage_errors_exit_2_with_the_exact_reason() {
     assert_eq!(bad_pointer.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad_pointer.stderr).contains("--cursor-pointer \"id\" is not a JSON pointer"));
 }
+
+/// Every failed attempt says why on a line of its own, not only as a state.
+#[tokio::test]
+async fn each_failed_attempt_prints_an_error_line_with_its_reason() {
+    let busy = b"HTTP/1.1 503 Service Unavailable\r\nRetry-After: 0\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let done = b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n".to_vec();
+    let server = herald_test_support::serve(vec![
+        herald_test_support::Answer::Close(busy.clone()),
+        herald_test_support::Answer::Close(busy),
+        herald_test_support::Answer::Close(done),
+    ])
+    .await;
+    let output = tail(&[&format!("{}/events", server.url), "--json"]).await;
+    assert_eq!(output.status.code(), Some(0), "{}", String::from_utf8_lossy(&output.stderr));
+    let errors: Vec<Value> = json_lines(&output).into_iter().filter(|l| l["kind"] == "error").collect();
+    let reason = json!({"kind": "error", "message": "the server answered 503"});
+    assert_eq!(errors, [reason.clone(), reason]);
+}

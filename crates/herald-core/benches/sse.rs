@@ -6,7 +6,8 @@
 //!   channel) reading the same chunks from an in-memory transport.
 //! - `client-loopback`: each whole client reading from a server on 127.0.0.1.
 //! - `durable-ingest`: Herald over loopback with and without writing every
-//!   batch to the store (tiny and medium events).
+//!   batch to the store (tiny and medium events), and the whole engine
+//!   doing the same: runner, store writer thread, meaning, and a sink.
 //! - `chunk-size`: Herald's decoder on tiny events, 4 KiB to 64 KiB chunks.
 //!
 //! `cargo bench -p herald-core --bench sse`; figures in BENCHMARKS.md.
@@ -20,6 +21,9 @@ use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criteri
 use eventsource_client::{Client, ClientBuilder, ReconnectOptions, SSE};
 use futures_util::future::BoxFuture;
 use futures_util::{stream, StreamExt};
+use herald_core::engine::{Engine, EngineConfig, EngineEvent, StoreAt};
+use herald_core::feed::Feed;
+use herald_core::secrets::MemorySecrets;
 use herald_core::sse::{
     now_ms, Decoder, Frame, StreamRequest, StreamResponse, Subscription, SubscriptionConfig, SystemClock, Transport,
     TransportError,
@@ -266,6 +270,34 @@ fn benches(c: &mut Criterion) {
                                 store.ingest(feed, &batch, now_ms()).unwrap();
                                 seen += batch.len();
                             }
+                            drop(dir);
+                        })
+                    },
+                    BatchSize::PerIteration,
+                )
+            });
+            // The engine as `sync` runs it: the feed's runner hands each
+            // batch to the store writer thread, which stores it with what it
+            // means; the sink hears of it once it is durable.
+            group.bench_function("engine", |b| {
+                b.iter_batched(
+                    || {
+                        let dir = tempfile::tempdir().unwrap();
+                        let mut store = Store::open(&dir.path().join("herald.db")).unwrap();
+                        store.import_feeds(&[Feed::new("bench", &url)]).unwrap();
+                        (dir, store)
+                    },
+                    |(dir, store)| {
+                        on_runtime(&rt, async move {
+                            let config = EngineConfig::new(StoreAt::Open(store), Arc::new(MemorySecrets::default()));
+                            let (engine, mut events) = Engine::start(config).await.unwrap();
+                            let mut seen = 0;
+                            while seen < n {
+                                if let EngineEvent::Events { events, .. } = events.recv().await.expect("events") {
+                                    seen += events.len();
+                                }
+                            }
+                            drop(engine);
                             drop(dir);
                         })
                     },

@@ -150,7 +150,7 @@ async fn what_changed_while_herald_was_closed_comes_in_one_digest_once() {
     let path = dir.path().join("herald.db");
     let (feed, secrets) = hub_feed(&hub);
     {
-        let mut first = Sink::start(StoreAt::Path(path.clone()), &[feed.clone()], secrets).await;
+        let mut first = Sink::start(StoreAt::Path(path.clone()), std::slice::from_ref(&feed), secrets).await;
         let (before, _) = first
             .until(|e| {
                 matches!(e, EngineEvent::State { state } if matches!(state.connection.phase, Phase::Open { .. }))
@@ -268,6 +268,21 @@ async fn ntfy_messages_carry_title_priority_and_link_and_resume_by_since() {
     );
     server.requests_made(2).await;
     assert_eq!(server.request_line(1), "GET /alerts/sse?since=m1 HTTP/1.1", "the cursor came from the payload");
+}
+
+/// A Mercure hub as its spec has it: `id:` lines that are URNs, JSON
+/// updates, and `Last-Event-ID` to resume.
+#[tokio::test]
+async fn a_mercure_hub_resumes_by_last_event_id() {
+    let first = "retry: 20\n\nid: urn:uuid:1b2c\ndata: {\"@id\":\"/books/1\",\"title\":\"Dune\"}\n\n";
+    let server = serve(vec![Answer::Close(sse(first.as_bytes())), Answer::Hold(sse(b""))]).await;
+    let url = format!("{}/.well-known/mercure?topic=https://example.com/books/{{id}}", server.url);
+    let feed = Feed::new("books", url).with_preset(Preset::Mercure);
+    let mut sink = Sink::start(StoreAt::Memory, &[feed], MemorySecrets::default()).await;
+    let changes = sink.changes().await;
+    assert_eq!(summaries(&changes), [r#"message: {"@id":"/books/1","title":"Dune"}"#]);
+    server.requests_made(2).await;
+    assert_eq!(server.header(1, "last-event-id").as_deref(), Some("urn:uuid:1b2c"));
 }
 
 #[tokio::test]
