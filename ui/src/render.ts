@@ -143,7 +143,9 @@ export function renderFeed(pill: HTMLElement, source: HTMLElement, problem: HTML
   pill.dataset.phase = state.paused ? "stopped" : state.connection.phase.phase;
   pill.textContent = label;
   pill.title = reason;
-  source.textContent = state.url;
+  // A stream recycled for silence is health worth seeing, not an error.
+  const recycled = state.recycled > 0 ? ` · recycled ${state.recycled}× after silence` : "";
+  source.textContent = `${state.url}${recycled}`;
   showNotice(problem, state.problem ?? (state.connection.phase.phase === "stopped" ? reason : null));
 }
 

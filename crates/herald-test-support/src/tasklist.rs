@@ -110,6 +110,8 @@ pub struct TaskList {
     shared: Arc<Shared>,
     acceptor: TlsAcceptor,
     stop: watch::Sender<bool>,
+    /// The accept loop, which owns the listener.
+    serving: tokio::task::JoinHandle<()>,
 }
 
 /// The server while it is down: its list stays, and can change unheard.
@@ -157,9 +159,11 @@ impl TaskList {
         self.shared.list().tasks.values().map(|(name, _)| name.clone()).collect()
     }
 
-    /// Closes the listener and every open connection.
-    pub fn stop(self) -> Stopped {
+    /// Closes the listener and every open connection; returns once the
+    /// port is free again.
+    pub async fn stop(self) -> Stopped {
         self.stop.send_replace(true);
+        let _ = self.serving.await;
         Stopped { addr: self.addr, shared: self.shared, acceptor: self.acceptor }
     }
 }
@@ -184,7 +188,7 @@ impl Stopped {
         let addr = listener.local_addr().unwrap();
         let (stop, stopping) = watch::channel(false);
         let (shared, acceptor) = (self.shared.clone(), self.acceptor.clone());
-        tokio::spawn(async move {
+        let serving = tokio::spawn(async move {
             let mut stopping_accept = stopping.clone();
             loop {
                 let socket = tokio::select! {
@@ -216,6 +220,7 @@ impl Stopped {
             shared: self.shared,
             acceptor: self.acceptor,
             stop,
+            serving,
         }
     }
 }

@@ -183,7 +183,7 @@ url = "{ntfy}/alerts/sse"
     // it comes back, and Herald tells them in one digest, exactly.
     let old = list.create("Old invoice");
     assert_eq!(next_notification(&notifications, &mut seen).await?.summary, "Someone added 'Old invoice'");
-    let down = list.stop();
+    let down = list.stop().await;
     down.create("Order paper");
     down.set_done(water, false);
     down.delete(old);

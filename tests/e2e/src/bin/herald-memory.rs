@@ -93,7 +93,8 @@ fn wait_until_settled(root: u32) -> anyhow::Result<()> {
 fn main() -> anyhow::Result<()> {
     let app = std::env::args().nth(1).ok_or_else(|| anyhow::anyhow!("usage: herald-memory <path to herald>"))?;
     let display = Display::open()?;
-    let mut child = Command::new(&app).stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
+    // The demo, with a store of its own: the figures do not depend on your feeds.
+    let mut child = Command::new(&app).arg("--demo").stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
     let pid = child.id();
     let mut window = None;
     wait_until("the window", || {
