@@ -21,7 +21,6 @@ use hyper::server::conn::http2;
 use hyper::service::service_fn;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::{TokioExecutor, TokioIo};
-use rustls::pki_types::PrivateKeyDer;
 use serde_json::{json, Value};
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, watch};
@@ -123,17 +122,8 @@ pub struct Stopped {
 
 impl TaskList {
     pub async fn start(identity: &Identity) -> TaskList {
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-        let mut config = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_no_client_auth()
-            .with_single_cert(identity.chain.clone(), PrivateKeyDer::Pkcs8(identity.key.clone_key()))
-            .unwrap();
-        config.alpn_protocols = vec![b"h2".to_vec()];
         let shared = Arc::new(Shared { list: Mutex::default(), live: broadcast::channel(256).0 });
-        let stopped =
-            Stopped { addr: "127.0.0.1:0".parse().unwrap(), shared, acceptor: TlsAcceptor::from(Arc::new(config)) };
+        let stopped = Stopped { addr: "127.0.0.1:0".parse().unwrap(), shared, acceptor: crate::tls::h2_only(identity) };
         stopped.start().await
     }
 

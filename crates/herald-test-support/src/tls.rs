@@ -65,8 +65,8 @@ pub struct TlsServer {
     count: watch::Receiver<usize>,
 }
 
-/// Serves `body` as an event stream, over HTTP/2 only, to every request.
-pub async fn serve_h2(identity: &Identity, body: &'static str) -> TlsServer {
+/// A TLS acceptor for `identity` that offers only HTTP/2 by ALPN.
+pub fn h2_only(identity: &Identity) -> TlsAcceptor {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -75,7 +75,12 @@ pub async fn serve_h2(identity: &Identity, body: &'static str) -> TlsServer {
         .with_single_cert(identity.chain.clone(), PrivateKeyDer::Pkcs8(identity.key.clone_key()))
         .unwrap();
     config.alpn_protocols = vec![b"h2".to_vec()];
-    let acceptor = TlsAcceptor::from(Arc::new(config));
+    TlsAcceptor::from(Arc::new(config))
+}
+
+/// Serves `body` as an event stream, over HTTP/2 only, to every request.
+pub async fn serve_h2(identity: &Identity, body: &'static str) -> TlsServer {
+    let acceptor = h2_only(identity);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("https://127.0.0.1:{}/events", listener.local_addr().unwrap().port());
     let requests = Arc::new(Mutex::new(Vec::new()));

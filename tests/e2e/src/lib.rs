@@ -38,3 +38,17 @@ where
         }
     }
 }
+
+/// A teammate creates a task on the hub at `url`, through REST; its id.
+pub async fn create_task(http: &reqwest::Client, url: &str, token: &str, name: &str) -> anyhow::Result<i64> {
+    let task: serde_json::Value = http
+        .post(format!("{url}/tasks"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "name": name }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    task["id"].as_i64().ok_or_else(|| anyhow::anyhow!("the hub returned no id: {task}"))
+}

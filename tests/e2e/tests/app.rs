@@ -50,15 +50,7 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
 
     // Bob adds a task and completes it, through REST.
     let http = reqwest::Client::new();
-    let milk: Value = http
-        .post(format!("{url}/tasks"))
-        .bearer_auth(BOB)
-        .json(&json!({"name": "Buy milk"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let milk = milk["id"].as_i64().expect("the hub returns the new id");
+    let milk = herald_e2e::create_task(&http, &url, BOB, "Buy milk").await?;
     wait_for_change_line(&app, milk, "Bob added 'Buy milk'").await?;
     http.put(format!("{url}/tasks/{milk}"))
         .bearer_auth(BOB)

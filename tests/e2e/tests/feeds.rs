@@ -136,15 +136,7 @@ url = "{ntfy}/alerts/sse"
 
     // The hub: a teammate's change, attributed.
     let http = reqwest::Client::new();
-    let milk: Value = http
-        .post(format!("{}/tasks", hub.url))
-        .bearer_auth(BOB)
-        .json(&json!({"name": "Buy milk"}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let milk = milk["id"].as_i64().expect("the hub returns the new id");
+    let milk = herald_e2e::create_task(&http, &hub.url, BOB, "Buy milk").await?;
     assert_eq!(next_notification(&notifications, &mut seen).await?.summary, "Bob added 'Buy milk'");
 
     // The task list: no ids, `done` as 1, a delete by string id.

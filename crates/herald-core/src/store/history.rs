@@ -30,6 +30,23 @@ pub struct Ingested {
     pub repeated: usize,
 }
 
+/// The columns every query of events selects, in this order.
+const EVENT_COLUMNS: &str = "feeds.name, events.event_id, events.event_type, events.data, events.received_at, \
+                             events.read, events.missed";
+
+/// An event from a row of [`EVENT_COLUMNS`].
+fn stored_event(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredEvent> {
+    Ok(StoredEvent {
+        feed: row.get(0)?,
+        event_id: row.get(1)?,
+        event_type: row.get(2)?,
+        data: row.get(3)?,
+        received_at: row.get(4)?,
+        read: row.get(5)?,
+        missed: row.get(6)?,
+    })
+}
+
 /// Rows per multi-row INSERT.
 const ROWS_PER_INSERT: usize = 64;
 
@@ -195,23 +212,11 @@ impl Store {
 
     /// The `limit` most recent events of `feed`, oldest first.
     pub fn recent(&self, feed: FeedId, limit: u32) -> Result<Vec<StoredEvent>, StoreError> {
-        let mut query = self.conn.prepare_cached(
-            "SELECT feeds.name, events.event_id, events.event_type, events.data, events.received_at, events.read,
-                    events.missed
-             FROM events JOIN feeds ON feeds.id = events.feed_id
-             WHERE events.feed_id = ?1 ORDER BY events.id DESC LIMIT ?2",
-        )?;
-        let rows = query.query_map(params![feed.0, limit], |row| {
-            Ok(StoredEvent {
-                feed: row.get(0)?,
-                event_id: row.get(1)?,
-                event_type: row.get(2)?,
-                data: row.get(3)?,
-                received_at: row.get(4)?,
-                read: row.get(5)?,
-                missed: row.get(6)?,
-            })
-        })?;
+        let mut query = self.conn.prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events JOIN feeds ON feeds.id = events.feed_id
+             WHERE events.feed_id = ?1 ORDER BY events.id DESC LIMIT ?2"
+        ))?;
+        let rows = query.query_map(params![feed.0, limit], stored_event)?;
         let mut events = rows.collect::<Result<Vec<_>, _>>()?;
         events.reverse();
         Ok(events)
@@ -225,24 +230,12 @@ impl Store {
 
     /// Stored events, oldest first: of one feed or all, received at or after `since`.
     pub fn history(&self, feed: Option<FeedId>, since: Option<EpochMs>) -> Result<Vec<StoredEvent>, StoreError> {
-        let mut query = self.conn.prepare_cached(
-            "SELECT feeds.name, events.event_id, events.event_type, events.data, events.received_at, events.read,
-                    events.missed
-             FROM events JOIN feeds ON feeds.id = events.feed_id
+        let mut query = self.conn.prepare_cached(&format!(
+            "SELECT {EVENT_COLUMNS} FROM events JOIN feeds ON feeds.id = events.feed_id
              WHERE (?1 IS NULL OR events.feed_id = ?1) AND events.received_at >= ?2
-             ORDER BY events.id",
-        )?;
-        let rows = query.query_map(params![feed.map(|f| f.0), since.unwrap_or(i64::MIN)], |row| {
-            Ok(StoredEvent {
-                feed: row.get(0)?,
-                event_id: row.get(1)?,
-                event_type: row.get(2)?,
-                data: row.get(3)?,
-                received_at: row.get(4)?,
-                read: row.get(5)?,
-                missed: row.get(6)?,
-            })
-        })?;
+             ORDER BY events.id"
+        ))?;
+        let rows = query.query_map(params![feed.map(|f| f.0), since.unwrap_or(i64::MIN)], stored_event)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
