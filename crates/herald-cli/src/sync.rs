@@ -29,7 +29,9 @@ pub struct SyncArgs {
 pub async fn run(args: SyncArgs) -> u8 {
     let out = Output::new(args.json);
     let Some(path) = out.store_path(args.store) else { return exit::USAGE };
-    let config = EngineConfig::new(StoreAt::Path(path), Arc::new(OsKeyring));
+    let mut config = EngineConfig::new(StoreAt::Path(path), Arc::new(OsKeyring));
+    // This sink prints the events themselves, and what resyncs found.
+    config.changes = false;
     let (engine, mut events) = match Engine::start(config).await {
         Ok(started) => started,
         Err(e) => {

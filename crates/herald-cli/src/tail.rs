@@ -142,6 +142,7 @@ pub async fn run(args: TailArgs) -> u8 {
         EngineConfig::new(StoreAt::Open(store), Arc::new(OsKeyring)).follow(Follow::Only(vec![name.clone()]));
     config.extra_headers.insert(name, headers);
     config.max_events = args.max_events;
+    config.changes = false;
     let (_engine, mut events) = match Engine::start(config).await {
         Ok(started) => started,
         Err(e) => {

@@ -277,33 +277,38 @@ fn benches(c: &mut Criterion) {
                 )
             });
             // The engine as `sync` runs it: the feed's runner hands each
-            // batch to the store writer thread, which stores it with what it
-            // means; the sink hears of it once it is durable.
-            group.bench_function("engine", |b| {
-                b.iter_batched(
-                    || {
-                        let dir = tempfile::tempdir().unwrap();
-                        let mut store = Store::open(&dir.path().join("herald.db")).unwrap();
-                        store.import_feeds(&[Feed::new("bench", &url)]).unwrap();
-                        (dir, store)
-                    },
-                    |(dir, store)| {
-                        on_runtime(&rt, async move {
-                            let config = EngineConfig::new(StoreAt::Open(store), Arc::new(MemorySecrets::default()));
-                            let (engine, mut events) = Engine::start(config).await.unwrap();
-                            let mut seen = 0;
-                            while seen < n {
-                                if let EngineEvent::Events { events, .. } = events.recv().await.expect("events") {
-                                    seen += events.len();
+            // batch to the store writer thread, which stores it; the sink
+            // hears of it once it is durable. Then as the app runs it, with
+            // a change made of every event for the window and notifications.
+            for (name, changes) in [("engine", false), ("engine with changes", true)] {
+                group.bench_function(name, |b| {
+                    b.iter_batched(
+                        || {
+                            let dir = tempfile::tempdir().unwrap();
+                            let mut store = Store::open(&dir.path().join("herald.db")).unwrap();
+                            store.import_feeds(&[Feed::new("bench", &url)]).unwrap();
+                            (dir, store)
+                        },
+                        |(dir, store)| {
+                            on_runtime(&rt, async move {
+                                let mut config =
+                                    EngineConfig::new(StoreAt::Open(store), Arc::new(MemorySecrets::default()));
+                                config.changes = changes;
+                                let (engine, mut events) = Engine::start(config).await.unwrap();
+                                let mut seen = 0;
+                                while seen < n {
+                                    if let EngineEvent::Events { events, .. } = events.recv().await.expect("events") {
+                                        seen += events.len();
+                                    }
                                 }
-                            }
-                            drop(engine);
-                            drop(dir);
-                        })
-                    },
-                    BatchSize::PerIteration,
-                )
-            });
+                                drop(engine);
+                                drop(dir);
+                            })
+                        },
+                        BatchSize::PerIteration,
+                    )
+                });
+            }
             group.finish();
         }
     }

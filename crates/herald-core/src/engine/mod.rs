@@ -68,6 +68,10 @@ pub struct EngineConfig {
     /// Each feed stops after storing this many events: `tail --max-events`
     /// keeps exactly what it shows.
     pub max_events: Option<u64>,
+    /// Whether the sinks read [`EngineEvent::Changes`]. The CLI prints the
+    /// events themselves, so it is spared making a change of every message
+    /// (records are kept either way: they are state, not news).
+    pub changes: bool,
 }
 
 impl EngineConfig {
@@ -79,6 +83,7 @@ impl EngineConfig {
             extra_headers: BTreeMap::new(),
             prune_every: Duration::from_secs(600),
             max_events: None,
+            changes: true,
         }
     }
 
@@ -136,6 +141,7 @@ impl Engine {
             secrets: config.secrets,
             extra_headers: config.extra_headers,
             max_events: config.max_events,
+            changes: config.changes,
             runners: BTreeMap::new(),
         };
         for feed in feeds {
@@ -176,6 +182,7 @@ struct Supervisor {
     secrets: Arc<dyn Secrets>,
     extra_headers: BTreeMap<String, HeaderMap>,
     max_events: Option<u64>,
+    changes: bool,
     runners: BTreeMap<String, Running>,
 }
 
@@ -251,6 +258,7 @@ impl Supervisor {
                 control: control_rx,
                 state: state_tx,
                 max_events: self.max_events,
+                changes: self.changes,
             };
             tokio::spawn(runner.run())
         };
@@ -466,6 +474,7 @@ struct RunnerStart {
     control: mpsc::UnboundedReceiver<Control>,
     state: watch::Sender<FeedState>,
     max_events: Option<u64>,
+    changes: bool,
 }
 
 impl RunnerStart {
@@ -508,6 +517,7 @@ impl RunnerStart {
             me: None,
             snapshot_problem: false,
             remaining: self.max_events,
+            changes: self.changes,
         };
         runner.run().await;
     }

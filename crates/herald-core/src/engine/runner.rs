@@ -52,6 +52,8 @@ pub(super) struct Runner {
     pub snapshot_problem: bool,
     /// Events still to take before stopping, when limited.
     pub remaining: Option<u64>,
+    /// Whether the sinks want changes (see `EngineConfig::changes`).
+    pub changes: bool,
 }
 
 /// The sinks are gone: the engine is shutting down.
@@ -218,6 +220,7 @@ impl Runner {
     async fn ingest(&mut self, events: Vec<Event>) -> Result<(), Gone> {
         let meaning = Arc::new(self.resolved.meaning.clone());
         let keeps_records = self.resolved.snapshot_url.is_some();
+        let wants_changes = self.changes;
         let plain_records = self.record_meaning();
         let (id, name, me) = (self.id, self.feed.name.clone(), self.me.clone());
         let done = self
@@ -230,21 +233,25 @@ impl Runner {
                     let record = match &*meaning {
                         Meaning::Record(record) => record,
                         Meaning::Message(message) => {
-                            changes.extend(message.read(ctx, event));
+                            if wants_changes {
+                                changes.extend(message.read(ctx, event));
+                            }
                             if !keeps_records {
                                 return Ok(());
                             }
                             &plain_records
                         }
                         Meaning::Raw => {
-                            changes.push(meaning::raw(ctx, event));
+                            if wants_changes {
+                                changes.push(meaning::raw(ctx, event));
+                            }
                             if !keeps_records {
                                 return Ok(());
                             }
                             &plain_records
                         }
                     };
-                    let shows = matches!(&*meaning, Meaning::Record(_));
+                    let shows = wants_changes && matches!(&*meaning, Meaning::Record(_));
                     match record.read(event) {
                         Read::Ignored => {}
                         Read::Unreadable(reason) => {
