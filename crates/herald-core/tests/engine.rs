@@ -317,3 +317,43 @@ async fn a_redirect_that_cannot_be_followed_stops_the_feed_with_the_reason() {
     let made = server.requests.lock().unwrap().len();
     assert!(made <= 11, "one attempt, not a retry loop: {made} requests");
 }
+
+/// The commands a window sends: a feed added at run time, paused and
+/// resumed (its history kept), read, and removed.
+#[tokio::test]
+async fn feeds_are_added_paused_resumed_read_and_removed_by_command() {
+    let hub = LocalHub::start(hub_config(), &StoreLocation::Memory).await.unwrap();
+    hub.hub.create("Ana", "a").unwrap();
+    let (feed, secrets) = hub_feed(&hub);
+    let mut sink = Sink::start(StoreAt::Memory, &[], secrets).await;
+    assert_eq!(sink.engine.send(Command::AddFeed { feed: Box::new(feed.clone()) }).await, Reply::Done);
+    sink.open().await;
+    hub.hub.create("Ana", "b").unwrap();
+    assert_eq!(summaries(&sink.changes().await), ["Ana added 'b'"]);
+
+    let pause = Command::PauseFeed { name: "hub".into(), paused: true };
+    assert_eq!(sink.engine.send(pause).await, Reply::Done);
+    let paused = sink.state(|s| s.paused).await;
+    assert_eq!(paused.connection.phase, Phase::Stopped { reason: StopReason::Closed });
+    hub.hub.create("Ana", "c").unwrap();
+    let resume = Command::PauseFeed { name: "hub".into(), paused: false };
+    assert_eq!(sink.engine.send(resume).await, Reply::Done);
+    // Resumed, it resyncs as on any start: what came while it was paused
+    // is told once, in a digest.
+    let (_, digest) = sink.digest().await;
+    assert_eq!(summaries(&digest.changes), ["Someone added 'c'"]);
+
+    let Reply::Feeds { feeds } = sink.engine.send(Command::Feeds).await else { panic!() };
+    assert_eq!((feeds.len(), feeds[0].unread), (1, 2));
+    assert_eq!(sink.engine.send(Command::MarkRead { feed: Some("hub".into()) }).await, Reply::Done);
+    let Reply::Feeds { feeds } = sink.engine.send(Command::Feeds).await else { panic!() };
+    assert_eq!(feeds[0].unread, 0);
+
+    assert_eq!(sink.engine.send(Command::RemoveFeed { name: "hub".into() }).await, Reply::Done);
+    sink.until(|e| matches!(e, EngineEvent::Removed { feed } if feed == "hub").then_some(())).await;
+    let gone = sink.engine.send(Command::Records { feed: "hub".into() }).await;
+    assert_eq!(gone, Reply::Error { message: "there is no feed named \"hub\"".into() });
+    let bad = Feed::new("bad", "ftp://example.com/x");
+    let refused = sink.engine.send(Command::AddFeed { feed: Box::new(bad) }).await;
+    assert_eq!(refused, Reply::Error { message: "\"ftp://example.com/x\" is not an http(s) URL".into() });
+}
