@@ -18,16 +18,19 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use reqwest::header::HeaderMap;
+
 use super::api::{EngineEvent, FeedState, Reply, Write};
 use super::rest;
 use super::snapshot::{fetch_snapshot, GapWatch};
 use super::writer::Writer;
 use crate::feed::meaning::{self, Context, Read, RecordOp};
 use crate::feed::{Change, Digest, Feed, Meaning, RecordMeaning, Resolved, Setup};
+use crate::secrets::Secrets;
 use crate::sse::{now_ms, ConnectionState, Event, Phase, StopReason, Subscription};
 use crate::store::{FeedId, MissedChange};
 
-/// The event type by which the hub says it cannot replay from the cursor.
+// The event type by which the hub says it cannot replay from the cursor.
 use herald_wire::RESET_EVENT as RESET;
 
 /// What the engine may tell a running feed.
@@ -54,6 +57,10 @@ pub(super) struct Runner {
     pub remaining: Option<u64>,
     /// Whether the sinks want changes (see `EngineConfig::changes`).
     pub changes: bool,
+    /// What the feed's events mean, and the record meaning that keeps its
+    /// records and judges its resyncs: made once, shared with the writer.
+    pub meaning: Arc<Meaning>,
+    pub records: Arc<RecordMeaning>,
 }
 
 /// The sinks are gone: the engine is shutting down.
@@ -206,22 +213,12 @@ impl Runner {
         Ok(())
     }
 
-    /// The record meaning used to keep records and judge resyncs: the
-    /// feed's own, or a plain one by its key for a feed with only a snapshot.
-    fn record_meaning(&self) -> RecordMeaning {
-        match &self.resolved.meaning {
-            Meaning::Record(record) => record.clone(),
-            _ => RecordMeaning { key: self.resolved.key.clone(), ..RecordMeaning::default() },
-        }
-    }
-
     /// Stores a batch with what it means, then tells the sinks: whatever
     /// they show is already durable.
     async fn ingest(&mut self, events: Vec<Event>) -> Result<(), Gone> {
-        let meaning = Arc::new(self.resolved.meaning.clone());
+        let (meaning, plain_records) = (self.meaning.clone(), self.records.clone());
         let keeps_records = self.resolved.snapshot_url.is_some();
         let wants_changes = self.changes;
-        let plain_records = self.record_meaning();
         let (id, name, me) = (self.id, self.feed.name.clone(), self.me.clone());
         let done = self
             .writer
@@ -327,8 +324,7 @@ impl Runner {
             }
         };
         let resumes = snapshot.cursor.clone();
-        let record = self.record_meaning();
-        let (id, judge) = (self.id, record.clone());
+        let (id, judge) = (self.id, self.records.clone());
         let resynced = self
             .writer
             .call(move |store| {
@@ -349,7 +345,7 @@ impl Runner {
         if self.me.is_none() {
             self.find_me().await?;
         }
-        let changes = self.missed(&record, &resynced.missed);
+        let changes = self.missed(&self.records, &resynced.missed);
         if !changes.is_empty() {
             tracing::info!(feed = %self.feed.name, missed = changes.len(), "resynced from the snapshot");
             self.tell(EngineEvent::Missed { digest: Digest::new(&self.feed.name, changes) }).await?;
@@ -377,5 +373,76 @@ impl Runner {
                 Err(message) => Reply::Error { message },
             });
         });
+    }
+}
+
+/// What a runner needs before it can run: its secret (a blocking keyring
+/// call, so it is fetched off the runtime's threads) and its cursor.
+pub(super) struct RunnerStart {
+    pub id: FeedId,
+    pub feed: Feed,
+    pub cursor: Option<String>,
+    pub secrets: Arc<dyn Secrets>,
+    pub extra: HeaderMap,
+    pub writer: Writer,
+    pub sink: mpsc::Sender<EngineEvent>,
+    pub control: mpsc::UnboundedReceiver<Control>,
+    pub state: watch::Sender<FeedState>,
+    pub max_events: Option<u64>,
+    pub changes: bool,
+}
+
+impl RunnerStart {
+    pub async fn run(mut self) {
+        let setup = loop {
+            let (feed, cursor, secrets, extra) =
+                (self.feed.clone(), self.cursor.clone(), self.secrets.clone(), self.extra.clone());
+            let message = match tokio::task::spawn_blocking(move || feed.setup(cursor, &*secrets, &extra)).await {
+                Ok(Ok(setup)) => break setup,
+                Ok(Err(e)) => e.reason,
+                Err(_) => "setting the feed up failed".into(),
+            };
+            self.state.send_modify(|state| {
+                state.connection.phase = Phase::Stopped { reason: StopReason::Failed { message: message.clone() } };
+                state.problem = Some(message);
+            });
+            let state = self.state.borrow().clone();
+            let _ = self.sink.send(EngineEvent::State { state }).await;
+            // Until told to try again (the secret may be in the keyring now).
+            loop {
+                match self.control.recv().await {
+                    Some(Control::ReconnectNow) => break,
+                    Some(Control::Write(_, reply)) => {
+                        let message = format!("the feed {:?} is not running", self.feed.name);
+                        let _ = reply.send(Reply::Error { message });
+                    }
+                    Some(Control::Stop) | None => return,
+                }
+            }
+        };
+        let resolved = self.feed.resolved();
+        // The record meaning used to keep records and judge resyncs: the
+        // feed's own, or a plain one by its key for a feed with only a snapshot.
+        let records = match &resolved.meaning {
+            Meaning::Record(record) => record.clone(),
+            _ => RecordMeaning { key: resolved.key.clone(), ..RecordMeaning::default() },
+        };
+        let runner = Runner {
+            id: self.id,
+            meaning: Arc::new(resolved.meaning.clone()),
+            records: Arc::new(records),
+            resolved,
+            feed: self.feed,
+            setup,
+            writer: self.writer,
+            sink: self.sink,
+            control: self.control,
+            state: self.state,
+            me: None,
+            snapshot_problem: false,
+            remaining: self.max_events,
+            changes: self.changes,
+        };
+        runner.run().await;
     }
 }

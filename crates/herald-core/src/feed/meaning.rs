@@ -267,10 +267,10 @@ fn snippet(text: &str, chars: usize) -> String {
     short
 }
 
-fn blank(feed: &str, event: &Event, action: Action, title: String, now: EpochMs) -> Change {
+fn blank(feed: &str, event_id: &str, action: Action, title: String, now: EpochMs) -> Change {
     Change {
         feed: feed.to_owned(),
-        event_id: event.last_event_id.to_string(),
+        event_id: event_id.to_owned(),
         action,
         verb: None,
         key: None,
@@ -291,7 +291,7 @@ fn blank(feed: &str, event: &Event, action: Action, title: String, now: EpochMs)
 
 /// An event that could not be read as the feed says: its raw data, and why.
 pub fn unreadable(ctx: Context<'_>, event: &Event, reason: &str) -> Change {
-    let mut change = blank(ctx.feed, event, Action::Unreadable, event.event.to_string(), ctx.now);
+    let mut change = blank(ctx.feed, &event.last_event_id, Action::Unreadable, event.event.to_string(), ctx.now);
     change.body = Some(event.data.to_string());
     change.summary = format!("{}: {} (not readable: {reason})", event.event, snippet(&event.data, 80));
     change
@@ -299,7 +299,7 @@ pub fn unreadable(ctx: Context<'_>, event: &Event, reason: &str) -> Change {
 
 /// A plain feed's event: its type and raw data.
 pub fn raw(ctx: Context<'_>, event: &Event) -> Change {
-    let mut change = blank(ctx.feed, event, Action::Message, event.event.to_string(), ctx.now);
+    let mut change = blank(ctx.feed, &event.last_event_id, Action::Message, event.event.to_string(), ctx.now);
     change.body = Some(event.data.to_string());
     change.summary = format!("{}: {}", event.event, snippet(&event.data, 120));
     change
@@ -322,7 +322,7 @@ impl MessageMeaning {
         let title = text_at(&data, self.title.as_deref())
             .or_else(|| body.as_deref().map(|b| snippet(b, 80)))
             .unwrap_or_else(|| event.event.to_string());
-        let mut change = blank(ctx.feed, event, Action::Message, title, ctx.now);
+        let mut change = blank(ctx.feed, &event.last_event_id, Action::Message, title, ctx.now);
         change.summary = change.title.clone();
         change.body = body;
         change.priority =
@@ -478,8 +478,8 @@ impl RecordMeaning {
 
     fn describe(&self, action: Action, key: &str, record: &Value, previous_title: Option<String>) -> Change {
         let title = self.title_of(record, key);
-        let event = Event { event: "".into(), data: "".into(), last_event_id: "".into() };
-        let mut change = blank("", &event, action, title, 0);
+        // Who, when and which event are filled in by the caller.
+        let mut change = blank("", "", action, title, 0);
         change.key = Some(key.to_owned());
         change.previous_title = previous_title;
         change

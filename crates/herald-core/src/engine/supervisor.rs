@@ -1,0 +1,299 @@
+//! The supervisor: the engine's own task. It starts and stops a runner per
+//! feed as commands say, answers queries through the store writer, and
+//! applies retention.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::HeaderMap;
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio::task::JoinHandle;
+
+use super::api::{Command, EngineEvent, FeedKind, FeedState, Record, Reply};
+use super::runner::{Control, RunnerStart};
+use super::writer::Writer;
+use super::EngineError;
+use crate::feed::meaning::{self, truthy};
+use crate::feed::{feeds_to_toml, parse_feeds, Feed, Meaning};
+use crate::secrets::Secrets;
+use crate::sse::{now_ms, ConnectionState, Event, Phase, StopReason};
+use crate::store::{FeedId, Store, StoreError};
+
+/// A feed the supervisor knows, running or not.
+pub(super) struct Running {
+    id: FeedId,
+    feed: Feed,
+    control: mpsc::UnboundedSender<Control>,
+    state: watch::Receiver<FeedState>,
+    task: JoinHandle<()>,
+}
+
+pub(super) struct Supervisor {
+    pub writer: Writer,
+    pub sink: mpsc::Sender<EngineEvent>,
+    pub secrets: Arc<dyn Secrets>,
+    pub extra_headers: BTreeMap<String, HeaderMap>,
+    pub max_events: Option<u64>,
+    pub changes: bool,
+    pub runners: BTreeMap<String, Running>,
+}
+
+/// A feed's state before anything is known of its connection.
+fn first_state(feed: &Feed) -> FeedState {
+    let resolved = feed.resolved();
+    FeedState {
+        name: feed.name.clone(),
+        url: feed.url.clone(),
+        preset: feed.settings.preset.unwrap_or_default(),
+        kind: match resolved.meaning {
+            Meaning::Record(_) => FeedKind::Record,
+            Meaning::Message(_) => FeedKind::Message,
+            Meaning::Raw => FeedKind::Raw,
+        },
+        connection: ConnectionState {
+            phase: if feed.settings.paused { Phase::Stopped { reason: StopReason::Closed } } else { Phase::Connecting },
+            last_heard: None,
+            opened: 0,
+        },
+        paused: feed.settings.paused,
+        writable: resolved.write_url.is_some(),
+        problem: None,
+        recycled: 0,
+        unread: 0,
+    }
+}
+
+impl Supervisor {
+    /// Store work for a command; a failure is the command's error.
+    async fn store<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Store) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, String> {
+        self.writer.call(work).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())
+    }
+
+    fn running(&self, name: &str) -> Result<&Running, String> {
+        self.runners.get(name).ok_or_else(|| format!("there is no feed named {name:?}"))
+    }
+
+    /// Stores `feed` (added, or replacing one of its name) after the feeds
+    /// file's checks, and follows it afresh.
+    async fn put(&mut self, feed: Feed) -> Result<Reply, String> {
+        // The same checks as a feeds file, so what the window adds
+        // exports and imports cleanly.
+        let checked = parse_feeds(&feeds_to_toml(std::slice::from_ref(&feed))).map_err(|e| e.reason)?;
+        let feed = checked.into_iter().next().ok_or("the feed did not read back")?;
+        let stored = feed.clone();
+        self.store(move |store| store.import_feeds(&[stored])).await?;
+        if let Some(old) = self.stop(&feed.name) {
+            let _ = old.task.await;
+        }
+        self.start(feed).await.map_err(|e| e.to_string())?;
+        Ok(Reply::Done)
+    }
+
+    pub async fn run(
+        mut self,
+        mut incoming: mpsc::UnboundedReceiver<(Command, oneshot::Sender<Reply>)>,
+        prune_every: Duration,
+    ) {
+        let mut prune = tokio::time::interval(prune_every);
+        loop {
+            tokio::select! {
+                command = incoming.recv() => match command {
+                    Some((command, reply)) => {
+                        let answer = self.handle(command).await;
+                        let _ = reply.send(answer);
+                    }
+                    None => break,
+                },
+                _ = prune.tick() => self.prune().await,
+            }
+        }
+        for running in self.runners.values() {
+            let _ = running.control.send(Control::Stop);
+        }
+    }
+
+    /// Starts following `feed` (or only announces it, when paused).
+    pub async fn start(&mut self, feed: Feed) -> Result<(), EngineError> {
+        let name = feed.name.clone();
+        let fetched = self.writer.call(move |store| store.feed_id(&name).and_then(|id| Ok((id, store.cursor(id)?))));
+        let (id, cursor) = fetched.await??;
+        let (state_tx, state) = watch::channel(first_state(&feed));
+        let (control, control_rx) = mpsc::unbounded_channel();
+        let first = state.borrow().clone();
+        let _ = self.sink.send(EngineEvent::State { state: first }).await;
+        let task = if feed.settings.paused {
+            tokio::spawn(async {})
+        } else {
+            let runner = RunnerStart {
+                id,
+                feed: feed.clone(),
+                cursor,
+                secrets: self.secrets.clone(),
+                extra: self.extra_headers.get(&feed.name).cloned().unwrap_or_default(),
+                writer: self.writer.clone(),
+                sink: self.sink.clone(),
+                control: control_rx,
+                state: state_tx,
+                max_events: self.max_events,
+                changes: self.changes,
+            };
+            tokio::spawn(runner.run())
+        };
+        self.runners.insert(feed.name.clone(), Running { id, feed, control, state, task });
+        Ok(())
+    }
+
+    fn stop(&mut self, name: &str) -> Option<Running> {
+        let running = self.runners.remove(name)?;
+        let _ = running.control.send(Control::Stop);
+        Some(running)
+    }
+
+    async fn handle(&mut self, command: Command) -> Reply {
+        match self.command(command).await {
+            Ok(reply) => reply,
+            Err(message) => Reply::Error { message },
+        }
+    }
+
+    async fn command(&mut self, command: Command) -> Result<Reply, String> {
+        match command {
+            Command::AddFeed { feed } => self.put(*feed).await,
+            Command::RemoveFeed { name } => {
+                if let Some(old) = self.stop(&name) {
+                    let _ = old.task.await;
+                }
+                let removed = name.clone();
+                self.store(move |store| store.remove_feed(&removed)).await?;
+                let _ = self.sink.send(EngineEvent::Removed { feed: name }).await;
+                Ok(Reply::Done)
+            }
+            Command::PauseFeed { name, paused } => {
+                let mut feed = self.running(&name)?.feed.clone();
+                if feed.settings.paused == paused {
+                    return Ok(Reply::Done);
+                }
+                feed.settings.paused = paused;
+                self.put(feed).await
+            }
+            Command::ReconnectNow { name } => {
+                let names: Vec<String> = match name {
+                    Some(name) => vec![self.running(&name)?.feed.name.clone()],
+                    None => self.runners.keys().cloned().collect(),
+                };
+                for name in names {
+                    let Some(running) = self.runners.get(&name) else { continue };
+                    if running.feed.settings.paused {
+                        continue;
+                    }
+                    if running.task.is_finished() {
+                        // Stopped for good (a refused secret, say): start it afresh.
+                        let feed = running.feed.clone();
+                        self.runners.remove(&name);
+                        self.start(feed).await.map_err(|e| e.to_string())?;
+                    } else {
+                        let _ = running.control.send(Control::ReconnectNow);
+                    }
+                }
+                Ok(Reply::Done)
+            }
+            Command::MarkRead { feed } => {
+                let id = match &feed {
+                    Some(name) => Some(self.running(name)?.id),
+                    None => None,
+                };
+                self.store(move |store| store.mark_read(id, None)).await?;
+                Ok(Reply::Done)
+            }
+            Command::Feeds => {
+                let ids: Vec<FeedId> = self.runners.values().map(|r| r.id).collect();
+                let unread = self
+                    .writer
+                    .call(move |store| ids.iter().map(|&id| store.unread(id).unwrap_or(0)).collect::<Vec<_>>())
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let feeds = self
+                    .runners
+                    .values()
+                    .zip(unread)
+                    .map(|(running, unread)| FeedState { unread, ..running.state.borrow().clone() })
+                    .collect();
+                Ok(Reply::Feeds { feeds })
+            }
+            Command::Records { feed } => {
+                let running = self.running(&feed)?;
+                let Meaning::Record(meaning) = running.feed.resolved().meaning else {
+                    return Err(format!("the feed {feed:?} carries no records"));
+                };
+                let id = running.id;
+                let records = self.store(move |store| store.records(id)).await?;
+                let records = records
+                    .into_iter()
+                    .map(|(key, value)| Record {
+                        title: meaning.title_of(&value, &key),
+                        flag: meaning.verbs.first().and_then(|v| value.pointer(&v.field)).and_then(truthy),
+                        key,
+                        value,
+                    })
+                    .collect();
+                Ok(Reply::Records { records })
+            }
+            Command::Recent { feed, limit } => {
+                let running = self.running(&feed)?;
+                let meaning = running.feed.resolved().meaning;
+                if matches!(meaning, Meaning::Record(_)) {
+                    return Err(format!("the feed {feed:?} carries records: ask for its records"));
+                }
+                let id = running.id;
+                let stored = self.store(move |store| store.recent(id, limit)).await?;
+                let changes = stored
+                    .into_iter()
+                    .filter_map(|stored| {
+                        let event = Event {
+                            event: stored.event_type.as_str().into(),
+                            data: stored.data.as_str().into(),
+                            last_event_id: stored.event_id.as_deref().unwrap_or("").into(),
+                        };
+                        let ctx = meaning::Context { feed: &feed, me: None, now: stored.received_at };
+                        match &meaning {
+                            Meaning::Message(message) => message.read(ctx, &event),
+                            _ => Some(meaning::raw(ctx, &event)),
+                        }
+                    })
+                    .collect();
+                Ok(Reply::Changes { changes })
+            }
+            Command::Write { feed, write } => {
+                let running = self.running(&feed)?;
+                let (reply, answer) = oneshot::channel();
+                running
+                    .control
+                    .send(Control::Write(write, reply))
+                    .map_err(|_| format!("the feed {feed:?} is not running"))?;
+                Ok(answer.await.unwrap_or_else(|_| Reply::Error { message: format!("the feed {feed:?} stopped") }))
+            }
+        }
+    }
+
+    /// Applies every feed's retention.
+    async fn prune(&self) {
+        let ids: Vec<FeedId> = self.runners.values().map(|r| r.id).collect();
+        let pruned = self
+            .writer
+            .call(move |store| {
+                for id in ids {
+                    if let Err(e) = store.prune(id, now_ms()) {
+                        tracing::warn!(error = %e, "applying retention failed");
+                    }
+                }
+            })
+            .await;
+        if pruned.is_err() {
+            tracing::warn!("the store writer has stopped; retention was not applied");
+        }
+    }
+}
