@@ -16,7 +16,9 @@ use tokio::sync::watch;
 
 /// What the server does on one connection.
 pub enum Answer {
-    /// Writes these bytes, then closes.
+    /// Writes these bytes, then closes. The answer says so with
+    /// `Connection: close` (added when the script leaves it out), so a
+    /// client never reuses a connection that is about to go.
     Close(Vec<u8>),
     /// Writes these bytes, then keeps the connection open.
     Hold(Vec<u8>),
@@ -70,7 +72,8 @@ pub async fn serve(answers: Vec<Answer>) -> Server {
             counted.send_replace(total);
             match answers.next() {
                 Some(Answer::Close(bytes)) => {
-                    let _ = socket.write_all(&bytes).await;
+                    let _ = socket.write_all(&closing(bytes)).await;
+                    let _ = socket.shutdown().await;
                 }
                 Some(Answer::Hold(bytes)) => {
                     let _ = socket.write_all(&bytes).await;
@@ -88,6 +91,18 @@ pub async fn serve(answers: Vec<Answer>) -> Server {
         }
     });
     Server { url, requests, count }
+}
+
+/// `answer` with `Connection: close` after its status line, unless its
+/// head already names a `Connection`.
+fn closing(answer: Vec<u8>) -> Vec<u8> {
+    let head_end = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(answer.len());
+    let head = String::from_utf8_lossy(&answer[..head_end]).to_ascii_lowercase();
+    let Some(line_end) = answer.windows(2).position(|w| w == b"\r\n") else { return answer };
+    if head.contains("\r\nconnection:") {
+        return answer;
+    }
+    [&answer[..line_end + 2], b"Connection: close\r\n", &answer[line_end + 2..]].concat()
 }
 
 impl Server {
