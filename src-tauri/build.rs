@@ -5,9 +5,13 @@ fn main() {
     let manifest = tauri_build::AppManifest::new().commands(&[
         "feeds",
         "records",
-        "recent",
         "write",
         "mark_read",
+        "timeline",
+        "activity",
+        "reconnect_now",
+        "pause_feed",
+        "open_link",
         "take_focus",
         "app_status",
     ]);

@@ -45,12 +45,19 @@ pub fn run_app<R: Runtime>(
     desktop: Desktop,
 ) -> Builder<R> {
     builder
+        // Used from Rust only (`open_link` checks the scheme); no capability
+        // grants the webview the plugin's own commands.
+        .plugin(tauri_plugin_opener::init())
         .invoke_handler(tauri::generate_handler![
             commands::feeds,
             commands::records,
-            commands::recent,
             commands::write,
             commands::mark_read,
+            commands::timeline,
+            commands::activity,
+            commands::reconnect_now,
+            commands::pause_feed,
+            commands::open_link,
             commands::take_focus,
             commands::app_status,
         ])

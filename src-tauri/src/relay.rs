@@ -18,6 +18,8 @@ pub const CHANGES_EVENT: &str = "herald://changes";
 pub const FEED_EVENT: &str = "herald://feed";
 /// Sent to the window when a feed is removed (its name).
 pub const REMOVED_EVENT: &str = "herald://removed";
+/// Sent to the window when a feed's unread count changes (`{feed, unread}`).
+pub const UNREAD_EVENT: &str = "herald://unread";
 /// Sent to the window when the app's own status changes (an `AppStatus`).
 pub const STATUS_EVENT: &str = "herald://status";
 
@@ -75,6 +77,9 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, mut events: mpsc::Receiver<EngineEve
                     feeds.remove(&feed);
                     let _ = app.emit(REMOVED_EVENT, &feed);
                     tray::show_feeds(&app, feeds.values());
+                }
+                EngineEvent::Unread { feed, unread } => {
+                    let _ = app.emit(UNREAD_EVENT, serde_json::json!({ "feed": feed, "unread": unread }));
                 }
                 EngineEvent::Events { .. } => {}
             }

@@ -114,6 +114,7 @@ mod tests {
             writable: false,
             problem: problem.map(str::to_owned),
             recycled: 0,
+            last_error: None,
             unread: 0,
         }
     }

@@ -21,8 +21,8 @@ pub fn open<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
     }
     WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
         .title("Herald")
-        .inner_size(520.0, 680.0)
-        .min_inner_size(340.0, 420.0)
+        .inner_size(960.0, 680.0)
+        .min_inner_size(640.0, 420.0)
         .build()
 }
 

@@ -1,32 +1,71 @@
-// Typed calls into the Rust core. The types are generated from Rust (ts-rs),
-// so the two sides cannot drift.
+// The window's only way to Herald: typed calls into the Rust core and the
+// events it sends. The types are generated from Rust (ts-rs), so the two
+// sides cannot drift. Components take an `Api`, so tests give them a fake.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
+import type { Activity } from "./bindings/Activity";
 import type { Change } from "./bindings/Change";
-import type { FeedState } from "./bindings/FeedState";
 import type { FeedRecord } from "./bindings/FeedRecord";
+import type { FeedState } from "./bindings/FeedState";
 import type { Target } from "./bindings/Target";
+import type { TimelinePage } from "./bindings/TimelinePage";
+import type { TimelineQuery } from "./bindings/TimelineQuery";
 import type { Write } from "./bindings/Write";
 
 export interface AppStatus {
   notificationsError: string | null;
 }
 
-export const feeds = () => invoke<FeedState[]>("feeds");
-export const records = (feed: string) => invoke<FeedRecord[]>("records", { feed });
-export const recent = (feed: string) => invoke<Change[]>("recent", { feed });
-export const write = (feed: string, write: Write) => invoke<void>("write", { feed, write });
-export const markRead = (feed: string | null) => invoke<void>("mark_read", { feed });
-export const takeFocus = () => invoke<Target | null>("take_focus");
-export const appStatus = () => invoke<AppStatus>("app_status");
+export interface Unread {
+  feed: string;
+  unread: number;
+}
 
-export const onChanges = (f: (changes: Change[]) => void): Promise<UnlistenFn> =>
-  listen<Change[]>("herald://changes", (e) => f(e.payload));
-export const onFeed = (f: (state: FeedState) => void): Promise<UnlistenFn> =>
-  listen<FeedState>("herald://feed", (e) => f(e.payload));
-export const onRemoved = (f: (feed: string) => void): Promise<UnlistenFn> =>
-  listen<string>("herald://removed", (e) => f(e.payload));
-export const onStatus = (f: (s: AppStatus) => void): Promise<UnlistenFn> =>
-  listen<AppStatus>("herald://status", (e) => f(e.payload));
-export const onFocus = (f: (target: Target) => void): Promise<UnlistenFn> =>
-  listen<Target>("herald://focus", (e) => f(e.payload));
+type Listen<T> = (f: (value: T) => void) => Promise<UnlistenFn>;
+
+export interface Api {
+  feeds(): Promise<FeedState[]>;
+  records(feed: string): Promise<FeedRecord[]>;
+  timeline(query: TimelineQuery): Promise<TimelinePage>;
+  activity(feed: string, since: number): Promise<Activity>;
+  write(feed: string, write: Write): Promise<void>;
+  /** Marks `rows` read, or all of a feed's events (or every feed's) when empty. */
+  markRead(feed: string | null, rows: number[]): Promise<void>;
+  reconnectNow(feed: string | null): Promise<void>;
+  pauseFeed(feed: string, paused: boolean): Promise<void>;
+  /** Opens an http(s) link in the system browser; anything else is refused. */
+  openLink(url: string): Promise<void>;
+  takeFocus(): Promise<Target | null>;
+  appStatus(): Promise<AppStatus>;
+  onChanges: Listen<Change[]>;
+  onFeed: Listen<FeedState>;
+  onRemoved: Listen<string>;
+  onUnread: Listen<Unread>;
+  onStatus: Listen<AppStatus>;
+  onFocus: Listen<Target>;
+}
+
+const on =
+  <T,>(event: string): Listen<T> =>
+  (f) =>
+    listen<T>(event, (e) => f(e.payload));
+
+export const tauriApi: Api = {
+  feeds: () => invoke("feeds"),
+  records: (feed) => invoke("records", { feed }),
+  timeline: (query) => invoke("timeline", { query }),
+  activity: (feed, since) => invoke("activity", { feed, since }),
+  write: (feed, write) => invoke("write", { feed, write }),
+  markRead: (feed, rows) => invoke("mark_read", { feed, rows }),
+  reconnectNow: (feed) => invoke("reconnect_now", { feed }),
+  pauseFeed: (feed, paused) => invoke("pause_feed", { feed, paused }),
+  openLink: (url) => invoke("open_link", { url }),
+  takeFocus: () => invoke("take_focus"),
+  appStatus: () => invoke("app_status"),
+  onChanges: on("herald://changes"),
+  onFeed: on("herald://feed"),
+  onRemoved: on("herald://removed"),
+  onUnread: on("herald://unread"),
+  onStatus: on("herald://status"),
+  onFocus: on("herald://focus"),
+};

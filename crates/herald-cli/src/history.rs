@@ -18,6 +18,9 @@ pub struct HistoryArgs {
     /// Only events received since TIME: an RFC 3339 time, or a span ago such as "90s", "15m", "2h" or "3days".
     #[arg(long, value_name = "TIME")]
     since: Option<String>,
+    /// Only events not read yet (in the window, or by `mark read`).
+    #[arg(long)]
+    unread: bool,
     /// One JSON object per line.
     #[arg(long)]
     json: bool,
@@ -54,7 +57,7 @@ pub fn run(args: HistoryArgs) -> u8 {
         args.feed.as_deref().map(|name| store.feed_id(name)).transpose().and_then(|feed| store.history(feed, since));
     match listed {
         Ok(events) => {
-            events.iter().for_each(|event| out.line(&show(event, args.json)));
+            events.iter().filter(|e| !(args.unread && e.read)).for_each(|event| out.line(&show(event, args.json)));
             exit::OK
         }
         Err(e) => {

@@ -72,7 +72,7 @@ pub async fn run(args: SyncArgs) -> u8 {
                     Some(feed) => out.warning(&format!("feed {feed:?}: {message}")),
                     None => out.warning(&message),
                 },
-                Some(EngineEvent::Changes { .. } | EngineEvent::Removed { .. }) => {}
+                Some(EngineEvent::Changes { .. } | EngineEvent::Removed { .. } | EngineEvent::Unread { .. }) => {}
                 None => return exit::FAILED,
             },
             _ = tokio::signal::ctrl_c() => return exit::INTERRUPTED,

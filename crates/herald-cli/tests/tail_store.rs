@@ -89,6 +89,17 @@ async fn a_restarted_tail_resumes_from_the_store_and_keeps_each_event_once() {
         lines.iter().map(|l| (l["eventId"].as_str().unwrap(), l["feed"].as_str().unwrap())).collect();
     assert_eq!(shown, [("1", &*feed), ("2", &*feed), ("3", &*feed), ("4", &*feed)]);
     assert_eq!(lines[3]["event"], "create");
+    // What the window marks read (here, straight in the store) drops out of `--unread`.
+    let first_two = Store::open(&store).unwrap().timeline(&Default::default()).unwrap().entries[2..]
+        .iter()
+        .map(|e| e.id)
+        .collect::<Vec<_>>();
+    Store::open(&store).unwrap().mark_rows_read(&first_two).unwrap();
+    let unread = history(&["--unread"]);
+    let unread: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&unread.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(unread.iter().map(|l| l["eventId"].as_str().unwrap()).collect::<Vec<_>>(), ["3", "4"]);
+    assert_eq!(lines[0]["read"], false);
     let unknown = history(&["--feed", "nope"]);
     assert_eq!(unknown.status.code(), Some(2));
     let error: serde_json::Value = serde_json::from_slice(&unknown.stdout).unwrap();

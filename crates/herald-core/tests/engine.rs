@@ -12,7 +12,7 @@ use herald_core::engine::{Command, Engine, EngineConfig, EngineEvent, FeedState,
 use herald_core::feed::{Action, Auth, Change, Digest, Feed, Preset};
 use herald_core::secrets::{MemorySecrets, Secrets};
 use herald_core::sse::{Phase, StopReason};
-use herald_core::store::Store;
+use herald_core::store::{Store, TimelineQuery};
 use herald_hub::{HubConfig, LocalHub, StoreLocation, TaskPatch};
 use serde_json::json;
 use tokio::sync::mpsc;
@@ -345,7 +345,36 @@ async fn feeds_are_added_paused_resumed_read_and_removed_by_command() {
 
     let Reply::Feeds { feeds } = sink.engine.send(Command::Feeds).await else { panic!() };
     assert_eq!((feeds.len(), feeds[0].unread), (1, 2));
-    assert_eq!(sink.engine.send(Command::MarkRead { feed: Some("hub".into()) }).await, Reply::Done);
+
+    // The timeline holds both, newest first, with their meaning; a search
+    // finds one by a word of its sentence.
+    let timeline = |query: TimelineQuery| Command::Timeline { query };
+    let Reply::Timeline { page } = sink.engine.send(timeline(TimelineQuery::default())).await else { panic!() };
+    let sentences: Vec<&str> = page.entries.iter().map(|e| e.change.summary.as_str()).collect();
+    assert_eq!(sentences, ["Someone added 'c'", "Ana added 'b'"]);
+    assert!(page.entries[0].change.missed);
+    let search = TimelineQuery { text: Some("ana".into()), ..Default::default() };
+    let Reply::Timeline { page: found } = sink.engine.send(timeline(search)).await else { panic!() };
+    assert_eq!(found.total, 1);
+    // Opening one marks it read, and the sinks hear the new count (as they
+    // heard it rise after the resync).
+    let unread = |e: &EngineEvent| match e {
+        EngineEvent::Unread { feed, unread } if feed == "hub" => Some(*unread),
+        _ => None,
+    };
+    assert_eq!(sink.until(unread).await.1, 2);
+    let read_one = Command::MarkRead { feed: None, rows: vec![found.entries[0].id] };
+    assert_eq!(sink.engine.send(read_one).await, Reply::Done);
+    assert_eq!(sink.until(unread).await.1, 1);
+    let Reply::Activity { activity } = sink.engine.send(Command::Activity { feed: "hub".into(), since: 0 }).await
+    else {
+        panic!()
+    };
+    assert_eq!((activity.since, activity.stored), (2, 2));
+    assert!(activity.last_event_id.is_some());
+
+    assert_eq!(sink.engine.send(Command::MarkRead { feed: Some("hub".into()), rows: vec![] }).await, Reply::Done);
+    assert_eq!(sink.until(unread).await.1, 0);
     let Reply::Feeds { feeds } = sink.engine.send(Command::Feeds).await else { panic!() };
     assert_eq!(feeds[0].unread, 0);
 

@@ -13,6 +13,8 @@ use herald_hub::{HubConfig, LocalHub, StoreLocation, TaskPatch};
 use serde_json::{json, Value};
 
 const YOU: &str = "you-e2e-token";
+/// The open feed's badge, once it is connected.
+const LIVE: &str = "main header .pill[data-tone='good']";
 const BOB: &str = "bob-e2e-token";
 
 /// The "who did what" line under a task, once it reads `want`.
@@ -45,7 +47,7 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
     let store = store.to_str().expect("a UTF-8 temporary path");
     let driver = Driver::start(&[("HERALD_SERVER", &url), ("HERALD_TOKEN", YOU), ("HERALD_STORE", store)]).await?;
     let app = driver.session(&app_binary()?).await?;
-    app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css("#connection[data-phase='open']")).await?;
+    app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css(LIVE)).await?;
     app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css(&format!("li[data-key='{water}']"))).await?;
 
     // Bob adds a task and completes it, through REST.
@@ -93,8 +95,8 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
     );
 
     // Clicking a notification brings the window to that task.
-    app.find(Locator::Css("#new-task")).await?.click().await?;
-    assert_eq!(script(&app, "return document.activeElement.id").await?, json!("new-task"));
+    app.find(Locator::Css("#new-record")).await?.click().await?;
+    assert_eq!(script(&app, "return document.activeElement.id").await?, json!("new-record"));
     notifications.click(shown[1].id).await?;
     let focused = format!("li.focused[data-key='{milk}']");
     app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css(&focused)).await?;
@@ -149,7 +151,7 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
         "Someone deleted &#39;Water plants&#39;",
     ];
     assert!(listed.iter().all(|line| shown[4].body.contains(line)), "{}", shown[4].body);
-    app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css("#connection[data-phase='open']")).await?;
+    app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css(LIVE)).await?;
     // A live change is the marker: nothing else was raised in between.
     hub.create("Bob", "Marker")?;
     let shown = notifications.wait_for(6).await?;

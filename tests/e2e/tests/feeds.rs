@@ -124,11 +124,9 @@ url = "{ntfy}/alerts/sse"
     let driver = Driver::start(&[("HERALD_STORE", store.to_str().expect("UTF-8"))]).await?;
     let app = driver.session(&app_binary()?).await?;
     eventually("all three feeds to be live", || async {
-        let options =
-            script(&app, "return [...document.querySelectorAll('#feed option')].map(o => o.textContent)").await?;
-        let live = options
-            .as_array()
-            .is_some_and(|o| o.len() == 3 && o.iter().all(|t| t.as_str().is_some_and(|t| t.ends_with("· Live"))));
+        let tones =
+            script(&app, "return [...document.querySelectorAll('button.entry.feed')].map(b => b.dataset.tone)").await?;
+        let live = tones.as_array().is_some_and(|t| t.len() == 3 && t.iter().all(|t| t == "good"));
         Ok(live.then_some(()))
     })
     .await?;
@@ -161,15 +159,18 @@ url = "{ntfy}/alerts/sse"
     assert!(alert.body.starts_with("98% on /srv\n"), "{}", alert.body);
 
     // The window shows the list as the server has it, and the messages.
-    app.find(Locator::Css("#feed")).await?.select_by_value("list").await?;
+    app.find(Locator::Css("button[data-feed='list']")).await?.click().await?;
     let water_done = format!("li[data-key='{water}'] input:checked");
     app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css(&water_done)).await?;
-    let keys = script(&app, "return [...document.querySelectorAll('#records li')].map(li => li.dataset.key)").await?;
+    let keys = script(&app, "return [...document.querySelectorAll('.records li')].map(li => li.dataset.key)").await?;
     assert_eq!(keys, json!([water.to_string()]), "the string-id delete removed the right record");
-    app.find(Locator::Css("#feed")).await?.select_by_value("alerts").await?;
-    let title = "#messages li .title";
-    app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css(title)).await?;
-    assert_eq!(app.find(Locator::Css(title)).await?.text().await?, "Disk <full>", "payload text is text");
+    app.find(Locator::Css("button[data-feed='alerts']")).await?.click().await?;
+    // Payload text is text.
+    eventually("the alert in the alerts timeline", || async {
+        let title = script(&app, "return document.querySelector('.entry-open .summary')?.textContent").await?;
+        Ok((title == json!("Disk <full>")).then_some(()))
+    })
+    .await?;
 
     // The task list goes down; three changes happen that no stream hears;
     // it comes back, and Herald tells them in one digest, exactly.
@@ -193,7 +194,7 @@ url = "{ntfy}/alerts/sse"
 
     // The user's own change on the hub, from the window, raises nothing:
     // Bob's next change is the marker.
-    app.find(Locator::Css("#feed")).await?.select_by_value("hub").await?;
+    app.find(Locator::Css("button[data-feed='hub']")).await?.click().await?;
     let check = format!("li[data-key='{milk}'] input[type='checkbox']");
     app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css(&check)).await?.click().await?;
     let mine = format!("li[data-key='{milk}'] .meta");

@@ -19,4 +19,8 @@ problem: string | null,
 /**
  * How often a silent stream was recycled by the stall timeout.
  */
-recycled: number, unread: number, };
+recycled: number, 
+/**
+ * Why the last connection attempt failed, kept once it reconnects.
+ */
+lastError: string | null, unread: number, };

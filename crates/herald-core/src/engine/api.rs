@@ -8,7 +8,8 @@ use serde_json::Value;
 use ts_rs::TS;
 
 use crate::feed::{Change, Digest, Feed, Preset};
-use crate::sse::{ConnectionState, Event};
+use crate::sse::{ConnectionState, EpochMs, Event};
+use crate::store::{Activity, TimelinePage, TimelineQuery};
 
 /// What a sink may ask of the engine.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,8 +24,18 @@ pub enum Command {
     PauseFeed { name: String, paused: bool },
     /// Skips any wait and reconnects now: one feed, or all (after sleep).
     ReconnectNow { name: Option<String> },
-    /// Marks a feed's events (or all) as read.
-    MarkRead { feed: Option<String> },
+    /// Marks events as read: those in `rows` (timeline entries' ids) when
+    /// given, else every event of a feed, or of all feeds.
+    MarkRead {
+        feed: Option<String>,
+        #[serde(default)]
+        rows: Vec<i64>,
+    },
+    /// A page of the timeline: every feed's events, or a search of them.
+    Timeline { query: TimelineQuery },
+    /// What a feed's store holds: events since `since` (the window's
+    /// midnight), how many in all, and the last event id.
+    Activity { feed: String, since: EpochMs },
     /// Every feed's state.
     Feeds,
     /// A record feed's records, as Herald last knew them.
@@ -63,6 +74,8 @@ pub enum Reply {
     Feeds { feeds: Vec<FeedState> },
     Records { records: Vec<Record> },
     Changes { changes: Vec<Change> },
+    Timeline { page: TimelinePage },
+    Activity { activity: Activity },
     Error { message: String },
 }
 
@@ -104,6 +117,8 @@ pub struct FeedState {
     pub problem: Option<String>,
     /// How often a silent stream was recycled by the stall timeout.
     pub recycled: u32,
+    /// Why the last connection attempt failed, kept once it reconnects.
+    pub last_error: Option<String>,
     #[ts(type = "number")]
     pub unread: u64,
 }
@@ -119,6 +134,8 @@ pub struct Record {
     pub flag: Option<bool>,
     #[ts(type = "Record<string, unknown>")]
     pub value: Value,
+    /// The last change Herald knows of it: who, what and when.
+    pub last_change: Option<Change>,
 }
 
 /// What the engine tells its sinks, in the order it happened.
@@ -137,4 +154,7 @@ pub enum EngineEvent {
     Problem { feed: Option<String>, message: String },
     /// A feed was removed.
     Removed { feed: String },
+    /// How many of a feed's events are unread now: after new events, and
+    /// after some were marked read.
+    Unread { feed: String, unread: u64 },
 }

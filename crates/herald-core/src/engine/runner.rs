@@ -25,7 +25,7 @@ use super::rest;
 use super::snapshot::{fetch_snapshot, GapWatch};
 use super::writer::Writer;
 use crate::feed::meaning::{self, Context, Read, RecordOp};
-use crate::feed::{Change, Digest, Feed, Meaning, RecordMeaning, Resolved, Setup};
+use crate::feed::{Digest, Feed, Meaning, RecordMeaning, Resolved, Setup};
 use crate::secrets::Secrets;
 use crate::sse::{now_ms, ConnectionState, Event, Phase, StopReason, Subscription};
 use crate::store::{FeedId, MissedChange};
@@ -192,9 +192,20 @@ impl Runner {
             return Ok(());
         }
         let recycled = matches!(&now.phase, Phase::Retrying { reason, .. } if reason.starts_with("nothing heard"));
+        let error = match &now.phase {
+            Phase::Retrying { reason, .. } => Some(reason.clone()),
+            Phase::Stopped {
+                reason:
+                    reason @ (StopReason::Failed { .. } | StopReason::NeedsAuthentication { .. } | StopReason::Gone { .. }),
+            } => Some(reason.to_string()),
+            _ => None,
+        };
         self.publish(|state| {
             state.connection = now;
             state.recycled += u32::from(recycled);
+            if error.is_some() {
+                state.last_error = error;
+            }
         })
         .await
     }
@@ -218,44 +229,29 @@ impl Runner {
     async fn ingest(&mut self, events: Vec<Event>) -> Result<(), Gone> {
         let (meaning, plain_records) = (self.meaning.clone(), self.records.clone());
         let keeps_records = self.resolved.snapshot_url.is_some();
-        let wants_changes = self.changes;
         let (id, name, me) = (self.id, self.feed.name.clone(), self.me.clone());
         let done = self
             .writer
             .call(move |store| {
                 let ctx = Context { feed: &name, me: me.as_deref(), now: now_ms() };
-                let mut changes = Vec::new();
                 let mut problem = None;
                 let stored = store.ingest_with(id, &events, ctx.now, |_, event, records| {
-                    let record = match &*meaning {
-                        Meaning::Record(record) => record,
-                        Meaning::Message(message) => {
-                            if wants_changes {
-                                changes.extend(message.read(ctx, event));
-                            }
-                            if !keeps_records {
-                                return Ok(());
-                            }
-                            &plain_records
-                        }
-                        Meaning::Raw => {
-                            if wants_changes {
-                                changes.push(meaning::raw(ctx, event));
-                            }
-                            if !keeps_records {
-                                return Ok(());
-                            }
-                            &plain_records
-                        }
+                    // What the event means, and the records it keeps: a
+                    // message or plain feed with a snapshot keeps its
+                    // records too, to resync, but means its messages.
+                    let (said, record) = match &*meaning {
+                        Meaning::Record(record) => (None, record),
+                        Meaning::Message(message) => (Some(message.read(ctx, event)), &*plain_records),
+                        Meaning::Raw => (Some(Some(meaning::raw(ctx, event))), &*plain_records),
                     };
-                    let shows = wants_changes && matches!(&*meaning, Meaning::Record(_));
-                    match record.read(event) {
-                        Read::Ignored => {}
+                    if said.is_some() && !keeps_records {
+                        return Ok(said.flatten());
+                    }
+                    let change = match record.read(event) {
+                        Read::Ignored => None,
                         Read::Unreadable(reason) => {
-                            if shows {
-                                changes.push(meaning::unreadable(ctx, event, &reason));
-                                problem = Some(format!("an event could not be read: {reason}"));
-                            }
+                            problem = Some(format!("an event could not be read: {reason}"));
+                            Some(meaning::unreadable(ctx, event, &reason))
                         }
                         Read::Keyed { kind, key, data } => {
                             let before = records.get(&key)?;
@@ -265,26 +261,39 @@ impl Runner {
                                 RecordOp::Remove(key) => records.remove(&key)?,
                                 RecordOp::Keep => {}
                             }
-                            if shows {
-                                changes.extend(change);
-                            }
+                            change
                         }
-                    }
-                    Ok(())
+                    };
+                    Ok(match said {
+                        Some(said) => said,
+                        None => change,
+                    })
                 });
-                (stored.map(drop), events, changes, problem)
+                let unread =
+                    stored.as_ref().ok().filter(|(done, _)| done.stored > 0).and_then(|_| store.unread(id).ok());
+                (stored, events, problem, unread)
             })
             .await
             .map_err(|_| Gone)?;
-        let (stored, events, changes, problem) = done;
-        if let Err(e) = stored {
-            let message = format!("storing its events failed: {e}");
-            tracing::error!(feed = %self.feed.name, %message);
-            return self.stop_failed(message).await;
+        let (stored, events, mut problem, unread) = done;
+        let changes = match stored {
+            Ok((_, changes)) => changes,
+            Err(e) => {
+                let message = format!("storing its events failed: {e}");
+                tracing::error!(feed = %self.feed.name, %message);
+                return self.stop_failed(message).await;
+            }
+        };
+        if !matches!(&*self.meaning, Meaning::Record(_)) {
+            // Only a record feed's records are its own to judge.
+            problem = None;
         }
         self.tell(EngineEvent::Events { feed: self.feed.name.clone(), events }).await?;
-        if !changes.is_empty() {
+        if self.changes && !changes.is_empty() {
             self.tell(EngineEvent::Changes { changes }).await?;
+        }
+        if let Some(unread) = unread {
+            self.tell(EngineEvent::Unread { feed: self.feed.name.clone(), unread }).await?;
         }
         if problem.is_some() {
             self.snapshot_problem = false;
@@ -324,15 +333,26 @@ impl Runner {
             }
         };
         let resumes = snapshot.cursor.clone();
-        let (id, judge) = (self.id, self.records.clone());
+        let (id, judge, name, me) = (self.id, self.records.clone(), self.feed.name.clone(), self.me.clone());
         let resynced = self
             .writer
             .call(move |store| {
-                store.resync(id, &key, &snapshot, now_ms(), &|known: &Value, now: &Value| judge.unchanged(known, now))
+                let ctx = Context { feed: &name, me: me.as_deref(), now: now_ms() };
+                let resynced = store.resync(
+                    id,
+                    &key,
+                    &snapshot,
+                    ctx.now,
+                    &|known: &Value, now: &Value| judge.unchanged(known, now),
+                    &|m: &MissedChange| judge.missed(ctx, &m.key, m.before.as_ref(), m.after.as_ref()),
+                );
+                let unread =
+                    resynced.as_ref().ok().filter(|r| !r.missed.is_empty()).and_then(|_| store.unread(id).ok());
+                resynced.map(|resynced| (resynced, unread))
             })
             .await
             .map_err(|_| Gone)?;
-        let resynced = match resynced {
+        let (resynced, unread) = match resynced {
             Ok(resynced) => resynced,
             Err(e) => return self.stop_failed(format!("storing its snapshot failed: {e}")).await.map(|()| false),
         };
@@ -345,20 +365,17 @@ impl Runner {
         if self.me.is_none() {
             self.find_me().await?;
         }
-        let changes = self.missed(&self.records, &resynced.missed);
+        let changes = resynced.changes;
         if !changes.is_empty() {
             tracing::info!(feed = %self.feed.name, missed = changes.len(), "resynced from the snapshot");
             self.tell(EngineEvent::Missed { digest: Digest::new(&self.feed.name, changes) }).await?;
         }
+        if let Some(unread) = unread {
+            self.tell(EngineEvent::Unread { feed: self.feed.name.clone(), unread }).await?;
+        }
         Ok(resumes.is_some())
     }
 
-    fn missed(&self, record: &RecordMeaning, missed: &[MissedChange]) -> Vec<Change> {
-        let ctx = Context { feed: &self.feed.name, me: self.me.as_deref(), now: now_ms() };
-        missed.iter().filter_map(|m| record.missed(ctx, &m.key, m.before.as_ref(), m.after.as_ref())).collect()
-    }
-
-    /// Sends a write through REST, off the loop; the reply says how it went.
     fn write(&self, write: Write, reply: oneshot::Sender<Reply>) {
         let Some(collection) = self.resolved.write_url.clone() else {
             let message = format!("the feed {:?} takes no writes: it has no write_url", self.feed.name);

@@ -60,6 +60,7 @@ fn first_state(feed: &Feed) -> FeedState {
         writable: resolved.write_url.is_some(),
         problem: None,
         recycled: 0,
+        last_error: None,
         unread: 0,
     }
 }
@@ -201,13 +202,39 @@ impl Supervisor {
                 }
                 Ok(Reply::Done)
             }
-            Command::MarkRead { feed } => {
-                let id = match &feed {
-                    Some(name) => Some(self.running(name)?.id),
-                    None => None,
+            Command::MarkRead { feed, rows } => {
+                let ids: Vec<FeedId> = match &feed {
+                    Some(name) => vec![self.running(name)?.id],
+                    None => self.runners.values().map(|r| r.id).collect(),
                 };
-                self.store(move |store| store.mark_read(id, None)).await?;
+                let one = feed.is_some().then(|| ids[0]);
+                let counts = self
+                    .store(move |store| {
+                        if rows.is_empty() {
+                            store.mark_read(one, None)?;
+                        } else {
+                            store.mark_rows_read(&rows)?;
+                        }
+                        ids.iter()
+                            .map(|&id| Ok((id, store.unread(id)?)))
+                            .collect::<Result<Vec<(FeedId, u64)>, StoreError>>()
+                    })
+                    .await?;
+                for (id, unread) in counts {
+                    let Some(running) = self.runners.values().find(|r| r.id == id) else { continue };
+                    let feed = running.feed.name.clone();
+                    let _ = self.sink.send(EngineEvent::Unread { feed, unread }).await;
+                }
                 Ok(Reply::Done)
+            }
+            Command::Timeline { query } => {
+                let page = self.store(move |store| store.timeline(&query)).await?;
+                Ok(Reply::Timeline { page })
+            }
+            Command::Activity { feed, since } => {
+                let id = self.running(&feed)?.id;
+                let activity = self.store(move |store| store.activity(id, since)).await?;
+                Ok(Reply::Activity { activity })
             }
             Command::Feeds => {
                 let ids: Vec<FeedId> = self.runners.values().map(|r| r.id).collect();
@@ -230,14 +257,23 @@ impl Supervisor {
                     return Err(format!("the feed {feed:?} carries no records"));
                 };
                 let id = running.id;
-                let records = self.store(move |store| store.records(id)).await?;
+                let (records, last) = self
+                    .store(move |store| {
+                        let records = store.records(id)?;
+                        let keys: Vec<&str> = records.keys().map(String::as_str).collect();
+                        let last = store.last_changes(id, &keys)?;
+                        Ok((records, last))
+                    })
+                    .await?;
                 let records = records
                     .into_iter()
-                    .map(|(key, value)| Record {
+                    .zip(last)
+                    .map(|((key, value), last_change)| Record {
                         title: meaning.title_of(&value, &key),
                         flag: meaning.verbs.first().and_then(|v| value.pointer(&v.field)).and_then(truthy),
                         key,
                         value,
+                        last_change,
                     })
                     .collect();
                 Ok(Reply::Records { records })

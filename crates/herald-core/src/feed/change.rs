@@ -23,6 +23,20 @@ pub enum Action {
     Unreadable,
 }
 
+impl Action {
+    /// The name it has in JSON and in the store.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Created => "created",
+            Action::Updated => "updated",
+            Action::Renamed => "renamed",
+            Action::Deleted => "deleted",
+            Action::Message => "message",
+            Action::Unreadable => "unreadable",
+        }
+    }
+}
+
 /// One change of one feed, attributed and timed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]

@@ -3,7 +3,8 @@
 use rusqlite::{params, OptionalExtension};
 
 use super::cursor::{cursor_of, set_cursor};
-use super::{FeedId, Store, StoreError};
+use super::{timeline, FeedId, Store, StoreError};
+use crate::feed::Change;
 use crate::sse::{EpochMs, Event};
 
 /// An event as stored.
@@ -129,23 +130,39 @@ impl Store {
     /// from the one in force before it; such an event already stored (same
     /// feed and id) is skipped. Events without an id are always stored.
     pub fn ingest(&mut self, feed: FeedId, events: &[Event], now: EpochMs) -> Result<Ingested, StoreError> {
-        self.ingest_with(feed, events, now, |_, _, _| Ok(()))
+        self.ingest_events(feed, events, now, false, |_, _, _| Ok(None)).map(|(done, _)| done)
     }
 
     /// [`Store::ingest`], and `each` is called, in order and in the same
     /// transaction, for every event that was new (not a replay), with the
-    /// feed's records: so what the engine makes of the events is committed
-    /// with them, or not at all.
+    /// feed's records. The change it returns is stored as the event's
+    /// meaning (for the timeline and its search) and handed back: so what
+    /// the engine makes of the events is committed with them, or not at all.
+    /// An event it finds no change in (ntfy's `open`, a keepalive) is kept
+    /// but marked as meaning nothing: the timeline leaves it out, and it is
+    /// never unread.
     pub fn ingest_with(
         &mut self,
         feed: FeedId,
         events: &[Event],
         now: EpochMs,
-        mut each: impl FnMut(usize, &Event, &Records<'_>) -> rusqlite::Result<()>,
-    ) -> Result<Ingested, StoreError> {
-        let Some(last) = events.last() else { return Ok(Ingested::default()) };
+        each: impl FnMut(usize, &Event, &Records<'_>) -> rusqlite::Result<Option<Change>>,
+    ) -> Result<(Ingested, Vec<Change>), StoreError> {
+        self.ingest_events(feed, events, now, true, each)
+    }
+
+    fn ingest_events(
+        &mut self,
+        feed: FeedId,
+        events: &[Event],
+        now: EpochMs,
+        judged: bool,
+        mut each: impl FnMut(usize, &Event, &Records<'_>) -> rusqlite::Result<Option<Change>>,
+    ) -> Result<(Ingested, Vec<Change>), StoreError> {
+        let Some(last) = events.last() else { return Ok((Ingested::default(), Vec::new())) };
         let tx = self.conn.transaction()?;
         let mut done = Ingested::default();
+        let mut changes = Vec::new();
         {
             let newest_before: i64 =
                 tx.prepare_cached("SELECT coalesce(max(id), 0) FROM events")?.query_row([], |r| r.get(0))?;
@@ -173,23 +190,34 @@ impl Store {
                 done.repeated += group.len() - stored;
             }
             set_cursor(&tx, feed, &last.last_event_id)?;
-            // A replayed event is one whose id was stored before this batch.
+            // New rows take the ids after the newest before this batch, in
+            // order. A replayed event is one whose id was stored before this
+            // batch (or earlier in it): its row comes before the next new one.
             let mut find = tx.prepare_cached("SELECT id FROM events WHERE feed_id = ?1 AND event_id = ?2")?;
             let records = Records { tx: &tx, feed };
+            let mut next_row = newest_before + 1;
             for (at, (event, own_id)) in rows.iter().enumerate() {
-                if done.repeated > 0 {
-                    if let Some(id) = own_id {
-                        let row: i64 = find.query_row(params![feed.0, id], |r| r.get(0))?;
-                        if row <= newest_before {
-                            continue;
-                        }
-                    }
+                let row = match own_id {
+                    Some(id) if done.repeated > 0 => find.query_row(params![feed.0, id], |r| r.get(0))?,
+                    _ => next_row,
+                };
+                if row < next_row {
+                    continue;
                 }
-                each(at, event, &records)?;
+                next_row = row + 1;
+                match each(at, event, &records)? {
+                    Some(change) => {
+                        timeline::describe(&tx, row, &change)?;
+                        changes.push(change);
+                    }
+                    None if judged => timeline::meaningless(&tx, row)?,
+                    None => {}
+                }
             }
+            timeline::index_after(&tx, newest_before)?;
         }
         tx.commit()?;
-        Ok(done)
+        Ok((done, changes))
     }
 
     /// Marks `feed`'s events (or every feed's) as read, up to the event
@@ -285,7 +313,8 @@ mod tests {
         let mut seen = Vec::new();
         let mut note = |_: usize, e: &Event, _: &Records<'_>| {
             seen.push(e.data.to_string());
-            Ok(())
+            let ctx = crate::feed::meaning::Context { feed: "a", me: None, now: 1 };
+            Ok(Some(crate::feed::meaning::raw(ctx, e)))
         };
         store.ingest_with(feed, &[event("a", "1"), event("b", "2")], 1, &mut note).unwrap();
         store.ingest_with(feed, &[event("a", "1"), event("b", "2"), event("c", "3")], 2, &mut note).unwrap();

@@ -14,6 +14,7 @@ mod history;
 mod replica;
 mod retention;
 mod schema;
+mod timeline;
 
 use std::path::{Path, PathBuf};
 
@@ -21,6 +22,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use history::{Ingested, Records, StoredEvent};
 pub use replica::{ChangeKind, MissedChange, Resynced, Snapshot, SnapshotError};
+pub use timeline::{Activity, TimelineEntry, TimelinePage, TimelineQuery, MARK_END, MARK_START};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use super::{FeedId, Store, StoreError};
 use crate::feed::meaning::key_at;
+use crate::feed::Change;
 use crate::sse::EpochMs;
 
 /// A feed's whole collection at one moment, by key.
@@ -82,6 +83,8 @@ impl MissedChange {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Resynced {
     pub missed: Vec<MissedChange>,
+    /// What they mean, as the caller's `describe` told it: stored with them.
+    pub changes: Vec<Change>,
     /// The feed had no replica yet: this snapshot is where it starts.
     pub baseline: bool,
 }
@@ -129,7 +132,8 @@ impl Store {
     /// Compares `snapshot` with the feed's replica and, in one transaction,
     /// records each difference once as a missed event, brings the replica
     /// up to date, and moves the cursor to the snapshot's, if it has one.
-    /// `unchanged(known, now)` judges whether a known record still holds.
+    /// `unchanged(known, now)` judges whether a known record still holds,
+    /// and `describe` says what a missed change means, to be stored with it.
     pub fn resync(
         &mut self,
         feed: FeedId,
@@ -137,6 +141,7 @@ impl Store {
         snapshot: &Snapshot,
         now: EpochMs,
         unchanged: &dyn Fn(&Value, &Value) -> bool,
+        describe: &dyn Fn(&MissedChange) -> Option<Change>,
     ) -> Result<Resynced, StoreError> {
         let tx = self.conn.transaction()?;
         let kept_by: Option<String> =
@@ -147,6 +152,8 @@ impl Store {
             tx.execute("DELETE FROM records WHERE feed_id = ?1", [feed.0])?;
         }
         let known = records_of(&tx, feed)?;
+        let newest_before: i64 = tx.query_row("SELECT coalesce(max(id), 0) FROM events", [], |r| r.get(0))?;
+        let mut described = Vec::new();
         let changes = diff(&known, snapshot, unchanged);
         let cursor: String = match &snapshot.cursor {
             Some(cursor) => cursor.clone(),
@@ -168,8 +175,13 @@ impl Store {
                      VALUES (?1, NULL, ?2, ?3, ?4, ?5, 1)",
                     params![feed.0, cursor, change.kind.as_str(), change.value().to_string(), now],
                 )?;
+                if let Some(meaning) = describe(change) {
+                    super::timeline::describe(&tx, tx.last_insert_rowid(), &meaning)?;
+                    described.push(meaning);
+                }
             }
         }
+        super::timeline::index_after(&tx, newest_before)?;
         tx.execute(
             "INSERT INTO replicas (feed_id, key_field, synced_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (feed_id) DO UPDATE SET key_field = excluded.key_field, synced_at = excluded.synced_at",
@@ -179,7 +191,7 @@ impl Store {
             super::cursor::set_cursor(&tx, feed, &cursor)?;
         }
         tx.commit()?;
-        Ok(Resynced { missed: if baseline { Vec::new() } else { changes }, baseline })
+        Ok(Resynced { missed: if baseline { Vec::new() } else { changes }, changes: described, baseline })
     }
 
     /// Whether the feed has a replica yet (a first snapshot was taken).
@@ -222,14 +234,14 @@ mod tests {
         let feed = store.feed_for("tasks", "http://127.0.0.1/tasks/subscribe").unwrap();
         let first =
             snapshot(json!([{"id": 1, "name": "a"}, {"id": 2, "name": "b"}, {"id": 3, "name": "c"}]), Some("3"));
-        let baseline = store.resync(feed, "/id", &first, 1, &unchanged).unwrap();
+        let baseline = store.resync(feed, "/id", &first, 1, &unchanged, &|_| None).unwrap();
         assert!(baseline.baseline && baseline.missed.is_empty());
         assert_eq!(store.event_count().unwrap(), 0);
         assert_eq!(store.cursor(feed).unwrap().as_deref(), Some("3"));
 
         let later =
             snapshot(json!([{"id": 1, "name": "a"}, {"id": 2, "name": "B"}, {"id": 4, "name": "d"}]), Some("7"));
-        let resynced = store.resync(feed, "/id", &later, 2, &unchanged).unwrap();
+        let resynced = store.resync(feed, "/id", &later, 2, &unchanged, &|_| None).unwrap();
         let kinds: Vec<(ChangeKind, &str)> = resynced.missed.iter().map(|c| (c.kind, c.key.as_str())).collect();
         assert_eq!(kinds, [(ChangeKind::Update, "2"), (ChangeKind::Create, "4"), (ChangeKind::Delete, "3")]);
         assert_eq!(resynced.missed[0].before, Some(json!({"id": 2, "name": "b"})));
@@ -239,7 +251,7 @@ mod tests {
         assert_eq!(store.cursor(feed).unwrap().as_deref(), Some("7"));
 
         // The same snapshot again: nothing more was missed.
-        assert!(store.resync(feed, "/id", &later, 3, &unchanged).unwrap().missed.is_empty());
+        assert!(store.resync(feed, "/id", &later, 3, &unchanged, &|_| None).unwrap().missed.is_empty());
         assert_eq!(store.records(feed).unwrap().len(), 3);
     }
 
@@ -248,8 +260,10 @@ mod tests {
         let mut store = Store::in_memory().unwrap();
         let feed = store.feed_for("tasks", "http://127.0.0.1/tasks/subscribe").unwrap();
         // As the app's board memory kept it before keys were pointers.
-        store.resync(feed, "id", &snapshot(json!([{"id": 1, "name": "a"}]), None), 1, &unchanged).unwrap();
-        let later = store.resync(feed, "/id", &snapshot(json!([{"id": 1, "name": "b"}]), None), 2, &unchanged).unwrap();
+        store.resync(feed, "id", &snapshot(json!([{"id": 1, "name": "a"}]), None), 1, &unchanged, &|_| None).unwrap();
+        let later = store
+            .resync(feed, "/id", &snapshot(json!([{"id": 1, "name": "b"}]), None), 2, &unchanged, &|_| None)
+            .unwrap();
         assert!(!later.baseline);
         assert_eq!(later.missed.len(), 1);
     }

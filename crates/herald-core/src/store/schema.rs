@@ -55,6 +55,34 @@ fn migrations() -> Migrations<'static> {
         ) WITHOUT ROWID;
         ALTER TABLE events ADD COLUMN missed INTEGER NOT NULL DEFAULT 0;",
         ),
+        // What each event meant, for the timeline and its search: the
+        // change's title, sentence, actor and action, and the change itself
+        // (JSON, without the record) and the key of the record it changed.
+        // NULL for an event that meant nothing.
+        // The search index holds the title, the sentence and the data; it is
+        // written once per event (by the store, after the meaning), and the
+        // trigger takes an event out of it when the event goes.
+        M::up(
+            "ALTER TABLE events ADD COLUMN title TEXT;
+        ALTER TABLE events ADD COLUMN summary TEXT;
+        ALTER TABLE events ADD COLUMN actor TEXT;
+        ALTER TABLE events ADD COLUMN action TEXT;
+        ALTER TABLE events ADD COLUMN change TEXT;
+        ALTER TABLE events ADD COLUMN record_key TEXT;
+        CREATE INDEX events_by_feed ON events (feed_id, id);
+        CREATE INDEX events_by_record ON events (feed_id, record_key, id) WHERE record_key IS NOT NULL;
+        CREATE INDEX events_unread ON events (feed_id, id) WHERE read = 0;
+        CREATE VIRTUAL TABLE events_search USING fts5 (
+            title, summary, data,
+            content = 'events', content_rowid = 'id',
+            tokenize = 'unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER events_unindexed AFTER DELETE ON events BEGIN
+            INSERT INTO events_search (events_search, rowid, title, summary, data)
+                VALUES ('delete', old.id, old.title, old.summary, old.data);
+        END;
+        INSERT INTO events_search (events_search) VALUES ('rebuild');",
+        ),
     ])
 }
 

@@ -1,0 +1,464 @@
+//! The timeline: every stored event with what it meant, newest first, and
+//! its search.
+//!
+//! Why the meaning is stored, not worked out again when read: the search
+//! runs over the title and the sentence people read ("Ana completed 'Buy
+//! milk'"), which only the engine could make, with the feed's records as
+//! they were at the time. So each event keeps its change beside it, written
+//! in the ingest's transaction, and an SQLite FTS5 index over the title, the
+//! sentence and the raw data is filled once per event, after its meaning.
+
+use rusqlite::types::Value as Sql;
+use rusqlite::{params_from_iter, Transaction};
+use serde::{Deserialize, Serialize};
+use ts_rs::TS;
+
+use super::{Store, StoreError};
+use crate::feed::{Action, Change};
+use crate::sse::EpochMs;
+
+/// Where a search match starts in [`TimelineEntry::marked`] and
+/// [`TimelineEntry::snippet`]: private-use characters, so that the window
+/// can show matches without ever reading payload text as markup.
+pub const MARK_START: char = '\u{E000}';
+/// Where a search match ends.
+pub const MARK_END: char = '\u{E001}';
+
+/// Which events the timeline shows: all filters are optional and combine.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase", default)]
+#[ts(export, optional_fields)]
+pub struct TimelineQuery {
+    /// One feed, by name; all when absent.
+    pub feed: Option<String>,
+    /// Words that must all appear (each as a word prefix) in the title, the
+    /// sentence or the data. No search syntax: quotes and operators are text.
+    pub text: Option<String>,
+    /// Only changes by this actor.
+    pub actor: Option<String>,
+    /// Only changes of this kind.
+    pub action: Option<Action>,
+    /// Only changes found by a resync.
+    #[ts(as = "Option<_>", optional)]
+    pub missed: bool,
+    /// Only unread events.
+    #[ts(as = "Option<_>", optional)]
+    pub unread: bool,
+    /// How many of the newest matches to skip.
+    #[ts(as = "Option<_>", optional)]
+    pub offset: u32,
+    /// How many to return (at most 1,000; 100 when 0).
+    #[ts(as = "Option<_>", optional)]
+    pub limit: u32,
+}
+
+/// One event of the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TimelineEntry {
+    /// The event's row in the store: what marking it read names.
+    #[ts(type = "number")]
+    pub id: i64,
+    pub read: bool,
+    pub change: Change,
+    /// The sentence with search matches between [`MARK_START`] and [`MARK_END`].
+    pub marked: Option<String>,
+    /// A stretch of the data around the matches, marked the same way, when
+    /// the data matched.
+    pub snippet: Option<String>,
+}
+
+/// A page of the timeline and how many events match in all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct TimelinePage {
+    #[ts(type = "number")]
+    pub total: u64,
+    pub entries: Vec<TimelineEntry>,
+}
+
+const MAX_LIMIT: u32 = 1000;
+const DEFAULT_LIMIT: u32 = 100;
+
+/// Writes what the event in `row` meant. The record itself is left out: the
+/// replica has it, and it can be large.
+pub(super) fn describe(tx: &Transaction<'_>, row: i64, change: &Change) -> rusqlite::Result<()> {
+    let stored = Change { record: None, ..change.clone() };
+    let json = serde_json::to_string(&stored).expect("a change always serialises");
+    tx.prepare_cached(
+        "UPDATE events SET title = ?2, summary = ?3, actor = ?4, action = ?5, change = ?6, record_key = ?7 WHERE id = ?1",
+    )?
+    .execute(rusqlite::params![row, change.title, change.summary, change.actor, change.action.as_str(), json, change.key])
+    .map(drop)
+}
+
+/// What the `action` of an event that means nothing is.
+const MEANINGLESS: &str = "none";
+
+/// Marks the event in `row` as meaning nothing: out of the timeline, and read.
+pub(super) fn meaningless(tx: &Transaction<'_>, row: i64) -> rusqlite::Result<()> {
+    tx.prepare_cached("UPDATE events SET action = ?2, read = 1 WHERE id = ?1")?
+        .execute(rusqlite::params![row, MEANINGLESS])
+        .map(drop)
+}
+
+/// Adds every event after row `after` to the search index, with its meaning.
+pub(super) fn index_after(tx: &Transaction<'_>, after: i64) -> rusqlite::Result<()> {
+    tx.prepare_cached(
+        "INSERT INTO events_search (rowid, title, summary, data) SELECT id, title, summary, data FROM events WHERE id > ?1",
+    )?
+    .execute([after])
+    .map(drop)
+}
+
+/// The user's words as an FTS5 query: each word a quoted prefix, all
+/// required. Nothing the user types is read as FTS5 syntax.
+fn match_expression(text: &str) -> Option<String> {
+    let words: Vec<String> =
+        text.split_whitespace().map(|word| format!("\"{}\"*", word.replace('"', "\"\""))).collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// The change an event means, from its stored meaning; an event stored
+/// before meanings were (or by a feed that found none) shows its data.
+fn change_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Change> {
+    let stored: Option<String> = row.get("change")?;
+    if let Some(change) = stored.and_then(|json| serde_json::from_str(&json).ok()) {
+        return Ok(change);
+    }
+    let data: String = row.get("data")?;
+    let event_id: Option<String> = row.get("event_id")?;
+    let missed: bool = row.get("missed")?;
+    let title: String = data.chars().take(200).collect();
+    Ok(Change {
+        feed: row.get("feed")?,
+        event_id: event_id.unwrap_or_default(),
+        action: Action::Message,
+        verb: None,
+        key: None,
+        summary: title.clone(),
+        title,
+        previous_title: None,
+        body: Some(data),
+        actor: None,
+        own: false,
+        at: row.get("received_at")?,
+        missed,
+        priority: None,
+        click: None,
+        tags: Vec::new(),
+        record: None,
+    })
+}
+
+impl Store {
+    /// A page of the timeline, newest first, with the number of matches.
+    pub fn timeline(&self, query: &TimelineQuery) -> Result<TimelinePage, StoreError> {
+        let search = query.text.as_deref().and_then(match_expression);
+        let mut from = String::from("events JOIN feeds ON feeds.id = events.feed_id");
+        let mut conditions: Vec<&str> = vec!["events.action IS NOT ?"];
+        let mut values: Vec<Sql> = vec![Sql::Text(MEANINGLESS.to_owned())];
+        if let Some(expression) = &search {
+            from =
+                "events_search JOIN events ON events.id = events_search.rowid JOIN feeds ON feeds.id = events.feed_id"
+                    .to_owned();
+            conditions.push("events_search MATCH ?");
+            values.push(Sql::Text(expression.clone()));
+        }
+        if let Some(feed) = &query.feed {
+            let id = self.feed_id(feed)?;
+            conditions.push("events.feed_id = ?");
+            values.push(Sql::Integer(id.0));
+        }
+        if let Some(actor) = &query.actor {
+            conditions.push("events.actor = ?");
+            values.push(Sql::Text(actor.clone()));
+        }
+        if let Some(action) = query.action {
+            conditions.push("events.action = ?");
+            values.push(Sql::Text(action.as_str().to_owned()));
+        }
+        if query.missed {
+            conditions.push("events.missed = 1");
+        }
+        if query.unread {
+            conditions.push("events.read = 0");
+        }
+        let filter = format!("WHERE {}", conditions.join(" AND "));
+
+        let total: i64 = self
+            .conn
+            .prepare_cached(&format!("SELECT count(*) FROM {from} {filter}"))?
+            .query_row(params_from_iter(&values), |r| r.get(0))?;
+
+        let marks = if search.is_some() {
+            format!(
+                "highlight(events_search, 1, '{MARK_START}', '{MARK_END}') AS marked, \
+                 snippet(events_search, 2, '{MARK_START}', '{MARK_END}', '…', 16) AS snippet"
+            )
+        } else {
+            "NULL AS marked, NULL AS snippet".to_owned()
+        };
+        let limit = match query.limit {
+            0 => DEFAULT_LIMIT,
+            n => n.min(MAX_LIMIT),
+        };
+        let sql = format!(
+            "SELECT events.id, events.read, events.missed, events.event_id, events.data, events.received_at,
+                    events.change, feeds.name AS feed, {marks}
+             FROM {from} {filter} ORDER BY events.id DESC LIMIT {limit} OFFSET {}",
+            query.offset
+        );
+        let mut statement = self.conn.prepare_cached(&sql)?;
+        let rows = statement.query_map(params_from_iter(&values), |row| {
+            let snippet: Option<String> = row.get("snippet")?;
+            Ok(TimelineEntry {
+                id: row.get("id")?,
+                read: row.get("read")?,
+                change: change_of(row)?,
+                marked: row.get("marked")?,
+                // Only a snippet that holds a match says anything.
+                snippet: snippet.filter(|s| s.contains(MARK_START)),
+            })
+        })?;
+        let entries = rows.collect::<Result<Vec<_>, _>>()?;
+        Ok(TimelinePage { total: total.unsigned_abs(), entries })
+    }
+
+    /// The last change to each record of `keys` that the store holds.
+    pub fn last_changes(&self, feed: super::FeedId, keys: &[&str]) -> Result<Vec<Option<Change>>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT change FROM events WHERE feed_id = ?1 AND record_key = ?2 AND change IS NOT NULL
+             ORDER BY id DESC LIMIT 1",
+        )?;
+        let mut changes = Vec::with_capacity(keys.len());
+        for key in keys {
+            let json: Option<String> = rusqlite::OptionalExtension::optional(
+                statement.query_row(rusqlite::params![feed.0, key], |r| r.get(0)),
+            )?;
+            changes.push(json.and_then(|json| serde_json::from_str(&json).ok()));
+        }
+        Ok(changes)
+    }
+
+    /// Marks the events in `rows` read; returns how many changed.
+    pub fn mark_rows_read(&self, rows: &[i64]) -> Result<usize, StoreError> {
+        let mut statement = self.conn.prepare_cached("UPDATE events SET read = 1 WHERE id = ?1 AND read = 0")?;
+        let mut changed = 0;
+        for row in rows {
+            changed += statement.execute([row])?;
+        }
+        Ok(changed)
+    }
+
+    /// Which feeds the events in `rows` belong to, by name, once each.
+    pub fn feeds_of_rows(&self, rows: &[i64]) -> Result<Vec<String>, StoreError> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT feeds.name FROM events JOIN feeds ON feeds.id = events.feed_id WHERE events.id = ?1",
+        )?;
+        let mut names = Vec::new();
+        for row in rows {
+            let name: Option<String> = rusqlite::OptionalExtension::optional(statement.query_row([row], |r| r.get(0)))?;
+            if let Some(name) = name.filter(|n| !names.contains(n)) {
+                names.push(name);
+            }
+        }
+        Ok(names)
+    }
+
+    /// How many of a feed's events arrived at or after `since`, and the last
+    /// event id it holds: for the feed's health.
+    pub fn activity(&self, feed: super::FeedId, since: EpochMs) -> Result<Activity, StoreError> {
+        let since_count: i64 = self
+            .conn
+            .prepare_cached("SELECT count(*) FROM events WHERE feed_id = ?1 AND received_at >= ?2")?
+            .query_row(rusqlite::params![feed.0, since], |r| r.get(0))?;
+        let (stored, last_at): (i64, Option<EpochMs>) = self
+            .conn
+            .prepare_cached("SELECT count(*), max(received_at) FROM events WHERE feed_id = ?1")?
+            .query_row([feed.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(Activity {
+            since: since_count.unsigned_abs(),
+            stored: stored.unsigned_abs(),
+            last_event_at: last_at,
+            last_event_id: self.cursor(feed)?.filter(|c| !c.is_empty()),
+        })
+    }
+}
+
+/// What a feed's store holds, for its health.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Activity {
+    /// Events that arrived since the time asked about (today, for the window).
+    #[ts(type = "number")]
+    pub since: u64,
+    #[ts(type = "number")]
+    pub stored: u64,
+    #[ts(type = "number | null")]
+    pub last_event_at: Option<EpochMs>,
+    /// The cursor it resumes from.
+    pub last_event_id: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sse::Event;
+
+    fn change(feed: &str, title: &str, actor: &str, action: Action) -> Change {
+        Change {
+            feed: feed.into(),
+            event_id: String::new(),
+            action,
+            verb: None,
+            key: Some(title.into()),
+            title: title.into(),
+            previous_title: None,
+            body: None,
+            actor: Some(actor.into()),
+            own: false,
+            at: 1,
+            missed: false,
+            priority: None,
+            click: None,
+            tags: Vec::new(),
+            record: Some(serde_json::json!({"big": "record"})),
+            summary: format!("{actor} added '{title}'"),
+        }
+    }
+
+    fn store_with(events: &[(&str, &str, &str, &str, Action)]) -> Store {
+        let mut store = Store::in_memory().unwrap();
+        for (feed, title, actor, data, action) in events {
+            let id = store.feed_for(feed, "http://127.0.0.1/").unwrap();
+            let event = Event { event: "create".into(), data: (*data).into(), last_event_id: "".into() };
+            let meaning = change(feed, title, actor, *action);
+            store.ingest_with(id, &[event], 5, |_, _, _| Ok(Some(meaning.clone()))).unwrap();
+        }
+        store
+    }
+
+    fn titles(page: &TimelinePage) -> Vec<&str> {
+        page.entries.iter().map(|e| e.change.title.as_str()).collect()
+    }
+
+    #[test]
+    fn the_timeline_is_newest_first_and_keeps_each_meaning_without_its_record() {
+        let store = store_with(&[
+            ("tasks", "Buy milk", "ana", r#"{"id":1}"#, Action::Created),
+            ("alerts", "Disk full", "ops", r#"{"host":"db1"}"#, Action::Message),
+        ]);
+        let page = store.timeline(&TimelineQuery::default()).unwrap();
+        assert_eq!(page.total, 2);
+        assert_eq!(titles(&page), ["Disk full", "Buy milk"]);
+        assert_eq!(page.entries[1].change.summary, "ana added 'Buy milk'");
+        assert_eq!(page.entries[1].change.record, None, "the replica keeps records, not the timeline");
+        assert!(!page.entries[0].read);
+        let one = store.timeline(&TimelineQuery { feed: Some("tasks".into()), ..Default::default() }).unwrap();
+        assert_eq!(titles(&one), ["Buy milk"]);
+        let tasks = store.feed_id("tasks").unwrap();
+        let last = store.last_changes(tasks, &["Buy milk", "nothing"]).unwrap();
+        assert_eq!(last[0].as_ref().map(|c| c.summary.as_str()), Some("ana added 'Buy milk'"));
+        assert_eq!(last[1], None);
+    }
+
+    #[test]
+    fn search_finds_words_in_the_title_sentence_or_data_and_marks_them() {
+        let store = store_with(&[
+            ("tasks", "Buy milk", "ana", r#"{"note":"from the farm shop"}"#, Action::Created),
+            ("tasks", "Call Bob", "ben", r#"{"note":"about the invoice"}"#, Action::Created),
+        ]);
+        let search = |text: &str| store.timeline(&TimelineQuery { text: Some(text.into()), ..Default::default() });
+        let by_data = search("farm").unwrap();
+        assert_eq!(titles(&by_data), ["Buy milk"]);
+        let snippet = by_data.entries[0].snippet.as_deref().unwrap();
+        assert!(snippet.contains(&format!("{MARK_START}farm{MARK_END}")), "{snippet}");
+        assert_eq!(by_data.entries[0].marked.as_deref(), Some("ana added 'Buy milk'"), "no match in the sentence");
+
+        let by_sentence = search("BEN").unwrap();
+        assert_eq!(titles(&by_sentence), ["Call Bob"]);
+        assert_eq!(by_sentence.entries[0].marked.as_deref(), Some("\u{E000}ben\u{E001} added 'Call Bob'"));
+        assert_eq!(by_sentence.entries[0].snippet, None);
+
+        assert_eq!(search("invo").unwrap().total, 1, "a word matches as a prefix");
+        assert_eq!(search("milk invoice").unwrap().total, 0, "every word is required");
+        for hostile in ["\"", "milk OR", "NEAR(", "*", "a:b", "-x", "'; DROP TABLE events; --"] {
+            assert!(search(hostile).is_ok(), "{hostile:?} is only text");
+        }
+        assert_eq!(search("   ").unwrap().total, 2, "blank text searches nothing");
+    }
+
+    #[test]
+    fn filters_combine_and_reading_is_kept() {
+        let store = store_with(&[
+            ("tasks", "One", "ana", "{}", Action::Created),
+            ("tasks", "Two", "ben", "{}", Action::Deleted),
+            ("tasks", "Three", "ana", "{}", Action::Deleted),
+        ]);
+        let query = |q: TimelineQuery| titles(&store.timeline(&q).unwrap()).join(",");
+        assert_eq!(query(TimelineQuery { actor: Some("ana".into()), ..Default::default() }), "Three,One");
+        assert_eq!(
+            query(TimelineQuery { actor: Some("ana".into()), action: Some(Action::Deleted), ..Default::default() }),
+            "Three"
+        );
+        let page = store.timeline(&TimelineQuery::default()).unwrap();
+        let newest = page.entries[0].id;
+        assert_eq!(store.mark_rows_read(&[newest, newest]).unwrap(), 1);
+        assert_eq!(store.feeds_of_rows(&[newest]).unwrap(), ["tasks"]);
+        assert_eq!(query(TimelineQuery { unread: true, ..Default::default() }), "Two,One");
+        assert_eq!(query(TimelineQuery { limit: 1, offset: 1, ..Default::default() }), "Two");
+        assert_eq!(query(TimelineQuery { missed: true, ..Default::default() }), "");
+        assert!(matches!(
+            store.timeline(&TimelineQuery { feed: Some("nope".into()), ..Default::default() }),
+            Err(StoreError::NoSuchFeed(_))
+        ));
+    }
+
+    #[test]
+    fn an_event_without_a_meaning_shows_its_data_and_is_still_found() {
+        let mut store = Store::in_memory().unwrap();
+        let feed = store.feed_for("plain", "http://127.0.0.1/").unwrap();
+        let event = Event { event: "message".into(), data: "kettle is boiling".into(), last_event_id: "7".into() };
+        store.ingest(feed, &[event], 9).unwrap();
+        let page = store.timeline(&TimelineQuery { text: Some("kettle".into()), ..Default::default() }).unwrap();
+        assert_eq!(page.total, 1);
+        let change = &page.entries[0].change;
+        assert_eq!((change.title.as_str(), change.event_id.as_str(), change.at), ("kettle is boiling", "7", 9));
+        let activity = store.activity(feed, 9).unwrap();
+        assert_eq!((activity.since, activity.stored, activity.last_event_id.as_deref()), (1, 1, Some("7")));
+        assert_eq!(store.activity(feed, 10).unwrap().since, 0);
+    }
+
+    #[test]
+    fn an_event_that_means_nothing_is_kept_but_neither_shown_nor_unread() {
+        let mut store = Store::in_memory().unwrap();
+        let feed = store.feed_for("alerts", "http://127.0.0.1/").unwrap();
+        let open = Event { event: "open".into(), data: r#"{"event":"open"}"#.into(), last_event_id: "".into() };
+        store.ingest_with(feed, &[open], 1, |_, _, _| Ok(None)).unwrap();
+        assert_eq!(store.event_count().unwrap(), 1);
+        assert_eq!(store.timeline(&TimelineQuery::default()).unwrap().total, 0);
+        assert_eq!(store.unread(feed).unwrap(), 0);
+    }
+
+    /// Events leave the index with the events: removing a feed, or pruning,
+    /// keeps the search consistent (an external-content FTS5 index given a
+    /// wrong delete would return rows that no longer exist).
+    #[test]
+    fn removed_events_leave_the_search() {
+        let store = store_with(&[("gone", "Ephemeral", "ana", r#"{"w":"zebra"}"#, Action::Created)]);
+        assert_eq!(
+            store.timeline(&TimelineQuery { text: Some("zebra".into()), ..Default::default() }).unwrap().total,
+            1
+        );
+        store.remove_feed("gone").unwrap();
+        assert_eq!(
+            store.timeline(&TimelineQuery { text: Some("zebra".into()), ..Default::default() }).unwrap().total,
+            0
+        );
+        store.conn.execute("INSERT INTO events_search (events_search) VALUES ('integrity-check')", []).unwrap();
+    }
+}

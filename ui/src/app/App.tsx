@@ -1,0 +1,155 @@
+// The window: the sidebar beside the page it opens. It listens to the
+// engine's events once, and hands each page what it shows.
+import { createSignal, For, Match, onCleanup, onMount, Show, Switch } from "solid-js";
+import type { Api } from "../api";
+import type { Change } from "../bindings/Change";
+import type { Target } from "../bindings/Target";
+import type { TimelineEntry } from "../bindings/TimelineEntry";
+import { Health } from "../components/Health";
+import { RecordView } from "../components/RecordView";
+import { Settings } from "../components/Settings";
+import { Sidebar } from "../components/Sidebar";
+import { Timeline } from "../components/Timeline";
+import { feedStatus } from "../lib/status";
+import { createFeeds } from "./feeds";
+import type { Route, Tab } from "./route";
+
+const TABS: [Tab, string][] = [
+  ["records", "Records"],
+  ["timeline", "Timeline"],
+  ["health", "Health"],
+];
+
+export function App(props: { api: Api }) {
+  const api = props.api;
+  const feeds = createFeeds(api);
+  const [route, setRoute] = createSignal<Route>({ page: "all" });
+  const [now, setNow] = createSignal(Date.now());
+  const [news, setNews] = createSignal(0);
+  const [notice, setNotice] = createSignal<string | null>(null);
+  const [problem, setProblem] = createSignal<string | null>(null);
+  const fail = (message: string) => setProblem(message);
+
+  const openTarget = (target: Target) => {
+    const feed = feeds.get(target.feed);
+    const tab: Tab = feed?.kind === "record" ? "records" : "timeline";
+    setRoute({ page: "feed", feed: target.feed, tab, focus: target.key });
+  };
+  const openEntry = (entry: TimelineEntry) => {
+    const change: Change = entry.change;
+    if (change.key !== null && feeds.get(change.feed)?.kind === "record") {
+      setRoute({ page: "feed", feed: change.feed, tab: "records", focus: change.key });
+    } else if (change.click !== null) {
+      api.openLink(change.click).catch((e) => fail(String(e)));
+    }
+  };
+
+  onMount(async () => {
+    const tick = setInterval(() => setNow(Date.now()), 1000);
+    const poll = setInterval(() => feeds.refresh().catch((e) => fail(String(e))), 10_000);
+    onCleanup(() => (clearInterval(tick), clearInterval(poll)));
+    try {
+      await api.onChanges(() => setNews((n) => n + 1));
+      await api.onStatus((status) => setNotice(status.notificationsError));
+      await api.onFocus(openTarget);
+      await feeds.start();
+      setNotice((await api.appStatus()).notificationsError);
+      const wanted = await api.takeFocus();
+      if (wanted !== null) openTarget(wanted);
+      // One feed: open it, unless the user has already gone somewhere.
+      else if (feeds.list.length === 1 && route().page === "all") {
+        openTarget({ feed: feeds.list[0].name, key: null, click: null });
+      }
+    } catch (e) {
+      fail(String(e));
+    }
+  });
+
+  const current = () => {
+    const r = route();
+    return r.page === "feed" ? feeds.get(r.feed) : undefined;
+  };
+
+  return (
+    <div class="layout">
+      <Sidebar feeds={feeds.list} route={route()} now={now()} onOpen={setRoute} />
+      <main>
+        <Show when={notice()}>
+          <p class="notice" role="alert">
+            {notice()}
+          </p>
+        </Show>
+        <Show when={problem()}>
+          <p class="notice problem" role="status">
+            {problem()}{" "}
+            <button type="button" class="dismiss" onClick={() => setProblem(null)}>
+              Dismiss
+            </button>
+          </p>
+        </Show>
+        <Switch>
+          <Match when={route().page === "all"}>
+            <header>
+              <h1>All activity</h1>
+            </header>
+            <Timeline api={api} feedNames={feeds.list.map((f) => f.name)} now={now()} news={news()} onOpen={openEntry} onError={fail} />
+          </Match>
+          <Match when={route().page === "settings"}>
+            <header>
+              <h1>Settings</h1>
+            </header>
+            <Settings />
+          </Match>
+          <Match when={current()}>
+            {(feed) => {
+              const r = () => route() as Extract<Route, { page: "feed" }>;
+              const tabs = () => TABS.filter(([tab]) => tab !== "records" || feed().kind === "record");
+              const status = () => feedStatus(feed(), now());
+              return (
+                <>
+                  <header>
+                    <h1>{feed().name}</h1>
+                    <span class="pill" data-tone={status().tone} title={status().detail}>
+                      {status().label}
+                    </span>
+                    <p class="source">{feed().url}</p>
+                    <Show when={feed().problem}>
+                      <p class="notice problem" role="status">
+                        {feed().problem}
+                      </p>
+                    </Show>
+                  </header>
+                  <nav class="tabs" aria-label="Feed pages">
+                    <For each={tabs()}>
+                      {([tab, label]) => (
+                        <button
+                          type="button"
+                          aria-current={r().tab === tab ? "page" : undefined}
+                          data-tab={tab}
+                          onClick={() => setRoute({ page: "feed", feed: feed().name, tab })}
+                        >
+                          {label}
+                        </button>
+                      )}
+                    </For>
+                  </nav>
+                  <Switch>
+                    <Match when={r().tab === "records"}>
+                      <RecordView api={api} feed={feed()} now={now()} news={news()} focus={r().focus ?? null} onError={fail} />
+                    </Match>
+                    <Match when={r().tab === "timeline"}>
+                      <Timeline api={api} feed={feed().name} feedNames={[]} now={now()} news={news()} onOpen={openEntry} onError={fail} />
+                    </Match>
+                    <Match when={r().tab === "health"}>
+                      <Health api={api} feed={feed()} now={now()} news={news()} onError={fail} />
+                    </Match>
+                  </Switch>
+                </>
+              );
+            }}
+          </Match>
+        </Switch>
+      </main>
+    </div>
+  );
+}

@@ -1,0 +1,188 @@
+// Every feed's events, or one feed's, newest first and grouped by day: a
+// virtual list (TanStack Virtual) over pages fetched as they come into
+// view, so 100,000 stored events scroll like ten. Search and filters run
+// in the store (SQLite FTS5); matches come back marked.
+import { createVirtualizer } from "@tanstack/solid-virtual";
+import { createEffect, createSignal, For, on, onCleanup, Show } from "solid-js";
+import type { Api } from "../api";
+import type { TimelineEntry } from "../bindings/TimelineEntry";
+import type { TimelineQuery } from "../bindings/TimelineQuery";
+import { createPaged } from "../app/paged";
+import { ago, dayLabel, dayStart } from "../lib/time";
+import { Marked } from "./Marked";
+import { noFilters, TimelineFilters, type Filters } from "./TimelineFilters";
+
+/** The most characters of a title or body a row shows. */
+const SHOWN = 400;
+/** How long typing may pause before the search runs. */
+const TYPING_MS = 200;
+
+const short = (text: string) => (text.length > SHOWN ? `${text.slice(0, SHOWN)}…` : text);
+
+interface Props {
+  api: Api;
+  /** One feed's timeline; every feed's when absent. */
+  feed?: string;
+  /** The feeds to filter by, on the every-feed timeline. */
+  feedNames: string[];
+  now: number;
+  /** Bumped by the app when news arrives. */
+  news: number;
+  onOpen(entry: TimelineEntry): void;
+  onError(message: string): void;
+}
+
+function toQuery(filters: Filters, feed: string | undefined): TimelineQuery {
+  const query: TimelineQuery = {};
+  const chosen = feed ?? filters.feed;
+  if (chosen) query.feed = chosen;
+  if (filters.text.trim()) query.text = filters.text;
+  if (filters.actor) query.actor = filters.actor;
+  if (filters.action) query.action = filters.action;
+  if (filters.missed) query.missed = true;
+  if (filters.unread) query.unread = true;
+  return query;
+}
+
+export function Timeline(props: Props) {
+  const [filters, setFilters] = createSignal<Filters>(noFilters);
+  const query = () => toQuery(filters(), props.feed);
+  const paged = createPaged(props.api, query());
+  let scroller!: HTMLDivElement;
+
+  // A new feed or filter starts afresh at once; typing waits for a pause.
+  let typing: ReturnType<typeof setTimeout> | undefined;
+  createEffect(
+    on([() => props.feed, filters], ([, now], previous) => {
+      clearTimeout(typing);
+      const typed = previous !== undefined && previous[1].text !== now.text;
+      if (typed) typing = setTimeout(() => paged.reset(query()), TYPING_MS);
+      else paged.reset(query());
+    }, { defer: true }),
+  );
+  // News: at most one refresh per pause, however fast events come.
+  let refresh: ReturnType<typeof setTimeout> | undefined;
+  createEffect(
+    on(() => props.news, () => {
+      if (refresh === undefined) refresh = setTimeout(() => ((refresh = undefined), paged.reset(query())), 300);
+    }, { defer: true }),
+  );
+  onCleanup(() => (clearTimeout(typing), clearTimeout(refresh)));
+  createEffect(() => {
+    const failed = paged.error();
+    if (failed) props.onError(failed);
+  });
+
+  const rows = createVirtualizer({
+    get count() {
+      return paged.total();
+    },
+    getScrollElement: () => scroller,
+    estimateSize: () => 64,
+    overscan: 8,
+  });
+
+  const open = (entry: TimelineEntry) => {
+    if (!entry.read) {
+      props.api.markRead(null, [entry.id]).then(() => paged.markRead(entry.id), (e) => props.onError(String(e)));
+    }
+    props.onOpen(entry);
+  };
+  const markAll = () =>
+    props.api.markRead(props.feed ?? null, []).then(() => paged.reset(query()), (e) => props.onError(String(e)));
+
+  const newDay = (index: number, entry: TimelineEntry) => {
+    if (index === 0) return true;
+    const before = paged.entry(index - 1);
+    return before !== undefined && dayStart(before.change.at) !== dayStart(entry.change.at);
+  };
+
+  return (
+    <section class="timeline" aria-label={props.feed ? `${props.feed} timeline` : "All activity"}>
+      <div class="toolbar">
+        <TimelineFilters filters={filters()} feeds={props.feed ? null : props.feedNames} onChange={setFilters} />
+        <div class="actions">
+          <span class="total" aria-live="polite">
+            {paged.total()} {paged.total() === 1 ? "event" : "events"}
+          </span>
+          <button type="button" onClick={markAll}>
+            Mark all read
+          </button>
+        </div>
+      </div>
+      <div class="scroller" ref={scroller} tabIndex={-1}>
+        <Show when={paged.total() > 0} fallback={<p class="empty">Nothing here yet.</p>}>
+          <ol class="rows" style={{ height: `${rows.getTotalSize()}px` }} aria-label="Events">
+            <For each={rows.getVirtualItems()}>
+              {(row) => {
+                const entry = () => paged.entry(row.index);
+                return (
+                  <li
+                    class="row"
+                    data-index={row.index}
+                    ref={(el) => queueMicrotask(() => rows.measureElement(el))}
+                    style={{ transform: `translateY(${row.start}px)` }}
+                  >
+                    <Show when={entry()} fallback={<div class="loading">Loading…</div>}>
+                      {(shown) => (
+                        <>
+                          <Show when={newDay(row.index, shown())}>
+                            <h3 class="day">{dayLabel(shown().change.at, props.now)}</h3>
+                          </Show>
+                          <EntryButton entry={shown()} now={props.now} showFeed={!props.feed} onOpen={open} />
+                        </>
+                      )}
+                    </Show>
+                  </li>
+                );
+              }}
+            </For>
+          </ol>
+        </Show>
+      </div>
+    </section>
+  );
+}
+
+function EntryButton(props: { entry: TimelineEntry; now: number; showFeed: boolean; onOpen(e: TimelineEntry): void }) {
+  const change = () => props.entry.change;
+  const body = () => {
+    const c = change();
+    return c.body !== null && c.body !== c.title ? c.body : null;
+  };
+  return (
+    <button
+      type="button"
+      class="entry-open"
+      classList={{ unread: !props.entry.read, own: change().own, missed: change().missed }}
+      data-id={props.entry.id}
+      data-action={change().action}
+      data-priority={change().priority ?? undefined}
+      onClick={() => props.onOpen(props.entry)}
+    >
+      <span class="summary">
+        <Show when={props.entry.marked} fallback={short(change().summary)}>
+          {(marked) => <Marked text={short(marked())} />}
+        </Show>
+      </span>
+      <Show when={body()}>{(text) => <span class="body">{short(text())}</span>}</Show>
+      <Show when={props.entry.snippet}>{(snippet) => <span class="snippet"><Marked text={snippet()} /></span>}</Show>
+      <span class="meta">
+        <Show when={!props.entry.read}>
+          <span class="badge unread-badge">unread</span>
+        </Show>
+        <Show when={change().missed}>
+          <span class="badge missed-badge">changed while you were away</span>
+        </Show>
+        <Show when={props.showFeed}>
+          <bdi class="feed-name">{change().feed}</bdi>
+        </Show>
+        <Show when={change().tags.length > 0}>
+          <bdi class="tags">{short(change().tags.join(" · "))}</bdi>
+        </Show>
+        <Show when={change().click}>{(link) => <bdi class="link">{short(link())}</bdi>}</Show>
+        <time dateTime={new Date(change().at).toISOString()}>{ago(change().at, props.now)}</time>
+      </span>
+    </button>
+  );
+}

@@ -1,0 +1,134 @@
+import { fireEvent, render, screen, waitFor } from "@solidjs/testing-library";
+import axe from "axe-core";
+import { afterEach, describe, expect, it } from "vitest";
+import { App } from "../src/app/App";
+import { entries, FakeApi, feed, HOSTILE } from "./fake";
+
+declare global {
+  interface Window {
+    __pwned?: number;
+  }
+}
+
+afterEach(() => {
+  document.body.innerHTML = "";
+  delete window.__pwned;
+});
+
+function app(api: FakeApi) {
+  return render(() => <App api={api} />);
+}
+
+describe("the window", () => {
+  it("lists every feed with its state and unread count, and all activity newest first", async () => {
+    const api = new FakeApi(
+      [feed("alerts", { unread: 2 }), feed("tasks", { kind: "record", unread: 0, paused: true })],
+      entries("alerts", ["Disk full", "CPU hot"]),
+    );
+    app(api);
+    const alerts = await screen.findByRole("button", { name: /^alerts/ });
+    expect(alerts.textContent).toContain("Connected");
+    expect(alerts.textContent).toContain("last heard 12 s ago");
+    expect(alerts.querySelector("[data-unread]")?.textContent).toBe("2");
+    expect((await screen.findByRole("button", { name: /^tasks/ })).textContent).toContain("Paused");
+    const rows = await screen.findAllByRole("button", { name: /Disk full|CPU hot/ });
+    expect(rows.map((r) => r.querySelector(".summary")?.textContent)).toEqual(["Disk full", "CPU hot"]);
+    expect(screen.getByText("2 events")).toBeTruthy();
+  });
+
+  it("moves between feeds with the arrow keys and opens one with Enter", async () => {
+    const api = new FakeApi([feed("a"), feed("b")], []);
+    app(api);
+    await screen.findByRole("button", { name: /^b/ });
+    const all = screen.getByRole("button", { name: /All activity/ });
+    all.focus();
+    fireEvent.keyDown(all, { key: "ArrowDown" });
+    expect(document.activeElement?.getAttribute("data-feed")).toBe("a");
+    fireEvent.keyDown(document.activeElement!, { key: "ArrowDown" });
+    expect(document.activeElement?.getAttribute("data-feed")).toBe("b");
+    (document.activeElement as HTMLButtonElement).click();
+    expect(await screen.findByRole("heading", { level: 1, name: "b" })).toBeTruthy();
+  });
+
+  it("opening an entry marks it read, and mark all read reads the rest", async () => {
+    const api = new FakeApi([feed("alerts")], entries("alerts", ["one", "two"]));
+    app(api);
+    const one = await screen.findByRole("button", { name: /^one/ });
+    expect(one.classList.contains("unread")).toBe(true);
+    one.click();
+    await waitFor(() => expect(api.called("markRead")).toEqual([[null, [1]]]));
+    await waitFor(() => expect(screen.getByRole("button", { name: /^one/ }).classList.contains("unread")).toBe(false));
+    screen.getByRole("button", { name: "Mark all read" }).click();
+    await waitFor(() => expect(api.called("markRead")[1]).toEqual([null, []]));
+  });
+
+  it("a message's link opens through the app, which allows only http(s)", async () => {
+    const api = new FakeApi([feed("alerts")], entries("alerts", ["deploy"], { click: "https://ci.example.com/1" }));
+    app(api);
+    (await screen.findByRole("button", { name: /^deploy/ })).click();
+    await waitFor(() => expect(api.called("openLink")).toEqual([["https://ci.example.com/1"]]));
+  });
+
+  it("searching asks the store, and marks come back highlighted as text", async () => {
+    const api = new FakeApi([feed("alerts")], entries("alerts", ["Disk full", "CPU hot"]));
+    api.entries[0].marked = "\uE000Disk\uE001 <b>full</b>";
+    app(api);
+    const search = await screen.findByRole("searchbox");
+    fireEvent.input(search, { target: { value: "disk" } });
+    await waitFor(() => expect(api.called("timeline").some(([q]) => (q as { text?: string }).text === "disk")).toBe(true));
+    const mark = await screen.findByText("Disk", { selector: "mark" });
+    expect(mark.parentElement?.textContent).toBe("Disk <b>full</b>");
+    expect(document.querySelector(".summary b")).toBeNull();
+  });
+
+  it("hostile payloads stay inert text in every field", async () => {
+    const hostile = HOSTILE.flatMap((text, i) =>
+      entries("evil", [text], { body: text, click: null, tags: [text], actor: text }).map((e) => ({ ...e, id: i + 1 })),
+    );
+    const api = new FakeApi([feed("evil", { url: HOSTILE[1], problem: HOSTILE[0], lastError: HOSTILE[1] })], hostile);
+    app(api);
+    await screen.findAllByRole("button", { name: /pwned|evil|xxxx/ });
+    expect(document.querySelectorAll("main img, main script").length).toBe(0);
+    expect(window.__pwned).toBeUndefined();
+    const longest = Math.max(...[...document.querySelectorAll(".summary")].map((s) => s.textContent!.length));
+    expect(longest).toBeLessThanOrEqual(401);
+    (await screen.findByRole("button", { name: /^evil/ })).click();
+    (await screen.findByRole("button", { name: "Health" })).click();
+    expect((await screen.findByText(HOSTILE[1], { selector: ".last-error" })).children.length).toBe(0);
+    expect(document.querySelectorAll("img, script").length).toBe(0);
+  });
+
+  it("health shows the store's figures and reconnects and pauses", async () => {
+    const api = new FakeApi([feed("alerts", { lastError: "the server answered 503" })], []);
+    app(api);
+    (await screen.findByRole("button", { name: /^alerts/ })).click();
+    (await screen.findByRole("button", { name: "Health" })).click();
+    expect((await screen.findByText("41")).className).toBe("last-id");
+    expect(screen.getByText("3").className).toBe("today");
+    screen.getByRole("button", { name: "Reconnect now" }).click();
+    screen.getByRole("button", { name: "Pause" }).click();
+    await waitFor(() => expect(api.called("pauseFeed")).toEqual([["alerts", true]]));
+    expect(api.called("reconnectNow")).toEqual([["alerts"]]);
+  });
+
+  it("has no serious or critical accessibility violations on any page", async () => {
+    const api = new FakeApi([feed("alerts", { unread: 1 }), feed("tasks", { kind: "record" })], entries("alerts", ["one"]));
+    app(api);
+    const check = async (page: string) => {
+      const result = await axe.run(document.body, { rules: { "color-contrast": { enabled: false } } });
+      const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+      expect(bad.map((v) => `${page}: ${v.id}: ${v.nodes.map((n) => n.html).join(" | ")}`)).toEqual([]);
+    };
+    await screen.findByRole("button", { name: /^one/ });
+    await check("all activity");
+    (await screen.findByRole("button", { name: /^tasks/ })).click();
+    await screen.findByRole("heading", { level: 1, name: "tasks" });
+    await check("records");
+    screen.getByRole("button", { name: "Health" }).click();
+    await screen.findByText("Reconnect now");
+    await check("health");
+    screen.getByRole("button", { name: "Settings" }).click();
+    await screen.findByRole("radio", { name: "Dark" });
+    await check("settings");
+  });
+});

@@ -1,0 +1,126 @@
+// A fake of the window's Api for component tests: canned feeds and a
+// timeline that honours offset, limit and a text filter, with every call
+// recorded. Events can be pushed as the engine would send them.
+import type { Api, AppStatus, Unread } from "../src/api";
+import type { Change } from "../src/bindings/Change";
+import type { FeedState } from "../src/bindings/FeedState";
+import type { Target } from "../src/bindings/Target";
+import type { TimelineEntry } from "../src/bindings/TimelineEntry";
+
+export const HOSTILE = [
+  "<script>window.__pwned = 1</script>",
+  '<img src=x onerror="window.__pwned = 2">',
+  "javascript:window.__pwned = 3",
+  "\u202Eevil\u200B\u200Dtext",
+  "x".repeat(100_000),
+];
+
+export function feed(name: string, over: Partial<FeedState> = {}): FeedState {
+  return {
+    name,
+    url: `http://127.0.0.1:9/${name}`,
+    preset: "generic",
+    kind: "message",
+    connection: { phase: { phase: "open", since: 0 }, lastHeard: Date.now() - 12_000, opened: 1 },
+    paused: false,
+    writable: false,
+    problem: null,
+    recycled: 0,
+    lastError: null,
+    unread: 0,
+    ...over,
+  };
+}
+
+export function change(feed: string, title: string, over: Partial<Change> = {}): Change {
+  return {
+    feed,
+    eventId: "",
+    action: "message",
+    verb: null,
+    key: null,
+    title,
+    previousTitle: null,
+    body: title,
+    actor: null,
+    own: false,
+    at: Date.now(),
+    missed: false,
+    priority: null,
+    click: null,
+    tags: [],
+    record: null,
+    summary: title,
+    ...over,
+  };
+}
+
+type Handler = (value: never) => void;
+
+export class FakeApi implements Api {
+  calls: [string, unknown[]][] = [];
+  handlers = new Map<string, Handler[]>();
+  constructor(
+    public feedList: FeedState[],
+    public entries: TimelineEntry[],
+  ) {}
+
+  private record(name: string, ...args: unknown[]) {
+    this.calls.push([name, args]);
+  }
+  called(name: string) {
+    return this.calls.filter(([n]) => n === name).map(([, args]) => args);
+  }
+  emit(event: string, value: unknown) {
+    for (const f of this.handlers.get(event) ?? []) (f as (v: unknown) => void)(value);
+  }
+  private listen(event: string) {
+    return async (f: Handler) => {
+      this.handlers.set(event, [...(this.handlers.get(event) ?? []), f]);
+      return () => {};
+    };
+  }
+
+  feeds = async () => (this.record("feeds"), structuredClone(this.feedList));
+  records = async (feed: string) => (this.record("records", feed), []);
+  timeline = async (query: Parameters<Api["timeline"]>[0]) => {
+    this.record("timeline", query);
+    const matching = this.entries.filter(
+      (e) =>
+        (!query.feed || e.change.feed === query.feed) &&
+        (!query.text || e.change.summary.toLowerCase().includes(query.text.toLowerCase())) &&
+        (!query.unread || !e.read),
+    );
+    const offset = query.offset ?? 0;
+    return { total: matching.length, entries: matching.slice(offset, offset + (query.limit ?? 100)) };
+  };
+  activity = async (feed: string, since: number) => (
+    this.record("activity", feed, since), { since: 3, stored: 10, lastEventAt: null, lastEventId: "41" }
+  );
+  write = async (...args: unknown[]) => this.record("write", ...args);
+  markRead = async (feed: string | null, rows: number[]) => {
+    this.record("markRead", feed, rows);
+    for (const e of this.entries) if ((rows.length === 0 && (!feed || e.change.feed === feed)) || rows.includes(e.id)) e.read = true;
+  };
+  reconnectNow = async (feed: string | null) => this.record("reconnectNow", feed);
+  pauseFeed = async (feed: string, paused: boolean) => this.record("pauseFeed", feed, paused);
+  openLink = async (url: string) => this.record("openLink", url);
+  takeFocus = async (): Promise<Target | null> => null;
+  appStatus = async (): Promise<AppStatus> => ({ notificationsError: null });
+  onChanges = this.listen("changes") as Api["onChanges"];
+  onFeed = this.listen("feed") as Api["onFeed"];
+  onRemoved = this.listen("removed") as Api["onRemoved"];
+  onUnread = this.listen("unread") as (f: (u: Unread) => void) => Promise<() => void>;
+  onStatus = this.listen("status") as Api["onStatus"];
+  onFocus = this.listen("focus") as Api["onFocus"];
+}
+
+export function entries(feed: string, titles: string[], over: Partial<Change> = {}): TimelineEntry[] {
+  return titles.map((title, i) => ({
+    id: i + 1,
+    read: false,
+    change: change(feed, title, over),
+    marked: null,
+    snippet: null,
+  }));
+}
