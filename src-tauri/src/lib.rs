@@ -3,6 +3,7 @@
 //! without a window lives in `herald-core` and `herald-hub`.
 
 mod commands;
+mod feed_setup;
 mod notify;
 mod options;
 mod relay;
@@ -17,6 +18,7 @@ use std::time::Duration;
 use anyhow::Context;
 use herald_core::attention::Notifier;
 use herald_core::engine::{Engine, EngineConfig, EngineEvent, StoreAt};
+use herald_core::secrets::Secrets;
 use herald_core::store::Store;
 use tauri::{Builder, Manager, RunEvent, Runtime};
 use tokio::sync::mpsc;
@@ -40,7 +42,7 @@ pub struct Desktop {
 /// keeps running with what the desktop offers.
 pub fn run_app<R: Runtime>(
     builder: Builder<R>,
-    engine: Engine,
+    state: AppState,
     events: mpsc::Receiver<EngineEvent>,
     desktop: Desktop,
 ) -> Builder<R> {
@@ -48,6 +50,8 @@ pub fn run_app<R: Runtime>(
         // Used from Rust only (`open_link` checks the scheme); no capability
         // grants the webview the plugin's own commands.
         .plugin(tauri_plugin_opener::init())
+        // The file dialogs of import and export, opened from Rust.
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(tauri::generate_handler![
             commands::feeds,
             commands::records,
@@ -58,11 +62,19 @@ pub fn run_app<R: Runtime>(
             commands::reconnect_now,
             commands::pause_feed,
             commands::open_link,
+            feed_setup::feed_form,
+            feed_setup::validate_feed,
+            feed_setup::probe_feed,
+            feed_setup::trust_certificate,
+            feed_setup::save_feed,
+            feed_setup::remove_feed,
+            feed_setup::import_feeds,
+            feed_setup::export_feeds,
             commands::take_focus,
             commands::app_status,
         ])
         .setup(move |app| {
-            app.manage(AppState::new(engine));
+            app.manage(state);
             let handle = app.handle().clone();
             let notifier = desktop.notifier.unwrap_or_else(|| Arc::new(notify::DesktopNotifier::start(handle.clone())));
             relay::spawn(handle.clone(), events, notifier);
@@ -100,11 +112,14 @@ pub fn main(options: Options, token: Option<String>) -> anyhow::Result<()> {
     };
     let every = Duration::from_secs(options.demo_every);
     let start = runtime.block_on(setup::prepare(&store, options.server.as_deref(), token, every))?;
-    let config = EngineConfig::new(StoreAt::Path(start.store), Arc::new(start.secrets));
+    let certs_dir = start.store.parent().unwrap_or(std::path::Path::new(".")).join("certs");
+    let secrets: Arc<dyn Secrets> = Arc::new(start.secrets);
+    let config = EngineConfig::new(StoreAt::Path(start.store), secrets.clone());
     let (engine, events) = runtime.block_on(Engine::start(config)).context("starting the engine")?;
+    let state = AppState::new(engine, secrets, certs_dir);
     let _demo = start.demo;
     let desktop = Desktop { tray: true, open_window: !options.hidden, notifier: None };
-    let app = run_app(tauri::Builder::default(), engine, events, desktop).build(tauri::generate_context!())?;
+    let app = run_app(tauri::Builder::default(), state, events, desktop).build(tauri::generate_context!())?;
     app.run(|_, event| {
         // Closing the last window leaves Herald in the tray; only Quit exits.
         if let RunEvent::ExitRequested { code: None, api, .. } = event {

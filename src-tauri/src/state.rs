@@ -1,14 +1,24 @@
 //! What the shell keeps while it runs: the engine's handle, and what the
 //! window asks for once it opens.
 
-use std::sync::Mutex;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
 use herald_core::attention::Target;
 use herald_core::engine::Engine;
+use herald_core::secrets::Secrets;
 use serde::Serialize;
 
 pub struct AppState {
     pub engine: Engine,
+    /// The keyring the engine reads feeds' secrets from, to store new ones.
+    pub secrets: Arc<dyn Secrets>,
+    /// Where certificates the user trusts are kept (beside the store).
+    pub certs_dir: PathBuf,
+    /// Certificates a probe was refused, by fingerprint, until the user
+    /// decides: "Trust this certificate" names one, never sends one.
+    refused: Mutex<HashMap<String, Vec<u8>>>,
     /// What a notification click asked to show, until the window takes it.
     pending_focus: Mutex<Option<Target>>,
     notifications_error: Mutex<Option<String>>,
@@ -27,8 +37,23 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl AppState {
-    pub fn new(engine: Engine) -> Self {
-        AppState { engine, pending_focus: Mutex::new(None), notifications_error: Mutex::new(None) }
+    pub fn new(engine: Engine, secrets: Arc<dyn Secrets>, certs_dir: PathBuf) -> Self {
+        AppState {
+            engine,
+            secrets,
+            certs_dir,
+            refused: Mutex::new(HashMap::new()),
+            pending_focus: Mutex::new(None),
+            notifications_error: Mutex::new(None),
+        }
+    }
+
+    pub fn remember_refused(&self, fingerprint: String, der: Vec<u8>) {
+        lock(&self.refused).insert(fingerprint, der);
+    }
+
+    pub fn refused(&self, fingerprint: &str) -> Option<Vec<u8>> {
+        lock(&self.refused).get(fingerprint).cloned()
     }
 
     pub fn request_focus(&self, target: Target) {

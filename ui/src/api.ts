@@ -5,7 +5,9 @@ import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { Activity } from "./bindings/Activity";
 import type { Change } from "./bindings/Change";
+import type { FeedForm } from "./bindings/FeedForm";
 import type { FeedRecord } from "./bindings/FeedRecord";
+import type { ProbeReport } from "./bindings/ProbeReport";
 import type { FeedState } from "./bindings/FeedState";
 import type { Target } from "./bindings/Target";
 import type { TimelinePage } from "./bindings/TimelinePage";
@@ -35,6 +37,19 @@ export interface Api {
   pauseFeed(feed: string, paused: boolean): Promise<void>;
   /** Opens an http(s) link in the system browser; anything else is refused. */
   openLink(url: string): Promise<void>;
+  /** A feed's form, to edit it; its secret stays in the keyring. */
+  feedForm(name: string): Promise<FeedForm>;
+  /** Rejects with a `FieldError` naming the first field that is wrong. */
+  validateFeed(form: FeedForm): Promise<void>;
+  probeFeed(form: FeedForm, secret: string | null): Promise<ProbeReport>;
+  /** Trusts the certificate a probe was refused; the file it was saved to. */
+  trustCertificate(fingerprint: string): Promise<string>;
+  saveFeed(form: FeedForm, secret: string | null): Promise<void>;
+  removeFeed(name: string): Promise<void>;
+  /** How many feeds the picked file held (0 when none was picked). */
+  importFeeds(): Promise<number>;
+  /** Where the feeds were written, or null when no file was picked. */
+  exportFeeds(): Promise<string | null>;
   takeFocus(): Promise<Target | null>;
   appStatus(): Promise<AppStatus>;
   onChanges: Listen<Change[]>;
@@ -60,6 +75,14 @@ export const tauriApi: Api = {
   reconnectNow: (feed) => invoke("reconnect_now", { feed }),
   pauseFeed: (feed, paused) => invoke("pause_feed", { feed, paused }),
   openLink: (url) => invoke("open_link", { url }),
+  feedForm: (name) => invoke("feed_form", { name }),
+  validateFeed: (form) => invoke("validate_feed", { form }),
+  probeFeed: (form, secret) => invoke("probe_feed", { form, secret }),
+  trustCertificate: (fingerprint) => invoke("trust_certificate", { fingerprint }),
+  saveFeed: (form, secret) => invoke("save_feed", { form, secret }),
+  removeFeed: (name) => invoke("remove_feed", { name }),
+  importFeeds: () => invoke("import_feeds"),
+  exportFeeds: () => invoke("export_feeds"),
   takeFocus: () => invoke("take_focus"),
   appStatus: () => invoke("app_status"),
   onChanges: on("herald://changes"),

@@ -3,6 +3,8 @@
 // recorded. Events can be pushed as the engine would send them.
 import type { Api, AppStatus, Unread } from "../src/api";
 import type { Change } from "../src/bindings/Change";
+import type { FeedForm } from "../src/bindings/FeedForm";
+import type { ProbeReport } from "../src/bindings/ProbeReport";
 import type { FeedState } from "../src/bindings/FeedState";
 import type { Target } from "../src/bindings/Target";
 import type { TimelineEntry } from "../src/bindings/TimelineEntry";
@@ -105,6 +107,35 @@ export class FakeApi implements Api {
   reconnectNow = async (feed: string | null) => this.record("reconnectNow", feed);
   pauseFeed = async (feed: string, paused: boolean) => this.record("pauseFeed", feed, paused);
   openLink = async (url: string) => this.record("openLink", url);
+  /** What the fake's probe answers, and the feeds it holds by name. */
+  probeAnswers: ProbeReport[] = [];
+  forms = new Map<string, FeedForm>();
+  feedForm = async (name: string) => {
+    this.record("feedForm", name);
+    const form = this.forms.get(name);
+    if (!form) throw { field: "", message: `there is no feed named "${name}"` };
+    return structuredClone(form);
+  };
+  validateFeed = async (form: FeedForm) => {
+    this.record("validateFeed", form);
+    if (!/^https?:\/\//.test(form.url)) throw { field: "url", message: `"${form.url}" is not an http(s) URL` };
+    if (form.headers.some((h) => h.name.toLowerCase() === "authorization"))
+      throw { field: "headers", message: "use the token field" };
+  };
+  probeFeed = async (form: FeedForm, secret: string | null) => {
+    this.record("probeFeed", form, secret);
+    await this.validateFeed(form);
+    return this.probeAnswers.shift()!;
+  };
+  trustCertificate = async (fingerprint: string) => (this.record("trustCertificate", fingerprint), `/certs/${fingerprint}.pem`);
+  saveFeed = async (form: FeedForm, secret: string | null) => {
+    this.record("saveFeed", form, secret);
+    await this.validateFeed(form);
+    this.forms.set(form.name, structuredClone(form));
+  };
+  removeFeed = async (name: string) => this.record("removeFeed", name);
+  importFeeds = async () => (this.record("importFeeds"), 2);
+  exportFeeds = async () => (this.record("exportFeeds"), "/home/u/feeds.toml");
   takeFocus = async (): Promise<Target | null> => null;
   appStatus = async (): Promise<AppStatus> => ({ notificationsError: null });
   onChanges = this.listen("changes") as Api["onChanges"];

@@ -100,7 +100,28 @@ struct PinnedOrVerified {
 #[derive(Debug)]
 struct Untrusted {
     fingerprint: String,
+    /// The certificate itself (DER), so that a user who compared its
+    /// fingerprint can trust exactly it.
+    certificate: Vec<u8>,
     reason: rustls::Error,
+}
+
+/// A server certificate that was refused: what it is, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refused {
+    /// SHA-256, as `openssl x509 -fingerprint -sha256` prints it.
+    pub fingerprint: String,
+    pub der: Vec<u8>,
+    /// What to tell the user.
+    pub message: String,
+}
+
+/// `der` as a PEM certificate, to be saved as a feed's CA certificate.
+pub fn pem(der: &[u8]) -> String {
+    use base64::Engine as _;
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = body.as_bytes().chunks(64).map(|l| std::str::from_utf8(l).unwrap_or_default()).collect();
+    format!("-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n", lines.join("\n"))
 }
 
 impl fmt::Display for Untrusted {
@@ -144,7 +165,8 @@ impl ServerCertVerifier for PinnedOrVerified {
             return Ok(ServerCertVerified::assertion());
         }
         self.platform.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now).map_err(|reason| {
-            let untrusted = Untrusted { fingerprint: fingerprint(end_entity), reason };
+            let untrusted =
+                Untrusted { fingerprint: fingerprint(end_entity), certificate: end_entity.to_vec(), reason };
             rustls::Error::InvalidCertificate(CertificateError::Other(OtherError(Arc::new(untrusted))))
         })
     }
@@ -175,15 +197,27 @@ impl ServerCertVerifier for PinnedOrVerified {
 /// If an error (or any of its causes) is a refused certificate, which no
 /// retry will fix, what to tell the user about it.
 pub fn certificate_problem(error: &(dyn std::error::Error + 'static)) -> Option<String> {
+    refusal(error).map(|(problem, _)| problem)
+}
+
+/// The certificate a server presented and Herald refused, if that is what
+/// `error` (or any of its causes) is: for "Trust this certificate".
+pub fn refused_certificate(error: &(dyn std::error::Error + 'static)) -> Option<Refused> {
+    let (message, untrusted) = refusal(error)?;
+    let untrusted = untrusted?;
+    Some(Refused { fingerprint: untrusted.fingerprint.clone(), der: untrusted.certificate.clone(), message })
+}
+
+fn refusal<'a>(error: &'a (dyn std::error::Error + 'static)) -> Option<(String, Option<&'a Untrusted>)> {
     let mut current = Some(error);
     while let Some(e) = current {
         if let Some(rustls::Error::InvalidCertificate(problem)) = e.downcast_ref::<rustls::Error>() {
             return Some(match problem {
                 CertificateError::Other(OtherError(other)) => match other.downcast_ref::<Untrusted>() {
-                    Some(untrusted) => untrusted.to_string(),
-                    None => format!("the server's certificate is not trusted: {other}"),
+                    Some(untrusted) => (untrusted.to_string(), Some(untrusted)),
+                    None => (format!("the server's certificate is not trusted: {other}"), None),
                 },
-                problem => format!("the server's certificate is not trusted: {problem}"),
+                problem => (format!("the server's certificate is not trusted: {problem}"), None),
             });
         }
         // An I/O error's `source` skips the error it wraps, which is where TLS puts its own.
@@ -204,6 +238,15 @@ mod tests {
         assert!(matches!(ExtraTrust::from_pem(b"not a certificate"), Err(TlsError::NoCertificate)));
         let broken = b"-----BEGIN CERTIFICATE-----\n!!!\n-----END CERTIFICATE-----\n";
         assert!(matches!(ExtraTrust::from_pem(broken), Err(TlsError::BadPem(_))));
+    }
+
+    #[test]
+    fn a_certificate_is_written_as_pem_that_reads_back() {
+        let der: Vec<u8> = (0..=255).collect();
+        let text = pem(&der);
+        assert!(text.starts_with("-----BEGIN CERTIFICATE-----\n") && text.lines().all(|l| l.len() <= 64));
+        let back = CertificateDer::pem_slice_iter(text.as_bytes()).next().unwrap().unwrap();
+        assert_eq!(back.as_ref(), der.as_slice());
     }
 
     #[test]

@@ -52,3 +52,11 @@ pub async fn create_task(http: &reqwest::Client, url: &str, token: &str, name: &
         .await?;
     task["id"].as_i64().ok_or_else(|| anyhow::anyhow!("the hub returned no id: {task}"))
 }
+
+/// Saves the window as `docs/screenshots/{name}.png`, for the README.
+pub async fn screenshot(app: &fantoccini::Client, name: &str) -> anyhow::Result<()> {
+    let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
+    std::fs::create_dir_all(&dir)?;
+    std::fs::write(dir.join(format!("{name}.png")), app.screenshot().await?)?;
+    Ok(())
+}

@@ -104,14 +104,6 @@ async fn accessible(app: &Client, page: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Saves the window as `docs/screenshots/{name}.png`, for the README.
-async fn screenshot(app: &Client, name: &str) -> anyhow::Result<()> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join(format!("{name}.png")), app.screenshot().await?)?;
-    Ok(())
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn every_page_of_the_window_works_on_the_real_app() -> anyhow::Result<()> {
     // A notification service, so the window has nothing to warn about.
@@ -134,7 +126,13 @@ async fn every_page_of_the_window_works_on_the_real_app() -> anyhow::Result<()> 
     cli(&store, &["feeds", "import", feeds.to_str().expect("UTF-8")], "")?;
     cli(&store, &["feeds", "secret", "hub"], YOU)?;
 
-    let driver = Driver::start(&[("HERALD_STORE", store.to_str().expect("UTF-8"))]).await?;
+    // The webview's own storage (the theme) is the test's, not left by another.
+    let webview = data.path().join("webview");
+    let driver = Driver::start(&[
+        ("HERALD_STORE", store.to_str().expect("UTF-8")),
+        ("XDG_DATA_HOME", webview.to_str().expect("UTF-8")),
+    ])
+    .await?;
     let app = driver.session(&app_binary()?).await?;
     let tones = "return [...document.querySelectorAll('button.entry.feed')].map(b => b.dataset.tone)";
     until(&app, "both feeds to be live", tones, |t| t == &json!(["good", "good"])).await?;
@@ -183,7 +181,7 @@ async fn every_page_of_the_window_works_on_the_real_app() -> anyhow::Result<()> 
     assert!(shown.contains(&HOSTILE[1]), "the payload is shown as its characters: {shown:?}");
     assert!(shown.iter().all(|s| s.chars().count() <= 401), "a 100 KB title is shortened");
     accessible(&app, "all activity").await?;
-    screenshot(&app, "timeline-light").await?;
+    herald_e2e::screenshot(&app, "timeline-light").await?;
 
     // Search finds the alert by a word of its data, marked.
     let search = app.find(Locator::Css("input[type='search']")).await?;
@@ -214,7 +212,7 @@ async fn every_page_of_the_window_works_on_the_real_app() -> anyhow::Result<()> 
     until(&app, "the hub's records", names, |n| n.as_array().is_some_and(|n| n.len() == HOSTILE.len())).await?;
     assert_eq!(script(&app, injected).await?, json!([0, null]));
     accessible(&app, "records").await?;
-    screenshot(&app, "records-light").await?;
+    herald_e2e::screenshot(&app, "records-light").await?;
 
     // Health: today's events, pause and resume, and reconnect now.
     click(&app, "button[data-tab='health']").await?;
@@ -247,12 +245,26 @@ async fn every_page_of_the_window_works_on_the_real_app() -> anyhow::Result<()> 
     click(&app, "button.entry.all").await?;
     until(&app, "the timeline", "return document.querySelectorAll('.entry-open').length", |n| n.as_i64() > Some(0))
         .await?;
-    screenshot(&app, "timeline-dark").await?;
+    herald_e2e::screenshot(&app, "timeline-dark").await?;
     click(&app, "button[data-feed='hub']").await?;
     until(&app, "the records", "return document.querySelectorAll('.records li').length", |n| n.as_i64() > Some(0))
         .await?;
     accessible(&app, "records, dark").await?;
-    screenshot(&app, "records-dark").await?;
+    herald_e2e::screenshot(&app, "records-dark").await?;
+    click(&app, "button.entry.add").await?;
+    app.find(Locator::Css("#feed-name")).await?.send_keys("list").await?;
+    app.find(Locator::Css("#feed-url")).await?.send_keys("ftp://tasks.example.com/events").await?;
+    click(&app, "button.test").await?;
+    until(
+        &app,
+        "the URL to be refused",
+        "return document.querySelector('#feed-url-error')?.textContent ?? null",
+        |t| t == "\"ftp://tasks.example.com/events\" is not an http(s) URL",
+    )
+    .await?;
+    accessible(&app, "feed form, dark").await?;
+    script(&app, "document.querySelector('.feed-editor').scrollTop = 0").await?;
+    herald_e2e::screenshot(&app, "feed-form-dark").await?;
     app.close().await?;
     Ok(())
 }

@@ -1,10 +1,11 @@
 // The window: the sidebar beside the page it opens. It listens to the
 // engine's events once, and hands each page what it shows.
-import { createSignal, For, Match, onCleanup, onMount, Show, Switch } from "solid-js";
+import { createResource, createSignal, For, Match, onCleanup, onMount, Show, Switch } from "solid-js";
 import type { Api } from "../api";
 import type { Change } from "../bindings/Change";
 import type { Target } from "../bindings/Target";
 import type { TimelineEntry } from "../bindings/TimelineEntry";
+import { FeedEditor } from "../components/FeedEditor";
 import { Health } from "../components/Health";
 import { RecordView } from "../components/RecordView";
 import { Settings } from "../components/Settings";
@@ -65,6 +66,15 @@ export function App(props: { api: Api }) {
     }
   });
 
+  const openSaved = (name: string) => {
+    feeds.refresh().catch((e) => fail(String(e)));
+    setRoute({ page: "feed", feed: name, tab: "health" });
+  };
+  const editing = () => {
+    const r = route();
+    return r.page === "edit" ? r.feed : undefined;
+  };
+
   const current = () => {
     const r = route();
     return r.page === "feed" ? feeds.get(r.feed) : undefined;
@@ -98,7 +108,30 @@ export function App(props: { api: Api }) {
             <header>
               <h1>Settings</h1>
             </header>
-            <Settings />
+            <Settings api={api} onError={fail} />
+          </Match>
+          <Match when={route().page === "add"}>
+            <header>
+              <h1>Add a feed</h1>
+            </header>
+            <FeedEditor api={api} onSaved={openSaved} onRemoved={() => setRoute({ page: "all" })} />
+          </Match>
+          <Match when={editing()}>
+            {(name) => {
+              const [form] = createResource(name, (feed) => api.feedForm(feed));
+              return (
+                <>
+                  <header>
+                    <h1>Edit {name()}</h1>
+                  </header>
+                  <Show when={form()} keyed>
+                    {(initial) => (
+                      <FeedEditor api={api} initial={initial} onSaved={openSaved} onRemoved={() => setRoute({ page: "all" })} />
+                    )}
+                  </Show>
+                </>
+              );
+            }}
           </Match>
           <Match when={current()}>
             {(feed) => {
@@ -112,6 +145,9 @@ export function App(props: { api: Api }) {
                     <span class="pill" data-tone={status().tone} title={status().detail}>
                       {status().label}
                     </span>
+                    <button type="button" class="edit" onClick={() => setRoute({ page: "edit", feed: feed().name })}>
+                      Edit
+                    </button>
                     <p class="source">{feed().url}</p>
                     <Show when={feed().problem}>
                       <p class="notice problem" role="status">

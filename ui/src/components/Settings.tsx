@@ -1,6 +1,9 @@
-// Settings that work today: the theme. Attention and autostart come with
-// the issues that build them; no control here does nothing.
-import { createSignal, For } from "solid-js";
+// Settings that work today: the theme, the retention a new feed starts
+// with, and the feeds file. Attention and autostart come with the issues
+// that build them; no control here does nothing.
+import { createSignal, For, Show } from "solid-js";
+import type { Api } from "../api";
+import { defaultKeepDays, setDefaultKeepDays } from "../lib/settings";
 import { applyTheme, savedTheme, type Theme } from "../lib/theme";
 
 const THEMES: [Theme, string][] = [
@@ -9,14 +12,23 @@ const THEMES: [Theme, string][] = [
   ["dark", "Dark"],
 ];
 
-export function Settings() {
+export function Settings(props: { api: Api; onError(message: string): void }) {
   const [theme, setTheme] = createSignal(savedTheme());
+  const [keepDays, setKeepDays] = createSignal(defaultKeepDays());
+  const [done, setDone] = createSignal<string | null>(null);
+  const fail = (e: unknown) => {
+    const error = e as { message?: string };
+    props.onError(error?.message ?? String(e));
+  };
+  const importFile = () =>
+    props.api.importFeeds().then((n) => setDone(n === 0 ? null : `Imported ${n} ${n === 1 ? "feed" : "feeds"}.`), fail);
+  const exportFile = () => props.api.exportFeeds().then((path) => setDone(path ? `Exported to ${path}.` : null), fail);
   const choose = (next: Theme) => {
     setTheme(next);
     applyTheme(next);
   };
   return (
-    <section class="settings" aria-label="Settings">
+    <section class="settings-page" aria-label="Settings">
       <fieldset>
         <legend>Theme</legend>
         <For each={THEMES}>
@@ -27,6 +39,40 @@ export function Settings() {
             </label>
           )}
         </For>
+      </fieldset>
+      <fieldset>
+        <legend>New feeds</legend>
+        <label for="default-keep-days">Keep history for (days)</label>
+        <input
+          id="default-keep-days"
+          type="number"
+          min="1"
+          aria-describedby="default-keep-days-hint"
+          value={keepDays() ?? ""}
+          onChange={(e) => {
+            const days = e.currentTarget.value.trim() === "" ? null : Math.max(1, Math.round(Number(e.currentTarget.value)));
+            setKeepDays(days);
+            setDefaultKeepDays(days);
+          }}
+        />
+        <p class="hint" id="default-keep-days-hint">
+          What a new feed's form starts with. Blank keeps everything.
+        </p>
+      </fieldset>
+      <fieldset>
+        <legend>Feeds file</legend>
+        <p class="hint">The same TOML as herald-cli feeds import. Secrets stay in the keyring: a file names their entries only.</p>
+        <div class="form-actions">
+          <button type="button" class="import" onClick={importFile}>
+            Import feeds…
+          </button>
+          <button type="button" class="export" onClick={exportFile}>
+            Export feeds…
+          </button>
+        </div>
+        <Show when={done()}>
+          <p role="status">{done()}</p>
+        </Show>
       </fieldset>
     </section>
   );

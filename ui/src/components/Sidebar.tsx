@@ -81,6 +81,14 @@ export function Sidebar(props: Props) {
       </Show>
       <button
         type="button"
+        class="entry add"
+        aria-current={props.route.page === "add" ? "page" : undefined}
+        onClick={() => props.onOpen({ page: "add" })}
+      >
+        <span class="name">Add a feed</span>
+      </button>
+      <button
+        type="button"
         class="entry settings"
         aria-current={props.route.page === "settings" ? "page" : undefined}
         onClick={() => props.onOpen({ page: "settings" })}

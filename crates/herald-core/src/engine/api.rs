@@ -38,6 +38,8 @@ pub enum Command {
     Activity { feed: String, since: EpochMs },
     /// Every feed's state.
     Feeds,
+    /// Every feed as it is defined (to edit one, or export them all).
+    Definitions,
     /// A record feed's records, as Herald last knew them.
     Records { feed: String },
     /// The latest messages of a message or plain feed, oldest first.
@@ -72,6 +74,7 @@ pub enum Write {
 pub enum Reply {
     Done,
     Feeds { feeds: Vec<FeedState> },
+    Definitions { feeds: Vec<Feed> },
     Records { records: Vec<Record> },
     Changes { changes: Vec<Change> },
     Timeline { page: TimelinePage },

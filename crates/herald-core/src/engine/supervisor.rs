@@ -236,6 +236,9 @@ impl Supervisor {
                 let activity = self.store(move |store| store.activity(id, since)).await?;
                 Ok(Reply::Activity { activity })
             }
+            Command::Definitions => {
+                Ok(Reply::Definitions { feeds: self.runners.values().map(|r| r.feed.clone()).collect() })
+            }
             Command::Feeds => {
                 let ids: Vec<FeedId> = self.runners.values().map(|r| r.id).collect();
                 let unread = self

@@ -7,11 +7,13 @@
 //!   list, ntfy, Nchan, Mercure, or any plain stream);
 //! - [`meaning`]: how an event becomes a [`Change`] a person can read;
 //! - [`auth`]: the scheme and the keyring entry of a feed's secret;
-//! - [`file`]: the TOML form users write, import and export.
+//! - [`file`]: the TOML form users write, import and export;
+//! - [`form`]: the window's form, checked by the same code as the file.
 
 mod auth;
 mod change;
 mod file;
+mod form;
 pub mod meaning;
 pub mod preset;
 
@@ -25,6 +27,7 @@ use serde::{Deserialize, Serialize};
 pub use auth::{Auth, AuthError, AuthScheme};
 pub use change::{Action, Change, Digest};
 pub use file::{feeds_to_toml, parse_feeds, FeedsFileError};
+pub use form::{pinned_certificate_path, FeedForm, FieldError, FormAuth, HeaderField};
 pub use meaning::{FieldVerb, Me, Meaning, MessageMeaning, RecordMeaning};
 pub use preset::Preset;
 

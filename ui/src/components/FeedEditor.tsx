@@ -1,0 +1,267 @@
+// Adding or editing a feed. Each field is checked by herald-core's feeds
+// file parser (the same words as `herald-cli feeds import`), the secret
+// goes straight to the OS keyring and is never shown again, and "Test
+// connection" tries the feed exactly as Herald would follow it.
+import { createSignal, For, type JSX, Show } from "solid-js";
+import { createStore, unwrap } from "solid-js/store";
+import type { Api } from "../api";
+import type { FeedForm } from "../bindings/FeedForm";
+import type { FieldError } from "../bindings/FieldError";
+import type { Preset } from "../bindings/Preset";
+import type { ProbeReport } from "../bindings/ProbeReport";
+import { defaultKeepDays } from "../lib/settings";
+import { PRESETS, ProbeResult } from "./ProbeResult";
+
+interface Props {
+  api: Api;
+  /** The feed's form when editing; a new feed when absent. */
+  initial?: FeedForm;
+  onSaved(name: string): void;
+  onRemoved(): void;
+}
+
+export function blankForm(): FeedForm {
+  return {
+    name: "",
+    url: "",
+    preset: null,
+    headers: [],
+    snapshotUrl: "",
+    keyField: "",
+    me: "",
+    auth: "none",
+    username: "",
+    caCert: null,
+    keepDays: defaultKeepDays(),
+    keepCount: null,
+    paused: false,
+  };
+}
+
+const asFieldError = (e: unknown): FieldError =>
+  typeof e === "object" && e !== null && "field" in e ? (e as FieldError) : { field: "", message: String(e) };
+
+const numberOrNull = (text: string) => (text.trim() === "" ? null : Number(text));
+
+export function FeedEditor(props: Props) {
+  const editing = props.initial !== undefined;
+  const [form, setForm] = createStore<FeedForm>(structuredClone(props.initial ?? blankForm()));
+  const [secret, setSecret] = createSignal("");
+  const [error, setError] = createSignal<FieldError | null>(null);
+  const [report, setReport] = createSignal<ProbeReport | null>(null);
+  const [busy, setBusy] = createSignal<string | null>(null);
+  const [removing, setRemoving] = createSignal(false);
+
+  const current = () => structuredClone(unwrap(form)) as FeedForm;
+  const secretOrNull = () => (secret() === "" ? null : secret());
+  const errorFor = (field: string) => (error()?.field === field ? error()!.message : null);
+  const validate = () => props.api.validateFeed(current()).then(() => setError(null), (e) => setError(asFieldError(e)));
+
+  const test = async () => {
+    setBusy("Testing…");
+    try {
+      const found = await props.api.probeFeed(current(), secretOrNull());
+      setReport(found);
+      setError(null);
+      if (form.preset === null && found.looksLike && found.problem === null) setForm("preset", found.looksLike);
+    } catch (e) {
+      setError(asFieldError(e));
+    } finally {
+      setBusy(null);
+    }
+  };
+  const trust = async (fingerprint: string) => {
+    try {
+      setForm("caCert", await props.api.trustCertificate(fingerprint));
+      await test();
+    } catch (e) {
+      setError(asFieldError(e));
+    }
+  };
+  const save = async (event: SubmitEvent) => {
+    event.preventDefault();
+    setBusy("Saving…");
+    try {
+      await props.api.saveFeed(current(), secretOrNull());
+      setSecret("");
+      props.onSaved(form.name.trim());
+    } catch (e) {
+      setError(asFieldError(e));
+    } finally {
+      setBusy(null);
+    }
+  };
+  const remove = async () => {
+    if (!removing()) return setRemoving(true);
+    try {
+      await props.api.removeFeed(form.name);
+      props.onRemoved();
+    } catch (e) {
+      setError(asFieldError(e));
+    }
+  };
+
+  /** A labelled control with its error, if the last check named it. */
+  // `control` is called once: its attributes read `describedBy()`, so a
+  // new error updates them without making the control again (which would
+  // take the focus, and the text being typed, away from the user).
+  const field = (name: string, label: string, control: (id: string, describedBy: () => string | undefined) => JSX.Element, hint?: string) => {
+    const id = `feed-${name}`;
+    const describedBy = () => (errorFor(name) !== null ? `${id}-error` : hint ? `${id}-hint` : undefined);
+    const made = control(id, describedBy);
+    return (
+      <div class="field" classList={{ invalid: errorFor(name) !== null }}>
+        <label for={id}>{label}</label>
+        {made}
+        <Show when={hint && errorFor(name) === null}>
+          <p class="hint" id={`${id}-hint`}>
+            {hint}
+          </p>
+        </Show>
+        <Show when={errorFor(name)}>
+          {(message) => (
+            <p class="field-error" id={`${id}-error`} role="alert">
+              {message()}
+            </p>
+          )}
+        </Show>
+      </div>
+    );
+  };
+  const text = (name: keyof FeedForm & string, label: string, hint?: string, type = "text") =>
+    field(name, label, (id, describedBy) => (
+      <input
+        id={id}
+        name={name}
+        type={type}
+        value={(form[name] as string | null) ?? ""}
+        aria-invalid={errorFor(name) !== null}
+        aria-describedby={describedBy()}
+        readOnly={editing && name === "name"}
+        onInput={(e) => setForm(name, e.currentTarget.value as never)}
+        onChange={validate}
+      />
+    ), hint);
+
+  return (
+    <form class="feed-editor" aria-label={editing ? "Edit feed" : "Add a feed"} onSubmit={save} novalidate>
+      <Show when={error() && error()!.field === ""}>
+        <p class="notice" role="alert">
+          {error()!.message}
+        </p>
+      </Show>
+      {text("name", "Name", editing ? "A feed's name cannot change." : "How Herald names it in the sidebar and notifications.")}
+      {text("url", "Stream URL", "The text/event-stream address.", "url")}
+      {field("preset", "Kind of server", (id, describedBy) => (
+        <select
+          id={id}
+          name="preset"
+          aria-describedby={describedBy()}
+          value={form.preset ?? ""}
+          onChange={(e) => setForm("preset", (e.currentTarget.value || null) as Preset | null)}
+        >
+          <option value="">Detect when testing</option>
+          <For each={PRESETS}>{([value, label]) => <option value={value}>{label}</option>}</For>
+        </select>
+      ))}
+      <div class="form-actions">
+        <button type="button" class="test" onClick={test} disabled={busy() !== null}>
+          Test connection
+        </button>
+        <Show when={busy() === "Testing…"}>
+          <span class="busy">Testing…</span>
+        </Show>
+      </div>
+      <Show when={report()}>{(found) => <ProbeResult report={found()} onTrust={trust} />}</Show>
+      <fieldset class="auth">
+        <legend>Authentication</legend>
+        {field("auth", "Scheme", (id) => (
+          <select id={id} name="auth" value={form.auth} onChange={(e) => setForm("auth", e.currentTarget.value as FeedForm["auth"])}>
+            <option value="none">None</option>
+            <option value="bearer">Bearer token</option>
+            <option value="basic">User name and password</option>
+          </select>
+        ))}
+        <Show when={form.auth === "basic"}>{text("username", "User name")}</Show>
+        <Show when={form.auth !== "none"}>
+          {field("secret", form.auth === "basic" ? "Password" : "Token", (id, describedBy) => (
+            <input
+              id={id}
+              name="secret"
+              type="password"
+              autocomplete="off"
+              aria-describedby={describedBy()}
+              value={secret()}
+              onInput={(e) => setSecret(e.currentTarget.value)}
+            />
+          ), editing ? "Kept in the OS keyring. Leave blank to keep the stored one." : "Kept in the OS keyring, never in a file.")}
+        </Show>
+      </fieldset>
+      <fieldset class="headers">
+        <legend>Headers</legend>
+        <For each={form.headers}>
+          {(header, at) => (
+            <div class="header-row">
+              <input
+                aria-label={`Header ${at() + 1} name`}
+                value={header.name}
+                onInput={(e) => setForm("headers", at(), "name", e.currentTarget.value)}
+                onChange={validate}
+              />
+              <input
+                aria-label={`Header ${at() + 1} value`}
+                value={header.value}
+                onInput={(e) => setForm("headers", at(), "value", e.currentTarget.value)}
+                onChange={validate}
+              />
+              <button type="button" aria-label={`Remove header ${at() + 1}`} onClick={() => setForm("headers", (h) => h.filter((_, i) => i !== at()))}>
+                ×
+              </button>
+            </div>
+          )}
+        </For>
+        <Show when={errorFor("headers")}>
+          {(message) => (
+            <p class="field-error" role="alert">
+              {message()}
+            </p>
+          )}
+        </Show>
+        <button type="button" class="add-header" onClick={() => setForm("headers", (h) => [...h, { name: "", value: "" }])}>
+          Add a header
+        </button>
+      </fieldset>
+      <fieldset class="records-settings">
+        <legend>Records and identity</legend>
+        {text("snapshotUrl", "Snapshot URL", "A REST GET of the whole collection, to resync after a gap.", "url")}
+        {text("keyField", "Key field", "The field that identifies a record (id when blank).")}
+        {text("me", "You are", "Your name on this server, or an http(s) URL that says it: your own changes stay silent.")}
+      </fieldset>
+      <fieldset class="retention">
+        <legend>Retention</legend>
+        {field("keepDays", "Keep days", (id, describedBy) => (
+          <input id={id} name="keepDays" type="number" min="1" aria-describedby={describedBy()} value={form.keepDays ?? ""} onInput={(e) => setForm("keepDays", numberOrNull(e.currentTarget.value))} onChange={validate} />
+        ), "Blank keeps everything.")}
+        {field("keepCount", "Keep events", (id, describedBy) => (
+          <input id={id} name="keepCount" type="number" min="1" aria-describedby={describedBy()} value={form.keepCount ?? ""} onInput={(e) => setForm("keepCount", numberOrNull(e.currentTarget.value))} onChange={validate} />
+        ), "Blank keeps everything.")}
+      </fieldset>
+      <Show when={form.caCert}>
+        <p class="hint trusted">Trusts exactly the certificate saved in {form.caCert}</p>
+      </Show>
+      <div class="form-actions">
+        <button type="submit" class="save" disabled={busy() !== null}>
+          {editing ? "Save" : "Add feed"}
+        </button>
+        <Show when={editing}>
+          <button type="button" class="remove" onClick={remove}>
+            {removing() ? "Confirm: remove it and its history" : "Remove feed"}
+          </button>
+        </Show>
+        <span class="busy" aria-live="polite">
+          {busy() ?? ""}
+        </span>
+      </div>
+    </form>
+  );
+}

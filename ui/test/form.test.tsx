@@ -1,0 +1,118 @@
+import { fireEvent, render, screen, waitFor } from "@solidjs/testing-library";
+import axe from "axe-core";
+import { afterEach, describe, expect, it } from "vitest";
+import { App } from "../src/app/App";
+import type { FeedForm } from "../src/bindings/FeedForm";
+import { blankForm } from "../src/components/FeedEditor";
+import { FakeApi, feed } from "./fake";
+
+afterEach(() => {
+  document.body.innerHTML = "";
+  localStorage.clear();
+});
+
+async function openAdd(api: FakeApi) {
+  render(() => <App api={api} />);
+  (await screen.findByRole("button", { name: "Add a feed" })).click();
+  return screen.findByRole("form", { name: "Add a feed" });
+}
+
+const type = (label: string, value: string) => {
+  const input = screen.getByLabelText(label) as HTMLInputElement;
+  fireEvent.input(input, { target: { value } });
+  fireEvent.change(input, { target: { value } });
+};
+
+describe("the feed form", () => {
+  it("shows each field's problem under it, in the core's words", async () => {
+    const api = new FakeApi([], []);
+    await openAdd(api);
+    type("Stream URL", "ftp://example.com/x");
+    const error = await screen.findByText('"ftp://example.com/x" is not an http(s) URL');
+    const url = screen.getByLabelText("Stream URL");
+    expect(url.getAttribute("aria-invalid")).toBe("true");
+    expect(url.getAttribute("aria-describedby")).toBe(error.id);
+  });
+
+  it("updates a control in place when its error comes, so typing goes on", async () => {
+    const api = new FakeApi([], []);
+    await openAdd(api);
+    const url = screen.getByLabelText("Stream URL");
+    url.focus();
+    type("Name", "x");
+    await screen.findByText('"" is not an http(s) URL');
+    expect(screen.getByLabelText("Stream URL")).toBe(url);
+  });
+
+  it("tests the connection, detects the server, and trusts a refused certificate by its fingerprint", async () => {
+    const api = new FakeApi([], []);
+    const fingerprint = "AB:CD:EF";
+    api.probeAnswers = [
+      { status: null, contentType: null, events: [], ids: false, looksLike: null, problem: `the server's certificate (SHA-256 ${fingerprint}) is not trusted`, certificate: fingerprint },
+      { status: 200, contentType: "text/event-stream", events: [{ event: "create", id: "", data: '{"id":1,"name":"<b>x</b>"}' }], ids: false, looksLike: "task-list", problem: null, certificate: null },
+    ];
+    await openAdd(api);
+    type("Name", "list");
+    type("Stream URL", "https://127.0.0.1:8443/events");
+    screen.getByRole("button", { name: "Test connection" }).click();
+    expect((await screen.findByText(fingerprint)).tagName).toBe("CODE");
+    screen.getByRole("button", { name: "Trust this certificate" }).click();
+    await waitFor(() => expect(api.called("trustCertificate")).toEqual([[fingerprint]]));
+    expect(await screen.findByText("REST task list", { selector: ".probe-kind" })).toBeTruthy();
+    expect(screen.getByText('{"id":1,"name":"<b>x</b>"}', { selector: "pre" })).toBeTruthy();
+    expect(document.querySelector(".probe b")).toBeNull();
+    const retested = api.called("probeFeed")[1][0] as FeedForm;
+    expect(retested.caCert).toBe(`/certs/${fingerprint}.pem`);
+    expect((screen.getByLabelText("Kind of server") as HTMLSelectElement).value).toBe("task-list");
+  });
+
+  it("sends the secret to be kept, never shows it again, and refuses an Authorization header", async () => {
+    const api = new FakeApi([], []);
+    await openAdd(api);
+    type("Name", "hub");
+    type("Stream URL", "http://127.0.0.1:1/tasks/subscribe");
+    fireEvent.change(screen.getByLabelText("Scheme"), { target: { value: "bearer" } });
+    type("Token", "t0ken");
+    screen.getByRole("button", { name: "Add a header" }).click();
+    type("Header 1 name", "Authorization");
+    type("Header 1 value", "Bearer t0ken");
+    expect(await screen.findByText("use the token field")).toBeTruthy();
+    screen.getByRole("button", { name: "Remove header 1" }).click();
+    fireEvent.submit(screen.getByRole("form", { name: "Add a feed" }));
+    await waitFor(() => expect(api.called("saveFeed").at(-1)?.[1]).toBe("t0ken"));
+    const saved = api.called("saveFeed").at(-1)![0] as FeedForm;
+    expect(JSON.stringify(saved)).not.toContain("t0ken");
+    expect(saved.auth).toBe("bearer");
+  });
+
+  it("edits a feed without its secret, and removal asks twice", async () => {
+    const api = new FakeApi([feed("alerts")], []);
+    api.forms.set("alerts", { ...blankForm(), name: "alerts", url: "http://127.0.0.1:1/alerts/sse", auth: "bearer", preset: "ntfy" });
+    render(() => <App api={api} />);
+    (await screen.findByRole("button", { name: /^alerts/ })).click();
+    (await screen.findByRole("button", { name: "Edit" })).click();
+    await screen.findByRole("form", { name: "Edit feed" });
+    expect((screen.getByLabelText("Token") as HTMLInputElement).value).toBe("");
+    expect((screen.getByLabelText("Name") as HTMLInputElement).readOnly).toBe(true);
+    screen.getByRole("button", { name: "Remove feed" }).click();
+    expect(api.called("removeFeed")).toEqual([]);
+    screen.getByRole("button", { name: /Confirm/ }).click();
+    await waitFor(() => expect(api.called("removeFeed")).toEqual([["alerts"]]));
+  });
+
+  it("starts new feeds with the default retention from settings, and imports and exports", async () => {
+    const api = new FakeApi([], []);
+    render(() => <App api={api} />);
+    (await screen.findByRole("button", { name: "Settings" })).click();
+    const days = await screen.findByLabelText("Keep history for (days)");
+    fireEvent.change(days, { target: { value: "30" } });
+    screen.getByRole("button", { name: "Import feeds…" }).click();
+    expect(await screen.findByText("Imported 2 feeds.")).toBeTruthy();
+    screen.getByRole("button", { name: "Export feeds…" }).click();
+    expect(await screen.findByText("Exported to /home/u/feeds.toml.")).toBeTruthy();
+    screen.getByRole("button", { name: "Add a feed" }).click();
+    expect(((await screen.findByLabelText("Keep days")) as HTMLInputElement).value).toBe("30");
+    const result = await axe.run(document.body, { rules: { "color-contrast": { enabled: false } } });
+    expect(result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);
+  });
+});
