@@ -98,6 +98,17 @@ describe("the window", () => {
     expect(document.querySelectorAll("img, script").length).toBe(0);
   });
 
+  it("a record feed lists what was deleted, and what was deleted while you were away", async () => {
+    const gone = entries("tasks", ["Ana deleted 'Old invoice'"], { action: "deleted", missed: true, key: "7" });
+    const api = new FakeApi([feed("tasks", { kind: "record" }), feed("other")], gone);
+    app(api);
+    (await screen.findByRole("button", { name: /^tasks/ })).click();
+    const list = await screen.findByRole("list", { name: "Recently deleted" });
+    expect(list.textContent).toContain("deleted while you were away");
+    expect(list.textContent).toContain("Ana deleted 'Old invoice'");
+    expect(api.called("timeline").some(([q]) => (q as { action?: string }).action === "deleted")).toBe(true);
+  });
+
   it("health shows the store's figures and reconnects and pauses", async () => {
     const api = new FakeApi([feed("alerts", { lastError: "the server answered 503" })], []);
     app(api);

@@ -91,10 +91,12 @@ export class FakeApi implements Api {
       (e) =>
         (!query.feed || e.change.feed === query.feed) &&
         (!query.text || e.change.summary.toLowerCase().includes(query.text.toLowerCase())) &&
-        (!query.unread || !e.read),
+        (!query.unread || !e.read) &&
+        (!query.action || e.change.action === query.action),
     );
     const offset = query.offset ?? 0;
-    return { total: matching.length, entries: matching.slice(offset, offset + (query.limit ?? 100)) };
+    const total = offset === 0 ? matching.length : null;
+    return { total, entries: matching.slice(offset, offset + (query.limit ?? 100)) };
   };
   activity = async (feed: string, since: number) => (
     this.record("activity", feed, since), { since: 3, stored: 10, lastEventAt: null, lastEventId: "41" }

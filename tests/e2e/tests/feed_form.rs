@@ -79,6 +79,10 @@ async fn feeds_are_added_through_the_form_with_a_trusted_certificate_and_a_kept_
     .await?;
     let app = driver.session(&app_binary()?).await?;
 
+    // With no feeds of its own, Herald follows its demo: wait for the
+    // sidebar to list it, so that nothing moves under the next click.
+    find(&app, "button[data-feed='Demo']").await?;
+
     // The task list: refused at first, with the certificate's fingerprint.
     find(&app, "button.entry.add").await?.click().await?;
     type_into(&app, "#feed-name", "list").await?;

@@ -20,6 +20,8 @@ use herald_test_support::ntfy::{Message, Ntfy};
 use serde_json::{json, Value};
 
 const YOU: &str = "you-window-token";
+/// Events in the burst that the window must take at 1,000 a second.
+const BURST: i64 = 2000;
 const BOB: &str = "bob-window-token";
 
 /// Payloads that would run script or inject elements if rendered as HTML.
@@ -237,8 +239,26 @@ async fn every_page_of_the_window_works_on_the_real_app() -> anyhow::Result<()> 
     })
     .await?;
 
-    // Settings: the dark theme, and the same pages in it.
+    // A feed that sends 1,000 events a second for two seconds: every one is
+    // counted, and the window still answers at once.
+    click(&app, "button.entry.all").await?;
+    let mut pace = tokio::time::interval(std::time::Duration::from_millis(1));
+    for i in 0..BURST {
+        pace.tick().await;
+        ntfy.publish("alerts", &Message { title: Some(&format!("burst {i}")), message: "load", ..Default::default() });
+    }
+    eventually("the whole burst to count as unread", || async {
+        Ok((unread(&app, "alerts").await? == BURST).then_some(()))
+    })
+    .await?;
+    until(&app, "the timeline to hold the burst", "return document.querySelector('.total')?.textContent ?? ''", |t| {
+        t.as_str().and_then(|t| t.split(' ').next()).and_then(|n| n.parse::<i64>().ok()).is_some_and(|n| n >= BURST)
+    })
+    .await?;
     click(&app, "button.entry.settings").await?;
+    app.wait().at_most(DEADLINE).for_element(Locator::Css("input[name='theme'][value='dark']")).await?;
+
+    // Settings: the dark theme, and the same pages in it.
     accessible(&app, "settings").await?;
     click(&app, "input[name='theme'][value='dark']").await?;
     until(&app, "the dark theme", "return document.documentElement.dataset.theme", |t| t == "dark").await?;

@@ -36,7 +36,7 @@ export function createPaged(api: Api, first: TimelineQuery): Paged {
       .then((result) => {
         if (asked !== generation) return;
         pages.set(page, result.entries);
-        setTotal(result.total);
+        if (result.total !== null) setTotal(result.total);
         setError(null);
         setVersion((v) => v + 1);
       })

@@ -4,4 +4,9 @@ import type { TimelineEntry } from "./TimelineEntry";
 /**
  * A page of the timeline and how many events match in all.
  */
-export type TimelinePage = { total: number, entries: Array<TimelineEntry>, };
+export type TimelinePage = { 
+/**
+ * Counted for the first page only (offset 0): counting every match
+ * again for each page would cost a pass over all of them.
+ */
+total: number | null, entries: Array<TimelineEntry>, };

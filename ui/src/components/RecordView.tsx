@@ -11,6 +11,8 @@ import { ago } from "../lib/time";
 
 /** How long a teammate's change stays highlighted. */
 export const FRESH_MS = 6000;
+/** How many recent deletions the record view lists. */
+const DELETED_SHOWN = 5;
 
 interface Props {
   api: Api;
@@ -32,7 +34,14 @@ function marker(change: Change | null, now: number): string | null {
 
 export function RecordView(props: Props) {
   const [records, { refetch }] = createResource(() => props.feed.name, (feed) => props.api.records(feed));
-  createEffect(on(() => props.news, () => refetch(), { defer: true }));
+  // Records that are gone leave no row: the last few deletions are shown below.
+  const [deleted, { refetch: refetchDeleted }] = createResource(
+    () => props.feed.name,
+    (feed) => props.api.timeline({ feed, action: "deleted", limit: DELETED_SHOWN }),
+  );
+  createEffect(
+    on(() => props.news, () => (refetch(), refetchDeleted()), { defer: true }),
+  );
   const [name, setName] = createSignal("");
   const fail = (e: unknown) => props.onError(String(e));
   const write = (w: Parameters<Api["write"]>[1]) => props.api.write(props.feed.name, w);
@@ -127,6 +136,21 @@ export function RecordView(props: Props) {
       </ul>
       <Show when={records() && records()!.length === 0}>
         <p class="empty">Nothing here yet.</p>
+      </Show>
+      <Show when={(deleted()?.entries.length ?? 0) > 0}>
+        <h2 id="deleted-heading">Recently deleted</h2>
+        <ul class="deleted" aria-labelledby="deleted-heading">
+          <For each={deleted()!.entries}>
+            {(entry) => (
+              <li class="record gone">
+                <span class="badge marker">{entry.change.missed ? "deleted while you were away" : "deleted"}</span>
+                <span class="meta">
+                  <bdi>{entry.change.summary}</bdi> · {ago(entry.change.at, props.now)}
+                </span>
+              </li>
+            )}
+          </For>
+        </ul>
       </Show>
     </section>
   );

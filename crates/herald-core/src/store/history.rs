@@ -3,7 +3,7 @@
 use rusqlite::{params, OptionalExtension};
 
 use super::cursor::{cursor_of, set_cursor};
-use super::{timeline, FeedId, Store, StoreError};
+use super::{described, FeedId, Store, StoreError};
 use crate::feed::Change;
 use crate::sse::{EpochMs, Event};
 
@@ -207,14 +207,14 @@ impl Store {
                 next_row = row + 1;
                 match each(at, event, &records)? {
                     Some(change) => {
-                        timeline::describe(&tx, row, &change)?;
+                        described::describe(&tx, row, &change)?;
                         changes.push(change);
                     }
-                    None if judged => timeline::meaningless(&tx, row)?,
+                    None if judged => described::meaningless(&tx, row)?,
                     None => {}
                 }
             }
-            timeline::index_after(&tx, newest_before)?;
+            described::index_after(&tx, newest_before)?;
         }
         tx.commit()?;
         Ok((done, changes))

@@ -8,7 +8,9 @@
 //! durable history ends, never past an event it did not keep and never
 //! before one it did (a replayed event is stored once).
 
+mod activity;
 mod cursor;
+mod described;
 mod feeds;
 mod history;
 mod replica;
@@ -20,9 +22,10 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension};
 
+pub use activity::Activity;
 pub use history::{Ingested, Records, StoredEvent};
 pub use replica::{ChangeKind, MissedChange, Resynced, Snapshot, SnapshotError};
-pub use timeline::{Activity, TimelineEntry, TimelinePage, TimelineQuery, MARK_END, MARK_START};
+pub use timeline::{TimelineEntry, TimelinePage, TimelineQuery, MARK_END, MARK_START};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {

@@ -176,12 +176,12 @@ impl Store {
                     params![feed.0, cursor, change.kind.as_str(), change.value().to_string(), now],
                 )?;
                 if let Some(meaning) = describe(change) {
-                    super::timeline::describe(&tx, tx.last_insert_rowid(), &meaning)?;
+                    super::described::describe(&tx, tx.last_insert_rowid(), &meaning)?;
                     described.push(meaning);
                 }
             }
         }
-        super::timeline::index_after(&tx, newest_before)?;
+        super::described::index_after(&tx, newest_before)?;
         tx.execute(
             "INSERT INTO replicas (feed_id, key_field, synced_at) VALUES (?1, ?2, ?3)
              ON CONFLICT (feed_id) DO UPDATE SET key_field = excluded.key_field, synced_at = excluded.synced_at",

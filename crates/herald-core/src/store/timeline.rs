@@ -4,18 +4,18 @@
 //! Why the meaning is stored, not worked out again when read: the search
 //! runs over the title and the sentence people read ("Ana completed 'Buy
 //! milk'"), which only the engine could make, with the feed's records as
-//! they were at the time. So each event keeps its change beside it, written
-//! in the ingest's transaction, and an SQLite FTS5 index over the title, the
-//! sentence and the raw data is filled once per event, after its meaning.
+//! they were at the time. So each event keeps its change beside it (see
+//! [`super::described`]), and this module only reads: a page of events,
+//! filtered, or the matches of an FTS5 search, marked.
 
+use rusqlite::params_from_iter;
 use rusqlite::types::Value as Sql;
-use rusqlite::{params_from_iter, Transaction};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::described::MEANINGLESS;
 use super::{Store, StoreError};
 use crate::feed::{Action, Change};
-use crate::sse::EpochMs;
 
 /// Where a search match starts in [`TimelineEntry::marked`] and
 /// [`TimelineEntry::snippet`]: private-use characters, so that the window
@@ -74,44 +74,15 @@ pub struct TimelineEntry {
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct TimelinePage {
-    #[ts(type = "number")]
-    pub total: u64,
+    /// Counted for the first page only (offset 0): counting every match
+    /// again for each page would cost a pass over all of them.
+    #[ts(type = "number | null")]
+    pub total: Option<u64>,
     pub entries: Vec<TimelineEntry>,
 }
 
 const MAX_LIMIT: u32 = 1000;
 const DEFAULT_LIMIT: u32 = 100;
-
-/// Writes what the event in `row` meant. The record itself is left out: the
-/// replica has it, and it can be large.
-pub(super) fn describe(tx: &Transaction<'_>, row: i64, change: &Change) -> rusqlite::Result<()> {
-    let stored = Change { record: None, ..change.clone() };
-    let json = serde_json::to_string(&stored).expect("a change always serialises");
-    tx.prepare_cached(
-        "UPDATE events SET title = ?2, summary = ?3, actor = ?4, action = ?5, change = ?6, record_key = ?7 WHERE id = ?1",
-    )?
-    .execute(rusqlite::params![row, change.title, change.summary, change.actor, change.action.as_str(), json, change.key])
-    .map(drop)
-}
-
-/// What the `action` of an event that means nothing is.
-const MEANINGLESS: &str = "none";
-
-/// Marks the event in `row` as meaning nothing: out of the timeline, and read.
-pub(super) fn meaningless(tx: &Transaction<'_>, row: i64) -> rusqlite::Result<()> {
-    tx.prepare_cached("UPDATE events SET action = ?2, read = 1 WHERE id = ?1")?
-        .execute(rusqlite::params![row, MEANINGLESS])
-        .map(drop)
-}
-
-/// Adds every event after row `after` to the search index, with its meaning.
-pub(super) fn index_after(tx: &Transaction<'_>, after: i64) -> rusqlite::Result<()> {
-    tx.prepare_cached(
-        "INSERT INTO events_search (rowid, title, summary, data) SELECT id, title, summary, data FROM events WHERE id > ?1",
-    )?
-    .execute([after])
-    .map(drop)
-}
 
 /// The user's words as an FTS5 query: each word a quoted prefix, all
 /// required. Nothing the user types is read as FTS5 syntax.
@@ -188,10 +159,15 @@ impl Store {
         }
         let filter = format!("WHERE {}", conditions.join(" AND "));
 
-        let total: i64 = self
-            .conn
-            .prepare_cached(&format!("SELECT count(*) FROM {from} {filter}"))?
-            .query_row(params_from_iter(&values), |r| r.get(0))?;
+        let total = if query.offset == 0 {
+            let count: i64 = self
+                .conn
+                .prepare_cached(&format!("SELECT count(*) FROM {from} {filter}"))?
+                .query_row(params_from_iter(&values), |r| r.get(0))?;
+            Some(count.unsigned_abs())
+        } else {
+            None
+        };
 
         let marks = if search.is_some() {
             format!(
@@ -224,23 +200,7 @@ impl Store {
             })
         })?;
         let entries = rows.collect::<Result<Vec<_>, _>>()?;
-        Ok(TimelinePage { total: total.unsigned_abs(), entries })
-    }
-
-    /// The last change to each record of `keys` that the store holds.
-    pub fn last_changes(&self, feed: super::FeedId, keys: &[&str]) -> Result<Vec<Option<Change>>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT change FROM events WHERE feed_id = ?1 AND record_key = ?2 AND change IS NOT NULL
-             ORDER BY id DESC LIMIT 1",
-        )?;
-        let mut changes = Vec::with_capacity(keys.len());
-        for key in keys {
-            let json: Option<String> = rusqlite::OptionalExtension::optional(
-                statement.query_row(rusqlite::params![feed.0, key], |r| r.get(0)),
-            )?;
-            changes.push(json.and_then(|json| serde_json::from_str(&json).ok()));
-        }
-        Ok(changes)
+        Ok(TimelinePage { total, entries })
     }
 
     /// Marks the events in `rows` read; returns how many changed.
@@ -252,56 +212,6 @@ impl Store {
         }
         Ok(changed)
     }
-
-    /// Which feeds the events in `rows` belong to, by name, once each.
-    pub fn feeds_of_rows(&self, rows: &[i64]) -> Result<Vec<String>, StoreError> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT feeds.name FROM events JOIN feeds ON feeds.id = events.feed_id WHERE events.id = ?1",
-        )?;
-        let mut names = Vec::new();
-        for row in rows {
-            let name: Option<String> = rusqlite::OptionalExtension::optional(statement.query_row([row], |r| r.get(0)))?;
-            if let Some(name) = name.filter(|n| !names.contains(n)) {
-                names.push(name);
-            }
-        }
-        Ok(names)
-    }
-
-    /// How many of a feed's events arrived at or after `since`, and the last
-    /// event id it holds: for the feed's health.
-    pub fn activity(&self, feed: super::FeedId, since: EpochMs) -> Result<Activity, StoreError> {
-        let since_count: i64 = self
-            .conn
-            .prepare_cached("SELECT count(*) FROM events WHERE feed_id = ?1 AND received_at >= ?2")?
-            .query_row(rusqlite::params![feed.0, since], |r| r.get(0))?;
-        let (stored, last_at): (i64, Option<EpochMs>) = self
-            .conn
-            .prepare_cached("SELECT count(*), max(received_at) FROM events WHERE feed_id = ?1")?
-            .query_row([feed.0], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(Activity {
-            since: since_count.unsigned_abs(),
-            stored: stored.unsigned_abs(),
-            last_event_at: last_at,
-            last_event_id: self.cursor(feed)?.filter(|c| !c.is_empty()),
-        })
-    }
-}
-
-/// What a feed's store holds, for its health.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub struct Activity {
-    /// Events that arrived since the time asked about (today, for the window).
-    #[ts(type = "number")]
-    pub since: u64,
-    #[ts(type = "number")]
-    pub stored: u64,
-    #[ts(type = "number | null")]
-    pub last_event_at: Option<EpochMs>,
-    /// The cursor it resumes from.
-    pub last_event_id: Option<String>,
 }
 
 #[cfg(test)]
@@ -353,7 +263,7 @@ mod tests {
             ("alerts", "Disk full", "ops", r#"{"host":"db1"}"#, Action::Message),
         ]);
         let page = store.timeline(&TimelineQuery::default()).unwrap();
-        assert_eq!(page.total, 2);
+        assert_eq!(page.total, Some(2));
         assert_eq!(titles(&page), ["Disk full", "Buy milk"]);
         assert_eq!(page.entries[1].change.summary, "ana added 'Buy milk'");
         assert_eq!(page.entries[1].change.record, None, "the replica keeps records, not the timeline");
@@ -384,12 +294,12 @@ mod tests {
         assert_eq!(by_sentence.entries[0].marked.as_deref(), Some("\u{E000}ben\u{E001} added 'Call Bob'"));
         assert_eq!(by_sentence.entries[0].snippet, None);
 
-        assert_eq!(search("invo").unwrap().total, 1, "a word matches as a prefix");
-        assert_eq!(search("milk invoice").unwrap().total, 0, "every word is required");
+        assert_eq!(search("invo").unwrap().total, Some(1), "a word matches as a prefix");
+        assert_eq!(search("milk invoice").unwrap().total, Some(0), "every word is required");
         for hostile in ["\"", "milk OR", "NEAR(", "*", "a:b", "-x", "'; DROP TABLE events; --"] {
             assert!(search(hostile).is_ok(), "{hostile:?} is only text");
         }
-        assert_eq!(search("   ").unwrap().total, 2, "blank text searches nothing");
+        assert_eq!(search("   ").unwrap().total, Some(2), "blank text searches nothing");
     }
 
     #[test]
@@ -408,9 +318,10 @@ mod tests {
         let page = store.timeline(&TimelineQuery::default()).unwrap();
         let newest = page.entries[0].id;
         assert_eq!(store.mark_rows_read(&[newest, newest]).unwrap(), 1);
-        assert_eq!(store.feeds_of_rows(&[newest]).unwrap(), ["tasks"]);
         assert_eq!(query(TimelineQuery { unread: true, ..Default::default() }), "Two,One");
         assert_eq!(query(TimelineQuery { limit: 1, offset: 1, ..Default::default() }), "Two");
+        let later = store.timeline(&TimelineQuery { offset: 1, ..Default::default() }).unwrap();
+        assert_eq!(later.total, None, "only the first page counts");
         assert_eq!(query(TimelineQuery { missed: true, ..Default::default() }), "");
         assert!(matches!(
             store.timeline(&TimelineQuery { feed: Some("nope".into()), ..Default::default() }),
@@ -425,7 +336,7 @@ mod tests {
         let event = Event { event: "message".into(), data: "kettle is boiling".into(), last_event_id: "7".into() };
         store.ingest(feed, &[event], 9).unwrap();
         let page = store.timeline(&TimelineQuery { text: Some("kettle".into()), ..Default::default() }).unwrap();
-        assert_eq!(page.total, 1);
+        assert_eq!(page.total, Some(1));
         let change = &page.entries[0].change;
         assert_eq!((change.title.as_str(), change.event_id.as_str(), change.at), ("kettle is boiling", "7", 9));
         let activity = store.activity(feed, 9).unwrap();
@@ -440,7 +351,7 @@ mod tests {
         let open = Event { event: "open".into(), data: r#"{"event":"open"}"#.into(), last_event_id: "".into() };
         store.ingest_with(feed, &[open], 1, |_, _, _| Ok(None)).unwrap();
         assert_eq!(store.event_count().unwrap(), 1);
-        assert_eq!(store.timeline(&TimelineQuery::default()).unwrap().total, 0);
+        assert_eq!(store.timeline(&TimelineQuery::default()).unwrap().total, Some(0));
         assert_eq!(store.unread(feed).unwrap(), 0);
     }
 
@@ -452,12 +363,12 @@ mod tests {
         let store = store_with(&[("gone", "Ephemeral", "ana", r#"{"w":"zebra"}"#, Action::Created)]);
         assert_eq!(
             store.timeline(&TimelineQuery { text: Some("zebra".into()), ..Default::default() }).unwrap().total,
-            1
+            Some(1)
         );
         store.remove_feed("gone").unwrap();
         assert_eq!(
             store.timeline(&TimelineQuery { text: Some("zebra".into()), ..Default::default() }).unwrap().total,
-            0
+            Some(0)
         );
         store.conn.execute("INSERT INTO events_search (events_search) VALUES ('integrity-check')", []).unwrap();
     }

@@ -1,0 +1,123 @@
+//! The timeline at 100,000 stored events, on the real app under WebDriver:
+//! how long until the window paints its first rows, and the frame times
+//! while the timeline scrolls through, beside the same with 100 events in
+//! the same run (the baseline).
+//!
+//! The scroll moves `STEP` pixels a frame (default 100, about a mouse
+//! wheel's notch) for `FRAMES` frames (default 120).
+//!
+//! ```sh
+//! xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
+//!   cargo run -p herald-e2e --bin herald-timeline -- target/release/herald
+//! ```
+
+use std::path::PathBuf;
+
+use herald_core::feed::meaning::{raw, Context};
+use herald_core::feed::{Feed, Preset};
+use herald_core::sse::Event;
+use herald_core::store::Store;
+use herald_e2e::driver::Driver;
+use serde_json::Value;
+
+/// A store with a paused message feed holding `events` events, and a
+/// second, empty one: with two feeds the window stays on All activity.
+fn store_with(dir: &std::path::Path, events: usize) -> anyhow::Result<PathBuf> {
+    let path = dir.join(format!("timeline-{events}.db"));
+    let mut store = Store::open(&path)?;
+    let mut feed = Feed::new("alerts", "http://127.0.0.1:9/alerts/sse").with_preset(Preset::Ntfy);
+    feed.settings.paused = true;
+    let mut other = Feed::new("other", "http://127.0.0.1:9/other/sse");
+    other.settings.paused = true;
+    store.import_feeds(&[feed, other])?;
+    let id = store.feed_id("alerts")?;
+    let day = 24 * 3600 * 1000;
+    let now = herald_core::sse::now_ms();
+    for first in (0..events).step_by(1000) {
+        let batch: Vec<Event> = (first..(first + 1000).min(events))
+            .map(|i| Event {
+                event: "message".into(),
+                data: format!("alert {i}: disk {} on host-{}", i % 100, i % 37).into(),
+                last_event_id: i.to_string().into(),
+            })
+            .collect();
+        // Spread over the last 30 days, so the timeline has day headings.
+        let at = now - ((events - first) as i64 * 30 * day / events as i64);
+        store.ingest_with(id, &batch, at, |_, event, _| {
+            Ok(Some(raw(Context { feed: "alerts", me: None, now: at }, event)))
+        })?;
+    }
+    Ok(path)
+}
+
+/// Opens the app on `store`, and measures the first rows and scrolling.
+async fn measure(
+    app_binary: &PathBuf,
+    store: &std::path::Path,
+    webview: &std::path::Path,
+) -> anyhow::Result<(f64, Value)> {
+    let driver = Driver::start(&[
+        ("HERALD_STORE", store.to_str().expect("UTF-8")),
+        ("XDG_DATA_HOME", webview.to_str().expect("UTF-8")),
+    ])
+    .await?;
+    let app = driver.session(app_binary).await?;
+    let first = herald_e2e::eventually("the first rows", || async {
+        let mark = app
+            .execute("return performance.getEntriesByName('herald:first-rows')[0]?.startTime ?? null", vec![])
+            .await?;
+        Ok(mark.as_f64())
+    })
+    .await?;
+    let frames = app
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const FRAMES = arguments[0];
+             const STEP = arguments[1];
+             const scroller = document.querySelector('.scroller');
+             const times = [];
+             let last = null;
+             function frame(t) {
+               if (last !== null) times.push(t - last);
+               last = t;
+               scroller.scrollTop += STEP;
+               if (times.length < FRAMES) requestAnimationFrame(frame);
+               else {
+                 times.sort((a, b) => a - b);
+                 const at = (p) => times[Math.round((times.length - 1) * p)];
+                 done({ median: at(0.5), p95: at(0.95), max: times[times.length - 1],
+                        rows: document.querySelectorAll('.entry-open').length, top: scroller.scrollTop });
+               }
+             }
+             requestAnimationFrame(frame);",
+            vec![
+                serde_json::json!(std::env::var("FRAMES").ok().and_then(|f| f.parse::<u32>().ok()).unwrap_or(120)),
+                serde_json::json!(std::env::var("STEP").ok().and_then(|f| f.parse::<u32>().ok()).unwrap_or(100)),
+            ],
+        )
+        .await?;
+    app.close().await?;
+    Ok((first, frames))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let app_binary = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/release/herald".into()));
+    let dir = tempfile::tempdir()?;
+    println!("| stored events | first rows painted (ms) | frame median (ms) | frame p95 (ms) | frame max (ms) | scrolled (px) | rows in the page |");
+    println!("|---|---|---|---|---|---|---|");
+    for events in [100, 100_000] {
+        let store = store_with(dir.path(), events)?;
+        let (first, frames) = measure(&app_binary, &store, &dir.path().join(format!("webview-{events}"))).await?;
+        let get = |k: &str| frames[k].as_f64().unwrap_or(f64::NAN);
+        println!(
+            "| {events} | {first:.0} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0} |",
+            get("median"),
+            get("p95"),
+            get("max"),
+            get("top"),
+            get("rows")
+        );
+    }
+    Ok(())
+}
