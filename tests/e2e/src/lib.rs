@@ -5,6 +5,7 @@
 //! notification server ([`notifications`]); the app window is driven over
 //! WebDriver through tauri-driver and WebKitWebDriver ([`driver`]).
 
+pub mod cli;
 pub mod driver;
 pub mod keyring;
 pub mod notifications;

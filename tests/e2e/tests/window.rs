@@ -9,9 +9,9 @@
 //! Run by `scripts/test` inside `xvfb-run … dbus-run-session`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
 
 use fantoccini::{Client, Locator};
+use herald_e2e::cli::run as cli;
 use herald_e2e::driver::{app_binary, Driver};
 use herald_e2e::notifications::NotificationServer;
 use herald_e2e::{eventually, DEADLINE};
@@ -32,29 +32,6 @@ const HOSTILE: [&str; 4] = [
     "\u{202E}txet esrever\u{200B}\u{200D} zero width",
 ];
 
-fn herald_cli() -> anyhow::Result<PathBuf> {
-    let path = match std::env::var_os("HERALD_CLI") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/debug/herald-cli"),
-    };
-    anyhow::ensure!(path.is_file(), "no herald-cli at {} (build it, or set HERALD_CLI)", path.display());
-    Ok(path)
-}
-
-fn cli(store: &Path, args: &[&str], stdin: &str) -> anyhow::Result<Output> {
-    let mut child = Command::new(herald_cli()?)
-        .args(args)
-        .arg("--store")
-        .arg(store)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()?;
-    std::io::Write::write_all(&mut child.stdin.take().expect("piped"), stdin.as_bytes())?;
-    let output = child.wait_with_output()?;
-    anyhow::ensure!(output.status.success(), "herald-cli {args:?}: {}", String::from_utf8_lossy(&output.stderr));
-    Ok(output)
-}
 
 async fn script(app: &Client, js: &str) -> anyhow::Result<Value> {
     Ok(app.execute(js, vec![]).await?)
