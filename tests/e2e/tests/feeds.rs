@@ -30,7 +30,6 @@ use serde_json::{json, Value};
 const YOU: &str = "you-feeds-token";
 const BOB: &str = "bob-feeds-token";
 
-
 fn summaries(shown: &[Shown]) -> Vec<&str> {
     shown.iter().map(|n| n.summary.as_str()).collect()
 }

@@ -32,7 +32,6 @@ const HOSTILE: [&str; 4] = [
     "\u{202E}txet esrever\u{200B}\u{200D} zero width",
 ];
 
-
 async fn script(app: &Client, js: &str) -> anyhow::Result<Value> {
     Ok(app.execute(js, vec![]).await?)
 }
