@@ -90,7 +90,8 @@ pub fn trust_certificate(state: State<'_, AppState>, fingerprint: String) -> Res
 /// the keyring first; the feed is saved only once it is kept there.
 #[tauri::command]
 pub async fn save_feed(state: State<'_, AppState>, form: FeedForm, secret: Option<String>) -> Result<(), FieldError> {
-    let feed = form.to_feed()?;
+    let feeds = definitions(&state).await?;
+    let feed = form.to_feed_over(feeds.iter().find(|f| f.name == form.name.trim()))?;
     if let (Some(entry), Some(secret)) = (form.secret_entry(), secret.filter(|s| !s.is_empty())) {
         let secrets = state.secrets.clone();
         let kept = tokio::task::spawn_blocking(move || secrets.set(&entry, &secret)).await;

@@ -77,7 +77,8 @@ pub fn run_app<R: Runtime>(
             app.manage(state);
             let handle = app.handle().clone();
             let notifier = desktop.notifier.unwrap_or_else(|| Arc::new(notify::DesktopNotifier::start(handle.clone())));
-            relay::spawn(handle.clone(), events, notifier);
+            let quiet_file = app.state::<AppState>().quiet_file.clone();
+            relay::spawn(handle.clone(), events, notifier, quiet_file);
             if desktop.tray {
                 if let Err(e) = tray::create(&handle) {
                     tracing::warn!(error = %e, "no tray icon; Herald runs on with its window");
@@ -112,11 +113,12 @@ pub fn main(options: Options, token: Option<String>) -> anyhow::Result<()> {
     };
     let every = Duration::from_secs(options.demo_every);
     let start = runtime.block_on(setup::prepare(&store, options.server.as_deref(), token, every))?;
-    let certs_dir = start.store.parent().unwrap_or(std::path::Path::new(".")).join("certs");
+    let data_dir = start.store.parent().unwrap_or(std::path::Path::new(".")).to_owned();
+    let certs_dir = data_dir.join("certs");
     let secrets: Arc<dyn Secrets> = Arc::new(start.secrets);
     let config = EngineConfig::new(StoreAt::Path(start.store), secrets.clone());
     let (engine, events) = runtime.block_on(Engine::start(config)).context("starting the engine")?;
-    let state = AppState::new(engine, secrets, certs_dir);
+    let state = AppState::new(engine, secrets, certs_dir).with_quiet_file(data_dir.join("quiet.json"));
     let _demo = start.demo;
     let desktop = Desktop { tray: true, open_window: !options.hidden, notifier: None };
     let app = run_app(tauri::Builder::default(), state, events, desktop).build(tauri::generate_context!())?;

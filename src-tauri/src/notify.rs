@@ -5,14 +5,18 @@
 //! to the right feed and record. (Waiting on each notification's own handle would
 //! subscribe only after it is shown, and miss a click that comes first.)
 
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_util::StreamExt;
-use herald_core::attention::{Alert, ClickRouter, Notifier, NotifyError};
-use notify_rust::Urgency;
+use herald_core::attention::driver::{AttentionHandle, Input};
+use herald_core::attention::{Alert, ClickRouter, Notifier, NotifyError, Routed, Slot, Target, Urgency};
+use herald_core::engine::Command;
+use herald_core::sse::now_ms;
 use notify_rust::{Notification, Timeout};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use zbus::message::Type as MessageType;
 use zbus::{Connection, MatchRule, MessageStream};
 
@@ -22,75 +26,159 @@ use crate::window;
 
 /// The action key servers report when the notification itself is clicked.
 const DEFAULT_ACTION: &str = "default";
+const READ_ACTION: &str = "read";
+const MUTE_ACTION: &str = "mute";
 const INTERFACE: &str = "org.freedesktop.Notifications";
 const PATH: &str = "/org/freedesktop/Notifications";
 
-pub struct DesktopNotifier<R: Runtime> {
-    app: AppHandle<R>,
-    router: Arc<Mutex<ClickRouter>>,
-    /// True once the click listener is subscribed, or has given up.
-    listening: watch::Receiver<bool>,
+pub struct DesktopNotifier {
+    queue: mpsc::Sender<(Slot, Alert)>,
+    /// Alerts the queue had no room for, told as one "N more" notification.
+    overflow: Arc<AtomicUsize>,
 }
+
+/// How many alerts may wait to be shown. Attention already coalesces, so a
+/// full queue means the notification service is stuck, not busy.
+const QUEUE: usize = 64;
+/// How many slots' notification ids are remembered, for replacing in place.
+const SLOTS: usize = 256;
 
 fn lock(router: &Mutex<ClickRouter>) -> MutexGuard<'_, ClickRouter> {
     router.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl<R: Runtime> DesktopNotifier<R> {
-    /// Starts listening for clicks; notifications wait until it listens.
-    pub fn start(app: AppHandle<R>) -> Self {
+impl DesktopNotifier {
+    /// Starts listening for clicks and actions, and the one task that shows
+    /// notifications in order (a replacement needs the id of what it replaces).
+    pub fn start<R: Runtime>(app: AppHandle<R>) -> Self {
         let router = Arc::new(Mutex::new(ClickRouter::default()));
         let (ready, listening) = watch::channel(false);
         tauri::async_runtime::spawn(listen(app.clone(), router.clone(), ready));
-        DesktopNotifier { app, router, listening }
+        let (queue, shows) = mpsc::channel(QUEUE);
+        let overflow = Arc::new(AtomicUsize::new(0));
+        tauri::async_runtime::spawn(show_in_order(app, router, listening, shows, overflow.clone()));
+        DesktopNotifier { queue, overflow }
     }
 }
 
-impl<R: Runtime> Notifier for DesktopNotifier<R> {
-    fn show(&self, alert: Alert) -> Result<(), NotifyError> {
-        let (app, router, mut listening) = (self.app.clone(), self.router.clone(), self.listening.clone());
-        tauri::async_runtime::spawn(async move {
-            let _ = listening.wait_for(|ready| *ready).await;
-            // ntfy's priorities: 1-2 low, 3 default, 4-5 urgent.
-            let urgency = match alert.priority {
-                Some(1 | 2) => Urgency::Low,
-                Some(5) => Urgency::Critical,
-                _ => Urgency::Normal,
-            };
-            let shown = Notification::new()
-                .appname("Herald")
-                .summary(&alert.summary)
-                .body(&alert.body)
-                .icon("herald")
-                .action(DEFAULT_ACTION, "Open")
-                .urgency(urgency)
-                .timeout(Timeout::Default)
-                .show_async()
-                .await;
-            match shown {
-                Ok(handle) => {
-                    record(&app, None);
-                    tracing::debug!(id = handle.id(), summary = %alert.summary, "notification shown");
-                    let clicked_already = lock(&router).shown(handle.id(), alert.target);
-                    if let Some(target) = clicked_already {
-                        window::show_target(&app, target);
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not show a notification");
-                    record(&app, Some(explain(&e.to_string())));
-                }
+impl Notifier for DesktopNotifier {
+    fn show(&self, slot: Slot, alert: Alert) -> Result<(), NotifyError> {
+        match self.queue.try_send((slot, alert)) {
+            Ok(()) => Ok(()),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                self.overflow.fetch_add(1, Ordering::Relaxed);
+                Ok(())
             }
-        });
-        Ok(())
+            Err(mpsc::error::TrySendError::Closed(_)) => Err(NotifyError("the notifier has stopped".into())),
+        }
     }
 }
+
+/// The slot of the "N more" notification.
+const OVERFLOW_SLOT: Slot = Slot::MAX;
+
+async fn show_in_order<R: Runtime>(
+    app: AppHandle<R>,
+    router: Arc<Mutex<ClickRouter>>,
+    mut listening: watch::Receiver<bool>,
+    mut shows: mpsc::Receiver<(Slot, Alert)>,
+    overflow: Arc<AtomicUsize>,
+) {
+    let _ = listening.wait_for(|ready| *ready).await;
+    let mut ids: VecDeque<(Slot, u32)> = VecDeque::new();
+    while let Some((slot, alert)) = shows.recv().await {
+        show_one(&app, &router, &mut ids, slot, alert).await;
+        let skipped = overflow.swap(0, Ordering::Relaxed);
+        if skipped > 0 && shows.is_empty() {
+            let more = Alert {
+                summary: format!("{skipped} more change{}", if skipped == 1 { "" } else { "s" }),
+                body: "Herald could not show them one by one; they are in its timeline.".into(),
+                target: Target { feed: String::new(), key: None, click: None, since: None },
+                urgency: Urgency::Normal,
+                feed: None,
+            };
+            show_one(&app, &router, &mut ids, OVERFLOW_SLOT, more).await;
+        } else if skipped > 0 {
+            overflow.fetch_add(skipped, Ordering::Relaxed);
+        }
+    }
+}
+
+async fn show_one<R: Runtime>(
+    app: &AppHandle<R>,
+    router: &Mutex<ClickRouter>,
+    ids: &mut VecDeque<(Slot, u32)>,
+    slot: Slot,
+    alert: Alert,
+) {
+    let mut notification = Notification::new();
+    notification
+        .appname("Herald")
+        .summary(&alert.summary)
+        .body(&alert.body)
+        .icon("herald")
+        .action(DEFAULT_ACTION, "Open")
+        .urgency(match alert.urgency {
+            Urgency::Low => notify_rust::Urgency::Low,
+            Urgency::Normal => notify_rust::Urgency::Normal,
+            Urgency::Critical => notify_rust::Urgency::Critical,
+        })
+        .timeout(Timeout::Default);
+    if alert.feed.is_some() {
+        notification.action(READ_ACTION, "Mark read").action(MUTE_ACTION, "Mute 1 h");
+    }
+    if let Some(&(_, id)) = ids.iter().find(|(s, _)| *s == slot) {
+        notification.id(id);
+    }
+    match notification.show_async().await {
+        Ok(handle) => {
+            record(app, None);
+            let id = handle.id();
+            tracing::debug!(id, slot, summary = %alert.summary, "notification shown");
+            ids.retain(|(s, _)| *s != slot);
+            if ids.len() == SLOTS {
+                ids.pop_front();
+            }
+            ids.push_back((slot, id));
+            let routed = Routed { target: alert.target, feed: alert.feed };
+            let clicked_already = lock(router).shown(id, routed);
+            if let Some((action, routed)) = clicked_already {
+                act(app, &action, routed);
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "could not show a notification");
+            record(app, Some(explain(&e.to_string())));
+        }
+    }
+}
+
+/// Does what a click or an action on a notification asks.
+fn act<R: Runtime>(app: &AppHandle<R>, action: &str, routed: Routed) {
+    match (action, routed.feed) {
+        (READ_ACTION, Some(feed)) => {
+            let engine = app.state::<AppState>().engine.clone();
+            tauri::async_runtime::spawn(async move {
+                engine.send(Command::MarkRead { feed: Some(feed), rows: Vec::new() }).await;
+            });
+        }
+        (MUTE_ACTION, Some(feed)) => {
+            if let Some(attention) = app.try_state::<AttentionHandle>() {
+                attention.send(Input::Mute { feed, until: now_ms() + MUTE_MS });
+            }
+        }
+        _ => window::show_target(app, routed.target),
+    }
+}
+
+/// "Mute 1 h".
+const MUTE_MS: i64 = 3_600_000;
 
 fn rule(member: &'static str) -> zbus::Result<MatchRule<'static>> {
     MatchRule::builder().msg_type(MessageType::Signal).interface(INTERFACE).path(PATH).member(member).build()
 }
 
-/// Routes clicks to tasks until the session bus goes away.
+/// Routes clicks and actions until the session bus goes away.
 async fn listen<R: Runtime>(app: AppHandle<R>, router: Arc<Mutex<ClickRouter>>, ready: watch::Sender<bool>) {
     let subscribed = async {
         let connection = Connection::session().await?;
@@ -112,13 +200,13 @@ async fn listen<R: Runtime>(app: AppHandle<R>, router: Arc<Mutex<ClickRouter>>, 
         tokio::select! {
             Some(Ok(message)) = actions.next() => {
                 let Ok((id, key)) = message.body().deserialize::<(u32, String)>() else { continue };
-                if key != DEFAULT_ACTION {
+                if ![DEFAULT_ACTION, READ_ACTION, MUTE_ACTION].contains(&key.as_str()) {
                     continue;
                 }
-                let target = lock(&router).clicked(id);
-                tracing::debug!(id, ?target, "notification clicked");
-                if let Some(target) = target {
-                    window::show_target(&app, target);
+                let routed = lock(&router).clicked(id, &key);
+                tracing::debug!(id, key, ?routed, "notification clicked");
+                if let Some(routed) = routed {
+                    act(&app, &key, routed);
                 }
             }
             Some(Ok(message)) = closed.next() => {

@@ -3,11 +3,14 @@
 //! alert is `herald_core::attention`.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use herald_core::attention::{alert_for, digest_alert, Alert, Notifier};
+use herald_core::attention::driver::{self, Input, SystemClock};
+use herald_core::attention::{Attention, Notifier};
 use herald_core::engine::{EngineEvent, FeedState};
-use tauri::{AppHandle, Emitter, Runtime};
+use jiff::tz::TimeZone;
+use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::sync::mpsc;
 
 use crate::tray;
@@ -23,78 +26,50 @@ pub const UNREAD_EVENT: &str = "herald://unread";
 /// Sent to the window when the app's own status changes (an `AppStatus`).
 pub const STATUS_EVENT: &str = "herald://status";
 
-/// Where a feed's changes come from, as people read it: its name, or the
-/// host of its URL when it is named by its URL.
-fn source(state: Option<&FeedState>, feed: &str) -> String {
-    let Some(state) = state else { return feed.to_owned() };
-    if state.name != state.url {
-        return state.name.clone();
-    }
-    reqwest_host(&state.url).unwrap_or_else(|| state.name.clone())
-}
-
-fn reqwest_host(url: &str) -> Option<String> {
-    let rest = url.split_once("://")?.1;
-    let host = rest.split(['/', '?', '#']).next()?.rsplit('@').next()?;
-    (!host.is_empty()).then(|| host.to_owned())
-}
-
-fn show(notifier: &dyn Notifier, alert: Option<Alert>) {
-    if let Some(alert) = alert {
-        if let Err(e) = notifier.show(alert) {
-            tracing::warn!(error = %e, "notification failed");
-        }
-    }
-}
-
-pub fn spawn<R: Runtime>(app: AppHandle<R>, mut events: mpsc::Receiver<EngineEvent>, notifier: Arc<dyn Notifier>) {
+/// Relays the engine's events until it stops. Notifications are decided by
+/// `herald_core::attention` in its own task, which gets what it needs of
+/// each event; `quiet_file` keeps the user's quiet settings between runs.
+pub fn spawn<R: Runtime>(
+    app: AppHandle<R>,
+    mut events: mpsc::Receiver<EngineEvent>,
+    notifier: Arc<dyn Notifier>,
+    quiet_file: Option<PathBuf>,
+) {
+    let quiet = quiet_file.as_deref().map(driver::load).unwrap_or_default();
+    let attention = Attention::new(TimeZone::system(), quiet);
+    let handle = driver::spawn(attention, notifier, Arc::new(SystemClock), quiet_file);
+    app.manage(handle.clone());
     tauri::async_runtime::spawn(async move {
         let mut feeds: BTreeMap<String, FeedState> = BTreeMap::new();
         while let Some(event) = events.recv().await {
-            match event {
+            match &event {
                 EngineEvent::State { state } => {
-                    let _ = app.emit(FEED_EVENT, &state);
-                    feeds.insert(state.name.clone(), state);
+                    let _ = app.emit(FEED_EVENT, state);
+                    feeds.insert(state.name.clone(), state.clone());
                     tray::show_feeds(&app, feeds.values());
                 }
                 EngineEvent::Changes { changes } => {
-                    let _ = app.emit(CHANGES_EVENT, &changes);
-                    for change in &changes {
-                        let source = source(feeds.get(&change.feed), &change.feed);
-                        show(&*notifier, alert_for(change, &source));
-                    }
+                    let _ = app.emit(CHANGES_EVENT, changes);
                 }
                 // What a resync found missed: each change in the window, one digest on the desktop.
                 EngineEvent::Missed { digest } => {
                     let _ = app.emit(CHANGES_EVENT, &digest.changes);
-                    let source = source(feeds.get(&digest.feed), &digest.feed);
-                    show(&*notifier, digest_alert(&digest, &source));
                 }
                 EngineEvent::Problem { feed, message } => {
                     tracing::warn!(feed = feed.as_deref().unwrap_or("-"), %message);
                 }
                 EngineEvent::Removed { feed } => {
-                    feeds.remove(&feed);
-                    let _ = app.emit(REMOVED_EVENT, &feed);
+                    feeds.remove(feed);
+                    let _ = app.emit(REMOVED_EVENT, feed);
                     tray::show_feeds(&app, feeds.values());
                 }
                 EngineEvent::Unread { feed, unread } => {
                     let _ = app.emit(UNREAD_EVENT, serde_json::json!({ "feed": feed, "unread": unread }));
                 }
-                EngineEvent::Events { .. } => {}
+                // Raw events are the CLI's; the window reads changes.
+                EngineEvent::Events { .. } => continue,
             }
+            handle.send(Input::Engine(event));
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::reqwest_host;
-
-    #[test]
-    fn the_source_is_the_host() {
-        assert_eq!(reqwest_host("https://tasks.example.com/api").as_deref(), Some("tasks.example.com"));
-        assert_eq!(reqwest_host("http://user:pw@127.0.0.1:8080/x").as_deref(), Some("127.0.0.1:8080"));
-        assert_eq!(reqwest_host("tasks.example.com"), None);
-    }
 }

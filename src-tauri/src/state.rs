@@ -16,6 +16,8 @@ pub struct AppState {
     pub secrets: Arc<dyn Secrets>,
     /// Where certificates the user trusts are kept (beside the store).
     pub certs_dir: PathBuf,
+    /// Where the user's quiet settings are kept between runs, if anywhere.
+    pub quiet_file: Option<PathBuf>,
     /// Certificates a probe was refused, by fingerprint, until the user
     /// decides: "Trust this certificate" names one, never sends one.
     refused: Mutex<HashMap<String, Vec<u8>>>,
@@ -42,10 +44,17 @@ impl AppState {
             engine,
             secrets,
             certs_dir,
+            quiet_file: None,
             refused: Mutex::new(HashMap::new()),
             pending_focus: Mutex::new(None),
             notifications_error: Mutex::new(None),
         }
+    }
+
+    /// Keeps the quiet settings in `path` between runs.
+    pub fn with_quiet_file(mut self, path: PathBuf) -> Self {
+        self.quiet_file = Some(path);
+        self
     }
 
     pub fn remember_refused(&self, fingerprint: String, der: Vec<u8>) {

@@ -116,6 +116,7 @@ mod tests {
             recycled: 0,
             last_error: None,
             unread: 0,
+            coalesce: Default::default(),
         }
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use herald_app::{run_app, AppState, Desktop};
-use herald_core::attention::{Alert, Notifier, NotifyError};
+use herald_core::attention::{Alert, Notifier, NotifyError, Slot};
 use herald_core::engine::{Engine, EngineConfig, StoreAt};
 use herald_core::feed::{Auth, Feed, Preset};
 use herald_core::secrets::{MemorySecrets, Secrets};
@@ -26,7 +26,7 @@ const DEADLINE: Duration = Duration::from_secs(15);
 struct Recorder(watch::Sender<Vec<Alert>>);
 
 impl Notifier for Recorder {
-    fn show(&self, alert: Alert) -> Result<(), NotifyError> {
+    fn show(&self, _slot: Slot, alert: Alert) -> Result<(), NotifyError> {
         self.0.send_modify(|alerts| alerts.push(alert));
         Ok(())
     }

@@ -30,6 +30,14 @@ export function feed(name: string, over: Partial<FeedState> = {}): FeedState {
     recycled: 0,
     lastError: null,
     unread: 0,
+    coalesce: {
+      record_window_secs: 30,
+      burst_count: 3,
+      burst_window_secs: 10,
+      update_secs: 2,
+      offline_after_secs: 300,
+      enabled: true,
+    },
     ...over,
   };
 }
@@ -53,6 +61,7 @@ export function change(feed: string, title: string, over: Partial<Change> = {}):
     tags: [],
     record: null,
     summary: title,
+    level: "notify",
     ...over,
   };
 }

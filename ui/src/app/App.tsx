@@ -31,9 +31,12 @@ export function App(props: { api: Api }) {
   const [problem, setProblem] = createSignal<string | null>(null);
   const fail = (message: string) => setProblem(message);
 
+  // A digest's target is a timeline (of every feed, when its feed is
+  // empty); a change's is its record, on a record feed.
   const openTarget = (target: Target) => {
+    if (target.feed === "") return setRoute({ page: "all" });
     const feed = feeds.get(target.feed);
-    const tab: Tab = feed?.kind === "record" ? "records" : "timeline";
+    const tab: Tab = feed?.kind === "record" && target.since === null ? "records" : "timeline";
     setRoute({ page: "feed", feed: target.feed, tab, focus: target.key });
   };
   const openEntry = (entry: TimelineEntry) => {
@@ -59,7 +62,7 @@ export function App(props: { api: Api }) {
       if (wanted !== null) openTarget(wanted);
       // One feed: open it, unless the user has already gone somewhere.
       else if (feeds.list.length === 1 && route().page === "all") {
-        openTarget({ feed: feeds.list[0].name, key: null, click: null });
+        openTarget({ feed: feeds.list[0].name, key: null, click: null, since: null });
       }
     } catch (e) {
       fail(String(e));

@@ -3,7 +3,11 @@
 /**
  * What a click on a notification opens: a feed, at a record or a link.
  */
-export type Target = { feed: string, 
+export type Target = { 
+/**
+ * The feed; empty for every feed's timeline.
+ */
+feed: string, 
 /**
  * The record to show, for a record feed.
  */
@@ -11,4 +15,8 @@ key: string | null,
 /**
  * An http(s) link the message carries (ntfy's `click`).
  */
-click: string | null, };
+click: string | null, 
+/**
+ * The timeline from this time on: the changes a digest tells of.
+ */
+since: number | null, };

@@ -88,6 +88,9 @@ export function Timeline(props: Props) {
     }
   });
 
+  // The first row in view, for the day line above the list: told by the
+  // virtual list, so that showing it never reads the layout.
+  const [top, setTop] = createSignal(0);
   const rows = createVirtualizer({
     get count() {
       return paged.total();
@@ -95,7 +98,12 @@ export function Timeline(props: Props) {
     getScrollElement: () => scroller,
     estimateSize: () => ROW_HEIGHT,
     overscan: 6,
+    onChange: (list) => setTop(list.range?.startIndex ?? 0),
   });
+  const topDay = () => {
+    const entry = paged.entry(top());
+    return entry ? dayLabel(entry.change.at, props.now) : "";
+  };
 
   const open = (entry: TimelineEntry) => {
     if (!entry.read) {
@@ -126,11 +134,7 @@ export function Timeline(props: Props) {
         </div>
       </div>
       <p class="current-day" aria-hidden="true">
-        {(() => {
-          const top = rows.getVirtualItems().find((r) => r.start + ROW_HEIGHT > (scroller?.scrollTop ?? 0));
-          const entry = top ? paged.entry(top.index) : undefined;
-          return entry ? dayLabel(entry.change.at, props.now) : "";
-        })()}
+        {topDay()}
       </p>
       <div class="scroller" ref={scroller} tabIndex={-1}>
         <Show when={paged.total() > 0} fallback={<p class="empty">Nothing here yet.</p>}>

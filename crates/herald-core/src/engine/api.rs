@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
-use crate::feed::{Change, Digest, Feed, Preset};
+use crate::feed::{Change, Coalesce, Digest, Feed, Preset};
 use crate::sse::{ConnectionState, EpochMs, Event};
 use crate::store::{Activity, TimelinePage, TimelineQuery};
 
@@ -124,6 +124,25 @@ pub struct FeedState {
     pub last_error: Option<String>,
     #[ts(type = "number")]
     pub unread: u64,
+    /// How its notifications are coalesced, and when its trouble is told.
+    pub coalesce: Coalesce,
+}
+
+impl FeedState {
+    /// Where its changes come from, as people read it: its name, or the
+    /// host of its URL when it is named by its URL.
+    pub fn source(&self) -> String {
+        if self.name != self.url {
+            return self.name.clone();
+        }
+        host(&self.url).unwrap_or_else(|| self.name.clone())
+    }
+}
+
+fn host(url: &str) -> Option<String> {
+    let rest = url.split_once("://")?.1;
+    let host = rest.split(['/', '?', '#']).next()?.rsplit('@').next()?;
+    (!host.is_empty()).then(|| host.to_owned())
 }
 
 /// A record of a record feed.

@@ -25,7 +25,8 @@ use super::rest;
 use super::snapshot::{fetch_snapshot, GapWatch};
 use super::writer::Writer;
 use crate::feed::meaning::{self, Context, Read, RecordOp};
-use crate::feed::{Digest, Feed, Meaning, RecordMeaning, Resolved, Setup};
+use crate::feed::rules;
+use crate::feed::{Change, Digest, Feed, Meaning, RecordMeaning, Resolved, Rule, Setup};
 use crate::secrets::Secrets;
 use crate::sse::{now_ms, ConnectionState, Event, Phase, StopReason, Subscription};
 use crate::store::{FeedId, MissedChange};
@@ -61,6 +62,8 @@ pub(super) struct Runner {
     /// records and judges its resyncs: made once, shared with the writer.
     pub meaning: Arc<Meaning>,
     pub records: Arc<RecordMeaning>,
+    /// The feed's rules, judged on each change where its data is at hand.
+    pub rules: Arc<Vec<Rule>>,
 }
 
 /// The sinks are gone: the engine is shutting down.
@@ -227,7 +230,7 @@ impl Runner {
     /// Stores a batch with what it means, then tells the sinks: whatever
     /// they show is already durable.
     async fn ingest(&mut self, events: Vec<Event>) -> Result<(), Gone> {
-        let (meaning, plain_records) = (self.meaning.clone(), self.records.clone());
+        let (meaning, plain_records, rules) = (self.meaning.clone(), self.records.clone(), self.rules.clone());
         let keeps_records = self.resolved.snapshot_url.is_some();
         let (id, name, me) = (self.id, self.feed.name.clone(), self.me.clone());
         let done = self
@@ -244,8 +247,14 @@ impl Runner {
                         Meaning::Message(message) => (Some(message.read(ctx, event)), &*plain_records),
                         Meaning::Raw => (Some(Some(meaning::raw(ctx, event))), &*plain_records),
                     };
+                    let judged = |change: Option<Change>| {
+                        change.map(|mut change| {
+                            rules::judge(&rules, &event.event, &event.data, &mut change);
+                            change
+                        })
+                    };
                     if said.is_some() && !keeps_records {
-                        return Ok(said.flatten());
+                        return Ok(judged(said.flatten()));
                     }
                     let change = match record.read(event) {
                         Read::Ignored => None,
@@ -264,10 +273,10 @@ impl Runner {
                             change
                         }
                     };
-                    Ok(match said {
+                    Ok(judged(match said {
                         Some(said) => said,
                         None => change,
-                    })
+                    }))
                 });
                 let unread =
                     stored.as_ref().ok().filter(|(done, _)| done.stored > 0).and_then(|_| store.unread(id).ok());
@@ -448,6 +457,7 @@ impl RunnerStart {
             id: self.id,
             meaning: Arc::new(resolved.meaning.clone()),
             records: Arc::new(records),
+            rules: Arc::new(self.feed.settings.rules.clone()),
             resolved,
             feed: self.feed,
             setup,

@@ -62,6 +62,7 @@ fn first_state(feed: &Feed) -> FeedState {
         recycled: 0,
         last_error: None,
         unread: 0,
+        coalesce: feed.settings.coalesce.unwrap_or_default(),
     }
 }
 

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::rules::Level;
 use crate::sse::EpochMs;
 
 /// What a change did.
@@ -74,6 +75,9 @@ pub struct Change {
     pub record: Option<serde_json::Value>,
     /// The one sentence shown in the window and in the notification.
     pub summary: String,
+    /// What it deserves, by the feed's rules (see [`super::rules`]).
+    #[serde(default)]
+    pub level: Level,
 }
 
 /// What one resync found: every missed change, and the counts for a digest.
@@ -123,6 +127,31 @@ fn quoted(title: &str) -> String {
 }
 
 impl Change {
+    /// A bare change of `feed`: `title`, by nobody known, at `at`, read as
+    /// its title. A meaning fills in the rest.
+    pub fn new(feed: &str, action: Action, title: &str, at: EpochMs) -> Change {
+        Change {
+            feed: feed.to_owned(),
+            event_id: String::new(),
+            action,
+            verb: None,
+            key: None,
+            title: title.to_owned(),
+            previous_title: None,
+            body: None,
+            actor: None,
+            own: false,
+            at,
+            missed: false,
+            priority: None,
+            click: None,
+            tags: Vec::new(),
+            record: None,
+            summary: title.to_owned(),
+            level: Level::Notify,
+        }
+    }
+
     /// The sentence for a record change: "Ana completed 'Buy milk'".
     pub(super) fn record_summary(&self) -> String {
         let who = if self.own { "You" } else { self.actor.as_deref().unwrap_or("Someone") };

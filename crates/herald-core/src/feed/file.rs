@@ -13,6 +13,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
+use super::rules::{self, Coalesce, Rule};
 use super::{Auth, AuthScheme, Feed, FeedSettings, Me, MessageMeaning, Preset, RecordMeaning, Retention};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -47,6 +48,9 @@ struct RawFeed {
     sequential_ids: Option<Spanned<bool>>,
     keep_count: Option<Spanned<u64>>,
     keep_days: Option<Spanned<u64>>,
+    #[serde(default)]
+    rule: Vec<Spanned<Rule>>,
+    coalesce: Option<Spanned<Coalesce>>,
 }
 
 /// `auth = { scheme = "bearer", keyring = "tasks" }`, and the secrets that
@@ -163,6 +167,18 @@ pub fn parse_feeds(text: &str) -> Result<Vec<Feed>, FeedsFileError> {
                 }
                 _ => settings.me = Some(me.into_inner()),
             }
+        }
+        for rule in raw.rule {
+            if let Err(reason) = rules::check(rule.get_ref()) {
+                return Err(refuse(rule.span(), format!("rule: {reason}")));
+            }
+            settings.rules.push(rule.into_inner());
+        }
+        if let Some(coalesce) = raw.coalesce {
+            if let Err(reason) = coalesce.get_ref().check() {
+                return Err(refuse(coalesce.span(), format!("coalesce: {reason}")));
+            }
+            settings.coalesce = Some(coalesce.into_inner());
         }
         if let Some(url) = raw.write_url {
             if !http_url(url.get_ref()) {
@@ -296,6 +312,7 @@ pub fn feeds_to_toml(feeds: &[Feed]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::feed::Level;
     use crate::feed::Preset;
     use crate::store::Store;
 
@@ -323,6 +340,17 @@ preset = "task-list"
 url = "https://10.0.0.2:8443/tasks/subscribe"
 me = { actor = "ana" }
 record = { key = "/id", title = "/name", verbs = [{ field = "/done", on = "completed", off = "reopened" }] }
+coalesce = { burst_count = 5, offline_after_secs = 60 }
+
+[[feed.rule]]
+actor = "importer"
+then = "timeline"
+
+[[feed.rule]]
+event = "update"
+when = [{ pointer = "/done", equals = true }, { pointer = "/tags", contains = "urgent" }]
+then = "urgent"
+summary = "{actor} finished {/name}"
 "#;
 
     #[test]
@@ -334,6 +362,11 @@ record = { key = "/id", title = "/name", verbs = [{ field = "/done", on = "compl
         assert_eq!(feeds[2].settings.me, Some(crate::feed::Me::Actor { actor: "ana".into() }));
         assert_eq!(feeds[2].settings.record.as_ref().unwrap().created, ["create"], "defaults fill the rest");
         assert_eq!(feeds[0].settings.auth, Some(Auth::bearer("tasks-token")));
+        let rules = &feeds[2].settings.rules;
+        assert_eq!(rules.iter().map(|r| r.then).collect::<Vec<_>>(), [Level::Timeline, Level::Urgent]);
+        assert_eq!(rules[1].when[0].equals, Some(serde_json::json!(true)));
+        let coalesce = feeds[2].settings.coalesce.unwrap();
+        assert_eq!((coalesce.burst_count, coalesce.offline_after_secs, coalesce.burst_window_secs), (5, 60, 10));
         let mut store = Store::in_memory().unwrap();
         store.import_feeds(&feeds).unwrap();
         let stored = store.feeds().unwrap();
@@ -385,5 +418,26 @@ record = { key = "/id", title = "/name", verbs = [{ field = "/done", on = "compl
         );
         assert!(err(&feed("preset = \"rss\"")).starts_with("line 4: unknown variant `rss`"));
         assert_eq!(err(&feed("me = { actor = \" \" }")), "line 4: me.actor must name the user");
+        let rule = |extra: &str| format!("{}\n[[feed.rule]]\n{extra}\n", feed(""));
+        assert_eq!(
+            err(&rule("then = \"urgent\"\nsummary = \"{who}\"")),
+            "line 6: rule: summary template \"{who}\": unknown field {who}: use a JSON pointer such as {/title}, \
+             or one of {actor}, {title}, {feed}, {event}, {key}"
+        );
+        assert_eq!(
+            err(&rule("then = \"urgent\"\nwhen = [{ pointer = \"/p\" }]")),
+            "line 6: rule: the condition on \"/p\" needs exactly one of equals, contains or exists"
+        );
+        assert!(
+            err(&rule("then = \"loud\"")).starts_with("line 7: unknown variant `loud`"),
+            "{}",
+            err(&rule("then = \"loud\""))
+        );
+        assert!(
+            err(&rule("event = \"create\"")).starts_with("line 6: missing field `then`"),
+            "{}",
+            err(&rule("event = \"create\""))
+        );
+        assert_eq!(err(&feed("coalesce = { burst_count = 0 }")), "line 4: coalesce: burst_count must be at least 1");
     }
 }

@@ -201,6 +201,27 @@ impl FeedForm {
         feeds.pop().ok_or_else(|| refuse("name", "the form describes no feed".into()))
     }
 
+    /// The feed the form describes, over `existing` (the feed as stored, when
+    /// editing): what the form does not show (its meaning, rules, resume
+    /// mode and write URL) stays as it was, rather than reverting to the
+    /// preset's.
+    pub fn to_feed_over(&self, existing: Option<&Feed>) -> Result<Feed, FieldError> {
+        let mut feed = self.to_feed()?;
+        if let Some(old) = existing {
+            let (new, old) = (&mut feed.settings, &old.settings);
+            new.resume_query.clone_from(&old.resume_query);
+            new.cursor_pointer.clone_from(&old.cursor_pointer);
+            new.stall_timeout_secs = old.stall_timeout_secs;
+            new.sequential_ids = old.sequential_ids;
+            new.record.clone_from(&old.record);
+            new.message.clone_from(&old.message);
+            new.write_url.clone_from(&old.write_url);
+            new.rules.clone_from(&old.rules);
+            new.coalesce = old.coalesce;
+        }
+        Ok(feed)
+    }
+
     /// The keyring entry that holds this feed's secret, when it has one.
     pub fn secret_entry(&self) -> Option<String> {
         (self.auth != FormAuth::None).then(|| self.name.trim().to_owned())
@@ -256,6 +277,36 @@ mod tests {
         assert_eq!(feed.settings.me, Some(Me::Actor { actor: "ana".into() }));
         assert_eq!(feed.retention.max_age, good.max_age());
         assert_eq!(FeedForm::of(&feed), good);
+    }
+
+    #[test]
+    fn editing_keeps_what_the_form_does_not_show() {
+        let text = r#"
+[[feed]]
+name = "alerts"
+url = "https://ntfy.example.com/alerts/sse"
+preset = "ntfy"
+write_url = "https://ntfy.example.com/alerts"
+message = { title = "/title", body = "/message" }
+coalesce = { burst_count = 10 }
+
+[[feed.rule]]
+when = [{ pointer = "/priority", equals = 5 }]
+then = "urgent"
+"#;
+        let stored = parse_feeds(text).unwrap().remove(0);
+        let mut edited = FeedForm::of(&stored);
+        edited.url = "https://ntfy.example.com/alerts/sse?x=1".into();
+        let saved = edited.to_feed_over(Some(&stored)).unwrap();
+        assert_eq!(saved.url, edited.url);
+        assert_eq!(saved.settings.rules, stored.settings.rules);
+        assert_eq!(saved.settings.rules.len(), 1);
+        assert_eq!(saved.settings.coalesce.map(|c| c.burst_count), Some(10));
+        assert_eq!(
+            (&saved.settings.message, &saved.settings.write_url),
+            (&stored.settings.message, &stored.settings.write_url)
+        );
+        assert!(edited.to_feed_over(None).unwrap().settings.rules.is_empty(), "a new feed has only what the form says");
     }
 
     #[test]

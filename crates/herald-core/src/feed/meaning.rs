@@ -268,25 +268,10 @@ fn snippet(text: &str, chars: usize) -> String {
 }
 
 fn blank(feed: &str, event_id: &str, action: Action, title: String, now: EpochMs) -> Change {
-    Change {
-        feed: feed.to_owned(),
-        event_id: event_id.to_owned(),
-        action,
-        verb: None,
-        key: None,
-        title,
-        previous_title: None,
-        body: None,
-        actor: None,
-        own: false,
-        at: now,
-        missed: false,
-        priority: None,
-        click: None,
-        tags: Vec::new(),
-        record: None,
-        summary: String::new(),
-    }
+    let mut change = Change::new(feed, action, &title, now);
+    change.event_id = event_id.to_owned();
+    change.summary = String::new();
+    change
 }
 
 /// An event that could not be read as the feed says: its raw data, and why.

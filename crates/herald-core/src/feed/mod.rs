@@ -8,7 +8,8 @@
 //! - [`meaning`]: how an event becomes a [`Change`] a person can read;
 //! - [`auth`]: the scheme and the keyring entry of a feed's secret;
 //! - [`file`]: the TOML form users write, import and export;
-//! - [`form`]: the window's form, checked by the same code as the file.
+//! - [`form`]: the window's form, checked by the same code as the file;
+//! - [`rules`]: which changes deserve a popup, and how it reads.
 
 mod auth;
 mod change;
@@ -16,6 +17,7 @@ mod file;
 mod form;
 pub mod meaning;
 pub mod preset;
+pub mod rules;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -30,6 +32,7 @@ pub use file::{feeds_to_toml, parse_feeds, FeedsFileError};
 pub use form::{pinned_certificate_path, FeedForm, FieldError, FormAuth, HeaderField};
 pub use meaning::{FieldVerb, Me, Meaning, MessageMeaning, RecordMeaning};
 pub use preset::Preset;
+pub use rules::{Coalesce, Level, Rule};
 
 use crate::secrets::Secrets;
 use crate::sse::{Resume, SubscriptionConfig};
@@ -85,6 +88,12 @@ pub struct FeedSettings {
     /// Not followed until resumed; its history and records stay.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub paused: bool,
+    /// Which changes deserve a popup, in order (`[[feed.rule]]`).
+    #[serde(default, rename = "rule", skip_serializing_if = "Vec::is_empty")]
+    pub rules: Vec<Rule>,
+    /// How this feed's notifications are coalesced, when not the defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coalesce: Option<Coalesce>,
 }
 
 /// How much history a feed keeps; the default keeps everything.

@@ -8,17 +8,28 @@
 
 use rusqlite::Transaction;
 
-use crate::feed::Change;
+use crate::feed::{Change, Level};
 
 /// Writes what the event in `row` meant. The record itself is left out: the
-/// replica has it, and it can be large.
+/// replica has it, and it can be large. A change the feed's rules ignore is
+/// stored read: it is never news.
 pub(super) fn describe(tx: &Transaction<'_>, row: i64, change: &Change) -> rusqlite::Result<()> {
     let stored = Change { record: None, ..change.clone() };
     let json = serde_json::to_string(&stored).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     tx.prepare_cached(
-        "UPDATE events SET title = ?2, summary = ?3, actor = ?4, action = ?5, change = ?6, record_key = ?7 WHERE id = ?1",
+        "UPDATE events SET title = ?2, summary = ?3, actor = ?4, action = ?5, change = ?6, record_key = ?7,
+                read = read OR ?8 WHERE id = ?1",
     )?
-    .execute(rusqlite::params![row, change.title, change.summary, change.actor, change.action.as_str(), json, change.key])
+    .execute(rusqlite::params![
+        row,
+        change.title,
+        change.summary,
+        change.actor,
+        change.action.as_str(),
+        json,
+        change.key,
+        change.level == Level::Ignore
+    ])
     .map(drop)
 }
 

@@ -15,7 +15,7 @@ use ts_rs::TS;
 
 use super::described::MEANINGLESS;
 use super::{Store, StoreError};
-use crate::feed::{Action, Change};
+use crate::feed::{Action, Change, Level};
 
 /// Where a search match starts in [`TimelineEntry::marked`] and
 /// [`TimelineEntry::snippet`]: private-use characters, so that the window
@@ -121,6 +121,7 @@ fn change_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Change> {
         click: None,
         tags: Vec::new(),
         record: None,
+        level: Level::Notify,
     })
 }
 
@@ -238,6 +239,7 @@ mod tests {
             tags: Vec::new(),
             record: Some(serde_json::json!({"big": "record"})),
             summary: format!("{actor} added '{title}'"),
+            level: Level::Notify,
         }
     }
 

@@ -75,17 +75,32 @@ async fn measure(
              const FRAMES = arguments[0];
              const STEP = arguments[1];
              const scroller = document.querySelector('.scroller');
-             const times = [];
+             const times = [], handlers = [], moves = [];
+             // The page's scroll handlers (the virtual list and what it
+             // updates): from a capturing listener, which runs first, to
+             // one added last, which runs last.
+             let began = null;
+             const first = () => { began = performance.now(); };
+             const last_ = () => { if (began !== null) handlers.push(performance.now() - began); began = null; };
+             document.addEventListener('scroll', first, true);
+             scroller.addEventListener('scroll', last_);
              let last = null;
+             const median = (xs) => { xs.sort((a, b) => a - b); return xs[Math.floor((xs.length - 1) / 2)] ?? 0; };
              function frame(t) {
                if (last !== null) times.push(t - last);
                last = t;
+               // Moving the scroller lays out what the last frame changed.
+               const at = performance.now();
                scroller.scrollTop += STEP;
+               moves.push(performance.now() - at);
                if (times.length < FRAMES) requestAnimationFrame(frame);
                else {
+                 document.removeEventListener('scroll', first, true);
+                 scroller.removeEventListener('scroll', last_);
                  times.sort((a, b) => a - b);
                  const at = (p) => times[Math.round((times.length - 1) * p)];
                  done({ median: at(0.5), p95: at(0.95), max: times[times.length - 1],
+                        handlers: median(handlers), move: median(moves),
                         rows: document.querySelectorAll('.entry-open').length, top: scroller.scrollTop });
                }
              }
@@ -104,17 +119,22 @@ async fn measure(
 async fn main() -> anyhow::Result<()> {
     let app_binary = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/release/herald".into()));
     let dir = tempfile::tempdir()?;
-    println!("| stored events | first rows painted (ms) | frame median (ms) | frame p95 (ms) | frame max (ms) | scrolled (px) | rows in the page |");
-    println!("|---|---|---|---|---|---|---|");
+    println!(
+        "| stored events | first rows painted (ms) | frame median (ms) | frame p95 (ms) | frame max (ms) \
+         | scroll handlers, median (ms) | moving the scroller, median (ms) | scrolled (px) | rows in the page |"
+    );
+    println!("|---|---|---|---|---|---|---|---|---|");
     for events in [100, 100_000] {
         let store = store_with(dir.path(), events)?;
         let (first, frames) = measure(&app_binary, &store, &dir.path().join(format!("webview-{events}"))).await?;
         let get = |k: &str| frames[k].as_f64().unwrap_or(f64::NAN);
         println!(
-            "| {events} | {first:.0} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0} |",
+            "| {events} | {first:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0} |",
             get("median"),
             get("p95"),
             get("max"),
+            get("handlers"),
+            get("move"),
             get("top"),
             get("rows")
         );

@@ -1,24 +1,36 @@
-//! What deserves the user's attention, and how a notification reads.
-//!
-//! The desktop shell shows alerts through whatever the OS offers; the
-//! decisions (never for the user's own edits, payload text escaped) live
-//! here so they are tested without a desktop.
+//! How a notification reads: its summary, its escaped body, and what a
+//! click on it opens.
 
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::feed::{Change, Digest};
+use super::Slot;
+use crate::feed::{Change, Digest, Level};
+use crate::sse::EpochMs;
 
 /// What a click on a notification opens: a feed, at a record or a link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
 #[ts(export)]
 pub struct Target {
+    /// The feed; empty for every feed's timeline.
     pub feed: String,
     /// The record to show, for a record feed.
     pub key: Option<String>,
     /// An http(s) link the message carries (ntfy's `click`).
     pub click: Option<String>,
+    /// The timeline from this time on: the changes a digest tells of.
+    #[ts(type = "number | null")]
+    pub since: Option<EpochMs>,
+}
+
+/// How loudly a notification asks for attention (the freedesktop urgency).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Urgency {
+    Low,
+    Normal,
+    /// Breaks through do not disturb, quiet hours and mutes.
+    Critical,
 }
 
 /// A notification to show.
@@ -30,84 +42,60 @@ pub struct Alert {
     pub body: String,
     /// What to show when the alert is clicked.
     pub target: Target,
-    /// A message's priority, 1 to 5, when it has one.
-    pub priority: Option<u8>,
+    pub urgency: Urgency,
+    /// The feed its "Mark read" and "Mute 1 h" actions act on; none for a
+    /// notification about several feeds.
+    pub feed: Option<String>,
 }
 
-/// Shows alerts: the OS notification service in the app, a recorder in tests.
+/// Shows alerts: the OS notification service in the app, a recorder in
+/// tests. An alert in a slot already shown replaces it in place.
 pub trait Notifier: Send + Sync + 'static {
-    fn show(&self, alert: Alert) -> Result<(), NotifyError>;
+    fn show(&self, slot: Slot, alert: Alert) -> Result<(), NotifyError>;
 }
 
 #[derive(Debug, thiserror::Error)]
 #[error("could not show a notification: {0}")]
 pub struct NotifyError(pub String);
 
-/// Which target each shown notification is about, so that a click (which
-/// arrives as a bare notification id) can open the right one.
-///
-/// A click may be reported before the request that showed the notification
-/// has returned its id; such early clicks are kept briefly and honoured when
-/// the id is registered. Both lists are bounded, since a notification server
-/// need not report every notification's end.
-#[derive(Debug, Default)]
-pub struct ClickRouter {
-    shown: std::collections::VecDeque<(u32, Target)>,
-    early: std::collections::VecDeque<u32>,
-}
-
-/// How many notifications and early clicks the router remembers.
-const ROUTER_MEMORY: usize = 256;
-
-impl ClickRouter {
-    /// Registers notification `id` for `target`; returns it to open at once
-    /// if the click came first.
-    pub fn shown(&mut self, id: u32, target: Target) -> Option<Target> {
-        if let Some(pos) = self.early.iter().position(|&e| e == id) {
-            self.early.remove(pos);
-            return Some(target);
-        }
-        if self.shown.len() == ROUTER_MEMORY {
-            self.shown.pop_front();
-        }
-        self.shown.push_back((id, target));
-        None
-    }
-
-    /// What to open for a click on notification `id`, if known yet.
-    pub fn clicked(&mut self, id: u32) -> Option<Target> {
-        if let Some(pos) = self.shown.iter().position(|(shown, _)| *shown == id) {
-            return self.shown.remove(pos).map(|(_, target)| target);
-        }
-        if self.early.len() == ROUTER_MEMORY {
-            self.early.pop_front();
-        }
-        self.early.push_back(id);
-        None
-    }
-
-    /// Forgets a notification the server closed.
-    pub fn closed(&mut self, id: u32) {
-        self.shown.retain(|(shown, _)| *shown != id);
-    }
-}
-
 fn target(change: &Change) -> Target {
-    Target { feed: change.feed.clone(), key: change.key.clone(), click: change.click.clone() }
+    Target { feed: change.feed.clone(), key: change.key.clone(), click: change.click.clone(), since: None }
 }
 
-/// The alert for a change, or `None` when the user made it. `source` names
+/// How loud a change is: an urgent rule, or ntfy's priorities (1-2 low,
+/// 3 default, 4-5 urgent).
+pub fn urgency_of(change: &Change) -> Urgency {
+    match (change.level, change.priority) {
+        (Level::Urgent, _) | (_, Some(4..)) => Urgency::Critical,
+        (_, Some(1 | 2)) => Urgency::Low,
+        _ => Urgency::Normal,
+    }
+}
+
+/// Whether a change deserves a notification of its own at all: not the
+/// user's own, not one a resync found (those go in its digest), and not
+/// one the feed's rules keep to the timeline.
+pub fn deserves_alert(change: &Change) -> bool {
+    !change.own && !change.missed && matches!(change.level, Level::Notify | Level::Urgent)
+}
+
+/// The alert for a change, or `None` when it deserves none. `source` names
 /// the feed for people.
 pub fn alert_for(change: &Change, source: &str) -> Option<Alert> {
-    // Missed changes are told together, in one digest (see `digest_alert`).
-    if change.own || change.missed {
+    if !deserves_alert(change) {
         return None;
     }
     let body = match &change.body {
         Some(body) => format!("{}\n{}", escape_markup(body), escape_markup(source)),
         None => escape_markup(source),
     };
-    Some(Alert { summary: change.summary.clone(), body, target: target(change), priority: change.priority })
+    Some(Alert {
+        summary: change.summary.clone(),
+        body,
+        target: target(change),
+        urgency: urgency_of(change),
+        feed: Some(change.feed.clone()),
+    })
 }
 
 /// Changes listed by name in a digest; the rest are counted.
@@ -127,7 +115,45 @@ pub fn digest_alert(digest: &Digest, source: &str) -> Option<Alert> {
         lines.push(format!("and {} more", missed.len() - DIGEST_LINES));
     }
     lines.push(escape_markup(source));
-    Some(Alert { summary, body: lines.join("\n"), target: target(first), priority: None })
+    Some(Alert {
+        summary,
+        body: lines.join("\n"),
+        target: target(first),
+        urgency: Urgency::Normal,
+        feed: Some(digest.feed.clone()),
+    })
+}
+
+/// One notification for what was held back while Herald kept quiet:
+/// "While you were away: 7 changes to Tasks". `held` is each feed's source
+/// name and count, and the first few summaries; a click opens the timeline
+/// from `since`, of the one feed, or of every feed.
+pub fn away_alert(held: &[(String, String, usize)], lines: &[String], since: EpochMs) -> Option<Alert> {
+    let total: usize = held.iter().map(|(_, _, n)| n).sum();
+    if total == 0 {
+        return None;
+    }
+    let s = if total == 1 { "" } else { "s" };
+    let to = match held {
+        [(_, one, _)] => one.clone(),
+        [(_, a, _), (_, b, _)] => format!("{a} and {b}"),
+        many => format!("{} feeds", many.len()),
+    };
+    let mut body: Vec<String> = lines.iter().take(DIGEST_LINES).map(|l| escape_markup(l)).collect();
+    if total > body.len() {
+        body.push(format!("and {} more", total - body.len()));
+    }
+    let feed = match held {
+        [(feed, _, _)] => feed.clone(),
+        _ => String::new(),
+    };
+    Some(Alert {
+        summary: format!("While you were away: {total} change{s} to {to}"),
+        body: body.join("\n"),
+        target: Target { feed: feed.clone(), key: None, click: None, since: Some(since) },
+        urgency: Urgency::Normal,
+        feed: (!feed.is_empty()).then_some(feed),
+    })
 }
 
 /// Escapes text for the notification body, which the freedesktop spec lets
@@ -171,6 +197,7 @@ mod tests {
             tags: Vec::new(),
             record: None,
             summary: "Ana completed 'Buy milk'".into(),
+            level: crate::feed::Level::Notify,
         }
     }
 
@@ -193,32 +220,6 @@ mod tests {
         let one = digest_alert(&Digest::new("tasks", missed), "hub").unwrap();
         assert_eq!(one.summary, "You missed: Someone added '<t0>'");
         assert_eq!(digest_alert(&Digest::new("tasks", Vec::new()), "hub"), None);
-    }
-
-    #[test]
-    fn clicks_open_the_target_whichever_arrives_first() {
-        let t = |key: &str| Target { feed: "f".into(), key: Some(key.into()), click: None };
-        let mut router = ClickRouter::default();
-        assert_eq!(router.shown(1, t("10")), None);
-        assert_eq!(router.clicked(1), Some(t("10")));
-        assert_eq!(router.clicked(1), None, "one click, one open");
-        assert_eq!(router.shown(1, t("10")), Some(t("10")), "the click above came before this id was shown again");
-        assert_eq!(router.clicked(2), None);
-        assert_eq!(router.shown(2, t("20")), Some(t("20")), "an early click is honoured on registration");
-        router.shown(3, t("30"));
-        router.closed(3);
-        assert_eq!(router.clicked(3), None);
-    }
-
-    #[test]
-    fn the_router_forgets_the_oldest_beyond_its_memory() {
-        let mut router = ClickRouter::default();
-        for id in 0..300 {
-            router.shown(id, Target { feed: "f".into(), key: Some(id.to_string()), click: None });
-        }
-        assert_eq!(router.clicked(0), None);
-        assert_eq!(router.clicked(299).and_then(|t| t.key), Some("299".into()));
-        assert!(router.shown.len() <= ROUTER_MEMORY && router.early.len() <= ROUTER_MEMORY);
     }
 
     #[test]

@@ -1,0 +1,155 @@
+//! The task that keeps [`Attention`]: it takes what the engine publishes
+//! and what the user sets, shows what is due through a [`Notifier`], and
+//! wakes when something held comes due. One task owns the decisions, so
+//! they need no lock; the clock is injected, so tests can run it on theirs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use super::{Attention, Notifier, Quiet, Shows};
+use crate::engine::EngineEvent;
+use crate::sse::{now_ms, EpochMs};
+
+/// What the driver is told.
+#[derive(Debug)]
+pub enum Input {
+    /// Something the engine published.
+    Engine(EngineEvent),
+    /// The user's new quiet settings.
+    SetQuiet(Quiet),
+    /// Mute a feed until a time (the notification's "Mute 1 h").
+    Mute { feed: String, until: EpochMs },
+}
+
+/// Where the time comes from.
+pub trait Clock: Send + Sync + 'static {
+    fn now(&self) -> EpochMs;
+}
+
+/// The system's clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> EpochMs {
+        now_ms()
+    }
+}
+
+/// A handle on the running driver.
+#[derive(Clone)]
+pub struct AttentionHandle {
+    inputs: mpsc::UnboundedSender<Input>,
+    quiet: watch::Receiver<Quiet>,
+}
+
+impl AttentionHandle {
+    pub fn send(&self, input: Input) {
+        // The driver outlives every sender but at shutdown.
+        let _ = self.inputs.send(input);
+    }
+
+    /// The quiet settings in force, and a way to hear when they change.
+    pub fn quiet(&self) -> watch::Receiver<Quiet> {
+        self.quiet.clone()
+    }
+}
+
+/// Starts the driver. `saved` is where the quiet settings are kept between
+/// runs (a JSON file), if anywhere.
+pub fn spawn(
+    mut attention: Attention,
+    notifier: Arc<dyn Notifier>,
+    clock: Arc<dyn Clock>,
+    saved: Option<PathBuf>,
+) -> AttentionHandle {
+    let (inputs, mut receive) = mpsc::unbounded_channel();
+    let (publish, quiet) = watch::channel(attention.quiet().clone());
+    tokio::spawn(async move {
+        loop {
+            let now = clock.now();
+            let sleep = match attention.next_wake(now) {
+                Some(wake) => Duration::from_millis(u64::try_from(wake - now).unwrap_or(0)),
+                None => Duration::from_secs(24 * 3600),
+            };
+            let shows: Shows = tokio::select! {
+                input = receive.recv() => {
+                    let Some(input) = input else { return };
+                    let now = clock.now();
+                    match input {
+                        Input::Engine(event) => take(&mut attention, event, now),
+                        Input::SetQuiet(quiet) => {
+                            let shows = attention.set_quiet(quiet, now);
+                            keep(&attention, &publish, saved.as_deref());
+                            shows
+                        }
+                        Input::Mute { feed, until } => {
+                            attention.mute(&feed, until);
+                            keep(&attention, &publish, saved.as_deref());
+                            attention.tick(now)
+                        }
+                    }
+                }
+                _ = tokio::time::sleep(sleep) => {
+                    let before = attention.quiet().clone();
+                    let shows = attention.tick(clock.now());
+                    if *attention.quiet() != before {
+                        keep(&attention, &publish, saved.as_deref());
+                    }
+                    shows
+                }
+            };
+            for (slot, alert) in shows {
+                if let Err(e) = notifier.show(slot, alert) {
+                    tracing::warn!(error = %e, "notification failed");
+                }
+            }
+        }
+    });
+    AttentionHandle { inputs, quiet }
+}
+
+fn take(attention: &mut Attention, event: EngineEvent, now: EpochMs) -> Shows {
+    match event {
+        EngineEvent::State { state } => attention.state(&state, now),
+        EngineEvent::Changes { changes } => attention.changes(&changes, now),
+        EngineEvent::Missed { digest } => attention.missed(&digest, now),
+        EngineEvent::Removed { feed } => {
+            attention.removed(&feed);
+            Vec::new()
+        }
+        EngineEvent::Events { .. } | EngineEvent::Problem { .. } | EngineEvent::Unread { .. } => Vec::new(),
+    }
+}
+
+/// Publishes the quiet settings, and writes them where they are kept.
+fn keep(attention: &Attention, publish: &watch::Sender<Quiet>, saved: Option<&std::path::Path>) {
+    let quiet = attention.quiet().clone();
+    if let Some(path) = saved {
+        if let Err(e) = save(path, &quiet) {
+            tracing::warn!(path = %path.display(), error = %e, "could not keep the quiet settings");
+        }
+    }
+    publish.send_replace(quiet);
+}
+
+/// Reads kept quiet settings; none kept, or unreadable, is no quiet (and
+/// says why, for the unreadable).
+pub fn load(path: &std::path::Path) -> Quiet {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text).unwrap_or_else(|e| {
+            tracing::warn!(path = %path.display(), error = %e, "the kept quiet settings do not read; starting without");
+            Quiet::default()
+        }),
+        Err(_) => Quiet::default(),
+    }
+}
+
+fn save(path: &std::path::Path, quiet: &Quiet) -> std::io::Result<()> {
+    let json = serde_json::to_vec_pretty(quiet).map_err(std::io::Error::other)?;
+    let temporary = path.with_extension("json.new");
+    std::fs::write(&temporary, json)?;
+    std::fs::rename(temporary, path)
+}

@@ -1,0 +1,263 @@
+//! What deserves the user's attention, and when: the decisions behind every
+//! notification, made here so they are tested without a desktop, on an
+//! injected clock.
+//!
+//! [`Attention`] takes what the engine publishes (changes, digests, feed
+//! states) and the user's quiet settings, and says which notifications to
+//! show, each in a [`Slot`] that a later one may replace in place. The
+//! desktop shell only shows them ([`Notifier`]) and calls [`Attention::tick`]
+//! when [`Attention::next_wake`] says.
+//!
+//! - [`alert`]: how a notification reads, escaped for servers that read markup;
+//! - [`coalesce`]: many changes, few notifications;
+//! - [`quiet`]: do not disturb, quiet hours and mutes;
+//! - [`health`]: a feed in trouble says so once, and once more when back;
+//! - [`click`]: which notification a click is about;
+//! - [`driver`]: the task that keeps it, on an injected clock.
+//!
+//! While quiet, changes go to the timeline only, and are told in one
+//! digest when the quiet ends. Urgent changes (an urgent rule, or ntfy's
+//! priorities 4 and 5) break through.
+
+mod alert;
+mod click;
+mod coalesce;
+pub mod driver;
+mod health;
+mod quiet;
+
+use std::collections::BTreeMap;
+
+use jiff::tz::TimeZone;
+
+pub use alert::{
+    alert_for, away_alert, deserves_alert, digest_alert, escape_markup, urgency_of, Alert, Notifier, NotifyError,
+    Target, Urgency,
+};
+pub use click::{ClickRouter, Routed};
+pub use health::{trouble, Trouble};
+pub use quiet::{next_at, DoNotDisturb, DoNotDisturbFor, Hush, Quiet, QuietHours};
+
+use crate::engine::FeedState;
+use crate::feed::{Change, Coalesce, Digest};
+use crate::sse::EpochMs;
+use coalesce::Coalescer;
+use health::HealthWatch;
+
+/// One notification on screen: an alert shown in a slot already used
+/// replaces the one there.
+pub type Slot = u64;
+
+/// Summaries a digest of held changes names; the rest are counted.
+const HELD_LINES: usize = 5;
+
+/// Changes held back while quiet, for the digest when it ends.
+#[derive(Debug, Default)]
+struct Held {
+    /// How many, by feed.
+    counts: BTreeMap<String, usize>,
+    lines: Vec<String>,
+    since: Option<EpochMs>,
+}
+
+impl Held {
+    fn add(&mut self, feed: &str, summary: &str, now: EpochMs) {
+        *self.counts.entry(feed.to_owned()).or_default() += 1;
+        if self.lines.len() < HELD_LINES {
+            self.lines.push(summary.to_owned());
+        }
+        self.since.get_or_insert(now);
+    }
+}
+
+/// The user's attention, kept: see the module's documentation.
+pub struct Attention {
+    tz: TimeZone,
+    quiet: Quiet,
+    /// Each feed's coalescing, and its name for people.
+    feeds: BTreeMap<String, (Coalesce, String)>,
+    coalescer: Coalescer,
+    health: HealthWatch,
+    /// The slot of each feed's health notice, so "back" replaces "offline".
+    health_slots: BTreeMap<String, Slot>,
+    held: Held,
+    next_slot: Slot,
+}
+
+/// What to show: each alert in its slot.
+pub type Shows = Vec<(Slot, Alert)>;
+
+impl Attention {
+    /// `tz` is the user's time zone, for quiet hours.
+    pub fn new(tz: TimeZone, quiet: Quiet) -> Attention {
+        Attention {
+            tz,
+            quiet,
+            feeds: BTreeMap::new(),
+            coalescer: Coalescer::default(),
+            health: HealthWatch::default(),
+            health_slots: BTreeMap::new(),
+            held: Held::default(),
+            next_slot: 1,
+        }
+    }
+
+    pub fn quiet(&self) -> &Quiet {
+        &self.quiet
+    }
+
+    /// Whether `feed` is held back at `now`, and why.
+    pub fn hush(&self, feed: &str, now: EpochMs) -> Option<Hush> {
+        self.quiet.hush(feed, now, &self.tz)
+    }
+
+    /// Sets do not disturb, quiet hours and mutes; if that ends a quiet,
+    /// what it held is told at once.
+    pub fn set_quiet(&mut self, quiet: Quiet, now: EpochMs) -> Shows {
+        self.quiet = quiet;
+        self.tick(now)
+    }
+
+    /// Mutes `feed` until `until` (the notification's "Mute 1 h").
+    pub fn mute(&mut self, feed: &str, until: EpochMs) {
+        self.quiet.mutes.insert(feed.to_owned(), until);
+    }
+
+    fn slot(&mut self) -> Slot {
+        let slot = self.next_slot;
+        self.next_slot += 1;
+        slot
+    }
+
+    fn source(&self, feed: &str) -> String {
+        self.feeds.get(feed).map_or_else(|| feed.to_owned(), |(_, source)| source.clone())
+    }
+
+    fn rules(&self, feed: &str) -> Coalesce {
+        self.feeds.get(feed).map(|(rules, _)| *rules).unwrap_or_default()
+    }
+
+    /// A feed's new state: its settings, its name, and its health.
+    pub fn state(&mut self, state: &FeedState, now: EpochMs) -> Shows {
+        self.feeds.insert(state.name.clone(), (state.coalesce, state.source()));
+        let back = self.health.state(state, &state.source(), now, &self.tz);
+        let mut shows = Vec::new();
+        if let Some(alert) = back {
+            let slot = self.health_slots.remove(&state.name).unwrap_or_else(|| self.slot());
+            if !self.quiet.hushes_all(now, &self.tz) {
+                shows.push((slot, alert));
+            }
+        }
+        shows.extend(self.tick(now));
+        shows
+    }
+
+    /// Forgets a removed feed.
+    pub fn removed(&mut self, feed: &str) {
+        self.feeds.remove(feed);
+        self.coalescer.forget(feed);
+        self.health.forget(feed);
+        self.health_slots.remove(feed);
+    }
+
+    /// New changes, as they arrived.
+    pub fn changes(&mut self, changes: &[Change], now: EpochMs) -> Shows {
+        for change in changes.iter().filter(|c| deserves_alert(c)) {
+            let urgent = urgency_of(change) == Urgency::Critical;
+            if !urgent && self.hush(&change.feed, now).is_some() {
+                self.held.add(&change.feed, &change.summary, now);
+                continue;
+            }
+            let rules = self.rules(&change.feed);
+            let mut next = self.next_slot;
+            self.coalescer.add(change, &rules, now, &mut || {
+                next += 1;
+                next - 1
+            });
+            self.next_slot = next;
+        }
+        self.tick(now)
+    }
+
+    /// What a resync found missed: one digest, or held with the rest.
+    pub fn missed(&mut self, digest: &Digest, now: EpochMs) -> Shows {
+        if self.hush(&digest.feed, now).is_some() {
+            for change in &digest.changes {
+                self.held.add(&digest.feed, &change.summary, now);
+            }
+            return self.tick(now);
+        }
+        let mut shows = self.tick(now);
+        if let Some(alert) = digest_alert(digest, &self.source(&digest.feed)) {
+            shows.push((self.slot(), alert));
+        }
+        shows
+    }
+
+    /// Everything due by `now`: the digest of a quiet that ended, feeds in
+    /// trouble past their threshold, and coalesced notifications.
+    pub fn tick(&mut self, now: EpochMs) -> Shows {
+        self.quiet.expire(now);
+        let mut shows = Vec::new();
+        // What was held for feeds no longer hushed, in one digest.
+        let released: Vec<(String, usize)> = self
+            .held
+            .counts
+            .iter()
+            .filter(|(feed, _)| self.quiet.hush(feed, now, &self.tz).is_none())
+            .map(|(feed, count)| (feed.clone(), *count))
+            .collect();
+        if !released.is_empty() {
+            let named: Vec<(String, String, usize)> =
+                released.iter().map(|(feed, n)| (feed.clone(), self.source(feed), *n)).collect();
+            let since = self.held.since.unwrap_or(now);
+            if let Some(alert) = away_alert(&named, &self.held.lines, since) {
+                shows.push((self.slot(), alert));
+            }
+            for (feed, _) in &released {
+                self.held.counts.remove(feed);
+            }
+            if self.held.counts.is_empty() {
+                self.held = Held::default();
+            }
+        }
+        if !self.quiet.hushes_all(now, &self.tz) {
+            let feeds = &self.feeds;
+            let after = |feed: &str| secs(feeds.get(feed).map(|(r, _)| *r).unwrap_or_default().offline_after_secs);
+            let source = |feed: &str| feeds.get(feed).map_or_else(|| feed.to_owned(), |(_, s)| s.clone());
+            for (feed, alert) in self.health.due(now, &self.tz, &after, &source) {
+                let slot = match self.health_slots.get(&feed) {
+                    Some(&slot) => slot,
+                    None => {
+                        let slot = self.slot();
+                        self.health_slots.insert(feed, slot);
+                        slot
+                    }
+                };
+                shows.push((slot, alert));
+            }
+        }
+        let feeds = &self.feeds;
+        let source = |feed: &str| feeds.get(feed).map_or_else(|| feed.to_owned(), |(_, s)| s.clone());
+        shows.extend(self.coalescer.flush(now, &source));
+        shows
+    }
+
+    /// When [`tick`](Self::tick) next has something to do, if ever.
+    pub fn next_wake(&self, now: EpochMs) -> Option<EpochMs> {
+        let feeds = &self.feeds;
+        let after = |feed: &str| secs(feeds.get(feed).map(|(r, _)| *r).unwrap_or_default().offline_after_secs);
+        let turn = self.quiet.next_turn(now, &self.tz);
+        let held = if self.held.counts.is_empty() { None } else { turn };
+        // While everything is hushed, trouble waits for the quiet to end.
+        let trouble = if self.quiet.hushes_all(now, &self.tz) { turn } else { self.health.next_due(&after) };
+        [self.coalescer.next_due(), trouble, held].into_iter().flatten().min()
+    }
+}
+
+fn secs(s: u64) -> EpochMs {
+    EpochMs::try_from(s.saturating_mul(1000)).unwrap_or(EpochMs::MAX)
+}
+
+#[cfg(test)]
+mod tests;
