@@ -20,6 +20,10 @@ fn main() {
         "remove_feed",
         "import_feeds",
         "export_feeds",
+        "quiet",
+        "set_quiet",
+        "do_not_disturb",
+        "test_notification",
         "take_focus",
         "app_status",
     ]);

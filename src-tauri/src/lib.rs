@@ -6,6 +6,7 @@ mod commands;
 mod feed_setup;
 mod notify;
 mod options;
+mod quiet;
 mod relay;
 pub mod setup;
 mod state;
@@ -70,6 +71,10 @@ pub fn run_app<R: Runtime>(
             feed_setup::remove_feed,
             feed_setup::import_feeds,
             feed_setup::export_feeds,
+            quiet::quiet,
+            quiet::set_quiet,
+            quiet::do_not_disturb,
+            quiet::test_notification,
             commands::take_focus,
             commands::app_status,
         ])

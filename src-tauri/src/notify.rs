@@ -219,10 +219,27 @@ async fn listen<R: Runtime>(app: AppHandle<R>, router: Arc<Mutex<ClickRouter>>, 
     }
 }
 
-/// A sentence for the user about why notifications fail.
+/// Shows a test notification straight away; the error says what is wrong
+/// and how to fix it.
+pub async fn test() -> Result<(), String> {
+    Notification::new()
+        .appname("Herald")
+        .summary("Herald can notify you")
+        .body("This is a test notification. Changes by others will look like this.")
+        .icon("herald")
+        .timeout(Timeout::Default)
+        .show_async()
+        .await
+        .map(drop)
+        .map_err(|e| explain(&e.to_string()))
+}
+
+/// A sentence for the user about why notifications fail, and the fix.
 fn explain(error: &str) -> String {
     if error.contains("ServiceUnknown") {
-        "No notification service is running on this desktop, so changes show only here.".into()
+        "No notification service is running on this desktop, so changes show only in Herald's window. \
+         Start your desktop's notification daemon (on a minimal desktop, install one such as dunst or mako)."
+            .into()
     } else {
         format!("Notifications are not available ({error}). Changes still show here.")
     }

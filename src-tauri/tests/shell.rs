@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use herald_app::{run_app, AppState, Desktop};
-use herald_core::attention::{Alert, Notifier, NotifyError, Slot};
+use herald_core::attention::driver::AttentionHandle;
+use herald_core::attention::{Alert, DoNotDisturb, Notifier, NotifyError, Slot};
 use herald_core::engine::{Engine, EngineConfig, StoreAt};
 use herald_core::feed::{Auth, Feed, Preset};
 use herald_core::secrets::{MemorySecrets, Secrets};
@@ -17,7 +18,7 @@ use serde_json::json;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::WebviewWindowBuilder;
+use tauri::{Manager, WebviewWindowBuilder};
 use tokio::sync::watch;
 
 const DEADLINE: Duration = Duration::from_secs(15);
@@ -110,7 +111,23 @@ fn commands_reach_the_engine_and_only_teammates_changes_alert() {
         .map(|r| r["title"].as_str().unwrap().to_owned())
         .collect();
     assert!(titles.contains(&"Mine".to_owned()), "{titles:?}");
-    assert_eq!(alerts.borrow().len(), 2, "nothing for the user's own change");
+    assert_eq!(wait_alerts(2).len(), 2, "nothing for the user's own change");
+
+    // Do not disturb: Ana's next change is held, and told in one digest
+    // when it is turned off.
+    let quiet = invoke(&webview, "do_not_disturb", json!({ "span": "untilOff" })).unwrap();
+    assert_eq!(quiet["doNotDisturb"], json!({ "kind": "on" }));
+    let mut status = app.state::<AttentionHandle>().status();
+    runtime
+        .block_on(tokio::time::timeout(DEADLINE, status.wait_for(|s| s.quiet.do_not_disturb == DoNotDisturb::On)))
+        .unwrap()
+        .unwrap();
+    demo.server.hub.create(TEAMMATE, "Quietly").unwrap();
+    runtime.block_on(tokio::time::timeout(DEADLINE, status.wait_for(|s| s.held == 1))).unwrap().unwrap();
+    invoke(&webview, "do_not_disturb", json!({ "span": null })).unwrap();
+    let got = wait_alerts(3);
+    assert_eq!(got[2].summary, "While you were away: 1 change to demo", "no popup of its own while quiet");
+    assert_eq!(invoke(&webview, "quiet", json!({})).unwrap()["doNotDisturb"], json!({ "kind": "off" }));
 
     let refused =
         invoke(&webview, "write", json!({ "feed": "demo", "write": { "op": "create", "fields": { "name": "  " } } }))

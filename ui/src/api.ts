@@ -7,7 +7,9 @@ import type { Activity } from "./bindings/Activity";
 import type { Change } from "./bindings/Change";
 import type { FeedForm } from "./bindings/FeedForm";
 import type { FeedRecord } from "./bindings/FeedRecord";
+import type { DoNotDisturbFor } from "./bindings/DoNotDisturbFor";
 import type { ProbeReport } from "./bindings/ProbeReport";
+import type { Quiet } from "./bindings/Quiet";
 import type { FeedState } from "./bindings/FeedState";
 import type { Target } from "./bindings/Target";
 import type { TimelinePage } from "./bindings/TimelinePage";
@@ -50,6 +52,13 @@ export interface Api {
   importFeeds(): Promise<number>;
   /** Where the feeds were written, or null when no file was picked. */
   exportFeeds(): Promise<string | null>;
+  /** Do not disturb, quiet hours and muted feeds. */
+  quiet(): Promise<Quiet>;
+  setQuiet(quiet: Quiet): Promise<void>;
+  /** Turns do not disturb on for a while, or off (null). */
+  doNotDisturb(span: DoNotDisturbFor | null): Promise<Quiet>;
+  /** Sends a test notification; rejects with what is wrong, and the fix. */
+  testNotification(): Promise<void>;
   takeFocus(): Promise<Target | null>;
   appStatus(): Promise<AppStatus>;
   onChanges: Listen<Change[]>;
@@ -83,6 +92,10 @@ export const tauriApi: Api = {
   removeFeed: (name) => invoke("remove_feed", { name }),
   importFeeds: () => invoke("import_feeds"),
   exportFeeds: () => invoke("export_feeds"),
+  quiet: () => invoke("quiet"),
+  setQuiet: (quiet) => invoke("set_quiet", { quiet }),
+  doNotDisturb: (span) => invoke("do_not_disturb", { span }),
+  testNotification: () => invoke("test_notification"),
   takeFocus: () => invoke("take_focus"),
   appStatus: () => invoke("app_status"),
   onChanges: on("herald://changes"),

@@ -6,6 +6,8 @@ import type { Change } from "../src/bindings/Change";
 import type { FeedForm } from "../src/bindings/FeedForm";
 import type { ProbeReport } from "../src/bindings/ProbeReport";
 import type { FeedState } from "../src/bindings/FeedState";
+import type { DoNotDisturbFor } from "../src/bindings/DoNotDisturbFor";
+import type { Quiet } from "../src/bindings/Quiet";
 import type { Target } from "../src/bindings/Target";
 import type { TimelineEntry } from "../src/bindings/TimelineEntry";
 
@@ -147,6 +149,22 @@ export class FakeApi implements Api {
   removeFeed = async (name: string) => this.record("removeFeed", name);
   importFeeds = async () => (this.record("importFeeds"), 2);
   exportFeeds = async () => (this.record("exportFeeds"), "/home/u/feeds.toml");
+  quietNow: Quiet = { doNotDisturb: { kind: "off" }, hours: null, mutes: {} };
+  quiet = async (): Promise<Quiet> => (this.record("quiet"), structuredClone(this.quietNow));
+  setQuiet = async (quiet: Quiet): Promise<void> => {
+    this.record("setQuiet", quiet);
+    this.quietNow = quiet;
+  };
+  doNotDisturb = async (span: DoNotDisturbFor | null): Promise<Quiet> => {
+    this.record("doNotDisturb", span);
+    const doNotDisturb: Quiet["doNotDisturb"] =
+      span === null ? { kind: "off" } : span === "untilOff" ? { kind: "on" } : { kind: "until", at: Date.now() + 3_600_000 };
+    this.quietNow = { ...this.quietNow, doNotDisturb };
+    return this.quietNow;
+  };
+  testNotification = async (): Promise<void> => {
+    this.record("testNotification");
+  };
   takeFocus = async (): Promise<Target | null> => null;
   appStatus = async (): Promise<AppStatus> => ({ notificationsError: null });
   onChanges = this.listen("changes") as Api["onChanges"];

@@ -115,4 +115,28 @@ describe("the feed form", () => {
     const result = await axe.run(document.body, { rules: { "color-contrast": { enabled: false } } });
     expect(result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);
   });
+
+  it("sets do not disturb, quiet hours and mutes in the core, and sends a test notification", async () => {
+    const api = new FakeApi([], []);
+    api.quietNow = { doNotDisturb: { kind: "off" }, hours: null, mutes: { alerts: Date.now() + 3_600_000 } };
+    render(() => <App api={api} />);
+    (await screen.findByRole("button", { name: "Settings" })).click();
+    expect((await screen.findByText("Off")).tagName).toBe("STRONG");
+    screen.getByRole("button", { name: "Until I turn it off" }).click();
+    expect(await screen.findByText("On until you turn it off")).toBeTruthy();
+    expect(api.called("doNotDisturb")).toEqual([["untilOff"]]);
+    screen.getByRole("button", { name: "Turn off" }).click();
+    await waitFor(() => expect(api.called("doNotDisturb")).toEqual([["untilOff"], [null]]));
+    fireEvent.click(screen.getByLabelText("Quiet hours every day"));
+    const from = (await screen.findByLabelText("From")) as HTMLInputElement;
+    expect(from.value).toBe("22:00");
+    fireEvent.change(screen.getByLabelText("to"), { target: { value: "06:30" } });
+    await waitFor(() => expect(api.quietNow.hours).toEqual({ from: "22:00", to: "06:30" }));
+    screen.getByRole("button", { name: "Unmute" }).click();
+    await waitFor(() => expect(api.quietNow.mutes).toEqual({}));
+    screen.getByRole("button", { name: "Send a test notification" }).click();
+    expect(await screen.findByText(/^Sent\./)).toBeTruthy();
+    const result = await axe.run(document.body, { rules: { "color-contrast": { enabled: false } } });
+    expect(result.violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id)).toEqual([]);
+  });
 });

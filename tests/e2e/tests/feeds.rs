@@ -73,11 +73,14 @@ name = "hub"
 preset = "herald-hub"
 url = "{hub}/tasks/subscribe"
 
+# Every change of this list is checked one by one: told apart, not
+# coalesced into a burst (bursts have a test of their own).
 [[feed]]
 name = "list"
 preset = "task-list"
 url = "{list}"
 ca_cert = "{pem}"
+coalesce = {{ enabled = false }}
 
 [[feed]]
 name = "alerts"

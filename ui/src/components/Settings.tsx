@@ -1,10 +1,11 @@
-// Settings that work today: the theme, the retention a new feed starts
-// with, and the feeds file. Attention and autostart come with the issues
-// that build them; no control here does nothing.
+// Settings that work today: the theme, notifications and quiet, the
+// retention a new feed starts with, and the feeds file. Autostart comes
+// with the issue that builds it; no control here does nothing.
 import { createSignal, For, Show } from "solid-js";
 import type { Api } from "../api";
 import { defaultKeepDays, setDefaultKeepDays } from "../lib/settings";
 import { applyTheme, savedTheme, type Theme } from "../lib/theme";
+import { AttentionSettings } from "./Attention";
 
 const THEMES: [Theme, string][] = [
   ["system", "Follow the system"],
@@ -40,6 +41,7 @@ export function Settings(props: { api: Api; onError(message: string): void }) {
           )}
         </For>
       </fieldset>
+      <AttentionSettings api={props.api} onError={props.onError} />
       <fieldset>
         <legend>New feeds</legend>
         <label for="default-keep-days">Keep history for (days)</label>

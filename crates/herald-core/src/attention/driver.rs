@@ -38,11 +38,19 @@ impl Clock for SystemClock {
     }
 }
 
+/// What the driver says of itself after each thing it takes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Status {
+    pub quiet: Quiet,
+    /// Changes held for the digest when the quiet ends.
+    pub held: usize,
+}
+
 /// A handle on the running driver.
 #[derive(Clone)]
 pub struct AttentionHandle {
     inputs: mpsc::UnboundedSender<Input>,
-    quiet: watch::Receiver<Quiet>,
+    status: watch::Receiver<Status>,
 }
 
 impl AttentionHandle {
@@ -51,9 +59,14 @@ impl AttentionHandle {
         let _ = self.inputs.send(input);
     }
 
-    /// The quiet settings in force, and a way to hear when they change.
-    pub fn quiet(&self) -> watch::Receiver<Quiet> {
-        self.quiet.clone()
+    /// The quiet settings in force.
+    pub fn quiet(&self) -> Quiet {
+        self.status.borrow().quiet.clone()
+    }
+
+    /// The driver's status, and a way to hear when it changes.
+    pub fn status(&self) -> watch::Receiver<Status> {
+        self.status.clone()
     }
 }
 
@@ -66,7 +79,7 @@ pub fn spawn(
     saved: Option<PathBuf>,
 ) -> AttentionHandle {
     let (inputs, mut receive) = mpsc::unbounded_channel();
-    let (publish, quiet) = watch::channel(attention.quiet().clone());
+    let (publish, status) = watch::channel(Status { quiet: attention.quiet().clone(), held: attention.held() });
     tokio::spawn(async move {
         loop {
             let now = clock.now();
@@ -82,12 +95,12 @@ pub fn spawn(
                         Input::Engine(event) => take(&mut attention, event, now),
                         Input::SetQuiet(quiet) => {
                             let shows = attention.set_quiet(quiet, now);
-                            keep(&attention, &publish, saved.as_deref());
+                            keep(&attention, saved.as_deref());
                             shows
                         }
                         Input::Mute { feed, until } => {
                             attention.mute(&feed, until);
-                            keep(&attention, &publish, saved.as_deref());
+                            keep(&attention, saved.as_deref());
                             attention.tick(now)
                         }
                     }
@@ -96,11 +109,17 @@ pub fn spawn(
                     let before = attention.quiet().clone();
                     let shows = attention.tick(clock.now());
                     if *attention.quiet() != before {
-                        keep(&attention, &publish, saved.as_deref());
+                        keep(&attention, saved.as_deref());
                     }
                     shows
                 }
             };
+            publish.send_if_modified(|status| {
+                let now = Status { quiet: attention.quiet().clone(), held: attention.held() };
+                let changed = *status != now;
+                *status = now;
+                changed
+            });
             for (slot, alert) in shows {
                 if let Err(e) = notifier.show(slot, alert) {
                     tracing::warn!(error = %e, "notification failed");
@@ -108,7 +127,7 @@ pub fn spawn(
             }
         }
     });
-    AttentionHandle { inputs, quiet }
+    AttentionHandle { inputs, status }
 }
 
 fn take(attention: &mut Attention, event: EngineEvent, now: EpochMs) -> Shows {
@@ -124,15 +143,13 @@ fn take(attention: &mut Attention, event: EngineEvent, now: EpochMs) -> Shows {
     }
 }
 
-/// Publishes the quiet settings, and writes them where they are kept.
-fn keep(attention: &Attention, publish: &watch::Sender<Quiet>, saved: Option<&std::path::Path>) {
-    let quiet = attention.quiet().clone();
+/// Writes the quiet settings where they are kept.
+fn keep(attention: &Attention, saved: Option<&std::path::Path>) {
     if let Some(path) = saved {
-        if let Err(e) = save(path, &quiet) {
+        if let Err(e) = save(path, attention.quiet()) {
             tracing::warn!(path = %path.display(), error = %e, "could not keep the quiet settings");
         }
     }
-    publish.send_replace(quiet);
 }
 
 /// Reads kept quiet settings; none kept, or unreadable, is no quiet (and

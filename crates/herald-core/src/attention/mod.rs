@@ -106,6 +106,11 @@ impl Attention {
         &self.quiet
     }
 
+    /// How many changes are held for the digest when the quiet ends.
+    pub fn held(&self) -> usize {
+        self.held.counts.values().sum()
+    }
+
     /// Whether `feed` is held back at `now`, and why.
     pub fn hush(&self, feed: &str, now: EpochMs) -> Option<Hush> {
         self.quiet.hush(feed, now, &self.tz)
