@@ -1,7 +1,9 @@
 //! The timeline at 100,000 stored events, on the real app under WebDriver:
 //! how long until the window paints its first rows, and the frame times
 //! while the timeline scrolls through, beside the same with 100 events in
-//! the same run (the baseline).
+//! the same run (the baseline). Two more baselines from the same window: a
+//! frame at rest, and the same rows cloned into a plain list with no
+//! script, scrolled the same way.
 //!
 //! The scroll moves `STEP` pixels a frame (default 100, about a mouse
 //! wheel's notch) for `FRAMES` frames (default 120).
@@ -86,6 +88,14 @@ async fn measure(
              scroller.addEventListener('scroll', last_);
              let last = null;
              const median = (xs) => { xs.sort((a, b) => a - b); return xs[Math.floor((xs.length - 1) / 2)] ?? 0; };
+             // First the page at rest, for what a frame costs here at all.
+             const idle = [];
+             function rest(t) {
+               if (last !== null) idle.push(t - last);
+               last = t;
+               if (idle.length < 60) requestAnimationFrame(rest);
+               else { last = null; requestAnimationFrame(frame); }
+             }
              function frame(t) {
                if (last !== null) times.push(t - last);
                last = t;
@@ -100,9 +110,52 @@ async fn measure(
                  times.sort((a, b) => a - b);
                  const at = (p) => times[Math.round((times.length - 1) * p)];
                  done({ median: at(0.5), p95: at(0.95), max: times[times.length - 1],
-                        handlers: median(handlers), move: median(moves),
+                        handlers: median(handlers), move: median(moves), idle: median(idle),
                         rows: document.querySelectorAll('.entry-open').length, top: scroller.scrollTop });
                }
+             }
+             requestAnimationFrame(rest);",
+            vec![
+                serde_json::json!(std::env::var("FRAMES").ok().and_then(|f| f.parse::<u32>().ok()).unwrap_or(120)),
+                serde_json::json!(std::env::var("STEP").ok().and_then(|f| f.parse::<u32>().ok()).unwrap_or(100)),
+            ],
+        )
+        .await?;
+    // The baseline of the same run: the same rows, cloned 300 times into a
+    // plain list with no script at all, scrolled the same way.
+    let plain = app
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const FRAMES = arguments[0];
+             const STEP = arguments[1];
+             const scroller = document.querySelector('.scroller');
+             const rows = [...scroller.querySelectorAll('li.row')];
+             const list = document.createElement('ol');
+             for (let i = 0; i < 300; i++) {
+               const row = rows[i % rows.length].cloneNode(true);
+               row.style.position = 'static';
+               row.style.transform = 'none';
+               list.appendChild(row);
+             }
+             const plain = document.createElement('div');
+             plain.className = 'scroller';
+             plain.appendChild(list);
+             scroller.replaceWith(plain);
+             const median = (xs) => { xs.sort((a, b) => a - b); return xs[Math.floor((xs.length - 1) / 2)]; };
+             // Scrolled as it is; then scrolled again with one line of text
+             // changed each frame, as a virtual list changes its rows.
+             const still = [], touched = [];
+             let last = null;
+             function frame(t) {
+               const times = still.length < FRAMES ? still : touched;
+               if (last !== null) times.push(t - last);
+               last = t;
+               if (times === touched) {
+                 list.children[touched.length % list.children.length].querySelector('.summary').textContent = 'changed ' + t;
+               }
+               plain.scrollTop = (plain.scrollTop + STEP) % (plain.scrollHeight - plain.clientHeight);
+               if (touched.length < FRAMES) requestAnimationFrame(frame);
+               else done({ still: median(still), touched: median(touched) });
              }
              requestAnimationFrame(frame);",
             vec![
@@ -112,6 +165,9 @@ async fn measure(
         )
         .await?;
     app.close().await?;
+    let mut frames = frames;
+    frames["plain"] = plain["still"].clone();
+    frames["touched"] = plain["touched"].clone();
     Ok((first, frames))
 }
 
@@ -120,19 +176,23 @@ async fn main() -> anyhow::Result<()> {
     let app_binary = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/release/herald".into()));
     let dir = tempfile::tempdir()?;
     println!(
-        "| stored events | first rows painted (ms) | frame median (ms) | frame p95 (ms) | frame max (ms) \
+        "| stored events | first rows painted (ms) | frame at rest, median (ms) | frame median (ms) | frame p95 (ms) \
+         | frame max (ms) | the same rows as a plain list, median (ms) | the plain list, a line changed a frame, median (ms) \
          | scroll handlers, median (ms) | moving the scroller, median (ms) | scrolled (px) | rows in the page |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for events in [100, 100_000] {
         let store = store_with(dir.path(), events)?;
         let (first, frames) = measure(&app_binary, &store, &dir.path().join(format!("webview-{events}"))).await?;
         let get = |k: &str| frames[k].as_f64().unwrap_or(f64::NAN);
         println!(
-            "| {events} | {first:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0} |",
+            "| {events} | {first:.0} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.1} | {:.0} | {:.0} |",
+            get("idle"),
             get("median"),
             get("p95"),
             get("max"),
+            get("plain"),
+            get("touched"),
             get("handlers"),
             get("move"),
             get("top"),
