@@ -39,14 +39,30 @@ pub fn spawn<R: Runtime>(
     let attention = Attention::new(TimeZone::system(), quiet);
     let handle = driver::spawn(attention, notifier, Arc::new(SystemClock), quiet_file);
     app.manage(handle.clone());
+    let mut status = handle.status();
     tauri::async_runtime::spawn(async move {
         let mut feeds: BTreeMap<String, FeedState> = BTreeMap::new();
-        while let Some(event) = events.recv().await {
+        loop {
+            let event = tokio::select! {
+                event = events.recv() => match event {
+                    Some(event) => event,
+                    None => return,
+                },
+                // Do not disturb on or off, from the tray, the window or its end.
+                changed = status.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    let quiet = status.borrow_and_update().quiet.clone();
+                    tray::show(&app, feeds.values(), &quiet);
+                    continue;
+                }
+            };
             match &event {
                 EngineEvent::State { state } => {
                     let _ = app.emit(FEED_EVENT, state);
                     feeds.insert(state.name.clone(), state.clone());
-                    tray::show_feeds(&app, feeds.values());
+                    tray::show(&app, feeds.values(), &handle.quiet());
                 }
                 EngineEvent::Changes { changes } => {
                     let _ = app.emit(CHANGES_EVENT, changes);
@@ -61,9 +77,13 @@ pub fn spawn<R: Runtime>(
                 EngineEvent::Removed { feed } => {
                     feeds.remove(feed);
                     let _ = app.emit(REMOVED_EVENT, feed);
-                    tray::show_feeds(&app, feeds.values());
+                    tray::show(&app, feeds.values(), &handle.quiet());
                 }
                 EngineEvent::Unread { feed, unread } => {
+                    if let Some(state) = feeds.get_mut(feed) {
+                        state.unread = *unread;
+                        tray::show(&app, feeds.values(), &handle.quiet());
+                    }
                     let _ = app.emit(UNREAD_EVENT, serde_json::json!({ "feed": feed, "unread": unread }));
                 }
                 // Raw events are the CLI's; the window reads changes.

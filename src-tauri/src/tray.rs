@@ -1,69 +1,98 @@
-//! The tray icon: Open and Quit, and an icon that shows the connection.
+//! The tray icon: what `herald_core::attention::tray` says of every feed
+//! (its state drawn on the icon, an unread badge, a tooltip and a line per
+//! feed), Pause all and Resume, do not disturb, Open and Quit.
 
-use herald_core::engine::FeedState;
-use herald_core::sse::Phase;
+use std::sync::Mutex;
+
+use herald_core::attention::driver::{AttentionHandle, Input};
+use herald_core::attention::tray::{draw, view, TrayView};
+use herald_core::attention::{DoNotDisturb, DoNotDisturbFor, Quiet};
+use herald_core::engine::{Command, FeedState, Reply};
+use herald_core::sse::now_ms;
+use jiff::tz::TimeZone;
 use tauri::image::Image;
-use tauri::menu::{Menu, MenuItem, PredefinedMenuItem};
+use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 
+use crate::state::AppState;
 use crate::window;
 
 const TRAY: &str = "herald";
 
-/// What the tray says about all feeds together.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Overall {
-    Live,
-    Connecting,
-    /// A feed is stopped, or cannot be read: it needs the user.
-    Trouble,
+/// The one source image; the state and the badge are drawn on it.
+const SOURCE: &[u8] = include_bytes!("../../icons/64x64.png");
+
+/// What the tray shows now, so it is redrawn only when that changes.
+#[derive(Default)]
+pub struct Shown(Mutex<Option<TrayView>>);
+
+fn icon(view: &TrayView) -> Option<Image<'static>> {
+    let source =
+        Image::from_bytes(SOURCE).map_err(|e| tracing::warn!(error = %e, "the tray icon does not load")).ok()?;
+    let (width, height) = (source.width(), source.height());
+    let mut rgba = source.rgba().to_vec();
+    draw(&mut rgba, width, height, view.state, view.unread);
+    Some(Image::new_owned(rgba, width, height))
 }
 
-fn icon(overall: Overall) -> Option<Image<'static>> {
-    let bytes: &'static [u8] = match overall {
-        Overall::Live => include_bytes!("../../icons/tray-live.png"),
-        Overall::Connecting => include_bytes!("../../icons/tray-connecting.png"),
-        Overall::Trouble => include_bytes!("../../icons/tray-offline.png"),
-    };
-    Image::from_bytes(bytes).map_err(|e| tracing::warn!(error = %e, "a tray icon does not load")).ok()
-}
-
-/// The overall state, and a tooltip that names each feed in trouble with its reason.
-fn summarize<'a>(feeds: impl Iterator<Item = &'a FeedState>) -> (Overall, String) {
-    let mut overall = Overall::Live;
-    let mut lines = Vec::new();
-    let mut count = 0;
-    for feed in feeds.filter(|f| !f.paused) {
-        count += 1;
-        let trouble = match (&feed.connection.phase, &feed.problem) {
-            (_, Some(problem)) => Some(problem.clone()),
-            (Phase::Stopped { reason }, None) => Some(reason.to_string()),
-            _ => None,
-        };
-        if let Some(trouble) = trouble {
-            overall = Overall::Trouble;
-            lines.push(format!("{}: {trouble}", feed.name));
-        } else if !matches!(feed.connection.phase, Phase::Open { .. }) && overall == Overall::Live {
-            overall = Overall::Connecting;
-        }
+fn menu<R: Runtime>(app: &AppHandle<R>, view: &TrayView, quiet: &Quiet) -> tauri::Result<Menu<R>> {
+    let mut items: Vec<Box<dyn IsMenuItem<R>>> = Vec::new();
+    for (i, line) in view.lines.iter().enumerate() {
+        items.push(Box::new(MenuItem::with_id(app, format!("feed-{i}"), line, false, None::<&str>)?));
     }
-    let head = match overall {
-        Overall::Live => format!("Herald: {count} feed{} live", if count == 1 { "" } else { "s" }),
-        Overall::Connecting => "Herald: connecting…".into(),
-        Overall::Trouble => "Herald: a feed needs you".into(),
+    if !view.lines.is_empty() {
+        items.push(Box::new(PredefinedMenuItem::separator(app)?));
+    }
+    items.push(Box::new(MenuItem::with_id(app, "pause-all", "Pause all", true, None::<&str>)?));
+    items.push(Box::new(MenuItem::with_id(app, "resume-all", "Resume all", true, None::<&str>)?));
+    let dnd_on = quiet.do_not_disturb != DoNotDisturb::Off;
+    let dnd = Submenu::with_items(
+        app,
+        if dnd_on { "Do not disturb (on)" } else { "Do not disturb" },
+        true,
+        &[
+            &MenuItem::with_id(app, "dnd-hour", "For 1 hour", true, None::<&str>)?,
+            &MenuItem::with_id(app, "dnd-tomorrow", "Until tomorrow", true, None::<&str>)?,
+            &MenuItem::with_id(app, "dnd-on", "Until I turn it off", true, None::<&str>)?,
+            &MenuItem::with_id(app, "dnd-off", "Turn off", dnd_on, None::<&str>)?,
+        ],
+    )?;
+    items.push(Box::new(dnd));
+    items.push(Box::new(PredefinedMenuItem::separator(app)?));
+    items.push(Box::new(MenuItem::with_id(app, "open", "Open Herald", true, None::<&str>)?));
+    items.push(Box::new(MenuItem::with_id(app, "quit", "Quit Herald", true, None::<&str>)?));
+    let refs: Vec<&dyn IsMenuItem<R>> = items.iter().map(|i| i.as_ref()).collect();
+    Menu::with_items(app, &refs)
+}
+
+fn do_not_disturb<R: Runtime>(app: &AppHandle<R>, span: Option<DoNotDisturbFor>) {
+    let Some(attention) = app.try_state::<AttentionHandle>() else { return };
+    let mut quiet = attention.quiet();
+    quiet.do_not_disturb = match span {
+        Some(span) => span.from(now_ms(), &TimeZone::system()),
+        None => DoNotDisturb::Off,
     };
-    (overall, std::iter::once(head).chain(lines).collect::<Vec<_>>().join("\n"))
+    attention.send(Input::SetQuiet(quiet));
+}
+
+fn pause_all<R: Runtime>(app: &AppHandle<R>, paused: bool) {
+    let engine = app.state::<AppState>().engine.clone();
+    tauri::async_runtime::spawn(async move {
+        let Reply::Feeds { feeds } = engine.send(Command::Feeds).await else { return };
+        for feed in feeds.into_iter().filter(|f| f.paused != paused) {
+            engine.send(Command::PauseFeed { name: feed.name, paused }).await;
+        }
+    });
 }
 
 pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
-    let open = MenuItem::with_id(app, "open", "Open Herald", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, "quit", "Quit Herald", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&open, &PredefinedMenuItem::separator(app)?, &quit])?;
+    app.manage(Shown::default());
+    let first = view(std::iter::empty(), &Quiet::default(), now_ms());
     TrayIconBuilder::with_id(TRAY)
-        .icon(icon(Overall::Connecting).unwrap_or_else(|| Image::new(&[0, 0, 0, 0], 1, 1)))
+        .icon(icon(&first).unwrap_or_else(|| Image::new(&[0, 0, 0, 0], 1, 1)))
         .tooltip("Herald")
-        .menu(&menu)
+        .menu(&menu(app, &first, &Quiet::default())?)
         .show_menu_on_left_click(false)
         .on_menu_event(|app, event| match event.id().as_ref() {
             "open" => {
@@ -71,6 +100,12 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
                     tracing::warn!(error = %e, "could not open the window");
                 }
             }
+            "pause-all" => pause_all(app, true),
+            "resume-all" => pause_all(app, false),
+            "dnd-hour" => do_not_disturb(app, Some(DoNotDisturbFor::Hour)),
+            "dnd-tomorrow" => do_not_disturb(app, Some(DoNotDisturbFor::Tomorrow)),
+            "dnd-on" => do_not_disturb(app, Some(DoNotDisturbFor::UntilOff)),
+            "dnd-off" => do_not_disturb(app, None),
             "quit" => app.exit(0),
             _ => {}
         })
@@ -85,51 +120,24 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     Ok(())
 }
 
-/// Shows the feeds' state on the tray icon, if there is one.
-pub fn show_feeds<'a, R: Runtime>(app: &AppHandle<R>, feeds: impl Iterator<Item = &'a FeedState>) {
+/// Shows the feeds' state and the quiet on the tray, if there is one; the
+/// icon and the menu are made again only when what they show changed.
+pub fn show<'a, R: Runtime>(app: &AppHandle<R>, feeds: impl IntoIterator<Item = &'a FeedState>, quiet: &Quiet) {
     let Some(tray) = app.tray_by_id(TRAY) else { return };
-    let (overall, tooltip) = summarize(feeds);
-    let result = tray.set_icon(icon(overall)).and_then(|_| tray.set_tooltip(Some(tooltip)));
+    let Some(shown) = app.try_state::<Shown>() else { return };
+    let next = view(feeds, quiet, now_ms());
+    let mut last = shown.0.lock().unwrap_or_else(|p| p.into_inner());
+    let same_icon = last.as_ref().is_some_and(|l| (l.state, l.unread > 0) == (next.state, next.unread > 0));
+    let same_menu = last.as_ref().is_some_and(|l| l.lines == next.lines);
+    let mut result = tray.set_tooltip(Some(&next.tooltip));
+    if !same_icon {
+        result = result.and_then(|_| tray.set_icon(icon(&next)));
+    }
+    if !same_menu || !same_icon {
+        result = result.and_then(|_| menu(app, &next, quiet)).and_then(|m| tray.set_menu(Some(m)));
+    }
     if let Err(e) = result {
-        tracing::warn!(error = %e, "could not update the tray icon");
+        tracing::warn!(error = %e, "could not update the tray");
     }
-}
-
-#[cfg(test)]
-mod tests {
-    use herald_core::engine::{FeedKind, FeedState};
-    use herald_core::feed::Preset;
-    use herald_core::sse::{ConnectionState, Phase, StopReason};
-
-    use super::*;
-
-    fn feed(name: &str, phase: Phase, problem: Option<&str>) -> FeedState {
-        FeedState {
-            name: name.into(),
-            url: format!("http://127.0.0.1/{name}"),
-            preset: Preset::Generic,
-            kind: FeedKind::Raw,
-            connection: ConnectionState { phase, last_heard: None, opened: 1 },
-            paused: false,
-            writable: false,
-            problem: problem.map(str::to_owned),
-            recycled: 0,
-            last_error: None,
-            unread: 0,
-            coalesce: Default::default(),
-        }
-    }
-
-    #[test]
-    fn the_tray_tells_the_truth_about_every_feed() {
-        let live = feed("hub", Phase::Open { since: 0 }, None);
-        assert_eq!(summarize([&live].into_iter()), (Overall::Live, "Herald: 1 feed live".into()));
-        let connecting = feed("list", Phase::Connecting, None);
-        assert_eq!(summarize([&live, &connecting].into_iter()).0, Overall::Connecting);
-        let gone = feed("room", Phase::Stopped { reason: StopReason::Gone { status: 410 } }, None);
-        let unreadable = feed("list", Phase::Open { since: 0 }, Some("the snapshot is not JSON"));
-        let (overall, tooltip) = summarize([&live, &gone, &unreadable].into_iter());
-        assert_eq!(overall, Overall::Trouble);
-        assert_eq!(tooltip, "Herald: a feed needs you\nroom: the feed is gone (410)\nlist: the snapshot is not JSON");
-    }
+    *last = Some(next);
 }

@@ -13,6 +13,7 @@
 //! - [`quiet`]: do not disturb, quiet hours and mutes;
 //! - [`health`]: a feed in trouble says so once, and once more when back;
 //! - [`click`]: which notification a click is about;
+//! - [`tray`]: what the tray says of every feed;
 //! - [`driver`]: the task that keeps it, on an injected clock.
 //!
 //! While quiet, changes go to the timeline only, and are told in one
@@ -25,6 +26,7 @@ mod coalesce;
 pub mod driver;
 mod health;
 mod quiet;
+pub mod tray;
 
 use std::collections::BTreeMap;
 

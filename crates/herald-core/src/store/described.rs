@@ -43,11 +43,13 @@ pub(super) fn meaningless(tx: &Transaction<'_>, row: i64) -> rusqlite::Result<()
         .map(drop)
 }
 
-/// Adds every event after row `after` to the search index, with its meaning.
+/// Adds every event after row `after` to the search index, with its
+/// meaning; an event that means nothing stays out of it.
 pub(super) fn index_after(tx: &Transaction<'_>, after: i64) -> rusqlite::Result<()> {
     tx.prepare_cached(
-        "INSERT INTO events_search (rowid, title, summary, data) SELECT id, title, summary, data FROM events WHERE id > ?1",
+        "INSERT INTO events_search (rowid, title, summary, data)
+         SELECT id, title, summary, data FROM events WHERE id > ?1 AND action IS NOT ?2",
     )?
-    .execute([after])
+    .execute(rusqlite::params![after, MEANINGLESS])
     .map(drop)
 }

@@ -161,14 +161,23 @@ impl Store {
         let filter = format!("WHERE {}", conditions.join(" AND "));
 
         let total = if query.offset == 0 {
-            let count: i64 = self
-                .conn
-                .prepare_cached(&format!("SELECT count(*) FROM {from} {filter}"))?
-                .query_row(params_from_iter(&values), |r| r.get(0))?;
+            // A search with nothing else to filter is counted in the index
+            // alone, which holds no meaningless event.
+            let (sql, count_values) = match &search {
+                Some(expression) if conditions.len() == 2 => (
+                    "SELECT count(*) FROM events_search WHERE events_search MATCH ?".to_owned(),
+                    vec![Sql::Text(expression.clone())],
+                ),
+                _ => (format!("SELECT count(*) FROM {from} {filter}"), values.clone()),
+            };
+            let count: i64 =
+                self.conn.prepare_cached(&sql)?.query_row(params_from_iter(&count_values), |r| r.get(0))?;
             Some(count.unsigned_abs())
         } else {
             None
         };
+        // A search walks the index newest first and stops at the page's end.
+        let order = if search.is_some() { "events_search.rowid" } else { "events.id" };
 
         let marks = if search.is_some() {
             format!(
@@ -185,7 +194,7 @@ impl Store {
         let sql = format!(
             "SELECT events.id, events.read, events.missed, events.event_id, events.data, events.received_at,
                     events.change, feeds.name AS feed, {marks}
-             FROM {from} {filter} ORDER BY events.id DESC LIMIT {limit} OFFSET {}",
+             FROM {from} {filter} ORDER BY {order} DESC LIMIT {limit} OFFSET {}",
             query.offset
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
@@ -256,6 +265,24 @@ mod tests {
 
     fn titles(page: &TimelinePage) -> Vec<&str> {
         page.entries.iter().map(|e| e.change.title.as_str()).collect()
+    }
+
+    #[test]
+    fn a_search_counts_only_events_that_mean_something_and_survives_their_removal() {
+        let mut store = store_with(&[("tasks", "zebra crossing", "ana", "zebra", Action::Created)]);
+        let id = store.feed_id("tasks").unwrap();
+        let nothing = Event { event: "ping".into(), data: "zebra ping".into(), last_event_id: "".into() };
+        store.ingest_with(id, &[nothing], 6, |_, _, _| Ok(None)).unwrap();
+        let search = TimelineQuery { text: Some("zebra".into()), ..Default::default() };
+        let page = store.timeline(&search).unwrap();
+        assert_eq!((page.total, titles(&page)), (Some(1), vec!["zebra crossing"]), "the ping means nothing");
+        let newest_first =
+            TimelineQuery { text: Some("zebra".into()), feed: Some("tasks".into()), ..Default::default() };
+        assert_eq!(store.timeline(&newest_first).unwrap().total, Some(1), "counted through the events too");
+        // Removing every event, the meaningless one too, leaves a sound index.
+        store.remove_feed("tasks").unwrap();
+        assert_eq!(store.timeline(&search).unwrap().total, Some(0));
+        store.conn.execute("INSERT INTO events_search (events_search) VALUES ('integrity-check')", []).unwrap();
     }
 
     #[test]
