@@ -9,6 +9,7 @@ pub mod cli;
 pub mod driver;
 pub mod keyring;
 pub mod notifications;
+pub mod page;
 pub mod x11;
 
 use std::future::Future;

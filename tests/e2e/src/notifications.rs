@@ -19,6 +19,8 @@ pub struct Shown {
     pub summary: String,
     pub body: String,
     pub actions: Vec<String>,
+    /// The `urgency` hint: 0 low, 1 normal, 2 critical.
+    pub urgency: Option<u8>,
 }
 
 struct Server {
@@ -41,12 +43,13 @@ impl Server {
         summary: String,
         body: String,
         actions: Vec<String>,
-        _hints: HashMap<String, OwnedVariant>,
+        hints: HashMap<String, OwnedVariant>,
         _expire_timeout: i32,
     ) -> u32 {
+        let urgency = hints.get("urgency").and_then(|v| u8::try_from(&**v).ok());
         let mut shown = self.shown.lock().unwrap();
         let id = if replaces_id != 0 { replaces_id } else { shown.len() as u32 + 1 };
-        shown.push(Shown { id, app_name, summary, body, actions });
+        shown.push(Shown { id, app_name, summary, body, actions, urgency });
         self.count.send_replace(shown.len());
         id
     }
@@ -96,8 +99,13 @@ impl NotificationServer {
 
     /// Clicks notification `id`, as the user would.
     pub async fn click(&self, id: u32) -> anyhow::Result<()> {
+        self.action(id, "default").await
+    }
+
+    /// Invokes the action `key` of notification `id` ("mute", "read").
+    pub async fn action(&self, id: u32, key: &str) -> anyhow::Result<()> {
         let iface = self.connection.object_server().interface::<_, Server>(PATH).await?;
-        Server::action_invoked(iface.signal_emitter(), id, "default").await?;
+        Server::action_invoked(iface.signal_emitter(), id, key).await?;
         Ok(())
     }
 }

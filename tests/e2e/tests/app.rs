@@ -8,9 +8,10 @@ use fantoccini::{Client, Locator};
 use herald_e2e::driver::{app_binary, Driver};
 use herald_e2e::eventually;
 use herald_e2e::notifications::NotificationServer;
+use herald_e2e::page::script;
 use herald_e2e::x11::Display;
 use herald_hub::{HubConfig, LocalHub, StoreLocation, TaskPatch};
-use serde_json::{json, Value};
+use serde_json::json;
 
 const YOU: &str = "you-e2e-token";
 /// The open feed's badge, once it is connected.
@@ -26,10 +27,6 @@ async fn wait_for_change_line(app: &Client, task_id: i64, want: &str) -> anyhow:
         Ok(text.starts_with(&format!("{want} · ")).then_some(()))
     })
     .await
-}
-
-async fn script(app: &Client, js: &str) -> anyhow::Result<Value> {
-    Ok(app.execute(js, vec![]).await?)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -12,6 +12,7 @@ use fantoccini::{Client, Locator};
 use herald_core::secrets::{OsKeyring, Secrets};
 use herald_e2e::driver::{app_binary, Driver};
 use herald_e2e::notifications::NotificationServer;
+use herald_e2e::page::{script, until};
 use herald_e2e::{eventually, DEADLINE};
 use herald_hub::{HubConfig, LocalHub, StoreLocation};
 use herald_test_support::tasklist::TaskList;
@@ -20,10 +21,6 @@ use serde_json::{json, Value};
 
 const TOKEN: &str = "form-secret-token-4711";
 
-async fn script(app: &Client, js: &str) -> anyhow::Result<Value> {
-    Ok(app.execute(js, vec![]).await?)
-}
-
 async fn find(app: &Client, css: &str) -> anyhow::Result<fantoccini::elements::Element> {
     Ok(app.wait().at_most(DEADLINE).for_element(Locator::Css(css)).await?)
 }
@@ -31,14 +28,6 @@ async fn find(app: &Client, css: &str) -> anyhow::Result<fantoccini::elements::E
 async fn type_into(app: &Client, css: &str, text: &str) -> anyhow::Result<()> {
     find(app, css).await?.send_keys(text).await?;
     Ok(())
-}
-
-async fn until(app: &Client, what: &str, js: &str, check: impl Fn(&Value) -> bool) -> anyhow::Result<Value> {
-    eventually(what, || async {
-        let value = script(app, js).await?;
-        Ok(check(&value).then_some(value))
-    })
-    .await
 }
 
 async fn feed_tone(app: &Client, feed: &str) -> anyhow::Result<Value> {

@@ -16,26 +16,23 @@
 //!
 //! Run by `scripts/test` inside `xvfb-run … dbus-run-session`.
 
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 use herald_e2e::cli::run as cli;
 use herald_e2e::driver::{app_binary, Driver};
 use herald_e2e::eventually;
 use herald_e2e::notifications::{NotificationServer, Shown};
+use herald_e2e::page::script;
 use herald_hub::{HubConfig, LocalHub, StoreLocation};
 use herald_test_support::ntfy::{Message, Ntfy};
 use herald_test_support::tasklist::TaskList;
 use herald_test_support::tls::self_signed_ca_true;
-use serde_json::{json, Value};
+use serde_json::json;
 
 const YOU: &str = "you-feeds-token";
 const BOB: &str = "bob-feeds-token";
 
 fn summaries(shown: &[Shown]) -> Vec<&str> {
     shown.iter().map(|n| n.summary.as_str()).collect()
-}
-
-async fn script(app: &Client, js: &str) -> anyhow::Result<Value> {
-    Ok(app.execute(js, vec![]).await?)
 }
 
 /// Waits for exactly one more notification, and returns it.

@@ -14,6 +14,7 @@ use fantoccini::{Client, Locator};
 use herald_e2e::cli::run as cli;
 use herald_e2e::driver::{app_binary, Driver};
 use herald_e2e::notifications::NotificationServer;
+use herald_e2e::page::{click, script, until};
 use herald_e2e::{eventually, DEADLINE};
 use herald_hub::{HubConfig, LocalHub, StoreLocation};
 use herald_test_support::ntfy::{Message, Ntfy};
@@ -32,29 +33,11 @@ const HOSTILE: [&str; 4] = [
     "\u{202E}txet esrever\u{200B}\u{200D} zero width",
 ];
 
-async fn script(app: &Client, js: &str) -> anyhow::Result<Value> {
-    Ok(app.execute(js, vec![]).await?)
-}
-
-async fn click(app: &Client, css: &str) -> anyhow::Result<()> {
-    app.wait().at_most(DEADLINE).for_element(Locator::Css(css)).await?.click().await?;
-    Ok(())
-}
-
 /// The sidebar's unread count for `feed` (0 when it shows none).
 async fn unread(app: &Client, feed: &str) -> anyhow::Result<i64> {
     let js =
         format!("return document.querySelector(\"button[data-feed='{feed}'] [data-unread]\")?.dataset.unread ?? '0'");
     Ok(script(app, &js).await?.as_str().unwrap_or("0").parse()?)
-}
-
-/// Waits until `check` on the page's value of `js` holds.
-async fn until(app: &Client, what: &str, js: &str, check: impl Fn(&Value) -> bool) -> anyhow::Result<Value> {
-    eventually(what, || async {
-        let value = script(app, js).await?;
-        Ok(check(&value).then_some(value))
-    })
-    .await
 }
 
 /// How many events `herald-cli history --unread` lists for `feed`.
