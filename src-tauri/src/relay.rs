@@ -15,7 +15,9 @@ use tokio::sync::mpsc;
 
 use crate::tray;
 
-/// Sent to the window with each batch of changes (a `Change[]`).
+/// Sent to the window with each batch of changes: `{feed, count}`. The
+/// window reads the changes from the store when it shows them, so a storm
+/// of events costs it one small message a batch.
 pub const CHANGES_EVENT: &str = "herald://changes";
 /// Sent to the window when a feed's state changes (a `FeedState`).
 pub const FEED_EVENT: &str = "herald://feed";
@@ -23,8 +25,15 @@ pub const FEED_EVENT: &str = "herald://feed";
 pub const REMOVED_EVENT: &str = "herald://removed";
 /// Sent to the window when a feed's unread count changes (`{feed, unread}`).
 pub const UNREAD_EVENT: &str = "herald://unread";
+/// How often the tray may be redrawn.
+const TRAY_PACE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Sent to the window when the app's own status changes (an `AppStatus`).
 pub const STATUS_EVENT: &str = "herald://status";
+
+fn news<R: Runtime>(app: &AppHandle<R>, feed: &str, count: usize) {
+    let _ = app.emit(CHANGES_EVENT, serde_json::json!({ "feed": feed, "count": count }));
+}
 
 /// Relays the engine's events until it stops. Notifications are decided by
 /// `herald_core::attention` in its own task, which gets what it needs of
@@ -42,6 +51,11 @@ pub fn spawn<R: Runtime>(
     let mut status = handle.status();
     tauri::async_runtime::spawn(async move {
         let mut feeds: BTreeMap<String, FeedState> = BTreeMap::new();
+        // The tray is redrawn at most this often: in a storm every batch
+        // changes an unread count, and the tray lives on the UI thread.
+        let mut tray_pace = tokio::time::interval(TRAY_PACE);
+        tray_pace.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut tray_stale = true;
         loop {
             let event = tokio::select! {
                 event = events.recv() => match event {
@@ -53,8 +67,13 @@ pub fn spawn<R: Runtime>(
                     if changed.is_err() {
                         return;
                     }
-                    let quiet = status.borrow_and_update().quiet.clone();
-                    tray::show(&app, feeds.values(), &quiet);
+                    status.borrow_and_update();
+                    tray_stale = true;
+                    continue;
+                }
+                _ = tray_pace.tick(), if tray_stale => {
+                    tray_stale = false;
+                    tray::show(&app, feeds.values(), &handle.quiet());
                     continue;
                 }
             };
@@ -62,27 +81,27 @@ pub fn spawn<R: Runtime>(
                 EngineEvent::State { state } => {
                     let _ = app.emit(FEED_EVENT, state);
                     feeds.insert(state.name.clone(), state.clone());
-                    tray::show(&app, feeds.values(), &handle.quiet());
+                    tray_stale = true;
                 }
                 EngineEvent::Changes { changes } => {
-                    let _ = app.emit(CHANGES_EVENT, changes);
+                    if let Some(first) = changes.first() {
+                        news(&app, &first.feed, changes.len());
+                    }
                 }
                 // What a resync found missed: each change in the window, one digest on the desktop.
-                EngineEvent::Missed { digest } => {
-                    let _ = app.emit(CHANGES_EVENT, &digest.changes);
-                }
+                EngineEvent::Missed { digest } => news(&app, &digest.feed, digest.changes.len()),
                 EngineEvent::Problem { feed, message } => {
                     tracing::warn!(feed = feed.as_deref().unwrap_or("-"), %message);
                 }
                 EngineEvent::Removed { feed } => {
                     feeds.remove(feed);
                     let _ = app.emit(REMOVED_EVENT, feed);
-                    tray::show(&app, feeds.values(), &handle.quiet());
+                    tray_stale = true;
                 }
                 EngineEvent::Unread { feed, unread } => {
                     if let Some(state) = feeds.get_mut(feed) {
                         state.unread = *unread;
-                        tray::show(&app, feeds.values(), &handle.quiet());
+                        tray_stale = true;
                     }
                     let _ = app.emit(UNREAD_EVENT, serde_json::json!({ "feed": feed, "unread": unread }));
                 }

@@ -4,7 +4,6 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { Activity } from "./bindings/Activity";
-import type { Change } from "./bindings/Change";
 import type { FeedForm } from "./bindings/FeedForm";
 import type { FeedRecord } from "./bindings/FeedRecord";
 import type { DoNotDisturbFor } from "./bindings/DoNotDisturbFor";
@@ -18,6 +17,13 @@ import type { Write } from "./bindings/Write";
 
 export interface AppStatus {
   notificationsError: string | null;
+}
+
+/** Changes were stored: how many, of which feed. The window reads them
+ * from the store; the event only says that there is news. */
+export interface News {
+  feed: string;
+  count: number;
 }
 
 export interface Unread {
@@ -61,7 +67,7 @@ export interface Api {
   testNotification(): Promise<void>;
   takeFocus(): Promise<Target | null>;
   appStatus(): Promise<AppStatus>;
-  onChanges: Listen<Change[]>;
+  onChanges: Listen<News>;
   onFeed: Listen<FeedState>;
   onRemoved: Listen<string>;
   onUnread: Listen<Unread>;

@@ -65,7 +65,13 @@ async fn sse(
 
 impl Ntfy {
     pub async fn start() -> Ntfy {
-        let topic = Arc::new(Topic { messages: Mutex::default(), live: broadcast::channel(64).0 });
+        Ntfy::with_buffer(64).await
+    }
+
+    /// A server whose live stream holds up to `buffer` messages for a slow
+    /// subscriber before it drops them: a storm needs room.
+    pub async fn with_buffer(buffer: usize) -> Ntfy {
+        let topic = Arc::new(Topic { messages: Mutex::default(), live: broadcast::channel(buffer).0 });
         let app = Router::new().route("/{topic}/sse", get(sse)).with_state(topic.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());

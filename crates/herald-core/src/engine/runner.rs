@@ -64,7 +64,15 @@ pub(super) struct Runner {
     pub records: Arc<RecordMeaning>,
     /// The feed's rules, judged on each change where its data is at hand.
     pub rules: Arc<Vec<Rule>>,
+    /// The unread count is told at most every [`UNREAD_PACE`]: counting it
+    /// is a walk of the unread events, too much for every batch of a storm.
+    /// When a batch goes untold, it is told once the pace allows.
+    pub unread_at: tokio::time::Instant,
+    pub unread_stale: bool,
 }
+
+/// How often a feed's unread count may be counted and told.
+const UNREAD_PACE: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// The sinks are gone: the engine is shutting down.
 struct Gone;
@@ -119,6 +127,9 @@ impl Runner {
                         return Ok(());
                     }
                 }
+                _ = tokio::time::sleep_until(self.unread_at), if self.unread_stale => {
+                    self.tell_unread().await?;
+                }
                 batch = subscription.next_batch() => {
                     let Some(mut batch) = batch else {
                         let last = state.borrow().clone();
@@ -158,6 +169,21 @@ impl Runner {
                         }
                     }
                 }
+            }
+        }
+    }
+
+    /// Counts the unread events and tells the sinks.
+    async fn tell_unread(&mut self) -> Result<(), Gone> {
+        let id = self.id;
+        let unread = self.writer.call(move |store| store.unread(id)).await.map_err(|_| Gone)?;
+        self.unread_at = tokio::time::Instant::now() + UNREAD_PACE;
+        self.unread_stale = false;
+        match unread {
+            Ok(unread) => self.tell(EngineEvent::Unread { feed: self.feed.name.clone(), unread }).await,
+            Err(e) => {
+                tracing::warn!(feed = %self.feed.name, error = %e, "counting unread events failed");
+                Ok(())
             }
         }
     }
@@ -233,6 +259,7 @@ impl Runner {
         let (meaning, plain_records, rules) = (self.meaning.clone(), self.records.clone(), self.rules.clone());
         let keeps_records = self.resolved.snapshot_url.is_some();
         let (id, name, me) = (self.id, self.feed.name.clone(), self.me.clone());
+        let count_unread = tokio::time::Instant::now() >= self.unread_at;
         let done = self
             .writer
             .call(move |store| {
@@ -278,13 +305,13 @@ impl Runner {
                         None => change,
                     }))
                 });
-                let unread =
-                    stored.as_ref().ok().filter(|(done, _)| done.stored > 0).and_then(|_| store.unread(id).ok());
-                (stored, events, problem, unread)
+                let news = stored.as_ref().is_ok_and(|(done, _)| done.stored > 0);
+                let unread = (news && count_unread).then(|| store.unread(id).ok()).flatten();
+                (stored, events, problem, (news, unread))
             })
             .await
             .map_err(|_| Gone)?;
-        let (stored, events, mut problem, unread) = done;
+        let (stored, events, mut problem, (news, unread)) = done;
         let changes = match stored {
             Ok((_, changes)) => changes,
             Err(e) => {
@@ -302,7 +329,11 @@ impl Runner {
             self.tell(EngineEvent::Changes { changes }).await?;
         }
         if let Some(unread) = unread {
+            self.unread_at = tokio::time::Instant::now() + UNREAD_PACE;
+            self.unread_stale = false;
             self.tell(EngineEvent::Unread { feed: self.feed.name.clone(), unread }).await?;
+        } else if news {
+            self.unread_stale = true;
         }
         if problem.is_some() {
             self.snapshot_problem = false;
@@ -458,6 +489,8 @@ impl RunnerStart {
             meaning: Arc::new(resolved.meaning.clone()),
             records: Arc::new(records),
             rules: Arc::new(self.feed.settings.rules.clone()),
+            unread_at: tokio::time::Instant::now(),
+            unread_stale: false,
             resolved,
             feed: self.feed,
             setup,
