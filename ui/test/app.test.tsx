@@ -142,4 +142,19 @@ describe("the window", () => {
     await screen.findByRole("radio", { name: "Dark" });
     await check("settings");
   });
+
+  it("opens a digest's click on the timeline of what came since, and shows everything on request", async () => {
+    const api = new FakeApi([feed("alerts"), feed("tasks", { kind: "record" })], entries("tasks", ["One", "Two"]));
+    app(api);
+    await screen.findByRole("button", { name: /^alerts/ });
+    api.emit("focus", { feed: "tasks", key: null, click: null, since: 1_700_000_000_000 });
+    expect((await screen.findByText(/^Since /)).querySelector("button")?.textContent).toBe("Show everything");
+    await waitFor(() =>
+      expect(api.called("timeline").some(([q]) => (q as { since?: number; feed?: string }).since === 1_700_000_000_000 && (q as { feed?: string }).feed === "tasks")).toBe(true),
+    );
+    screen.getByRole("button", { name: "Show everything" }).click();
+    await waitFor(() => expect(screen.queryByText(/^Since /)).toBeNull());
+    const last = api.called("timeline").at(-1)?.[0] as { since?: number };
+    expect(last.since).toBeUndefined();
+  });
 });

@@ -5,7 +5,7 @@
 //!   calls, the later ones replacing the first by id, and the timeline
 //!   holds all 300;
 //! - under do not disturb, 20 changes raise no popup, and one digest when
-//!   it is turned off;
+//!   it is turned off, whose click opens the timeline of just those 20;
 //! - a rule marked urgent breaks through do not disturb, as critical;
 //! - "Mute 1 h", invoked through `ActionInvoked`, silences that feed;
 //! - a feed server that dies says so once past its threshold (shortened
@@ -133,7 +133,15 @@ coalesce = {{ offline_after_secs = 1 }}
     click(&app, "button[data-dnd='off']").await?;
     let shown = notifications.wait_for(seen + 1).await?;
     assert_eq!(summaries(&shown[seen..]), ["While you were away: 20 changes to tasks"], "no popup while quiet");
+    // Its click opens the feed's timeline from when the quiet began: the 20.
+    notifications.click(shown[seen].id).await?;
+    until(&app, "the digest's timeline", "return document.querySelector('.since')?.textContent ?? ''", |t| {
+        t.as_str().is_some_and(|t| t.starts_with("Since "))
+    })
+    .await?;
+    eventually("only the 20 in it", || async { Ok((timeline_total(&app).await? == 20).then_some(())) }).await?;
     seen += 1;
+    click(&app, "button.entry.settings").await?;
 
     // An urgent rule breaks through do not disturb.
     click(&app, "button[data-dnd='untilOff']").await?;

@@ -34,10 +34,19 @@ export function App(props: { api: Api }) {
   // A digest's target is a timeline (of every feed, when its feed is
   // empty); a change's is its record, on a record feed.
   const openTarget = (target: Target) => {
-    if (target.feed === "") return setRoute({ page: "all" });
+    const since = target.since ?? undefined;
+    if (target.feed === "") return setRoute({ page: "all", since });
     const feed = feeds.get(target.feed);
-    const tab: Tab = feed?.kind === "record" && target.since === null ? "records" : "timeline";
-    setRoute({ page: "feed", feed: target.feed, tab, focus: target.key });
+    const tab: Tab = feed?.kind === "record" && since === undefined ? "records" : "timeline";
+    setRoute({ page: "feed", feed: target.feed, tab, focus: target.key, since });
+  };
+  const since = () => {
+    const r = route();
+    return r.page === "all" || r.page === "feed" ? r.since : undefined;
+  };
+  const everything = () => {
+    const r = route();
+    if (r.page === "all" || r.page === "feed") setRoute({ ...r, since: undefined });
   };
   const openEntry = (entry: TimelineEntry) => {
     const change: Change = entry.change;
@@ -105,7 +114,16 @@ export function App(props: { api: Api }) {
             <header>
               <h1>All activity</h1>
             </header>
-            <Timeline api={api} feedNames={feeds.list.map((f) => f.name)} now={now()} news={news()} onOpen={openEntry} onError={fail} />
+            <Timeline
+              api={api}
+              feedNames={feeds.list.map((f) => f.name)}
+              since={since()}
+              onEverything={everything}
+              now={now()}
+              news={news()}
+              onOpen={openEntry}
+              onError={fail}
+            />
           </Match>
           <Match when={route().page === "settings"}>
             <header>
@@ -177,7 +195,17 @@ export function App(props: { api: Api }) {
                       <RecordView api={api} feed={feed()} now={now()} news={news()} focus={r().focus ?? null} onError={fail} />
                     </Match>
                     <Match when={r().tab === "timeline"}>
-                      <Timeline api={api} feed={feed().name} feedNames={[]} now={now()} news={news()} onOpen={openEntry} onError={fail} />
+                      <Timeline
+                        api={api}
+                        feed={feed().name}
+                        feedNames={[]}
+                        since={since()}
+                        onEverything={everything}
+                        now={now()}
+                        news={news()}
+                        onOpen={openEntry}
+                        onError={fail}
+                      />
                     </Match>
                     <Match when={r().tab === "health"}>
                       <Health api={api} feed={feed()} now={now()} news={news()} onError={fail} />

@@ -2,8 +2,9 @@
 export type Tab = "records" | "timeline" | "health";
 
 export type Route =
-  | { page: "all" }
-  | { page: "feed"; feed: string; tab: Tab; focus?: string | null }
+  // `since`: only what came at or after it, as a digest's click asks.
+  | { page: "all"; since?: number }
+  | { page: "feed"; feed: string; tab: Tab; focus?: string | null; since?: number }
   | { page: "settings" }
   | { page: "add" }
   | { page: "edit"; feed: string };

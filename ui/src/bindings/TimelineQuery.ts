@@ -31,6 +31,10 @@ missed?: boolean,
  */
 unread?: boolean, 
 /**
+ * Only events received at or after this time: what a digest told of.
+ */
+since?: number, 
+/**
  * How many of the newest matches to skip.
  */
 offset?: number, 

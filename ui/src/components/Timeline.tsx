@@ -31,6 +31,10 @@ interface Props {
   feed?: string;
   /** The feeds to filter by, on the every-feed timeline. */
   feedNames: string[];
+  /** Only what came at or after this time (a digest's changes). */
+  since?: number;
+  /** Shows everything again, not only what came since. */
+  onEverything?(): void;
   now: number;
   /** Bumped by the app when news arrives. */
   news: number;
@@ -38,8 +42,9 @@ interface Props {
   onError(message: string): void;
 }
 
-function toQuery(filters: Filters, feed: string | undefined): TimelineQuery {
+function toQuery(filters: Filters, feed: string | undefined, since: number | undefined): TimelineQuery {
   const query: TimelineQuery = {};
+  if (since !== undefined) query.since = since;
   const chosen = feed ?? filters.feed;
   if (chosen) query.feed = chosen;
   if (filters.text.trim()) query.text = filters.text;
@@ -52,14 +57,14 @@ function toQuery(filters: Filters, feed: string | undefined): TimelineQuery {
 
 export function Timeline(props: Props) {
   const [filters, setFilters] = createSignal<Filters>(noFilters);
-  const query = () => toQuery(filters(), props.feed);
+  const query = () => toQuery(filters(), props.feed, props.since);
   const paged = createPaged(props.api, query());
   let scroller!: HTMLDivElement;
 
   // A new feed or filter starts afresh at once; typing waits for a pause.
   let typing: ReturnType<typeof setTimeout> | undefined;
   createEffect(
-    on([() => props.feed, filters], ([, now], previous) => {
+    on([() => props.feed, filters, () => props.since], ([, now], previous) => {
       clearTimeout(typing);
       const typed = previous !== undefined && previous[1].text !== now.text;
       if (typed) typing = setTimeout(() => paged.reset(query()), TYPING_MS);
@@ -133,6 +138,14 @@ export function Timeline(props: Props) {
           </button>
         </div>
       </div>
+      <Show when={props.since !== undefined}>
+        <p class="since" role="status">
+          Since {new Date(props.since!).toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" })}{" "}
+          <button type="button" class="everything" onClick={() => props.onEverything?.()}>
+            Show everything
+          </button>
+        </p>
+      </Show>
       <p class="current-day" aria-hidden="true">
         {topDay()}
       </p>

@@ -63,12 +63,16 @@ struct Held {
 }
 
 impl Held {
-    fn add(&mut self, feed: &str, summary: &str, now: EpochMs) {
-        *self.counts.entry(feed.to_owned()).or_default() += 1;
+    /// Holds `change`, heard at `now`. The digest's timeline starts at the
+    /// change's own time when that is earlier (it was stored before it was
+    /// held, and the store keeps when it arrived).
+    fn add(&mut self, change: &Change, now: EpochMs) {
+        *self.counts.entry(change.feed.clone()).or_default() += 1;
         if self.lines.len() < HELD_LINES {
-            self.lines.push(summary.to_owned());
+            self.lines.push(change.summary.clone());
         }
-        self.since.get_or_insert(now);
+        let at = change.at.min(now);
+        self.since = Some(self.since.map_or(at, |since| since.min(at)));
     }
 }
 
@@ -172,7 +176,7 @@ impl Attention {
         for change in changes.iter().filter(|c| deserves_alert(c)) {
             let urgent = urgency_of(change) == Urgency::Critical;
             if !urgent && self.hush(&change.feed, now).is_some() {
-                self.held.add(&change.feed, &change.summary, now);
+                self.held.add(change, now);
                 continue;
             }
             let rules = self.rules(&change.feed);
@@ -190,7 +194,7 @@ impl Attention {
     pub fn missed(&mut self, digest: &Digest, now: EpochMs) -> Shows {
         if self.hush(&digest.feed, now).is_some() {
             for change in &digest.changes {
-                self.held.add(&digest.feed, &change.summary, now);
+                self.held.add(change, now);
             }
             return self.tick(now);
         }

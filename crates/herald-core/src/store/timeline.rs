@@ -16,6 +16,7 @@ use ts_rs::TS;
 use super::described::MEANINGLESS;
 use super::{Store, StoreError};
 use crate::feed::{Action, Change, Level};
+use crate::sse::EpochMs;
 
 /// Where a search match starts in [`TimelineEntry::marked`] and
 /// [`TimelineEntry::snippet`]: private-use characters, so that the window
@@ -44,6 +45,9 @@ pub struct TimelineQuery {
     /// Only unread events.
     #[ts(as = "Option<_>", optional)]
     pub unread: bool,
+    /// Only events received at or after this time: what a digest told of.
+    #[ts(type = "number", optional)]
+    pub since: Option<EpochMs>,
     /// How many of the newest matches to skip.
     #[ts(as = "Option<_>", optional)]
     pub offset: u32,
@@ -158,6 +162,10 @@ impl Store {
         if query.unread {
             conditions.push("events.read = 0");
         }
+        if let Some(since) = query.since {
+            conditions.push("events.received_at >= ?");
+            values.push(Sql::Integer(since));
+        }
         let filter = format!("WHERE {}", conditions.join(" AND "));
 
         let total = if query.offset == 0 {
@@ -265,6 +273,19 @@ mod tests {
 
     fn titles(page: &TimelinePage) -> Vec<&str> {
         page.entries.iter().map(|e| e.change.title.as_str()).collect()
+    }
+
+    #[test]
+    fn since_keeps_what_came_at_or_after_it() {
+        let mut store = store_with(&[("tasks", "early", "ana", "{}", Action::Created)]);
+        let id = store.feed_id("tasks").unwrap();
+        let event = Event { event: "create".into(), data: "{}".into(), last_event_id: "".into() };
+        let late = change("tasks", "late", "ana", Action::Created);
+        store.ingest_with(id, &[event], 50, |_, _, _| Ok(Some(late.clone()))).unwrap();
+        let page = store.timeline(&TimelineQuery { since: Some(50), ..Default::default() }).unwrap();
+        assert_eq!((page.total, titles(&page)), (Some(1), vec!["late"]));
+        let searched = TimelineQuery { since: Some(6), text: Some("early".into()), ..Default::default() };
+        assert_eq!(store.timeline(&searched).unwrap().total, Some(0), "a search keeps to it too");
     }
 
     #[test]
