@@ -3,9 +3,7 @@
 //! `herald_core::attention`'s; these only read and set what the user chose.
 
 use herald_core::attention::driver::{AttentionHandle, Input};
-use herald_core::attention::{DoNotDisturb, DoNotDisturbFor, Quiet};
-use herald_core::sse::now_ms;
-use jiff::tz::TimeZone;
+use herald_core::attention::{DoNotDisturbFor, Quiet};
 use tauri::State;
 
 use crate::notify;
@@ -23,13 +21,7 @@ pub fn set_quiet(attention: State<'_, AttentionHandle>, quiet: Quiet) {
 /// Turns do not disturb on for `span`, or off; the settings it leaves.
 #[tauri::command]
 pub fn do_not_disturb(attention: State<'_, AttentionHandle>, span: Option<DoNotDisturbFor>) -> Quiet {
-    let mut quiet = attention.quiet();
-    quiet.do_not_disturb = match span {
-        Some(span) => span.from(now_ms(), &TimeZone::system()),
-        None => DoNotDisturb::Off,
-    };
-    attention.send(Input::SetQuiet(quiet.clone()));
-    quiet
+    attention.do_not_disturb(span)
 }
 
 /// Shows a test notification at once, whatever is quiet; fails with what is

@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use herald_core::attention::driver::{self, Input, SystemClock};
+use herald_core::attention::driver::{self, Input};
 use herald_core::attention::{Attention, Notifier};
 use herald_core::engine::{EngineEvent, FeedState};
+use herald_core::sse::SystemClock;
 use jiff::tz::TimeZone;
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use tokio::sync::mpsc;

@@ -4,12 +4,11 @@
 
 use std::sync::Mutex;
 
-use herald_core::attention::driver::{AttentionHandle, Input};
+use herald_core::attention::driver::AttentionHandle;
 use herald_core::attention::tray::{draw, view, TrayView};
 use herald_core::attention::{DoNotDisturb, DoNotDisturbFor, Quiet};
 use herald_core::engine::{Command, FeedState, Reply};
 use herald_core::sse::now_ms;
-use jiff::tz::TimeZone;
 use tauri::image::Image;
 use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
@@ -67,13 +66,9 @@ fn menu<R: Runtime>(app: &AppHandle<R>, view: &TrayView, quiet: &Quiet) -> tauri
 }
 
 fn do_not_disturb<R: Runtime>(app: &AppHandle<R>, span: Option<DoNotDisturbFor>) {
-    let Some(attention) = app.try_state::<AttentionHandle>() else { return };
-    let mut quiet = attention.quiet();
-    quiet.do_not_disturb = match span {
-        Some(span) => span.from(now_ms(), &TimeZone::system()),
-        None => DoNotDisturb::Off,
-    };
-    attention.send(Input::SetQuiet(quiet));
+    if let Some(attention) = app.try_state::<AttentionHandle>() {
+        attention.do_not_disturb(span);
+    }
 }
 
 fn pause_all<R: Runtime>(app: &AppHandle<R>, paused: bool) {

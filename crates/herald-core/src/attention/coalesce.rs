@@ -19,7 +19,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::alert::{alert_for, escape_markup, urgency_of, Alert, Target, Urgency};
-use super::Slot;
+use super::{secs, Slot};
 use crate::feed::{Change, Coalesce};
 use crate::sse::EpochMs;
 
@@ -158,13 +158,14 @@ pub(super) struct Coalescer {
     feeds: BTreeMap<String, Feed>,
 }
 
-fn secs(s: u64) -> EpochMs {
-    EpochMs::try_from(s.saturating_mul(1000)).unwrap_or(EpochMs::MAX)
-}
-
 impl Coalescer {
-    /// Takes a change that deserves a notification. `slot` makes a new slot.
-    pub fn add(&mut self, change: &Change, rules: &Coalesce, now: EpochMs, slot: &mut impl FnMut() -> Slot) {
+    /// Takes a change that deserves a notification; a new slot takes the
+    /// number `next` holds, and moves it on.
+    pub fn add(&mut self, change: &Change, rules: &Coalesce, now: EpochMs, next: &mut Slot) {
+        let mut slot = || {
+            *next += 1;
+            *next - 1
+        };
         let feed = self.feeds.entry(change.feed.clone()).or_default();
         let (burst_window, record_window) = (secs(rules.burst_window_secs), secs(rules.record_window_secs));
         feed.recent.retain(|&at| at > now - burst_window);

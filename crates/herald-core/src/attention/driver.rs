@@ -10,8 +10,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::{Attention, Notifier, Quiet, Shows};
+use super::{DoNotDisturb, DoNotDisturbFor};
 use crate::engine::EngineEvent;
-use crate::sse::{now_ms, EpochMs};
+use crate::sse::{now_ms, Clock, EpochMs};
 
 /// What the driver is told.
 #[derive(Debug)]
@@ -22,20 +23,6 @@ pub enum Input {
     SetQuiet(Quiet),
     /// Mute a feed until a time (the notification's "Mute 1 h").
     Mute { feed: String, until: EpochMs },
-}
-
-/// Where the time comes from.
-pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> EpochMs;
-}
-
-/// The system's clock.
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> EpochMs {
-        now_ms()
-    }
 }
 
 /// What the driver says of itself after each thing it takes.
@@ -64,6 +51,18 @@ impl AttentionHandle {
         self.status.borrow().quiet.clone()
     }
 
+    /// Turns do not disturb on for `span` from now, on the system's clock
+    /// and in its time zone, or off; the settings it leaves.
+    pub fn do_not_disturb(&self, span: Option<DoNotDisturbFor>) -> Quiet {
+        let mut quiet = self.quiet();
+        quiet.do_not_disturb = match span {
+            Some(span) => span.from(now_ms(), &jiff::tz::TimeZone::system()),
+            None => DoNotDisturb::Off,
+        };
+        self.send(Input::SetQuiet(quiet.clone()));
+        quiet
+    }
+
     /// The driver's status, and a way to hear when it changes.
     pub fn status(&self) -> watch::Receiver<Status> {
         self.status.clone()
@@ -82,7 +81,7 @@ pub fn spawn(
     let (publish, status) = watch::channel(Status { quiet: attention.quiet().clone(), held: attention.held() });
     tokio::spawn(async move {
         loop {
-            let now = clock.now();
+            let now = clock.now_ms();
             let sleep = match attention.next_wake(now) {
                 Some(wake) => Duration::from_millis(u64::try_from(wake - now).unwrap_or(0)),
                 None => Duration::from_secs(24 * 3600),
@@ -90,7 +89,7 @@ pub fn spawn(
             let shows: Shows = tokio::select! {
                 input = receive.recv() => {
                     let Some(input) = input else { return };
-                    let now = clock.now();
+                    let now = clock.now_ms();
                     match input {
                         Input::Engine(event) => take(&mut attention, event, now),
                         Input::SetQuiet(quiet) => {
@@ -107,7 +106,7 @@ pub fn spawn(
                 }
                 _ = tokio::time::sleep(sleep) => {
                     let before = attention.quiet().clone();
-                    let shows = attention.tick(clock.now());
+                    let shows = attention.tick(clock.now_ms());
                     if *attention.quiet() != before {
                         keep(&attention, saved.as_deref());
                     }

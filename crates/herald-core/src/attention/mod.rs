@@ -180,12 +180,7 @@ impl Attention {
                 continue;
             }
             let rules = self.rules(&change.feed);
-            let mut next = self.next_slot;
-            self.coalescer.add(change, &rules, now, &mut || {
-                next += 1;
-                next - 1
-            });
-            self.next_slot = next;
+            self.coalescer.add(change, &rules, now, &mut self.next_slot);
         }
         self.tick(now)
     }
@@ -266,6 +261,7 @@ impl Attention {
     }
 }
 
+/// Seconds of a setting, in the milliseconds instants are kept in.
 fn secs(s: u64) -> EpochMs {
     EpochMs::try_from(s.saturating_mul(1000)).unwrap_or(EpochMs::MAX)
 }

@@ -21,7 +21,8 @@ fn change(feed: &str, key: &str, actor: &str) -> Change {
     change
 }
 
-fn state(feed: &str, phase: Phase) -> FeedState {
+/// A feed's state as the engine publishes it, for the tests of this module.
+pub(super) fn state(feed: &str, phase: Phase) -> FeedState {
     FeedState {
         name: feed.into(),
         url: format!("http://127.0.0.1/{feed}"),

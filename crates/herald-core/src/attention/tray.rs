@@ -158,27 +158,14 @@ pub fn draw(rgba: &mut [u8], width: u32, height: u32, state: TrayState, unread: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::FeedKind;
-    use crate::feed::{Coalesce, Preset};
-    use crate::sse::{ConnectionState, StopReason};
+    use crate::sse::StopReason;
 
     const NOW: EpochMs = 1_800_000_000_000;
 
     fn feed(name: &str, phase: Phase) -> FeedState {
-        FeedState {
-            name: name.into(),
-            url: format!("http://127.0.0.1/{name}"),
-            preset: Preset::Generic,
-            kind: FeedKind::Record,
-            connection: ConnectionState { phase, last_heard: Some(NOW - 12_000), opened: 1 },
-            paused: false,
-            writable: false,
-            problem: None,
-            recycled: 0,
-            last_error: None,
-            unread: 0,
-            coalesce: Coalesce::default(),
-        }
+        let mut state = super::super::tests::state(name, phase);
+        state.connection.last_heard = Some(NOW - 12_000);
+        state
     }
 
     fn open(name: &str) -> FeedState {
