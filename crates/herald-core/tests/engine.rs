@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{serve, sse, Answer};
 use herald_core::engine::{Command, Engine, EngineConfig, EngineEvent, FeedState, Reply, StoreAt, Write};
-use herald_core::feed::{Action, Auth, Change, Digest, Feed, Preset};
+use herald_core::feed::{Action, Auth, Change, Digest, Feed, Level, Preset};
 use herald_core::secrets::{MemorySecrets, Secrets};
 use herald_core::sse::{Phase, StopReason};
 use herald_core::store::{Store, TimelineQuery};
@@ -247,6 +247,51 @@ async fn a_task_list_without_ids_resyncs_on_every_connection_and_reads_what_it_i
     let Reply::Records { records } = sink.engine.send(Command::Records { feed: "list".into() }).await else { panic!() };
     let keys: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
     assert_eq!(keys, ["2", "27", "4"]);
+}
+
+/// Rules judge what a resync found, as they judge live events: on the
+/// record, under the event type that would have carried it.
+#[tokio::test]
+async fn a_resync_judges_what_it_missed_by_the_feeds_rules() {
+    let server = serve(vec![
+        Answer::Close(sse(b"retry: 20\n\n")),
+        Answer::Close(json_response(r#"[{"id":1,"name":"Water","done":0}]"#)),
+        Answer::Hold(sse(b"")),
+        Answer::Close(json_response(
+            r#"[{"id":1,"name":"Water","done":0},{"id":2,"name":"bot: nightly sync","done":0},
+                {"id":3,"name":"URGENT: server down","done":0},{"id":4,"name":"New","done":0}]"#,
+        )),
+    ])
+    .await;
+    let feeds = herald_core::feed::parse_feeds(&format!(
+        r#"
+[[feed]]
+name = "list"
+preset = "task-list"
+url = "{}/tasks/subscribe"
+
+[[feed.rule]]
+when = [{{ pointer = "/name", contains = "bot:" }}]
+then = "ignore"
+
+[[feed.rule]]
+event = "create"
+when = [{{ pointer = "/name", contains = "URGENT" }}]
+then = "urgent"
+summary = "Urgent: {{/name}}"
+"#,
+        server.url
+    ))
+    .expect("a valid feeds file");
+    let mut sink = Sink::start(StoreAt::Memory, &feeds, MemorySecrets::default()).await;
+    let (_, digest) = sink.digest().await;
+    let mut told: Vec<(&str, Level)> = digest.changes.iter().map(|c| (c.summary.as_str(), c.level)).collect();
+    told.sort_by_key(|(summary, _)| *summary);
+    assert_eq!(
+        told,
+        [("Someone added 'New'", Level::Notify), ("Urgent: URGENT: server down", Level::Urgent)],
+        "the ignored change is no news"
+    );
 }
 
 #[tokio::test]

@@ -10,6 +10,7 @@ pub mod driver;
 pub mod keyring;
 pub mod notifications;
 pub mod page;
+pub mod tray;
 pub mod x11;
 
 use std::future::Future;

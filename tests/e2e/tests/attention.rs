@@ -8,14 +8,17 @@
 //!   it is turned off, whose click opens the timeline of just those 20;
 //! - a rule marked urgent breaks through do not disturb, as critical;
 //! - "Mute 1 h", invoked through `ActionInvoked`, silences that feed;
-//! - a feed server that dies says so once past its threshold (shortened
-//!   here to one second), and once more, in place, when it is back.
+//! - a feed server that dies turns the tray's icon and its line for that
+//!   feed, as a panel reads them over D-Bus, and says so once past its
+//!   threshold (shortened here to one second), and once more, in place,
+//!   when it is back.
 
 use herald_e2e::cli::run as cli;
 use herald_e2e::driver::{app_binary, Driver};
 use herald_e2e::eventually;
 use herald_e2e::notifications::{NotificationServer, Shown};
 use herald_e2e::page::{click, script, timeline_total, until};
+use herald_e2e::tray::{Seen, TrayHost};
 use herald_hub::{HubConfig, LocalHub, StoreLocation};
 use herald_test_support::ntfy::{Message, Ntfy};
 use herald_test_support::tasklist::TaskList;
@@ -25,6 +28,11 @@ const YOU: &str = "you-attention-token";
 const BOB: &str = "bob-attention-token";
 const BURST: usize = 300;
 
+/// The tray menu's line for `feed`.
+fn line<'a>(seen: &'a Seen, feed: &str) -> Option<&'a str> {
+    seen.menu.iter().map(String::as_str).find(|l| l.starts_with(&format!("{feed}: ")))
+}
+
 fn summaries(shown: &[Shown]) -> Vec<&str> {
     shown.iter().map(|n| n.summary.as_str()).collect()
 }
@@ -32,6 +40,7 @@ fn summaries(shown: &[Shown]) -> Vec<&str> {
 #[tokio::test(flavor = "multi_thread")]
 async fn notifications_respect_attention() -> anyhow::Result<()> {
     let notifications = NotificationServer::start().await?;
+    let panel = TrayHost::start().await?;
     let data = tempfile::tempdir()?;
     let _keyring = herald_e2e::keyring::start(&data.path().join("keyring")).await?;
     let config = HubConfig::default().with_actor("You", YOU).with_actor("Bob", BOB);
@@ -194,10 +203,23 @@ coalesce = {{ offline_after_secs = 1 }}
 
     // The task list's server dies: one "offline" past its threshold, and
     // one "back" in its place once it returns.
+    let item = panel.item().await?;
+    let before = eventually("the tray to say the list is connected", || async {
+        let seen = panel.read(&item).await?;
+        Ok(line(&seen, "list").is_some_and(|l| l.starts_with("list: connected")).then_some(seen))
+    })
+    .await?;
+    assert!(before.menu.iter().any(|l| l == "Pause all"), "{:?}", before.menu);
     let down = list.stop().await;
     let shown = notifications.wait_for(seen + 1).await?;
     let offline = shown[seen].clone();
     assert_eq!(offline.summary, "list is offline");
+    let after = eventually("the tray to say the list is offline", || async {
+        let seen = panel.read(&item).await?;
+        Ok(line(&seen, "list").is_some_and(|l| l.starts_with("list: offline")).then_some(seen))
+    })
+    .await?;
+    assert_ne!(after.icon, before.icon, "the icon shows that a feed is down");
     assert!(offline.body.contains("Herald keeps trying"), "{}", offline.body);
     seen += 1;
     let list = down.start().await;

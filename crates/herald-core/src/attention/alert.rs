@@ -119,7 +119,12 @@ pub fn digest_alert(digest: &Digest, source: &str) -> Option<Alert> {
         summary,
         body: lines.join("\n"),
         target: target(first),
-        urgency: Urgency::Normal,
+        // As pressing as the most pressing change it tells of.
+        urgency: if missed.iter().any(|c| urgency_of(c) == Urgency::Critical) {
+            Urgency::Critical
+        } else {
+            Urgency::Normal
+        },
         feed: Some(digest.feed.clone()),
     })
 }

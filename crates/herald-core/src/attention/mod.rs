@@ -185,16 +185,23 @@ impl Attention {
         self.tick(now)
     }
 
-    /// What a resync found missed: one digest, or held with the rest.
+    /// What a resync found missed: one digest, or, while quiet, held with
+    /// the rest, except what is urgent, which breaks through in a digest of
+    /// its own.
     pub fn missed(&mut self, digest: &Digest, now: EpochMs) -> Shows {
-        if self.hush(&digest.feed, now).is_some() {
-            for change in &digest.changes {
+        let mut shows = Vec::new();
+        let told = if self.hush(&digest.feed, now).is_some() {
+            let (urgent, held): (Vec<&Change>, Vec<&Change>) =
+                digest.changes.iter().partition(|c| urgency_of(c) == Urgency::Critical);
+            for change in held {
                 self.held.add(change, now);
             }
-            return self.tick(now);
-        }
-        let mut shows = self.tick(now);
-        if let Some(alert) = digest_alert(digest, &self.source(&digest.feed)) {
+            Digest::new(&digest.feed, urgent.into_iter().cloned().collect())
+        } else {
+            digest.clone()
+        };
+        shows.extend(self.tick(now));
+        if let Some(alert) = digest_alert(&told, &self.source(&digest.feed)) {
             shows.push((self.slot(), alert));
         }
         shows

@@ -236,6 +236,25 @@ fn a_resync_digest_is_shown_at_once_or_held_with_the_rest() {
 }
 
 #[test]
+fn an_urgent_missed_change_breaks_through_in_a_digest_of_its_own() {
+    let mut attention = Attention::new(utc(), Quiet { do_not_disturb: DoNotDisturb::On, ..Quiet::default() });
+    let mut missed: Vec<Change> =
+        (0..3).map(|i| Change { missed: true, ..change("tasks", &i.to_string(), "Ana") }).collect();
+    missed[1].level = Level::Urgent;
+    missed[1].summary = "Urgent: server down".into();
+    let shown = attention.missed(&Digest::new("tasks", missed), T0);
+    assert_eq!(shown.len(), 1, "{shown:#?}");
+    assert_eq!(
+        (shown[0].1.summary.as_str(), shown[0].1.urgency),
+        ("You missed: Urgent: server down", Urgency::Critical)
+    );
+    let after = attention.set_quiet(Quiet::default(), T0 + SEC);
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].1.summary, "While you were away: 2 changes to tasks", "the rest waited");
+    assert_eq!(after[0].1.urgency, Urgency::Normal);
+}
+
+#[test]
 fn a_feed_offline_past_its_threshold_says_so_once_and_once_more_when_back() {
     let mut attention = Attention::new(utc(), Quiet::default());
     attention.state(&state("tasks", Phase::Open { since: T0 }), T0);

@@ -52,15 +52,26 @@ pub fn ago(at: EpochMs, now: EpochMs) -> String {
     }
 }
 
+/// How much of a reason a menu line shows; the window shows all of it.
+const REASON_CHARS: usize = 48;
+
+/// `reason`, cut to [`REASON_CHARS`] with an ellipsis.
+fn brief(reason: &str) -> String {
+    match reason.char_indices().nth(REASON_CHARS) {
+        Some((end, _)) => format!("{}…", reason[..end].trim_end()),
+        None => reason.to_owned(),
+    }
+}
+
 fn line(feed: &FeedState) -> String {
     let status = if feed.paused {
         "paused".to_owned()
     } else {
         match (trouble(feed), &feed.connection.phase) {
-            (Some((Trouble::Offline, reason)), _) => format!("offline ({reason})"),
+            (Some((Trouble::Offline, reason)), _) => format!("offline ({})", brief(&reason)),
             (Some((Trouble::NeedsAuthentication, _)), _) => "needs you to sign in".to_owned(),
             (Some((Trouble::CertificateRefused, _)), _) => "certificate refused".to_owned(),
-            (Some((Trouble::Stopped, reason)), _) => format!("stopped ({reason})"),
+            (Some((Trouble::Stopped, reason)), _) => format!("stopped ({})", brief(&reason)),
             (None, Phase::Open { .. }) => "connected".to_owned(),
             (None, Phase::Stopped { .. }) => "stopped".to_owned(),
             (None, _) => "connecting".to_owned(),
@@ -210,6 +221,13 @@ mod tests {
         assert_eq!(v.lines, ["tasks: connected · 5 unread", "alerts: offline (connection refused)", "demo: connected"]);
         let dnd = Quiet { do_not_disturb: DoNotDisturb::On, ..Quiet::default() };
         assert_eq!(view(&[open("a")], &dnd, NOW).tooltip, "1 feed · last heard 12 s ago · do not disturb");
+        let long =
+            retrying("list", "error decoding response body: peer closed connection without sending TLS close_notify");
+        assert_eq!(
+            view(&[long], &Quiet::default(), NOW).lines,
+            ["list: offline (error decoding response body: peer closed connec…)"],
+            "a menu line keeps the start of a long reason"
+        );
     }
 
     #[test]

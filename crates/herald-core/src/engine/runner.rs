@@ -26,7 +26,7 @@ use super::snapshot::{fetch_snapshot, GapWatch};
 use super::writer::Writer;
 use crate::feed::meaning::{self, Context, Read, RecordOp};
 use crate::feed::rules;
-use crate::feed::{Change, Digest, Feed, Meaning, RecordMeaning, Resolved, Rule, Setup};
+use crate::feed::{Change, Digest, Feed, Level, Meaning, RecordMeaning, Resolved, Rule, Setup};
 use crate::secrets::Secrets;
 use crate::sse::{now_ms, ConnectionState, Event, Phase, StopReason, Subscription};
 use crate::store::{FeedId, MissedChange};
@@ -374,6 +374,7 @@ impl Runner {
         };
         let resumes = snapshot.cursor.clone();
         let (id, judge, name, me) = (self.id, self.records.clone(), self.feed.name.clone(), self.me.clone());
+        let rules = self.rules.clone();
         let resynced = self
             .writer
             .call(move |store| {
@@ -384,7 +385,11 @@ impl Runner {
                     &snapshot,
                     ctx.now,
                     &|known: &Value, now: &Value| judge.unchanged(known, now),
-                    &|m: &MissedChange| judge.missed(ctx, &m.key, m.before.as_ref(), m.after.as_ref()),
+                    &|m: &MissedChange| {
+                        let mut change = judge.missed(ctx, &m.key, m.before.as_ref(), m.after.as_ref())?;
+                        rules::judge_value(&rules, judge.event_type_of(m.kind), Some(m.value()), &mut change);
+                        Some(change)
+                    },
                 );
                 let unread =
                     resynced.as_ref().ok().filter(|r| !r.missed.is_empty()).and_then(|_| store.unread(id).ok());
@@ -405,7 +410,8 @@ impl Runner {
         if self.me.is_none() {
             self.find_me().await?;
         }
-        let changes = resynced.changes;
+        // What the rules ignore is stored read, and is no news in the digest.
+        let changes: Vec<Change> = resynced.changes.into_iter().filter(|c| c.level != Level::Ignore).collect();
         if !changes.is_empty() {
             tracing::info!(feed = %self.feed.name, missed = changes.len(), "resynced from the snapshot");
             self.tell(EngineEvent::Missed { digest: Digest::new(&self.feed.name, changes) }).await?;

@@ -321,6 +321,17 @@ impl MessageMeaning {
 }
 
 impl RecordMeaning {
+    /// The event type that carries a change of `kind`: the first this feed
+    /// names for it.
+    pub fn event_type_of(&self, kind: ChangeKind) -> &str {
+        let types = match kind {
+            ChangeKind::Create => &self.created,
+            ChangeKind::Update => &self.updated,
+            ChangeKind::Delete => &self.deleted,
+        };
+        types.first().map(String::as_str).unwrap_or(kind.as_str())
+    }
+
     fn kind_of(&self, event_type: &str) -> Option<ChangeKind> {
         let has = |types: &[String]| types.iter().any(|t| t == event_type);
         if has(&self.created) {

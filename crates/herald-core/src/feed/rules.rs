@@ -175,9 +175,16 @@ pub fn judge(rules: &[Rule], event_type: &str, data: &str, change: &mut Change) 
         return;
     }
     let data: Option<Value> = serde_json::from_str(data).ok();
-    let Some(rule) = first_match(rules, event_type, change.actor.as_deref(), data.as_ref()) else { return };
+    judge_value(rules, event_type, data.as_ref(), change);
+}
+
+/// Judges `change` by `rules` on data already parsed: a change a resync
+/// found missed is judged on the record, under the event type that would
+/// have carried it.
+pub fn judge_value(rules: &[Rule], event_type: &str, data: Option<&Value>, change: &mut Change) {
+    let Some(rule) = first_match(rules, event_type, change.actor.as_deref(), data) else { return };
     change.level = rule.then;
-    let fields = Fields { change, event_type, data: data.as_ref() };
+    let fields = Fields { change, event_type, data };
     let summary = rule.summary.as_deref().map(|t| render(t, &fields));
     let body = rule.body.as_deref().map(|t| render(t, &fields));
     if let Some(summary) = summary {
