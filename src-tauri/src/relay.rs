@@ -50,6 +50,7 @@ pub fn spawn<R: Runtime>(
     let handle = driver::spawn(attention, notifier, Arc::new(SystemClock), quiet_file);
     app.manage(handle.clone());
     let mut status = handle.status();
+    let mut app_status = app.state::<crate::state::AppState>().watch_status();
     tauri::async_runtime::spawn(async move {
         let mut feeds: BTreeMap<String, FeedState> = BTreeMap::new();
         // The tray is redrawn at most this often: in a storm every batch
@@ -69,6 +70,14 @@ pub fn spawn<R: Runtime>(
                         return;
                     }
                     status.borrow_and_update();
+                    tray_stale = true;
+                    continue;
+                }
+                // Notifications stopped or started working.
+                changed = app_status.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
                     tray_stale = true;
                     continue;
                 }

@@ -9,6 +9,7 @@ use herald_core::attention::Target;
 use herald_core::engine::Engine;
 use herald_core::secrets::Secrets;
 use serde::Serialize;
+use tokio::sync::watch;
 
 pub struct AppState {
     pub engine: Engine,
@@ -23,11 +24,11 @@ pub struct AppState {
     refused: Mutex<HashMap<String, Vec<u8>>>,
     /// What a notification click asked to show, until the window takes it.
     pending_focus: Mutex<Option<Target>>,
-    notifications_error: Mutex<Option<String>>,
+    status: watch::Sender<AppStatus>,
 }
 
 /// What the window shows about the app as a whole.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AppStatus {
     /// Why notifications cannot be shown, when they can't.
@@ -47,7 +48,7 @@ impl AppState {
             quiet_file: None,
             refused: Mutex::new(HashMap::new()),
             pending_focus: Mutex::new(None),
-            notifications_error: Mutex::new(None),
+            status: watch::Sender::new(AppStatus::default()),
         }
     }
 
@@ -75,13 +76,19 @@ impl AppState {
 
     /// Records whether notifications work; true when that changed.
     pub fn set_notifications_error(&self, error: Option<String>) -> bool {
-        let mut current = lock(&self.notifications_error);
-        let changed = *current != error;
-        *current = error;
-        changed
+        self.status.send_if_modified(|status| {
+            let changed = status.notifications_error != error;
+            status.notifications_error = error;
+            changed
+        })
     }
 
     pub fn status(&self) -> AppStatus {
-        AppStatus { notifications_error: lock(&self.notifications_error).clone() }
+        self.status.borrow().clone()
+    }
+
+    /// Told whenever the app's status changes (the tray listens).
+    pub fn watch_status(&self) -> watch::Receiver<AppStatus> {
+        self.status.subscribe()
     }
 }

@@ -120,7 +120,8 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 pub fn show<'a, R: Runtime>(app: &AppHandle<R>, feeds: impl IntoIterator<Item = &'a FeedState>, quiet: &Quiet) {
     let Some(tray) = app.tray_by_id(TRAY) else { return };
     let Some(shown) = app.try_state::<Shown>() else { return };
-    let next = view(feeds, quiet, now_ms());
+    let error = app.try_state::<AppState>().and_then(|s| s.status().notifications_error);
+    let next = view(feeds, quiet, now_ms()).with_notifications_error(error.as_deref());
     let mut last = shown.0.lock().unwrap_or_else(|p| p.into_inner());
     let same_icon = last.as_ref().is_some_and(|l| (l.state, l.unread > 0) == (next.state, next.unread > 0));
     let same_menu = last.as_ref().is_some_and(|l| l.lines == next.lines);

@@ -55,12 +55,16 @@ pub fn ago(at: EpochMs, now: EpochMs) -> String {
 /// How much of a reason a menu line shows; the window shows all of it.
 const REASON_CHARS: usize = 48;
 
-/// `reason`, cut to [`REASON_CHARS`] with an ellipsis.
+/// `reason`, cut to [`REASON_CHARS`] with an ellipsis, at a word's end
+/// where there is one late enough.
 fn brief(reason: &str) -> String {
-    match reason.char_indices().nth(REASON_CHARS) {
-        Some((end, _)) => format!("{}…", reason[..end].trim_end()),
-        None => reason.to_owned(),
-    }
+    let Some((end, _)) = reason.char_indices().nth(REASON_CHARS) else { return reason.to_owned() };
+    let cut = &reason[..end];
+    let cut = match cut.rfind(' ') {
+        Some(space) if space > end / 2 => &cut[..space],
+        _ => cut,
+    };
+    format!("{}…", cut.trim_end_matches([' ', ',', ':', ';']))
 }
 
 fn line(feed: &FeedState) -> String {
@@ -117,6 +121,19 @@ pub fn view<'a>(feeds: impl IntoIterator<Item = &'a FeedState>, quiet: &Quiet, n
         parts.push("do not disturb".into());
     }
     TrayView { state, unread, tooltip: parts.join(" · "), lines: feeds.iter().map(|f| line(f)).collect() }
+}
+
+impl TrayView {
+    /// The view when notifications cannot be shown (`error` says why): the
+    /// icon asks for the user, the tooltip says so, and the menu's first
+    /// line says what is wrong, since nothing else on the desktop will.
+    pub fn with_notifications_error(mut self, error: Option<&str>) -> TrayView {
+        let Some(error) = error else { return self };
+        self.state = TrayState::NeedsAttention;
+        self.tooltip.push_str(" · notifications unavailable");
+        self.lines.insert(0, format!("Notifications unavailable: {}", brief(error)));
+        self
+    }
 }
 
 /// The dot's colour for each state (RGBA).
@@ -225,8 +242,21 @@ mod tests {
             retrying("list", "error decoding response body: peer closed connection without sending TLS close_notify");
         assert_eq!(
             view(&[long], &Quiet::default(), NOW).lines,
-            ["list: offline (error decoding response body: peer closed connec…)"],
+            ["list: offline (error decoding response body: peer closed…)"],
             "a menu line keeps the start of a long reason"
+        );
+    }
+
+    #[test]
+    fn no_notification_service_shows_on_the_tray() {
+        let plain = view(&[open("tasks")], &Quiet::default(), NOW);
+        assert_eq!(plain.clone().with_notifications_error(None), plain);
+        let v = plain.with_notifications_error(Some("No notification service is running on this desktop."));
+        assert_eq!(v.state, TrayState::NeedsAttention);
+        assert_eq!(v.tooltip, "1 feed · last heard 12 s ago · notifications unavailable");
+        assert_eq!(
+            v.lines,
+            ["Notifications unavailable: No notification service is running on this…", "tasks: connected"]
         );
     }
 
