@@ -23,6 +23,37 @@ pub enum Input {
     SetQuiet(Quiet),
     /// Mute a feed until a time (the notification's "Mute 1 h").
     Mute { feed: String, until: EpochMs },
+    /// The system woke from sleep (logind's `PrepareForSleep(false)`). The
+    /// driver also sees a wake by itself, at the first thing it takes after
+    /// one: see [`SLEPT_MS`].
+    Woke,
+}
+
+/// The wall clock ran this much further than the monotonic clock (which
+/// stands still while the system sleeps) between two things the driver
+/// took: the system slept in between.
+pub const SLEPT_MS: EpochMs = 60_000;
+
+/// Sees a sleep between two instants: by how much the wall clock ran
+/// ahead of the monotonic clock.
+struct SleepWatch {
+    wall: EpochMs,
+    mono: tokio::time::Instant,
+}
+
+impl SleepWatch {
+    fn new(wall: EpochMs) -> SleepWatch {
+        SleepWatch { wall, mono: tokio::time::Instant::now() }
+    }
+
+    /// Whether the system slept since the last look, at wall time `now`.
+    fn slept(&mut self, now: EpochMs) -> bool {
+        let mono = tokio::time::Instant::now();
+        let ran = EpochMs::try_from(mono.duration_since(self.mono).as_millis()).unwrap_or(EpochMs::MAX);
+        let slept = now.saturating_sub(self.wall).saturating_sub(ran) > SLEPT_MS;
+        (self.wall, self.mono) = (now, mono);
+        slept
+    }
 }
 
 /// What the driver says of itself after each thing it takes.
@@ -80,6 +111,7 @@ pub fn spawn(
     let (inputs, mut receive) = mpsc::unbounded_channel();
     let (publish, status) = watch::channel(Status { quiet: attention.quiet().clone(), held: attention.held() });
     tokio::spawn(async move {
+        let mut sleeps = SleepWatch::new(clock.now_ms());
         loop {
             let now = clock.now_ms();
             let sleep = match attention.next_wake(now) {
@@ -90,7 +122,9 @@ pub fn spawn(
                 input = receive.recv() => {
                     let Some(input) = input else { return };
                     let now = clock.now_ms();
-                    match input {
+                    // Woken before this is taken, so a replay is held too.
+                    let mut shows = if sleeps.slept(now) { attention.woke(now) } else { Vec::new() };
+                    shows.extend(match input {
                         Input::Engine(event) => take(&mut attention, event, now),
                         Input::SetQuiet(quiet) => {
                             let shows = attention.set_quiet(quiet, now);
@@ -102,11 +136,15 @@ pub fn spawn(
                             keep(&attention, saved.as_deref());
                             attention.tick(now)
                         }
-                    }
+                        Input::Woke => attention.woke(now),
+                    });
+                    shows
                 }
                 _ = tokio::time::sleep(sleep) => {
                     let before = attention.quiet().clone();
-                    let shows = attention.tick(clock.now_ms());
+                    let now = clock.now_ms();
+                    let mut shows = if sleeps.slept(now) { attention.woke(now) } else { Vec::new() };
+                    shows.extend(attention.tick(now));
                     if *attention.quiet() != before {
                         keep(&attention, saved.as_deref());
                     }

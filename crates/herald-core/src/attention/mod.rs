@@ -17,8 +17,10 @@
 //! - [`driver`]: the task that keeps it, on an injected clock.
 //!
 //! While quiet, changes go to the timeline only, and are told in one
-//! digest when the quiet ends. Urgent changes (an urgent rule, or ntfy's
-//! priorities 4 and 5) break through.
+//! digest when the quiet ends. So it is for a short while after a wake
+//! from sleep ([`Attention::woke`]), while the feeds replay what they hold:
+//! one "While you were away" instead of a flood of old news. Urgent
+//! changes (an urgent rule, or ntfy's priorities 4 and 5) break through.
 
 mod alert;
 mod click;
@@ -49,6 +51,10 @@ use health::HealthWatch;
 /// One notification on screen: an alert shown in a slot already used
 /// replaces the one there.
 pub type Slot = u64;
+
+/// How long after a wake from sleep changes are held for one digest: the
+/// feeds reconnect and replay what they missed within it.
+pub const WAKE_SETTLE_MS: EpochMs = 15_000;
 
 /// Summaries a digest of held changes names; the rest are counted.
 const HELD_LINES: usize = 5;
@@ -88,6 +94,8 @@ pub struct Attention {
     health_slots: BTreeMap<String, Slot>,
     held: Held,
     next_slot: Slot,
+    /// Catching up after a wake from sleep, until then.
+    waking: Option<EpochMs>,
 }
 
 /// What to show: each alert in its slot.
@@ -104,6 +112,7 @@ impl Attention {
             health: HealthWatch::default(),
             health_slots: BTreeMap::new(),
             held: Held::default(),
+            waking: None,
             next_slot: 1,
         }
     }
@@ -119,7 +128,14 @@ impl Attention {
 
     /// Whether `feed` is held back at `now`, and why.
     pub fn hush(&self, feed: &str, now: EpochMs) -> Option<Hush> {
-        self.quiet.hush(feed, now, &self.tz)
+        self.quiet.hush(feed, now, &self.tz).or_else(|| self.waking.filter(|&until| now < until).map(|_| Hush::Waking))
+    }
+
+    /// Herald woke from sleep at `now`: for [`WAKE_SETTLE_MS`], changes are
+    /// held, and then told in one digest.
+    pub fn woke(&mut self, now: EpochMs) -> Shows {
+        self.waking = Some(now + WAKE_SETTLE_MS);
+        self.tick(now)
     }
 
     /// Sets do not disturb, quiet hours and mutes; if that ends a quiet,
@@ -211,13 +227,14 @@ impl Attention {
     /// trouble past their threshold, and coalesced notifications.
     pub fn tick(&mut self, now: EpochMs) -> Shows {
         self.quiet.expire(now);
+        self.waking = self.waking.filter(|&until| until > now);
         let mut shows = Vec::new();
         // What was held for feeds no longer hushed, in one digest.
         let released: Vec<(String, usize)> = self
             .held
             .counts
             .iter()
-            .filter(|(feed, _)| self.quiet.hush(feed, now, &self.tz).is_none())
+            .filter(|(feed, _)| self.hush(feed, now).is_none())
             .map(|(feed, count)| (feed.clone(), *count))
             .collect();
         if !released.is_empty() {
@@ -260,7 +277,8 @@ impl Attention {
     pub fn next_wake(&self, now: EpochMs) -> Option<EpochMs> {
         let feeds = &self.feeds;
         let after = |feed: &str| secs(feeds.get(feed).map(|(r, _)| *r).unwrap_or_default().offline_after_secs);
-        let turn = self.quiet.next_turn(now, &self.tz);
+        let waking = self.waking.filter(|&until| until > now);
+        let turn = [self.quiet.next_turn(now, &self.tz), waking].into_iter().flatten().min();
         let held = if self.held.counts.is_empty() { None } else { turn };
         // While everything is hushed, trouble waits for the quiet to end.
         let trouble = if self.quiet.hushes_all(now, &self.tz) { turn } else { self.health.next_due(&after) };

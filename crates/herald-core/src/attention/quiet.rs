@@ -88,6 +88,9 @@ pub enum Hush {
     QuietHours,
     /// This feed is muted.
     Muted,
+    /// Herald has just woken from sleep and is catching up: what the feeds
+    /// replay is told in one digest, not popup by popup.
+    Waking,
 }
 
 /// Everything that keeps Herald quiet, as the user set it.

@@ -320,3 +320,87 @@ fn trouble_waits_for_the_end_of_do_not_disturb() {
     assert_eq!(told.len(), 1);
     assert_eq!(told[0].1.summary, "tasks is offline");
 }
+
+#[test]
+fn after_a_wake_what_the_feeds_replay_is_one_digest() {
+    let mut attention = Attention::new(utc(), Quiet::default());
+    attention.state(&state("tasks", Phase::Open { since: T0 }), T0);
+    assert_eq!(attention.woke(T0), []);
+    let replay: Vec<Change> = (0..4).map(|i| change("tasks", &i.to_string(), "Ana")).collect();
+    assert_eq!(attention.changes(&replay, T0 + 2 * SEC), [], "held while catching up");
+    let mut urgent = change("tasks", "9", "Ana");
+    urgent.level = Level::Urgent;
+    assert_eq!(attention.changes(&[urgent], T0 + 3 * SEC).len(), 1, "urgent breaks through");
+    assert_eq!(attention.next_wake(T0 + 3 * SEC), Some(T0 + WAKE_SETTLE_MS));
+    let shown = attention.tick(T0 + WAKE_SETTLE_MS);
+    assert_eq!(shown.len(), 1);
+    assert_eq!(shown[0].1.summary, "While you were away: 4 changes to tasks");
+    let later = T0 + WAKE_SETTLE_MS + 60 * SEC;
+    assert_eq!(attention.changes(&[change("tasks", "10", "Ana")], later).len(), 1, "awake again");
+}
+
+/// The driver, on a wall clock that runs with tokio's (paused) clock but
+/// can jump ahead alone, as it does across a sleep.
+mod driver_clock {
+    use std::sync::atomic::{AtomicI64, Ordering};
+    use std::sync::{Arc, Mutex};
+
+    use tokio::sync::watch;
+    use tokio::time::timeout;
+
+    use super::*;
+    use crate::attention::driver::{self, Input};
+    use crate::engine::EngineEvent;
+
+    /// Far longer than any wait here; on tokio's paused clock it passes at
+    /// once when nothing else can happen, so a test that would hang fails.
+    const WITHIN: std::time::Duration = std::time::Duration::from_secs(60);
+
+    struct WallClock {
+        start: tokio::time::Instant,
+        jumped: AtomicI64,
+    }
+
+    impl crate::sse::Clock for WallClock {
+        fn now_ms(&self) -> EpochMs {
+            T0 + self.start.elapsed().as_millis() as EpochMs + self.jumped.load(Ordering::SeqCst)
+        }
+    }
+
+    struct Shown {
+        alerts: Mutex<Vec<Alert>>,
+        count: watch::Sender<usize>,
+    }
+
+    impl Notifier for Shown {
+        fn show(&self, _slot: Slot, alert: Alert) -> Result<(), NotifyError> {
+            let mut alerts = self.alerts.lock().unwrap();
+            alerts.push(alert);
+            self.count.send_replace(alerts.len());
+            Ok(())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_driver_sees_a_sleep_and_holds_the_replay_for_one_digest() {
+        let clock = Arc::new(WallClock { start: tokio::time::Instant::now(), jumped: AtomicI64::new(0) });
+        let shown = Arc::new(Shown { alerts: Mutex::new(Vec::new()), count: watch::Sender::new(0) });
+        let mut count = shown.count.subscribe();
+        let handle = driver::spawn(Attention::new(utc(), Quiet::default()), shown.clone(), clock.clone(), None);
+        let open = state("tasks", Phase::Open { since: T0 });
+        handle.send(Input::Engine(EngineEvent::State { state: open }));
+        handle.send(Input::Engine(EngineEvent::Changes { changes: vec![change("tasks", "1", "Ana")] }));
+        timeout(WITHIN, count.wait_for(|n| *n == 1)).await.expect("the change, at once").unwrap();
+
+        // The lid closes for two hours: the wall clock runs, the monotonic one does not.
+        clock.jumped.fetch_add(2 * 3600 * SEC, Ordering::SeqCst);
+        let replay = (2..6).map(|i| change("tasks", &i.to_string(), "Ana")).collect();
+        handle.send(Input::Engine(EngineEvent::Changes { changes: replay }));
+        let mut status = handle.status();
+        timeout(WITHIN, status.wait_for(|s| s.held == 4)).await.expect("the replay held").unwrap();
+        assert_eq!(*count.borrow(), 1, "no popup for the replay");
+        timeout(WITHIN, count.wait_for(|n| *n == 2)).await.expect("the digest").unwrap();
+        let alerts = shown.alerts.lock().unwrap();
+        assert_eq!(alerts[1].summary, "While you were away: 4 changes to tasks");
+    }
+}
