@@ -1,78 +1,85 @@
-//! The commands the window may call. Each is a thin forward to the engine,
-//! whose commands are tested without a desktop; errors reach the window as
-//! their message.
+//! The commands the window may call. Each is a thin forward of a
+//! [`Request`] to the [`Desk`], whose answers are tested without a desktop;
+//! errors reach the window as their message.
+
+use std::sync::Arc;
 
 use herald_core::attention::Target;
 use herald_core::engine::{Command, FeedState, Record, Reply, Write};
+use herald_core::ipc::{Handler, Request, Status};
 use herald_core::sse::EpochMs;
 use herald_core::store::{Activity, TimelinePage, TimelineQuery};
+use herald_desk::Desk;
+use serde::de::DeserializeOwned;
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
 
-use crate::state::{AppState, AppStatus};
-
 type CommandResult<T> = Result<T, String>;
 
-async fn ask(state: &AppState, command: Command) -> CommandResult<Reply> {
-    state.engine.send(command).await.ok()
+/// Asks the desk, and reads its answer as a `T`.
+pub async fn ask<T: DeserializeOwned>(desk: &Desk, request: Request) -> CommandResult<T> {
+    let answer = desk.handle(request).await.map_err(|e| e.message)?;
+    serde_json::from_value(answer).map_err(|e| e.to_string())
+}
+
+async fn engine(desk: &Desk, command: Command) -> CommandResult<Reply> {
+    ask(desk, Request::Engine { command }).await
+}
+
+fn unexpected<T>(reply: Reply) -> CommandResult<T> {
+    Err(format!("unexpected reply {reply:?}"))
 }
 
 #[tauri::command]
-pub async fn feeds(state: State<'_, AppState>) -> CommandResult<Vec<FeedState>> {
-    match ask(&state, Command::Feeds).await? {
+pub async fn feeds(desk: State<'_, Arc<Desk>>) -> CommandResult<Vec<FeedState>> {
+    match engine(&desk, Command::Feeds).await? {
         Reply::Feeds { feeds } => Ok(feeds),
-        other => Err(format!("unexpected reply {other:?}")),
+        other => unexpected(other),
     }
 }
 
 #[tauri::command]
-pub async fn records(state: State<'_, AppState>, feed: String) -> CommandResult<Vec<Record>> {
-    match ask(&state, Command::Records { feed }).await? {
+pub async fn records(desk: State<'_, Arc<Desk>>, feed: String) -> CommandResult<Vec<Record>> {
+    match engine(&desk, Command::Records { feed }).await? {
         Reply::Records { records } => Ok(records),
-        other => Err(format!("unexpected reply {other:?}")),
+        other => unexpected(other),
     }
 }
 
 #[tauri::command]
-pub async fn write(state: State<'_, AppState>, feed: String, write: Write) -> CommandResult<()> {
-    if let Write::Create { fields } = &write {
-        let named = fields.get("name").and_then(|n| n.as_str()).is_some_and(|n| !n.trim().is_empty());
-        if !named {
-            return Err("Give it a name.".into());
-        }
-    }
-    ask(&state, Command::Write { feed, write }).await.map(drop)
+pub async fn write(desk: State<'_, Arc<Desk>>, feed: String, write: Write) -> CommandResult<()> {
+    engine(&desk, Command::Write { feed, write }).await.map(drop)
 }
 
 #[tauri::command]
-pub async fn timeline(state: State<'_, AppState>, query: TimelineQuery) -> CommandResult<TimelinePage> {
-    match ask(&state, Command::Timeline { query }).await? {
+pub async fn timeline(desk: State<'_, Arc<Desk>>, query: TimelineQuery) -> CommandResult<TimelinePage> {
+    match engine(&desk, Command::Timeline { query }).await? {
         Reply::Timeline { page } => Ok(page),
-        other => Err(format!("unexpected reply {other:?}")),
+        other => unexpected(other),
     }
 }
 
 #[tauri::command]
-pub async fn activity(state: State<'_, AppState>, feed: String, since: EpochMs) -> CommandResult<Activity> {
-    match ask(&state, Command::Activity { feed, since }).await? {
+pub async fn activity(desk: State<'_, Arc<Desk>>, feed: String, since: EpochMs) -> CommandResult<Activity> {
+    match engine(&desk, Command::Activity { feed, since }).await? {
         Reply::Activity { activity } => Ok(activity),
-        other => Err(format!("unexpected reply {other:?}")),
+        other => unexpected(other),
     }
 }
 
 #[tauri::command]
-pub async fn mark_read(state: State<'_, AppState>, feed: Option<String>, rows: Vec<i64>) -> CommandResult<()> {
-    ask(&state, Command::MarkRead { feed, rows }).await.map(drop)
+pub async fn mark_read(desk: State<'_, Arc<Desk>>, feed: Option<String>, rows: Vec<i64>) -> CommandResult<()> {
+    engine(&desk, Command::MarkRead { feed, rows }).await.map(drop)
 }
 
 #[tauri::command]
-pub async fn reconnect_now(state: State<'_, AppState>, feed: Option<String>) -> CommandResult<()> {
-    ask(&state, Command::ReconnectNow { name: feed }).await.map(drop)
+pub async fn reconnect_now(desk: State<'_, Arc<Desk>>, feed: Option<String>) -> CommandResult<()> {
+    engine(&desk, Command::ReconnectNow { name: feed }).await.map(drop)
 }
 
 #[tauri::command]
-pub async fn pause_feed(state: State<'_, AppState>, feed: String, paused: bool) -> CommandResult<()> {
-    ask(&state, Command::PauseFeed { name: feed, paused }).await.map(drop)
+pub async fn pause_feed(desk: State<'_, Arc<Desk>>, feed: String, paused: bool) -> CommandResult<()> {
+    engine(&desk, Command::PauseFeed { name: feed, paused }).await.map(drop)
 }
 
 /// Opens a message's link in the system browser: http(s) only, whatever
@@ -87,11 +94,11 @@ pub fn open_link<R: Runtime>(app: AppHandle<R>, url: String) -> CommandResult<()
 
 /// What a notification click asked to show, once.
 #[tauri::command]
-pub fn take_focus(state: State<'_, AppState>) -> Option<Target> {
-    state.take_focus()
+pub async fn take_focus(desk: State<'_, Arc<Desk>>) -> CommandResult<Option<Target>> {
+    ask(&desk, Request::TakeFocus).await
 }
 
 #[tauri::command]
-pub fn app_status(state: State<'_, AppState>) -> AppStatus {
-    state.status()
+pub async fn app_status(desk: State<'_, Arc<Desk>>) -> CommandResult<Status> {
+    ask(&desk, Request::Status).await
 }

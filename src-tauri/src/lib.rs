@@ -6,6 +6,7 @@ mod commands;
 mod feed_setup;
 mod notify;
 mod options;
+mod ports;
 mod quiet;
 mod relay;
 pub mod setup;
@@ -21,12 +22,13 @@ use herald_core::attention::Notifier;
 use herald_core::engine::{Engine, EngineConfig, EngineEvent, StoreAt};
 use herald_core::secrets::Secrets;
 use herald_core::store::Store;
+use herald_desk::{Desk, DeskParts};
 use tauri::{Builder, Manager, RunEvent, Runtime};
 use tokio::sync::mpsc;
 
 pub use options::{take_server_token, Options};
 pub use relay::{CHANGES_EVENT, FEED_EVENT, REMOVED_EVENT, STATUS_EVENT};
-pub use state::{AppState, AppStatus};
+pub use state::AppState;
 
 /// What of the desktop to use: tests with the mock runtime have no tray or
 /// notification service, and show alerts through their own [`Notifier`].
@@ -79,11 +81,19 @@ pub fn run_app<R: Runtime>(
             commands::app_status,
         ])
         .setup(move |app| {
-            app.manage(state);
             let handle = app.handle().clone();
             let notifier = desktop.notifier.unwrap_or_else(|| Arc::new(notify::DesktopNotifier::start(handle.clone())));
-            let quiet_file = app.state::<AppState>().quiet_file.clone();
-            relay::spawn(handle.clone(), events, notifier, quiet_file);
+            let attention = relay::attention(notifier, state.quiet_file.clone());
+            app.manage(attention.clone());
+            let desk = Arc::new(Desk::new(DeskParts {
+                engine: state.engine,
+                secrets: state.secrets,
+                attention,
+                certs_dir: state.certs_dir,
+                ports: Arc::new(ports::TauriPorts(handle.clone())),
+            }));
+            app.manage(desk.clone());
+            relay::spawn(handle.clone(), events, desk);
             if desktop.tray {
                 if let Err(e) = tray::create(&handle) {
                     tracing::warn!(error = %e, "no tray icon; Herald runs on with its window");

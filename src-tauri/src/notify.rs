@@ -10,18 +10,17 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_util::StreamExt;
-use herald_core::attention::driver::{AttentionHandle, Input};
+use herald_core::attention::driver::Input;
 use herald_core::attention::{Alert, ClickRouter, Notifier, NotifyError, Routed, Slot, Target, Urgency};
 use herald_core::engine::Command;
 use herald_core::sse::now_ms;
+use herald_desk::Desk;
 use notify_rust::{Notification, Timeout};
-use tauri::{AppHandle, Emitter, Manager, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::{mpsc, watch};
 use zbus::message::Type as MessageType;
 use zbus::{Connection, MatchRule, MessageStream};
 
-use crate::relay::STATUS_EVENT;
-use crate::state::AppState;
 use crate::window;
 
 /// The action key servers report when the notification itself is clicked.
@@ -157,14 +156,14 @@ async fn show_one<R: Runtime>(
 fn act<R: Runtime>(app: &AppHandle<R>, action: &str, routed: Routed) {
     match (action, routed.feed) {
         (READ_ACTION, Some(feed)) => {
-            let engine = app.state::<AppState>().engine.clone();
+            let Some(desk) = app.try_state::<Arc<Desk>>().map(|d| d.inner().clone()) else { return };
             tauri::async_runtime::spawn(async move {
-                engine.send(Command::MarkRead { feed: Some(feed), rows: Vec::new() }).await;
+                desk.engine().send(Command::MarkRead { feed: Some(feed), rows: Vec::new() }).await;
             });
         }
         (MUTE_ACTION, Some(feed)) => {
-            if let Some(attention) = app.try_state::<AttentionHandle>() {
-                attention.send(Input::Mute { feed, until: now_ms() + MUTE_MS });
+            if let Some(desk) = app.try_state::<Arc<Desk>>() {
+                desk.attention().send(Input::Mute { feed, until: now_ms() + MUTE_MS });
             }
         }
         _ => window::show_target(app, routed.target),
@@ -245,10 +244,10 @@ fn explain(error: &str) -> String {
     }
 }
 
-/// Tells the window when notifications start or stop working.
+/// Tells the desk (and so the window and the tray) when notifications
+/// start or stop working.
 fn record<R: Runtime>(app: &AppHandle<R>, error: Option<String>) {
-    let state = app.state::<AppState>();
-    if state.set_notifications_error(error) {
-        let _ = app.emit(STATUS_EVENT, state.status());
+    if let Some(desk) = app.try_state::<Arc<Desk>>() {
+        desk.set_notifications_error(error);
     }
 }

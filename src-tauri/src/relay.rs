@@ -6,15 +6,17 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use herald_core::attention::driver::{self, Input};
+use herald_core::attention::driver::{self, AttentionHandle, Input};
 use herald_core::attention::{Attention, Notifier};
 use herald_core::engine::{EngineEvent, FeedState};
+use herald_core::ipc::{Handler, Push};
 use herald_core::sse::SystemClock;
+use herald_desk::Desk;
 use jiff::tz::TimeZone;
-use tauri::{AppHandle, Emitter, Manager, Runtime};
-use tokio::sync::mpsc;
+use tauri::{AppHandle, Emitter, Runtime};
+use tokio::sync::{broadcast, mpsc};
 
-use crate::tray;
+use crate::{tray, window};
 
 /// Sent to the window with each batch of changes: `{feed, count}`. The
 /// window reads the changes from the store when it shows them, so a storm
@@ -36,21 +38,23 @@ fn news<R: Runtime>(app: &AppHandle<R>, feed: &str, count: usize) {
     let _ = app.emit(CHANGES_EVENT, serde_json::json!({ "feed": feed, "count": count }));
 }
 
-/// Relays the engine's events until it stops. Notifications are decided by
-/// `herald_core::attention` in its own task, which gets what it needs of
-/// each event; `quiet_file` keeps the user's quiet settings between runs.
-pub fn spawn<R: Runtime>(
-    app: AppHandle<R>,
-    mut events: mpsc::Receiver<EngineEvent>,
-    notifier: Arc<dyn Notifier>,
-    quiet_file: Option<PathBuf>,
-) {
+/// Starts the task that keeps the user's attention: it decides which
+/// notifications `notifier` shows. `quiet_file` keeps the user's quiet
+/// settings between runs.
+pub fn attention(notifier: Arc<dyn Notifier>, quiet_file: Option<PathBuf>) -> AttentionHandle {
     let quiet = quiet_file.as_deref().map(driver::load).unwrap_or_default();
     let attention = Attention::new(TimeZone::system(), quiet);
-    let handle = driver::spawn(attention, notifier, Arc::new(SystemClock), quiet_file);
-    app.manage(handle.clone());
+    driver::spawn(attention, notifier, Arc::new(SystemClock), quiet_file)
+}
+
+/// Relays the engine's events until it stops: to the window, the tray, and
+/// `desk`'s attention, which gets what it needs of each event. What the
+/// desk pushes (a target to show, its status) goes to the window too.
+pub fn spawn<R: Runtime>(app: AppHandle<R>, mut events: mpsc::Receiver<EngineEvent>, desk: Arc<Desk>) {
+    let handle = desk.attention().clone();
     let mut status = handle.status();
-    let mut app_status = app.state::<crate::state::AppState>().watch_status();
+    let mut app_status = desk.watch_status();
+    let mut pushes = desk.subscribe();
     tauri::async_runtime::spawn(async move {
         let mut feeds: BTreeMap<String, FeedState> = BTreeMap::new();
         // The tray is redrawn at most this often: in a storm every batch
@@ -79,6 +83,19 @@ pub fn spawn<R: Runtime>(
                         return;
                     }
                     tray_stale = true;
+                    continue;
+                }
+                push = pushes.recv() => {
+                    match push {
+                        Ok(Push::Focus { target }) => {
+                            let _ = app.emit_to(window::MAIN, window::FOCUS_EVENT, &target);
+                        }
+                        Ok(Push::Status { status }) => {
+                            let _ = app.emit(STATUS_EVENT, status);
+                        }
+                        Ok(Push::Engine { .. } | Push::Lagged { .. }) | Err(broadcast::error::RecvError::Lagged(_)) => {}
+                        Err(broadcast::error::RecvError::Closed) => return,
+                    }
                     continue;
                 }
                 _ = tray_pace.tick(), if tray_stale => {

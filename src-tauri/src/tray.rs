@@ -2,9 +2,8 @@
 //! (its state drawn on the icon, an unread badge, a tooltip and a line per
 //! feed), Pause all and Resume, do not disturb, Open and Quit.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-use herald_core::attention::driver::AttentionHandle;
 use herald_core::attention::tray::{draw, view, TrayView};
 use herald_core::attention::{DoNotDisturb, DoNotDisturbFor, Quiet};
 use herald_core::engine::{Command, FeedState, Reply};
@@ -14,8 +13,8 @@ use tauri::menu::{IsMenuItem, Menu, MenuItem, PredefinedMenuItem, Submenu};
 use tauri::tray::{MouseButton, MouseButtonState, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Runtime};
 
-use crate::state::AppState;
 use crate::window;
+use herald_desk::Desk;
 
 const TRAY: &str = "herald";
 
@@ -66,14 +65,15 @@ fn menu<R: Runtime>(app: &AppHandle<R>, view: &TrayView, quiet: &Quiet) -> tauri
 }
 
 fn do_not_disturb<R: Runtime>(app: &AppHandle<R>, span: Option<DoNotDisturbFor>) {
-    if let Some(attention) = app.try_state::<AttentionHandle>() {
-        attention.do_not_disturb(span);
+    if let Some(desk) = app.try_state::<Arc<Desk>>() {
+        desk.attention().do_not_disturb(span);
     }
 }
 
 fn pause_all<R: Runtime>(app: &AppHandle<R>, paused: bool) {
-    let engine = app.state::<AppState>().engine.clone();
+    let Some(desk) = app.try_state::<Arc<Desk>>().map(|d| d.inner().clone()) else { return };
     tauri::async_runtime::spawn(async move {
+        let engine = desk.engine();
         let Reply::Feeds { feeds } = engine.send(Command::Feeds).await else { return };
         for feed in feeds.into_iter().filter(|f| f.paused != paused) {
             engine.send(Command::PauseFeed { name: feed.name, paused }).await;
@@ -120,7 +120,7 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
 pub fn show<'a, R: Runtime>(app: &AppHandle<R>, feeds: impl IntoIterator<Item = &'a FeedState>, quiet: &Quiet) {
     let Some(tray) = app.tray_by_id(TRAY) else { return };
     let Some(shown) = app.try_state::<Shown>() else { return };
-    let error = app.try_state::<AppState>().and_then(|s| s.status().notifications_error);
+    let error = app.try_state::<Arc<Desk>>().and_then(|d| d.status().notifications_error);
     let next = view(feeds, quiet, now_ms()).with_notifications_error(error.as_deref());
     let mut last = shown.0.lock().unwrap_or_else(|p| p.into_inner());
     let same_icon = last.as_ref().is_some_and(|l| (l.state, l.unread > 0) == (next.state, next.unread > 0));

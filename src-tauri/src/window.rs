@@ -1,10 +1,11 @@
 //! The one window. It is destroyed when closed, so that with no window open
 //! no webview is alive and Herald stays light in the tray; opening builds it again.
 
-use herald_core::attention::Target;
-use tauri::{AppHandle, Emitter, Manager, Runtime, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
+use std::sync::Arc;
 
-use crate::state::AppState;
+use herald_core::attention::Target;
+use herald_desk::Desk;
+use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
 
 pub const MAIN: &str = "main";
 
@@ -26,17 +27,12 @@ pub fn open<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
         .build()
 }
 
-/// Opens the window on a feed and its record, as a notification click asks.
+/// Opens the window on a feed and its record, as a notification click asks:
+/// the desk tells a window already open, or keeps it for one that opens.
 pub fn show_target<R: Runtime>(app: &AppHandle<R>, target: Target) {
-    tracing::debug!(?target, open = app.get_webview_window(MAIN).is_some(), "showing a target");
-    let result = if app.get_webview_window(MAIN).is_some() {
-        open(app).and_then(|_| app.emit_to(MAIN, FOCUS_EVENT, &target))
-    } else {
-        // A new window asks for this once it has loaded.
-        app.state::<AppState>().request_focus(target);
-        open(app).map(drop)
-    };
-    if let Err(e) = result {
-        tracing::warn!(error = %e, "could not open the window on a target");
+    let open = app.get_webview_window(MAIN).is_some();
+    tracing::debug!(?target, open, "showing a target");
+    if let Some(desk) = app.try_state::<Arc<Desk>>() {
+        desk.show(target, open);
     }
 }

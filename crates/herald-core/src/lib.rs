@@ -18,6 +18,7 @@
 pub mod attention;
 pub mod engine;
 pub mod feed;
+pub mod ipc;
 pub mod probe;
 pub mod secrets;
 pub mod sse;

@@ -161,7 +161,7 @@ pub struct Record {
 }
 
 /// What the engine tells its sinks, in the order it happened.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum EngineEvent {
     /// A feed's state changed: its phase, pause, problem or recycling.

@@ -65,6 +65,22 @@ impl serde::Serialize for Event {
     }
 }
 
+/// And come back from a socket the same way.
+impl<'de> serde::Deserialize<'de> for Event {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Wire {
+            event: String,
+            data: String,
+            #[serde(default)]
+            last_event_id: String,
+        }
+        let wire = Wire::deserialize(deserializer)?;
+        Ok(Event { event: wire.event.into(), data: wire.data.into(), last_event_id: wire.last_event_id.into() })
+    }
+}
+
 /// What the decoder reports.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Frame {

@@ -1,0 +1,186 @@
+//! The socket on a real Unix socket in a temporary folder.
+
+use std::os::unix::fs::PermissionsExt;
+use std::sync::Arc;
+
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::sync::{broadcast, oneshot, Mutex};
+
+use super::*;
+use crate::engine::Reply;
+
+/// Answers `Quiet` at once, and `Status` only when the test opens its gate.
+struct Echo {
+    pushes: broadcast::Sender<Push>,
+    gate: Mutex<Option<oneshot::Receiver<()>>>,
+}
+
+impl Handler for Echo {
+    async fn handle(&self, request: Request) -> Result<Value, FieldError> {
+        match request {
+            Request::Status => {
+                let gate = self.gate.lock().await.take();
+                if let Some(gate) = gate {
+                    let _ = gate.await;
+                }
+                Ok(serde_json::json!({ "notificationsError": "gated" }))
+            }
+            Request::Engine { command: Command::Feeds } => {
+                Ok(serde_json::to_value(Reply::Feeds { feeds: Vec::new() }).expect("a reply"))
+            }
+            Request::FeedForm { name } => Err(FieldError { field: "name".into(), message: format!("no feed {name}") }),
+            _ => Ok(Value::String("done".into())),
+        }
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Push> {
+        self.pushes.subscribe()
+    }
+}
+
+struct Running {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+    echo: Arc<Echo>,
+    open_gate: Option<oneshot::Sender<()>>,
+    _stop: oneshot::Sender<()>,
+}
+
+fn start() -> Running {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let path = dir.path().join("herald").join("herald.sock");
+    let (open_gate, gate) = oneshot::channel();
+    let echo = Arc::new(Echo { pushes: broadcast::channel(16).0, gate: Mutex::new(Some(gate)) });
+    let listener = bind(&path).expect("bound");
+    let (stop, stopped) = oneshot::channel::<()>();
+    tokio::spawn(serve(listener, echo.clone(), async move {
+        let _ = stopped.await;
+    }));
+    Running { _dir: dir, path, echo, open_gate: Some(open_gate), _stop: stop }
+}
+
+#[tokio::test]
+async fn calls_are_answered_by_id_whatever_order_they_finish_in() {
+    let mut running = start();
+    let client = Arc::new(Client::connect(&running.path).await.expect("connected"));
+    let slow = tokio::spawn({
+        let client = client.clone();
+        async move { client.call_as::<Status>(Request::Status).await }
+    });
+    // The quick call is answered while the slow one waits at its gate.
+    assert_eq!(client.call(Request::Quiet).await, Ok(Value::String("done".into())));
+    assert_eq!(client.send(Command::Feeds).await, Reply::Feeds { feeds: Vec::new() });
+    let refused = client.call(Request::FeedForm { name: "x".into() }).await;
+    assert_eq!(refused, Err(FieldError { field: "name".into(), message: "no feed x".into() }));
+    running.open_gate.take().expect("a gate").send(()).expect("the gate");
+    let status = slow.await.expect("joined").expect("answered");
+    assert_eq!(status.notifications_error.as_deref(), Some("gated"));
+}
+
+#[tokio::test]
+async fn a_subscribed_client_hears_what_happens() {
+    let running = start();
+    let mut client = Client::connect(&running.path).await.expect("connected");
+    let mut pushes = client.subscribe().await.expect("subscribed");
+    let status = Status { notifications_error: Some("no service".into()) };
+    running.echo.pushes.send(Push::Status { status: status.clone() }).expect("a subscriber");
+    assert_eq!(pushes.recv().await, Some(Push::Status { status }));
+    assert!(client.subscribe().await.is_err(), "once");
+}
+
+#[tokio::test]
+async fn a_line_that_does_not_read_costs_only_itself() {
+    let running = start();
+    let stream = tokio::net::UnixStream::connect(&running.path).await.expect("connected");
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    write.write_all(b"{not json\n{\"id\":7,\"request\":{\"kind\":\"noSuchThing\"}}\n").await.expect("written");
+    write.write_all(b"{\"id\":8,\"request\":{\"kind\":\"quiet\"}}\n").await.expect("written");
+    let first: Message = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+    let Message::Answer { id: 0, outcome: Outcome::Error(error) } = first else { panic!("{first:?}") };
+    assert!(error.message.contains("does not read"), "{error:?}");
+    let second: Message = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+    let Message::Answer { id: 7, outcome: Outcome::Error(error) } = second else { panic!("{second:?}") };
+    assert!(error.message.contains("noSuchThing"), "{error:?}");
+    let third = lines.next_line().await.unwrap().unwrap();
+    assert_eq!(third, r#"{"id":8,"ok":"done"}"#, "the wire format, exactly");
+}
+
+#[tokio::test]
+async fn a_line_too_long_is_refused_and_the_connection_closed() {
+    let running = start();
+    let stream = tokio::net::UnixStream::connect(&running.path).await.expect("connected");
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    let long = vec![b'x'; frame::MAX_LINE + 2];
+    // The server stops reading at the limit; the rest need not be taken.
+    let _ = write.write_all(&long).await;
+    let answer: Message = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
+    let Message::Answer { id: 0, outcome: Outcome::Error(error) } = answer else { panic!("{answer:?}") };
+    assert!(error.message.contains("more than"), "{error:?}");
+    assert_eq!(lines.next_line().await.unwrap(), None, "closed");
+}
+
+#[tokio::test]
+async fn the_socket_is_the_owners_alone_and_one_herald_has_it() {
+    let running = start();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&running.path), 0o600);
+    assert_eq!(mode(running.path.parent().unwrap()), 0o700);
+    let again = bind(&running.path).expect_err("a second Herald");
+    assert_eq!(again.kind(), std::io::ErrorKind::AddrInUse);
+    // A socket left by a Herald that is gone is replaced.
+    let dir = tempfile::tempdir().unwrap();
+    let stale = dir.path().join("herald.sock");
+    drop(std::os::unix::net::UnixListener::bind(&stale).unwrap());
+    assert!(stale.exists());
+    let listener = bind(&stale).expect("the stale socket replaced");
+    drop(listener);
+}
+
+/// Even with the folder and the socket opened to everyone, a peer of
+/// another uid gets no answer. Needs root, to be another user.
+#[tokio::test]
+async fn a_peer_of_another_uid_is_refused() {
+    if server::uid() != 0 {
+        eprintln!("skipped: only root can connect as another user");
+        return;
+    }
+    let running = start();
+    let dir = running.path.parent().unwrap();
+    std::fs::set_permissions(running._dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::set_permissions(&running.path, std::fs::Permissions::from_mode(0o666)).unwrap();
+    let script = r#"
+import socket, sys
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+try:
+    s.sendall(b'{"id":1,"request":{"kind":"quiet"}}\n')
+    print(repr(s.recv(4096)))
+except OSError:  # closed before the line was even taken
+    print(repr(b''))
+"#;
+    let run = |uid: &str| {
+        let path = running.path.clone();
+        let uid = uid.to_owned();
+        tokio::task::spawn_blocking(move || {
+            std::process::Command::new("setpriv")
+                .args([
+                    &format!("--reuid={uid}"),
+                    &format!("--regid={uid}"),
+                    "--clear-groups",
+                    "/usr/bin/python3",
+                    "-c",
+                    script,
+                ])
+                .arg(&path)
+                .output()
+                .expect("setpriv runs")
+        })
+    };
+    let other = run("65534").await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&other.stdout).trim(), "b''", "{}", String::from_utf8_lossy(&other.stderr));
+    let owner = run("0").await.unwrap();
+    assert_eq!(String::from_utf8_lossy(&owner.stdout).trim(), r#"b'{"id":1,"ok":"done"}\n'"#, "the owner is answered");
+}

@@ -1,0 +1,189 @@
+//! The desk: one value holding what every request needs, and the dispatch
+//! of each [`Request`] to its body. Answers are JSON values, so the window
+//! can hand them to its page as they are, and the CLI can read them as the
+//! types they are.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use herald_core::attention::driver::{AttentionHandle, Input};
+use herald_core::attention::Target;
+use herald_core::engine::{Command, Engine, Reply, Write};
+use herald_core::feed::FieldError;
+use herald_core::ipc::{failure, Handler, Push, Request, Status};
+use herald_core::secrets::Secrets;
+use serde_json::Value;
+use tokio::sync::{broadcast, watch};
+
+use crate::feed_setup;
+
+/// What the desk asks of the desktop it runs on.
+pub trait Ports: Send + Sync + 'static {
+    /// Opens the window, on `target` if given.
+    fn open_window(&self, target: Option<Target>);
+    /// Shows a test notification at once; what is wrong, and the fix, if it can't.
+    fn test_notification(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
+}
+
+/// What a desk is made of.
+pub struct DeskParts {
+    pub engine: Engine,
+    pub secrets: Arc<dyn Secrets>,
+    pub attention: AttentionHandle,
+    /// Where trusted certificates are kept (beside the store).
+    pub certs_dir: PathBuf,
+    pub ports: Arc<dyn Ports>,
+}
+
+/// How many pushes a slow client may fall behind before it is told it lagged.
+const PUSHES: usize = 1024;
+
+/// See the module's documentation.
+pub struct Desk {
+    pub(crate) engine: Engine,
+    pub(crate) secrets: Arc<dyn Secrets>,
+    attention: AttentionHandle,
+    pub(crate) certs_dir: PathBuf,
+    ports: Arc<dyn Ports>,
+    /// Certificates a probe was refused, by fingerprint, until trusted.
+    refused: Mutex<HashMap<String, Vec<u8>>>,
+    /// What a notification click asked a window not yet open to show.
+    focus: Mutex<Option<Target>>,
+    status: watch::Sender<Status>,
+    pushes: broadcast::Sender<Push>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn json<T: serde::Serialize>(value: T) -> Result<Value, FieldError> {
+    serde_json::to_value(value).map_err(|e| failure(e.to_string()))
+}
+
+impl Desk {
+    pub fn new(parts: DeskParts) -> Desk {
+        Desk {
+            engine: parts.engine,
+            secrets: parts.secrets,
+            attention: parts.attention,
+            certs_dir: parts.certs_dir,
+            ports: parts.ports,
+            refused: Mutex::new(HashMap::new()),
+            focus: Mutex::new(None),
+            status: watch::Sender::new(Status::default()),
+            pushes: broadcast::channel(PUSHES).0,
+        }
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub fn attention(&self) -> &AttentionHandle {
+        &self.attention
+    }
+
+    /// Tells every subscribed client.
+    pub fn push(&self, push: Push) {
+        // No subscriber is no error: nobody is listening yet.
+        let _ = self.pushes.send(push);
+    }
+
+    /// Records whether notifications work, and tells the clients when that changed.
+    pub fn set_notifications_error(&self, error: Option<String>) {
+        let changed = self.status.send_if_modified(|status| {
+            let changed = status.notifications_error != error;
+            status.notifications_error = error;
+            changed
+        });
+        if changed {
+            self.push(Push::Status { status: self.status() });
+        }
+    }
+
+    pub fn status(&self) -> Status {
+        self.status.borrow().clone()
+    }
+
+    /// Heard whenever Herald's status changes.
+    pub fn watch_status(&self) -> watch::Receiver<Status> {
+        self.status.subscribe()
+    }
+
+    /// Shows `target` in the window: a window already open is told at once;
+    /// one still to open asks for it when it has loaded.
+    pub fn show(&self, target: Target, window_open: bool) {
+        if window_open {
+            self.push(Push::Focus { target: target.clone() });
+        } else {
+            *lock(&self.focus) = Some(target.clone());
+        }
+        self.ports.open_window(Some(target));
+    }
+
+    pub(crate) fn remember_refused(&self, fingerprint: String, der: Vec<u8>) {
+        lock(&self.refused).insert(fingerprint, der);
+    }
+
+    pub(crate) fn refused(&self, fingerprint: &str) -> Option<Vec<u8>> {
+        lock(&self.refused).get(fingerprint).cloned()
+    }
+
+    async fn engine_command(&self, command: Command) -> Result<Value, FieldError> {
+        if let Command::Write { write: Write::Create { fields }, .. } = &command {
+            let named = fields.get("name").and_then(|n| n.as_str()).is_some_and(|n| !n.trim().is_empty());
+            if !named {
+                return Err(FieldError { field: "name".into(), message: "Give it a name.".into() });
+            }
+        }
+        match self.engine.send(command).await {
+            Reply::Error { message } => Err(failure(message)),
+            reply => json(reply),
+        }
+    }
+}
+
+impl Handler for Desk {
+    async fn handle(&self, request: Request) -> Result<Value, FieldError> {
+        match request {
+            Request::Engine { command } => self.engine_command(command).await,
+            // The socket's server answers this itself.
+            Request::Subscribe => Ok(Value::Null),
+            Request::FeedForm { name } => json(feed_setup::form(self, &name).await?),
+            Request::ValidateFeed { form } => form.to_feed().map(|_| Value::Null),
+            Request::ProbeFeed { form, secret } => json(feed_setup::probe(self, form, secret).await?),
+            Request::TrustCertificate { fingerprint } => json(feed_setup::trust(self, &fingerprint)?),
+            Request::SaveFeed { form, secret } => feed_setup::save(self, form, secret).await.map(|()| Value::Null),
+            Request::RemoveFeed { name } => {
+                self.engine_command(Command::RemoveFeed { name }).await.map(|_| Value::Null)
+            }
+            Request::ImportFeeds { path } => json(feed_setup::import(self, &path).await?),
+            Request::ExportFeeds { path } => feed_setup::export(self, &path).await.map(|()| Value::Null),
+            Request::Quiet => json(self.attention.quiet()),
+            Request::SetQuiet { quiet } => {
+                self.attention.send(Input::SetQuiet(quiet));
+                Ok(Value::Null)
+            }
+            Request::DoNotDisturb { span } => json(self.attention.do_not_disturb(span)),
+            Request::TestNotification => {
+                let tested = self.ports.test_notification().await;
+                self.set_notifications_error(tested.as_ref().err().cloned());
+                tested.map(|()| Value::Null).map_err(failure)
+            }
+            Request::Status => json(self.status()),
+            Request::TakeFocus => json(lock(&self.focus).take()),
+            Request::OpenWindow { target } => {
+                self.ports.open_window(target);
+                Ok(Value::Null)
+            }
+        }
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Push> {
+        self.pushes.subscribe()
+    }
+}
