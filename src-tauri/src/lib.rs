@@ -4,7 +4,6 @@
 
 mod commands;
 mod feed_setup;
-mod notify;
 mod options;
 mod ports;
 mod quiet;
@@ -22,6 +21,7 @@ use herald_core::attention::Notifier;
 use herald_core::engine::{Engine, EngineConfig, EngineEvent, StoreAt};
 use herald_core::secrets::Secrets;
 use herald_core::store::Store;
+use herald_desk::notify::DesktopNotifier;
 use herald_desk::{Desk, DeskParts};
 use tauri::{Builder, Manager, RunEvent, Runtime};
 use tokio::sync::mpsc;
@@ -82,7 +82,13 @@ pub fn run_app<R: Runtime>(
         ])
         .setup(move |app| {
             let handle = app.handle().clone();
-            let notifier = desktop.notifier.unwrap_or_else(|| Arc::new(notify::DesktopNotifier::start(handle.clone())));
+            let (notifier, heard): (Arc<dyn Notifier>, _) = match desktop.notifier {
+                Some(notifier) => (notifier, None),
+                None => {
+                    let (notifier, heard) = DesktopNotifier::start();
+                    (Arc::new(notifier), Some(heard))
+                }
+            };
             let attention = relay::attention(notifier, state.quiet_file.clone());
             app.manage(attention.clone());
             let desk = Arc::new(Desk::new(DeskParts {
@@ -93,6 +99,14 @@ pub fn run_app<R: Runtime>(
                 ports: Arc::new(ports::TauriPorts(handle.clone())),
             }));
             app.manage(desk.clone());
+            if let Some(mut heard) = heard {
+                let desk = desk.clone();
+                tauri::async_runtime::spawn(async move {
+                    while let Some(heard) = heard.recv().await {
+                        desk.heard(heard);
+                    }
+                });
+            }
             relay::spawn(handle.clone(), events, desk);
             if desktop.tray {
                 if let Err(e) = tray::create(&handle) {

@@ -1,10 +1,6 @@
 //! The one window. It is destroyed when closed, so that with no window open
 //! no webview is alive and Herald stays light in the tray; opening builds it again.
 
-use std::sync::Arc;
-
-use herald_core::attention::Target;
-use herald_desk::Desk;
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
 
 pub const MAIN: &str = "main";
@@ -25,14 +21,4 @@ pub fn open<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<WebviewWindow<R>> {
         .inner_size(960.0, 680.0)
         .min_inner_size(640.0, 420.0)
         .build()
-}
-
-/// Opens the window on a feed and its record, as a notification click asks:
-/// the desk tells a window already open, or keeps it for one that opens.
-pub fn show_target<R: Runtime>(app: &AppHandle<R>, target: Target) {
-    let open = app.get_webview_window(MAIN).is_some();
-    tracing::debug!(?target, open, "showing a target");
-    if let Some(desk) = app.try_state::<Arc<Desk>>() {
-        desk.show(target, open);
-    }
 }

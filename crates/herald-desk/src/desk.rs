@@ -10,20 +10,24 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use herald_core::attention::driver::{AttentionHandle, Input};
-use herald_core::attention::Target;
+use herald_core::attention::{Routed, Target};
 use herald_core::engine::{Command, Engine, Reply, Write};
 use herald_core::feed::FieldError;
 use herald_core::ipc::{failure, Handler, Push, Request, Status};
 use herald_core::secrets::Secrets;
+use herald_core::sse::now_ms;
 use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
 use crate::feed_setup;
+use crate::notify::{Action, Heard};
 
 /// What the desk asks of the desktop it runs on.
 pub trait Ports: Send + Sync + 'static {
     /// Opens the window, on `target` if given.
     fn open_window(&self, target: Option<Target>);
+    /// Whether a window is open now.
+    fn window_open(&self) -> bool;
     /// Shows a test notification at once; what is wrong, and the fix, if it can't.
     fn test_notification(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
 }
@@ -37,6 +41,9 @@ pub struct DeskParts {
     pub certs_dir: PathBuf,
     pub ports: Arc<dyn Ports>,
 }
+
+/// "Mute 1 h".
+const MUTE_MS: i64 = 3_600_000;
 
 /// How many pushes a slow client may fall behind before it is told it lagged.
 const PUSHES: usize = 1024;
@@ -116,13 +123,32 @@ impl Desk {
 
     /// Shows `target` in the window: a window already open is told at once;
     /// one still to open asks for it when it has loaded.
-    pub fn show(&self, target: Target, window_open: bool) {
-        if window_open {
+    pub fn show(&self, target: Target) {
+        if self.ports.window_open() {
             self.push(Push::Focus { target: target.clone() });
         } else {
             *lock(&self.focus) = Some(target.clone());
         }
         self.ports.open_window(Some(target));
+    }
+
+    /// Does what the desktop said of a notification: open what was
+    /// clicked, mark its feed read, mute it for an hour, or note whether
+    /// notifications work.
+    pub fn heard(self: &Arc<Self>, heard: Heard) {
+        match heard {
+            Heard::Works(error) => self.set_notifications_error(error),
+            Heard::Clicked { action: Action::Read, routed: Routed { feed: Some(feed), .. } } => {
+                let desk = self.clone();
+                tokio::spawn(async move {
+                    desk.engine.send(Command::MarkRead { feed: Some(feed), rows: Vec::new() }).await;
+                });
+            }
+            Heard::Clicked { action: Action::Mute, routed: Routed { feed: Some(feed), .. } } => {
+                self.attention.send(Input::Mute { feed, until: now_ms() + MUTE_MS });
+            }
+            Heard::Clicked { routed, .. } => self.show(routed.target),
+        }
     }
 
     pub(crate) fn remember_refused(&self, fingerprint: String, der: Vec<u8>) {

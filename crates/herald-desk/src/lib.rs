@@ -8,5 +8,6 @@
 
 mod desk;
 mod feed_setup;
+pub mod notify;
 
 pub use desk::{Desk, DeskParts, Ports};

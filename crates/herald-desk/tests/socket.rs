@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use herald_core::attention::driver;
@@ -30,11 +31,16 @@ impl Notifier for Silent {
 #[derive(Default)]
 struct Desktop {
     opened: Mutex<Vec<Option<Target>>>,
+    window: AtomicBool,
 }
 
 impl Ports for Desktop {
     fn open_window(&self, target: Option<Target>) {
         self.opened.lock().unwrap().push(target);
+    }
+
+    fn window_open(&self) -> bool {
+        self.window.load(Ordering::SeqCst)
     }
 
     fn test_notification(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
@@ -138,12 +144,13 @@ async fn quiet_status_and_the_window_over_the_socket() {
     assert_eq!(pushes.recv().await, Some(Push::Status { status }), "and every client hears it");
 
     let target = Target { feed: "tasks".into(), key: Some("7".into()), click: None, since: None };
-    running.desk.show(target.clone(), false);
+    running.desk.show(target.clone());
     assert_eq!(running.desktop.opened.lock().unwrap().clone(), [Some(target.clone())]);
     let focus: Option<Target> = running.client.call_as(Request::TakeFocus).await.unwrap();
     assert_eq!(focus, Some(target.clone()), "a window that opens asks for it");
     let again: Option<Target> = running.client.call_as(Request::TakeFocus).await.unwrap();
     assert_eq!(again, None, "once");
-    running.desk.show(target.clone(), true);
+    running.desktop.window.store(true, Ordering::SeqCst);
+    running.desk.show(target.clone());
     assert_eq!(pushes.recv().await, Some(Push::Focus { target }), "a window already open is told");
 }

@@ -4,29 +4,49 @@
 //! one listener, subscribed before the first notification goes out, routes
 //! to the right feed and record. (Waiting on each notification's own handle would
 //! subscribe only after it is shown, and miss a click that comes first.)
+//!
+//! What the desktop says back (a click, an action, whether notifications
+//! work at all) is [`Heard`], for [`Desk::heard`](crate::Desk::heard) to act on.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_util::StreamExt;
-use herald_core::attention::driver::Input;
 use herald_core::attention::{Alert, ClickRouter, Notifier, NotifyError, Routed, Slot, Target, Urgency};
-use herald_core::engine::Command;
-use herald_core::sse::now_ms;
-use herald_desk::Desk;
 use notify_rust::{Notification, Timeout};
-use tauri::{AppHandle, Manager, Runtime};
 use tokio::sync::{mpsc, watch};
 use zbus::message::Type as MessageType;
 use zbus::{Connection, MatchRule, MessageStream};
-
-use crate::window;
 
 /// The action key servers report when the notification itself is clicked.
 const DEFAULT_ACTION: &str = "default";
 const READ_ACTION: &str = "read";
 const MUTE_ACTION: &str = "mute";
+
+/// What the user did with a notification.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Clicked it: open what it is about.
+    Open,
+    /// "Mark read": its feed.
+    Read,
+    /// "Mute 1 h": its feed.
+    Mute,
+}
+
+/// What the desktop says back.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Heard {
+    Clicked {
+        action: Action,
+        routed: Routed,
+    },
+    /// Whether notifications work: `None` when one was shown, else why not.
+    Works(Option<String>),
+}
+
+type Told = mpsc::UnboundedSender<Heard>;
 const INTERFACE: &str = "org.freedesktop.Notifications";
 const PATH: &str = "/org/freedesktop/Notifications";
 
@@ -48,15 +68,17 @@ fn lock(router: &Mutex<ClickRouter>) -> MutexGuard<'_, ClickRouter> {
 
 impl DesktopNotifier {
     /// Starts listening for clicks and actions, and the one task that shows
-    /// notifications in order (a replacement needs the id of what it replaces).
-    pub fn start<R: Runtime>(app: AppHandle<R>) -> Self {
+    /// notifications in order (a replacement needs the id of what it
+    /// replaces). What the desktop says back comes on the receiver.
+    pub fn start() -> (Self, mpsc::UnboundedReceiver<Heard>) {
         let router = Arc::new(Mutex::new(ClickRouter::default()));
+        let (told, heard) = mpsc::unbounded_channel();
         let (ready, listening) = watch::channel(false);
-        tauri::async_runtime::spawn(listen(app.clone(), router.clone(), ready));
+        tokio::spawn(listen(told.clone(), router.clone(), ready));
         let (queue, shows) = mpsc::channel(QUEUE);
         let overflow = Arc::new(AtomicUsize::new(0));
-        tauri::async_runtime::spawn(show_in_order(app, router, listening, shows, overflow.clone()));
-        DesktopNotifier { queue, overflow }
+        tokio::spawn(show_in_order(told, router, listening, shows, overflow.clone()));
+        (DesktopNotifier { queue, overflow }, heard)
     }
 }
 
@@ -76,8 +98,8 @@ impl Notifier for DesktopNotifier {
 /// The slot of the "N more" notification.
 const OVERFLOW_SLOT: Slot = Slot::MAX;
 
-async fn show_in_order<R: Runtime>(
-    app: AppHandle<R>,
+async fn show_in_order(
+    told: Told,
     router: Arc<Mutex<ClickRouter>>,
     mut listening: watch::Receiver<bool>,
     mut shows: mpsc::Receiver<(Slot, Alert)>,
@@ -86,7 +108,7 @@ async fn show_in_order<R: Runtime>(
     let _ = listening.wait_for(|ready| *ready).await;
     let mut ids: VecDeque<(Slot, u32)> = VecDeque::new();
     while let Some((slot, alert)) = shows.recv().await {
-        show_one(&app, &router, &mut ids, slot, alert).await;
+        show_one(&told, &router, &mut ids, slot, alert).await;
         let skipped = overflow.swap(0, Ordering::Relaxed);
         if skipped > 0 && shows.is_empty() {
             let more = Alert {
@@ -96,20 +118,14 @@ async fn show_in_order<R: Runtime>(
                 urgency: Urgency::Normal,
                 feed: None,
             };
-            show_one(&app, &router, &mut ids, OVERFLOW_SLOT, more).await;
+            show_one(&told, &router, &mut ids, OVERFLOW_SLOT, more).await;
         } else if skipped > 0 {
             overflow.fetch_add(skipped, Ordering::Relaxed);
         }
     }
 }
 
-async fn show_one<R: Runtime>(
-    app: &AppHandle<R>,
-    router: &Mutex<ClickRouter>,
-    ids: &mut VecDeque<(Slot, u32)>,
-    slot: Slot,
-    alert: Alert,
-) {
+async fn show_one(told: &Told, router: &Mutex<ClickRouter>, ids: &mut VecDeque<(Slot, u32)>, slot: Slot, alert: Alert) {
     let mut notification = Notification::new();
     notification
         .appname("Herald")
@@ -131,7 +147,7 @@ async fn show_one<R: Runtime>(
     }
     match notification.show_async().await {
         Ok(handle) => {
-            record(app, None);
+            let _ = told.send(Heard::Works(None));
             let id = handle.id();
             tracing::debug!(id, slot, summary = %alert.summary, "notification shown");
             ids.retain(|(s, _)| *s != slot);
@@ -142,43 +158,32 @@ async fn show_one<R: Runtime>(
             let routed = Routed { target: alert.target, feed: alert.feed };
             let clicked_already = lock(router).shown(id, routed);
             if let Some((action, routed)) = clicked_already {
-                act(app, &action, routed);
+                act(told, &action, routed);
             }
         }
         Err(e) => {
             tracing::warn!(error = %e, "could not show a notification");
-            record(app, Some(explain(&e.to_string())));
+            let _ = told.send(Heard::Works(Some(explain(&e.to_string()))));
         }
     }
 }
 
-/// Does what a click or an action on a notification asks.
-fn act<R: Runtime>(app: &AppHandle<R>, action: &str, routed: Routed) {
-    match (action, routed.feed) {
-        (READ_ACTION, Some(feed)) => {
-            let Some(desk) = app.try_state::<Arc<Desk>>().map(|d| d.inner().clone()) else { return };
-            tauri::async_runtime::spawn(async move {
-                desk.engine().send(Command::MarkRead { feed: Some(feed), rows: Vec::new() }).await;
-            });
-        }
-        (MUTE_ACTION, Some(feed)) => {
-            if let Some(desk) = app.try_state::<Arc<Desk>>() {
-                desk.attention().send(Input::Mute { feed, until: now_ms() + MUTE_MS });
-            }
-        }
-        _ => window::show_target(app, routed.target),
-    }
+/// Tells what a click or an action on a notification asks.
+fn act(told: &Told, key: &str, routed: Routed) {
+    let action = match key {
+        READ_ACTION => Action::Read,
+        MUTE_ACTION => Action::Mute,
+        _ => Action::Open,
+    };
+    let _ = told.send(Heard::Clicked { action, routed });
 }
-
-/// "Mute 1 h".
-const MUTE_MS: i64 = 3_600_000;
 
 fn rule(member: &'static str) -> zbus::Result<MatchRule<'static>> {
     MatchRule::builder().msg_type(MessageType::Signal).interface(INTERFACE).path(PATH).member(member).build()
 }
 
 /// Routes clicks and actions until the session bus goes away.
-async fn listen<R: Runtime>(app: AppHandle<R>, router: Arc<Mutex<ClickRouter>>, ready: watch::Sender<bool>) {
+async fn listen(told: Told, router: Arc<Mutex<ClickRouter>>, ready: watch::Sender<bool>) {
     let subscribed = async {
         let connection = Connection::session().await?;
         let actions = MessageStream::for_match_rule(rule("ActionInvoked")?, &connection, None).await?;
@@ -205,7 +210,7 @@ async fn listen<R: Runtime>(app: AppHandle<R>, router: Arc<Mutex<ClickRouter>>, 
                 let routed = lock(&router).clicked(id, &key);
                 tracing::debug!(id, key, ?routed, "notification clicked");
                 if let Some(routed) = routed {
-                    act(&app, &key, routed);
+                    act(&told, &key, routed);
                 }
             }
             Some(Ok(message)) = closed.next() => {
@@ -241,13 +246,5 @@ fn explain(error: &str) -> String {
             .into()
     } else {
         format!("Notifications are not available ({error}). Changes still show here.")
-    }
-}
-
-/// Tells the desk (and so the window and the tray) when notifications
-/// start or stop working.
-fn record<R: Runtime>(app: &AppHandle<R>, error: Option<String>) {
-    if let Some(desk) = app.try_state::<Arc<Desk>>() {
-        desk.set_notifications_error(error);
     }
 }
