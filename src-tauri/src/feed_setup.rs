@@ -1,62 +1,60 @@
-//! Adding and editing feeds from the window, forwarded to the [`Desk`]
-//! (`herald_desk`'s `feed_setup` holds the bodies). What only a window can
+//! Adding and editing feeds from the window, forwarded to the tray
+//! process (`herald_desk`'s `feed_setup` holds the bodies). What only a window can
 //! do stays here: the OS file dialogs of import and export.
 
-use std::sync::Arc;
-
 use herald_core::feed::{FeedForm, FieldError};
-use herald_core::ipc::{failure, Handler, Request};
+use herald_core::ipc::{failure, Request};
 use herald_core::probe::ProbeReport;
-use herald_desk::Desk;
 use serde::de::DeserializeOwned;
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_dialog::{DialogExt, FilePath};
 use tokio::sync::oneshot;
 
-async fn ask<T: DeserializeOwned>(desk: &Desk, request: Request) -> Result<T, FieldError> {
-    let answer = desk.handle(request).await?;
-    serde_json::from_value(answer).map_err(|e| failure(e.to_string()))
+use crate::Link;
+
+async fn ask<T: DeserializeOwned>(link: &Link, request: Request) -> Result<T, FieldError> {
+    link.call_as(request).await
 }
 
 /// The form of a feed that exists, to edit it. Its secret stays in the keyring.
 #[tauri::command]
-pub async fn feed_form(desk: State<'_, Arc<Desk>>, name: String) -> Result<FeedForm, FieldError> {
-    ask(&desk, Request::FeedForm { name }).await
+pub async fn feed_form(link: State<'_, Link>, name: String) -> Result<FeedForm, FieldError> {
+    ask(&link, Request::FeedForm { name }).await
 }
 
 /// The first problem of a form, field by field, as the feeds file has it.
 #[tauri::command]
-pub async fn validate_feed(desk: State<'_, Arc<Desk>>, form: FeedForm) -> Result<(), FieldError> {
-    ask(&desk, Request::ValidateFeed { form }).await
+pub async fn validate_feed(link: State<'_, Link>, form: FeedForm) -> Result<(), FieldError> {
+    ask(&link, Request::ValidateFeed { form }).await
 }
 
 /// Tries the feed as the form has it, with the secret typed (not yet kept)
 /// or the one the keyring has.
 #[tauri::command]
 pub async fn probe_feed(
-    desk: State<'_, Arc<Desk>>,
+    link: State<'_, Link>,
     form: FeedForm,
     secret: Option<String>,
 ) -> Result<ProbeReport, FieldError> {
-    ask(&desk, Request::ProbeFeed { form, secret }).await
+    ask(&link, Request::ProbeFeed { form, secret }).await
 }
 
 /// Trusts exactly the certificate a probe was refused; the file to give as
 /// the feed's CA certificate.
 #[tauri::command]
-pub async fn trust_certificate(desk: State<'_, Arc<Desk>>, fingerprint: String) -> Result<String, FieldError> {
-    ask(&desk, Request::TrustCertificate { fingerprint }).await
+pub async fn trust_certificate(link: State<'_, Link>, fingerprint: String) -> Result<String, FieldError> {
+    ask(&link, Request::TrustCertificate { fingerprint }).await
 }
 
 /// Adds the feed, or replaces the one of its name; a secret goes to the keyring first.
 #[tauri::command]
-pub async fn save_feed(desk: State<'_, Arc<Desk>>, form: FeedForm, secret: Option<String>) -> Result<(), FieldError> {
-    ask(&desk, Request::SaveFeed { form, secret }).await
+pub async fn save_feed(link: State<'_, Link>, form: FeedForm, secret: Option<String>) -> Result<(), FieldError> {
+    ask(&link, Request::SaveFeed { form, secret }).await
 }
 
 #[tauri::command]
-pub async fn remove_feed(desk: State<'_, Arc<Desk>>, name: String) -> Result<(), FieldError> {
-    ask(&desk, Request::RemoveFeed { name }).await
+pub async fn remove_feed(link: State<'_, Link>, name: String) -> Result<(), FieldError> {
+    ask(&link, Request::RemoveFeed { name }).await
 }
 
 /// Waits for the dialog's choice; `None` when the user cancelled.
@@ -68,27 +66,24 @@ async fn chosen(picked: oneshot::Receiver<Option<FilePath>>) -> Result<Option<st
 /// Imports a feeds file the user picks: all of it, or nothing, with the
 /// line and reason of the first problem. How many feeds it held.
 #[tauri::command]
-pub async fn import_feeds<R: Runtime>(app: AppHandle<R>, desk: State<'_, Arc<Desk>>) -> Result<usize, FieldError> {
+pub async fn import_feeds<R: Runtime>(app: AppHandle<R>, link: State<'_, Link>) -> Result<usize, FieldError> {
     let (picked, choice) = oneshot::channel();
     app.dialog().file().set_title("Import feeds").add_filter("Feeds file", &["toml"]).pick_file(move |path| {
         let _ = picked.send(path);
     });
     let Some(path) = chosen(choice).await? else { return Ok(0) };
-    ask(&desk, Request::ImportFeeds { path }).await
+    ask(&link, Request::ImportFeeds { path }).await
 }
 
 /// Exports every feed to a file the user picks; where it went. Secrets are
 /// never in it: only the names of their keyring entries.
 #[tauri::command]
-pub async fn export_feeds<R: Runtime>(
-    app: AppHandle<R>,
-    desk: State<'_, Arc<Desk>>,
-) -> Result<Option<String>, FieldError> {
+pub async fn export_feeds<R: Runtime>(app: AppHandle<R>, link: State<'_, Link>) -> Result<Option<String>, FieldError> {
     let (picked, choice) = oneshot::channel();
     app.dialog().file().set_title("Export feeds").set_file_name("feeds.toml").save_file(move |path| {
         let _ = picked.send(path);
     });
     let Some(path) = chosen(choice).await? else { return Ok(None) };
-    ask::<()>(&desk, Request::ExportFeeds { path: path.clone() }).await?;
+    ask::<()>(&link, Request::ExportFeeds { path: path.clone() }).await?;
     Ok(Some(path.display().to_string()))
 }

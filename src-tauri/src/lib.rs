@@ -1,60 +1,39 @@
-//! Herald's desktop shell: the tray, the window, the commands the window
-//! calls, and native notifications. It stays thin: everything that can run
-//! without a window lives in `herald-core` and `herald-hub`.
+//! Herald's window: a process of its own, started when it is wanted and
+//! gone when it is closed. It is a client of the tray process (`herald`,
+//! in `herald-desk`) over the local socket: its commands are thin
+//! forwards of [`herald_core::ipc::Request`]s, and what the tray process
+//! pushes becomes the page's events. It runs no engine, no tray and no
+//! notifications of its own.
 
 mod commands;
 mod feed_setup;
-mod options;
-mod ports;
 mod quiet;
 mod relay;
-pub mod setup;
-mod state;
-mod tray;
 mod window;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use anyhow::Context;
-use herald_core::attention::Notifier;
-use herald_core::engine::{Engine, EngineConfig, EngineEvent, StoreAt};
-use herald_core::secrets::Secrets;
-use herald_core::store::Store;
-use herald_desk::notify::DesktopNotifier;
-use herald_desk::{Desk, DeskParts};
-use tauri::{Builder, Manager, RunEvent, Runtime};
+use herald_core::ipc::{self, Client, Push};
+use tauri::{Builder, Runtime};
 use tokio::sync::mpsc;
 
-pub use options::{take_server_token, Options};
 pub use relay::{CHANGES_EVENT, FEED_EVENT, REMOVED_EVENT, STATUS_EVENT};
-pub use state::AppState;
 
-/// What of the desktop to use: tests with the mock runtime have no tray or
-/// notification service, and show alerts through their own [`Notifier`].
-pub struct Desktop {
-    pub tray: bool,
-    pub open_window: bool,
-    /// `None` for native notifications.
-    pub notifier: Option<Arc<dyn Notifier>>,
-}
+/// The connection to the tray process, shared by every command.
+pub type Link = Arc<Client>;
 
-/// Builds the app on any runtime around a running engine and its events,
-/// so the shell can be smoke-tested with `tauri::test::mock_builder()`.
-/// Nothing in it can fail: a missing tray or window is logged, and Herald
-/// keeps running with what the desktop offers.
-pub fn run_app<R: Runtime>(
-    builder: Builder<R>,
-    state: AppState,
-    events: mpsc::Receiver<EngineEvent>,
-    desktop: Desktop,
-) -> Builder<R> {
+/// Builds the window app on any runtime around a connection to the tray
+/// process and what it pushes, so the shell can be smoke-tested with
+/// `tauri::test::mock_builder()`.
+pub fn run_app<R: Runtime>(builder: Builder<R>, link: Link, pushes: mpsc::Receiver<Push>, open: bool) -> Builder<R> {
     builder
         // Used from Rust only (`open_link` checks the scheme); no capability
         // grants the webview the plugin's own commands.
         .plugin(tauri_plugin_opener::init())
         // The file dialogs of import and export, opened from Rust.
         .plugin(tauri_plugin_dialog::init())
+        .manage(link)
         .invoke_handler(tauri::generate_handler![
             commands::feeds,
             commands::records,
@@ -82,38 +61,8 @@ pub fn run_app<R: Runtime>(
         ])
         .setup(move |app| {
             let handle = app.handle().clone();
-            let (notifier, heard): (Arc<dyn Notifier>, _) = match desktop.notifier {
-                Some(notifier) => (notifier, None),
-                None => {
-                    let (notifier, heard) = DesktopNotifier::start();
-                    (Arc::new(notifier), Some(heard))
-                }
-            };
-            let attention = relay::attention(notifier, state.quiet_file.clone());
-            app.manage(attention.clone());
-            let desk = Arc::new(Desk::new(DeskParts {
-                engine: state.engine,
-                secrets: state.secrets,
-                attention,
-                certs_dir: state.certs_dir,
-                ports: Arc::new(ports::TauriPorts(handle.clone())),
-            }));
-            app.manage(desk.clone());
-            if let Some(mut heard) = heard {
-                let desk = desk.clone();
-                tauri::async_runtime::spawn(async move {
-                    while let Some(heard) = heard.recv().await {
-                        desk.heard(heard);
-                    }
-                });
-            }
-            relay::spawn(handle.clone(), events, desk);
-            if desktop.tray {
-                if let Err(e) = tray::create(&handle) {
-                    tracing::warn!(error = %e, "no tray icon; Herald runs on with its window");
-                }
-            }
-            if desktop.open_window {
+            relay::spawn(handle.clone(), pushes);
+            if open {
                 if let Err(e) = window::open(&handle) {
                     tracing::warn!(error = %e, "could not open the window");
                 }
@@ -122,57 +71,23 @@ pub fn run_app<R: Runtime>(
         })
 }
 
-/// Runs Herald: every stored feed (the demo when there is none), the tray,
-/// and the window. `token` is the `--server` token, taken from the
-/// environment before any thread started.
-pub fn main(options: Options, token: Option<String>) -> anyhow::Result<()> {
+/// Where the tray process listens: `HERALD_SOCKET`, or the user's default.
+fn socket() -> std::path::PathBuf {
+    std::env::var_os("HERALD_SOCKET").map(std::path::PathBuf::from).unwrap_or_else(ipc::socket_path)
+}
+
+/// Opens the window on the running Herald; it exits when the window closes.
+pub fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     tauri::async_runtime::set(runtime.handle().clone());
     let _inside = runtime.enter();
-
-    // `--demo`: a store of its own, in a folder removed when this returns.
-    let demo_dir = options.demo.then(DemoDir::new).transpose()?;
-    let store = match &demo_dir {
-        Some(dir) => dir.0.join("herald.db"),
-        None => options
-            .store
-            .clone()
-            .or_else(Store::default_path)
-            .context("no --store given, and neither XDG_DATA_HOME nor HOME is set")?,
-    };
-    let every = Duration::from_secs(options.demo_every);
-    let start = runtime.block_on(setup::prepare(&store, options.server.as_deref(), token, every))?;
-    let data_dir = start.store.parent().unwrap_or(std::path::Path::new(".")).to_owned();
-    let certs_dir = data_dir.join("certs");
-    let secrets: Arc<dyn Secrets> = Arc::new(start.secrets);
-    let config = EngineConfig::new(StoreAt::Path(start.store), secrets.clone());
-    let (engine, events) = runtime.block_on(Engine::start(config)).context("starting the engine")?;
-    let state = AppState::new(engine, secrets, certs_dir).with_quiet_file(data_dir.join("quiet.json"));
-    let _demo = start.demo;
-    let desktop = Desktop { tray: true, open_window: !options.hidden, notifier: None };
-    let app = run_app(tauri::Builder::default(), state, events, desktop).build(tauri::generate_context!())?;
-    app.run(|_, event| {
-        // Closing the last window leaves Herald in the tray; only Quit exits.
-        if let RunEvent::ExitRequested { code: None, api, .. } = event {
-            api.prevent_exit();
-        }
-    });
+    let socket = socket();
+    let mut client = runtime.block_on(Client::connect(&socket)).with_context(|| {
+        format!("Herald is not running (nothing answers at {}): start it with `herald`", socket.display())
+    })?;
+    let pushes = runtime.block_on(client.subscribe(true)).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let app = run_app(tauri::Builder::default(), Arc::new(client), pushes, true).build(tauri::generate_context!())?;
+    // The last window closed is the end of this process: the tray process stays.
+    app.run(|_, _| {});
     Ok(())
-}
-
-/// The demo's own folder, removed when Herald exits.
-struct DemoDir(std::path::PathBuf);
-
-impl DemoDir {
-    fn new() -> anyhow::Result<DemoDir> {
-        let dir = std::env::temp_dir().join(format!("herald-demo-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-        Ok(DemoDir(dir))
-    }
-}
-
-impl Drop for DemoDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

@@ -1,35 +1,33 @@
 //! The window's commands for keeping quiet: do not disturb, quiet hours,
-//! mutes, and a test notification, forwarded to the [`Desk`]. The
+//! mutes, and a test notification, forwarded to the tray process. The
 //! decisions are `herald_core::attention`'s.
-
-use std::sync::Arc;
 
 use herald_core::attention::{DoNotDisturbFor, Quiet};
 use herald_core::ipc::Request;
-use herald_desk::Desk;
 use tauri::State;
 
 use crate::commands::ask;
+use crate::Link;
 
 #[tauri::command]
-pub async fn quiet(desk: State<'_, Arc<Desk>>) -> Result<Quiet, String> {
-    ask(&desk, Request::Quiet).await
+pub async fn quiet(link: State<'_, Link>) -> Result<Quiet, String> {
+    ask(&link, Request::Quiet).await
 }
 
 #[tauri::command]
-pub async fn set_quiet(desk: State<'_, Arc<Desk>>, quiet: Quiet) -> Result<(), String> {
-    ask(&desk, Request::SetQuiet { quiet }).await
+pub async fn set_quiet(link: State<'_, Link>, quiet: Quiet) -> Result<(), String> {
+    ask(&link, Request::SetQuiet { quiet }).await
 }
 
 /// Turns do not disturb on for `span`, or off; the settings it leaves.
 #[tauri::command]
-pub async fn do_not_disturb(desk: State<'_, Arc<Desk>>, span: Option<DoNotDisturbFor>) -> Result<Quiet, String> {
-    ask(&desk, Request::DoNotDisturb { span }).await
+pub async fn do_not_disturb(link: State<'_, Link>, span: Option<DoNotDisturbFor>) -> Result<Quiet, String> {
+    ask(&link, Request::DoNotDisturb { span }).await
 }
 
 /// Shows a test notification at once, whatever is quiet; fails with what is
 /// wrong and what to do when there is no notification service.
 #[tauri::command]
-pub async fn test_notification(desk: State<'_, Arc<Desk>>) -> Result<(), String> {
-    ask(&desk, Request::TestNotification).await
+pub async fn test_notification(link: State<'_, Link>) -> Result<(), String> {
+    ask(&link, Request::TestNotification).await
 }

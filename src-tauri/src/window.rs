@@ -1,5 +1,5 @@
-//! The one window. It is destroyed when closed, so that with no window open
-//! no webview is alive and Herald stays light in the tray; opening builds it again.
+//! The one window. When it closes, this process ends: the tray process
+//! stays, light, and starts a window again when one is wanted.
 
 use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindow, WebviewWindowBuilder};
 

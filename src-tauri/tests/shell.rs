@@ -1,24 +1,32 @@
-//! The shell on Tauri's mock runtime: no display, no tray, no notification
-//! service. It proves the commands reach the engine and that the relay
-//! alerts for a teammate's change and not for the user's own.
+//! The window on Tauri's mock runtime, with no display, against a tray
+//! process's desk served in this test on a real socket (its notifications
+//! recorded instead of shown). It proves the commands reach the engine
+//! through the socket, and that the desk alerts for a teammate's change and
+//! not for the user's own.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_app::{run_app, AppState, Desktop};
-use herald_core::attention::driver::AttentionHandle;
+use std::future::Future;
+use std::pin::Pin;
+
+use herald_core::attention::{driver, Attention, Quiet, Target};
 use herald_core::attention::{Alert, DoNotDisturb, Notifier, NotifyError, Slot};
 use herald_core::engine::{Engine, EngineConfig, StoreAt};
 use herald_core::feed::{Auth, Feed, Preset};
+use herald_core::ipc::{bind, serve, Client};
 use herald_core::secrets::{MemorySecrets, Secrets};
+use herald_core::sse::SystemClock;
 use herald_core::store::Store;
+use herald_desk::{Desk, DeskParts, Ports};
 use herald_hub::demo::{DemoHub, TEAMMATE};
 use herald_hub::TaskPatch;
+use herald_window::run_app;
 use serde_json::json;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
-use tauri::{Manager, WebviewWindowBuilder};
+use tauri::WebviewWindowBuilder;
 use tokio::sync::watch;
 
 const DEADLINE: Duration = Duration::from_secs(15);
@@ -30,6 +38,19 @@ impl Notifier for Recorder {
     fn show(&self, _slot: Slot, alert: Alert) -> Result<(), NotifyError> {
         self.0.send_modify(|alerts| alerts.push(alert));
         Ok(())
+    }
+}
+
+/// A desktop with no window of the desk's own to open.
+struct NoDesktop;
+
+impl Ports for NoDesktop {
+    fn open_window(&self, _target: Option<Target>) {}
+    fn window_open(&self) -> bool {
+        false
+    }
+    fn test_notification(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async { Err("no notification service in this test".to_owned()) })
     }
 }
 
@@ -64,12 +85,30 @@ fn commands_reach_the_engine_and_only_teammates_changes_alert() {
     secrets.set("demo", &demo.token).unwrap();
     let config = EngineConfig::new(StoreAt::Open(store), secrets.clone());
     let (engine, events) = runtime.block_on(Engine::start(config)).unwrap();
-    let certs = tempfile::tempdir().unwrap();
-    let state = AppState::new(engine, secrets.clone(), certs.path().to_owned());
-
+    let dir = tempfile::tempdir().unwrap();
     let (alerts_tx, mut alerts) = watch::channel(Vec::new());
-    let desktop = Desktop { tray: false, open_window: false, notifier: Some(Arc::new(Recorder(alerts_tx))) };
-    let mut app = run_app(mock_builder(), state, events, desktop).build(mock_context(noop_assets())).unwrap();
+    let quiet = Quiet::default();
+    let attention = driver::spawn(
+        Attention::new(jiff::tz::TimeZone::UTC, quiet),
+        Arc::new(Recorder(alerts_tx)),
+        Arc::new(SystemClock),
+        None,
+    );
+    let mut status = attention.status();
+    let desk = Arc::new(Desk::new(DeskParts {
+        engine,
+        secrets: secrets.clone(),
+        attention,
+        certs_dir: dir.path().join("certs"),
+        ports: Arc::new(NoDesktop),
+    }));
+    runtime.spawn(herald_desk::relay::run(desk.clone(), events, None));
+    let socket = dir.path().join("herald.sock");
+    let listener = bind(&socket).unwrap();
+    runtime.spawn(serve(listener, desk, std::future::pending()));
+    let mut client = runtime.block_on(Client::connect(&socket)).unwrap();
+    let pushes = runtime.block_on(client.subscribe(true)).unwrap();
+    let mut app = run_app(mock_builder(), Arc::new(client), pushes, false).build(mock_context(noop_assets())).unwrap();
     #[allow(deprecated)] // one iteration runs setup; the mock runtime has no loop to run
     app.run_iteration(|_, _| {});
     let webview = WebviewWindowBuilder::new(&app, "main", Default::default()).build().unwrap();
@@ -117,7 +156,6 @@ fn commands_reach_the_engine_and_only_teammates_changes_alert() {
     // when it is turned off.
     let quiet = invoke(&webview, "do_not_disturb", json!({ "span": "untilOff" })).unwrap();
     assert_eq!(quiet["doNotDisturb"], json!({ "kind": "on" }));
-    let mut status = app.state::<AttentionHandle>().status();
     runtime
         .block_on(tokio::time::timeout(DEADLINE, status.wait_for(|s| s.quiet.do_not_disturb == DoNotDisturb::On)))
         .unwrap()

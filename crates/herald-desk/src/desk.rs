@@ -61,6 +61,8 @@ pub struct Desk {
     focus: Mutex<Option<Target>>,
     status: watch::Sender<Status>,
     pushes: broadcast::Sender<Push>,
+    /// Held by each window subscribed over the socket.
+    windows: Arc<()>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -83,6 +85,7 @@ impl Desk {
             focus: Mutex::new(None),
             status: watch::Sender::new(Status::default()),
             pushes: broadcast::channel(PUSHES).0,
+            windows: Arc::new(()),
         }
     }
 
@@ -121,9 +124,29 @@ impl Desk {
         self.status.subscribe()
     }
 
+    /// Whether a window is open: one of this process's, or one subscribed
+    /// over the socket.
+    pub fn window_open(&self) -> bool {
+        Arc::strong_count(&self.windows) > 1 || self.ports.window_open()
+    }
+
+    /// Opens the window, or brings the one open to the front.
+    pub fn open_window(&self) {
+        if Arc::strong_count(&self.windows) > 1 {
+            self.push(Push::Raise);
+        } else {
+            self.ports.open_window(None);
+        }
+    }
+
     /// Shows `target` in the window: a window already open is told at once;
     /// one still to open asks for it when it has loaded.
     pub fn show(&self, target: Target) {
+        if Arc::strong_count(&self.windows) > 1 {
+            self.push(Push::Focus { target });
+            self.push(Push::Raise);
+            return;
+        }
         if self.ports.window_open() {
             self.push(Push::Focus { target: target.clone() });
         } else {
@@ -178,7 +201,7 @@ impl Handler for Desk {
         match request {
             Request::Engine { command } => self.engine_command(command).await,
             // The socket's server answers this itself.
-            Request::Subscribe => Ok(Value::Null),
+            Request::Subscribe { .. } => Ok(Value::Null),
             Request::FeedForm { name } => json(feed_setup::form(self, &name).await?),
             Request::ValidateFeed { form } => form.to_feed().map(|_| Value::Null),
             Request::ProbeFeed { form, secret } => json(feed_setup::probe(self, form, secret).await?),
@@ -203,13 +226,17 @@ impl Handler for Desk {
             Request::Status => json(self.status()),
             Request::TakeFocus => json(lock(&self.focus).take()),
             Request::OpenWindow { target } => {
-                self.ports.open_window(target);
+                match target {
+                    Some(target) => self.show(target),
+                    None => self.open_window(),
+                }
                 Ok(Value::Null)
             }
         }
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<Push> {
-        self.pushes.subscribe()
+    fn subscribe(&self, window: bool) -> (broadcast::Receiver<Push>, Option<Box<dyn Send>>) {
+        let presence: Option<Box<dyn Send>> = if window { Some(Box::new(self.windows.clone())) } else { None };
+        (self.pushes.subscribe(), presence)
     }
 }

@@ -6,8 +6,16 @@
 //! own. What a desktop must do for it (open the window, show a test
 //! notification) it asks of its [`Ports`].
 
+pub mod daemon;
+pub mod deep_link;
 mod desk;
 mod feed_setup;
+pub mod launcher;
 pub mod notify;
+pub mod options;
+pub mod relay;
+pub mod setup;
+#[cfg(target_os = "linux")]
+pub mod tray;
 
 pub use desk::{Desk, DeskParts, Ports};

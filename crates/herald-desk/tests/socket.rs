@@ -136,7 +136,7 @@ async fn quiet_status_and_the_window_over_the_socket() {
     let now: Quiet = running.client.call_as(Request::Quiet).await.unwrap();
     assert_eq!(now.do_not_disturb, DoNotDisturb::On);
 
-    let mut pushes = running.client.subscribe().await.unwrap();
+    let mut pushes = running.client.subscribe(false).await.unwrap();
     let failed = running.client.call(Request::TestNotification).await.unwrap_err();
     assert!(failed.message.contains("No notification service"), "{failed:?}");
     let status: Status = running.client.call_as(Request::Status).await.unwrap();

@@ -1,5 +1,6 @@
-//! Starts tauri-driver (which drives WebKitWebDriver) and opens a WebDriver
-//! session on the real Herald binary.
+//! Starts Herald's tray process and tauri-driver (which drives
+//! WebKitWebDriver), and opens WebDriver sessions on the real window binary,
+//! each a window of that Herald.
 
 use std::net::TcpListener;
 use std::os::unix::process::CommandExt;
@@ -9,10 +10,15 @@ use std::process::{Child, Command, Stdio};
 use fantoccini::{Client, ClientBuilder};
 use serde_json::json;
 
-/// A running tauri-driver; killed on drop.
+use crate::herald::Herald;
+
+/// A running Herald and tauri-driver; both stopped on drop.
 pub struct Driver {
     child: Child,
     port: u16,
+    /// The tray process the windows belong to.
+    pub herald: Herald,
+    _run: tempfile::TempDir,
 }
 
 fn free_port() -> anyhow::Result<u16> {
@@ -20,8 +26,14 @@ fn free_port() -> anyhow::Result<u16> {
 }
 
 impl Driver {
-    /// Starts tauri-driver with `env` added to the environment the app inherits.
+    /// Starts Herald's tray process, and tauri-driver, with `env` added to
+    /// the environment both inherit; each window finds this Herald by its
+    /// socket.
     pub async fn start(env: &[(&str, &str)]) -> anyhow::Result<Driver> {
+        let run = tempfile::tempdir()?;
+        let socket = run.path().join("herald").join("herald.sock");
+        let herald = Herald::start(env, &socket).await?;
+        let socket_env = socket.to_str().ok_or_else(|| anyhow::anyhow!("a socket path that is not UTF-8"))?;
         let port = free_port()?;
         let native_port = free_port()?;
         let program = std::env::var("TAURI_DRIVER").unwrap_or_else(|_| "tauri-driver".into());
@@ -29,6 +41,7 @@ impl Driver {
             .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
             .args(["--native-driver", "/usr/bin/WebKitWebDriver"])
             .envs(env.iter().copied())
+            .env("HERALD_SOCKET", socket_env)
             .stdout(Stdio::null())
             // Its own process group, so WebKitWebDriver and the app go with it.
             .process_group(0)
@@ -38,7 +51,7 @@ impl Driver {
                     "could not start {program}: {e} (install it with `cargo install tauri-driver --locked`)"
                 )
             })?;
-        let driver = Driver { child, port };
+        let driver = Driver { child, port, herald, _run: run };
         crate::eventually("tauri-driver to listen", || async {
             Ok(tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok().map(drop))
         })
@@ -71,12 +84,12 @@ impl Drop for Driver {
     }
 }
 
-/// The Herald binary under test: `$HERALD_APP`, else the workspace's release build.
+/// The window binary under test: `$HERALD_APP`, else the workspace's release build.
 pub fn app_binary() -> anyhow::Result<PathBuf> {
     let path = match std::env::var_os("HERALD_APP") {
         Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/release/herald"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/release/herald-window"),
     };
-    anyhow::ensure!(path.is_file(), "no Herald binary at {} (build it, or set HERALD_APP)", path.display());
+    anyhow::ensure!(path.is_file(), "no herald-window binary at {} (build it, or set HERALD_APP)", path.display());
     Ok(path.canonicalize()?)
 }

@@ -7,6 +7,7 @@
 
 pub mod cli;
 pub mod driver;
+pub mod herald;
 pub mod keyring;
 pub mod notifications;
 pub mod page;

@@ -59,10 +59,11 @@ impl Client {
         }
     }
 
-    /// Subscribes, and takes what is pushed from now on (once).
-    pub async fn subscribe(&mut self) -> Result<mpsc::Receiver<Push>, FieldError> {
+    /// Subscribes, and takes what is pushed from now on (once). A `window`
+    /// counts as an open window while it stays connected.
+    pub async fn subscribe(&mut self, window: bool) -> Result<mpsc::Receiver<Push>, FieldError> {
         let pushes = self.pushes.take().ok_or_else(|| failure("already subscribed"))?;
-        self.call(Request::Subscribe).await?;
+        self.call(Request::Subscribe { window }).await?;
         Ok(pushes)
     }
 }

@@ -51,8 +51,12 @@ pub enum Request {
     Engine {
         command: Command,
     },
-    /// Push everything that happens to this client from now on.
-    Subscribe,
+    /// Push what happens to this client from now on. A window is counted
+    /// as open while it stays subscribed, and is spared the raw events.
+    Subscribe {
+        #[serde(default)]
+        window: bool,
+    },
     /// The form of a feed that exists, to edit it.
     FeedForm {
         name: String,
@@ -126,6 +130,8 @@ pub enum Push {
     Status { status: Status },
     /// Show this in the window (a notification was clicked).
     Focus { target: Target },
+    /// Come to the front (Herald was opened again).
+    Raise,
     /// The client fell this many pushes behind and they are gone: it should
     /// read again what it shows.
     Lagged { missed: u64 },

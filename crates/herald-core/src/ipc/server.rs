@@ -19,6 +19,7 @@ use tokio::sync::{broadcast, mpsc};
 
 use super::frame::{self, FrameError};
 use super::{failure, Call, Message, Outcome, Push, Request};
+use crate::engine::EngineEvent;
 use crate::feed::FieldError;
 
 /// Answers and pushes waiting to be written to one client. A client that
@@ -30,8 +31,9 @@ const OUTBOX: usize = 256;
 pub trait Handler: Send + Sync + 'static {
     /// Answers one request.
     fn handle(&self, request: Request) -> impl Future<Output = Result<Value, FieldError>> + Send;
-    /// What happens from now on, for a client that subscribes.
-    fn subscribe(&self) -> broadcast::Receiver<Push>;
+    /// What happens from now on, for a client that subscribes, and what to
+    /// hold while it stays connected (a window's presence).
+    fn subscribe(&self, window: bool) -> (broadcast::Receiver<Push>, Option<Box<dyn Send>>);
 }
 
 /// This process's effective uid.
@@ -98,6 +100,8 @@ async fn connection<H: Handler>(stream: UnixStream, handler: Arc<H>) {
     let mut reader = BufReader::new(read);
     let (outbox, mut out) = mpsc::channel::<Message>(OUTBOX);
     let mut pushing: Option<tokio::task::JoinHandle<()>> = None;
+    // Held while the client is connected, and dropped when it goes.
+    let mut held: Option<Box<dyn Send>> = None;
     let mut line = Vec::new();
     loop {
         tokio::select! {
@@ -106,9 +110,11 @@ async fn connection<H: Handler>(stream: UnixStream, handler: Arc<H>) {
                     let call = read_call(&line);
                     line.clear();
                     match call {
-                        Ok(Call { id, request: Request::Subscribe }) => {
+                        Ok(Call { id, request: Request::Subscribe { window } }) => {
                             if pushing.is_none() {
-                                pushing = Some(tokio::spawn(push(handler.subscribe(), outbox.clone())));
+                                let (pushes, guard) = handler.subscribe(window);
+                                held = guard;
+                                pushing = Some(tokio::spawn(push(pushes, outbox.clone(), window)));
                             }
                             let _ = outbox.send(Message::Answer { id, outcome: Outcome::Ok(Value::Null) }).await;
                         }
@@ -142,6 +148,7 @@ async fn connection<H: Handler>(stream: UnixStream, handler: Arc<H>) {
     if let Some(pushing) = pushing {
         pushing.abort();
     }
+    drop(held);
 }
 
 /// A call, or the id to answer (0 when it has none) and why it does not read.
@@ -151,10 +158,12 @@ fn read_call(line: &[u8]) -> Result<Call, (u64, FieldError)> {
     serde_json::from_value(value).map_err(|e| (id, failure(format!("a request that does not read: {e}"))))
 }
 
-/// Carries what happens to one client, saying how much it lost if it fell behind.
-async fn push(mut events: broadcast::Receiver<Push>, outbox: mpsc::Sender<Message>) {
+/// Carries what happens to one client, saying how much it lost if it fell
+/// behind. A window reads changes, not raw events: it is spared those.
+async fn push(mut events: broadcast::Receiver<Push>, outbox: mpsc::Sender<Message>, window: bool) {
     loop {
         let push = match events.recv().await {
+            Ok(Push::Engine { event: EngineEvent::Events { .. } }) if window => continue,
             Ok(push) => push,
             Err(broadcast::error::RecvError::Lagged(missed)) => Push::Lagged { missed },
             Err(broadcast::error::RecvError::Closed) => return,

@@ -33,8 +33,8 @@ impl Handler for Echo {
         }
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<Push> {
-        self.pushes.subscribe()
+    fn subscribe(&self, _window: bool) -> (broadcast::Receiver<Push>, Option<Box<dyn Send>>) {
+        (self.pushes.subscribe(), None)
     }
 }
 
@@ -81,11 +81,11 @@ async fn calls_are_answered_by_id_whatever_order_they_finish_in() {
 async fn a_subscribed_client_hears_what_happens() {
     let running = start();
     let mut client = Client::connect(&running.path).await.expect("connected");
-    let mut pushes = client.subscribe().await.expect("subscribed");
+    let mut pushes = client.subscribe(false).await.expect("subscribed");
     let status = Status { notifications_error: Some("no service".into()) };
     running.echo.pushes.send(Push::Status { status: status.clone() }).expect("a subscriber");
     assert_eq!(pushes.recv().await, Some(Push::Status { status }));
-    assert!(client.subscribe().await.is_err(), "once");
+    assert!(client.subscribe(false).await.is_err(), "once");
 }
 
 #[tokio::test]

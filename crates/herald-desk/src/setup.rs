@@ -104,6 +104,23 @@ pub async fn prepare(
     Ok(Start { store: store_path.to_owned(), secrets, demo })
 }
 
+/// The demo's own folder (`--demo`), removed when Herald exits.
+pub struct DemoDir(pub PathBuf);
+
+impl DemoDir {
+    pub fn new() -> anyhow::Result<DemoDir> {
+        let dir = std::env::temp_dir().join(format!("herald-demo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        Ok(DemoDir(dir))
+    }
+}
+
+impl Drop for DemoDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

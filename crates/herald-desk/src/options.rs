@@ -24,6 +24,10 @@ pub struct Options {
     /// Start in the tray without opening the window.
     #[arg(long)]
     pub hidden: bool,
+    /// Open the window on this: `herald://feed/NAME` or
+    /// `herald://record/FEED/KEY` (in the running Herald, if there is one).
+    #[arg(value_name = "LINK")]
+    pub link: Option<String>,
 }
 
 /// The bearer token for `--server`, taken from the environment once (so it

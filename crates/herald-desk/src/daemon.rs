@@ -1,0 +1,162 @@
+//! The tray process: the engine, the notifications, the tray and the socket,
+//! in one small process that links no GTK and no WebKit. The window is a
+//! client it starts on demand.
+//!
+//! Only one runs per user: a second launch finds the socket answering,
+//! asks the running one to open its window (on a deep link's target, if
+//! one was given), and exits.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use herald_core::attention::driver;
+use herald_core::attention::tray::view;
+use herald_core::attention::{Attention, DoNotDisturb, Notifier};
+use herald_core::engine::{Command, Engine, EngineConfig, Reply, StoreAt};
+use herald_core::ipc::{self, Client, Request};
+use herald_core::secrets::Secrets;
+use herald_core::sse::{now_ms, SystemClock};
+use herald_core::store::Store;
+use jiff::tz::TimeZone;
+use tokio::sync::mpsc;
+
+use crate::launcher::Launcher;
+use crate::notify::DesktopNotifier;
+use crate::options::Options;
+use crate::relay::{self, TraySink};
+use crate::{deep_link, setup, Desk, DeskParts};
+
+/// Where the socket is: `HERALD_SOCKET`, or the user's own default.
+pub fn socket() -> PathBuf {
+    std::env::var_os("HERALD_SOCKET").map(PathBuf::from).unwrap_or_else(ipc::socket_path)
+}
+
+/// Runs Herald until Quit, or until it is told to stop (SIGINT, SIGTERM).
+pub async fn run(options: Options, token: Option<String>) -> anyhow::Result<()> {
+    let socket = socket();
+    let target = options.link.as_deref().map(deep_link::parse).transpose()?;
+    let listener = match ipc::bind(&socket) {
+        Ok(listener) => listener,
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            // One Herald per user: the running one opens its window.
+            let client = Client::connect(&socket).await.context("reaching the running Herald")?;
+            client.call(Request::OpenWindow { target }).await.map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            return Ok(());
+        }
+        Err(e) => return Err(e).with_context(|| format!("binding {}", socket.display())),
+    };
+
+    // `--demo`: a store of its own, in a folder removed when this returns.
+    let demo_dir = options.demo.then(setup::DemoDir::new).transpose()?;
+    let store = match &demo_dir {
+        Some(dir) => dir.0.join("herald.db"),
+        None => options
+            .store
+            .clone()
+            .or_else(Store::default_path)
+            .context("no --store given, and neither XDG_DATA_HOME nor HOME is set")?,
+    };
+    let every = Duration::from_secs(options.demo_every);
+    let start = setup::prepare(&store, options.server.as_deref(), token, every).await?;
+    let data_dir = start.store.parent().unwrap_or(std::path::Path::new(".")).to_owned();
+    let secrets: Arc<dyn Secrets> = Arc::new(start.secrets);
+    let config = EngineConfig::new(StoreAt::Path(start.store), secrets.clone());
+    let (engine, events) = Engine::start(config).await.context("starting the engine")?;
+    let _demo = start.demo;
+
+    let (notifier, mut heard) = DesktopNotifier::start();
+    let quiet_file = data_dir.join("quiet.json");
+    let attention = Attention::new(TimeZone::system(), driver::load(&quiet_file));
+    let notifier: Arc<dyn Notifier> = Arc::new(notifier);
+    let attention = driver::spawn(attention, notifier, Arc::new(SystemClock), Some(quiet_file));
+    let launcher = Arc::new(Launcher::new(socket.clone()));
+    let desk = Arc::new(Desk::new(DeskParts {
+        engine,
+        secrets,
+        attention,
+        certs_dir: data_dir.join("certs"),
+        ports: launcher,
+    }));
+
+    let (stop, mut stopped) = mpsc::unbounded_channel::<()>();
+    // Served until the process exits.
+    tokio::spawn(ipc::serve(listener, desk.clone(), std::future::pending()));
+    let (actions, mut picked) = mpsc::unbounded_channel();
+    let quiet = desk.attention().quiet();
+    let first = view(std::iter::empty(), &quiet, now_ms());
+    let tray = crate::tray::Tray::start(first, quiet.do_not_disturb != DoNotDisturb::Off, actions).await;
+    let tray: Option<Arc<dyn TraySink>> = tray.map(|t| Arc::new(t) as Arc<dyn TraySink>);
+    tokio::spawn(relay::run(desk.clone(), events, tray));
+    {
+        let desk = desk.clone();
+        tokio::spawn(async move {
+            while let Some(heard) = heard.recv().await {
+                desk.heard(heard);
+            }
+        });
+    }
+    {
+        let (desk, stop) = (desk.clone(), stop.clone());
+        tokio::spawn(async move {
+            while let Some(action) = picked.recv().await {
+                act(&desk, action, &stop).await;
+            }
+        });
+    }
+    match target {
+        Some(target) => desk.show(target),
+        None if !options.hidden => desk.open_window(),
+        None => {}
+    }
+    tracing::info!(socket = %socket.display(), "Herald is running");
+    tokio::select! {
+        _ = stopped.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+        _ = terminated() => {}
+    }
+    let _ = std::fs::remove_file(&socket);
+    drop(demo_dir);
+    Ok(())
+}
+
+async fn act(desk: &Arc<Desk>, action: crate::tray::TrayAction, stop: &mpsc::UnboundedSender<()>) {
+    use crate::tray::TrayAction;
+    match action {
+        TrayAction::Open => desk.open_window(),
+        TrayAction::PauseAll | TrayAction::ResumeAll => {
+            let paused = action == TrayAction::PauseAll;
+            let Reply::Feeds { feeds } = desk.engine().send(Command::Feeds).await else { return };
+            for feed in feeds.into_iter().filter(|f| f.paused != paused) {
+                desk.engine().send(Command::PauseFeed { name: feed.name, paused }).await;
+            }
+        }
+        TrayAction::DoNotDisturb(span) => {
+            desk.attention().do_not_disturb(span);
+        }
+        TrayAction::Quit => {
+            let _ = stop.send(());
+        }
+    }
+}
+
+#[cfg(unix)]
+async fn terminated() {
+    match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(mut term) => {
+            term.recv().await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}
+
+impl TraySink for crate::tray::Tray {
+    fn show(
+        &self,
+        view: herald_core::attention::tray::TrayView,
+        dnd_on: bool,
+    ) -> futures_util::future::BoxFuture<'_, ()> {
+        Box::pin(crate::tray::Tray::show(self, view, dnd_on))
+    }
+}

@@ -1,0 +1,64 @@
+//! Herald's deep links: `herald://feed/NAME` opens a feed, and
+//! `herald://record/FEED/KEY` one of its records. Names and keys are
+//! percent-encoded where they need to be.
+
+use herald_core::attention::Target;
+
+/// The scheme the desktop entry registers.
+pub const SCHEME: &str = "herald";
+
+/// What `link` asks to show, or why it does not read.
+pub fn parse(link: &str) -> anyhow::Result<Target> {
+    let rest = link.strip_prefix("herald://").ok_or_else(|| anyhow::anyhow!("{link:?} is not a herald:// link"))?;
+    let parts: Vec<String> = rest.trim_end_matches('/').split('/').map(decode).collect::<anyhow::Result<_>>()?;
+    let target = |feed: &str, key: Option<&str>| Target {
+        feed: feed.to_owned(),
+        key: key.map(str::to_owned),
+        click: None,
+        since: None,
+    };
+    match parts.iter().map(String::as_str).collect::<Vec<_>>()[..] {
+        ["feed", feed] if !feed.is_empty() => Ok(target(feed, None)),
+        ["record", feed, key] if !feed.is_empty() && !key.is_empty() => Ok(target(feed, Some(key))),
+        _ => anyhow::bail!("{link:?} is neither herald://feed/NAME nor herald://record/FEED/KEY"),
+    }
+}
+
+/// Percent-decoding, of UTF-8.
+fn decode(part: &str) -> anyhow::Result<String> {
+    let bytes = part.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = part.get(i + 1..i + 3).ok_or_else(|| anyhow::anyhow!("a cut-off escape in {part:?}"))?;
+            out.push(u8::from_str_radix(hex, 16).map_err(|_| anyhow::anyhow!("a bad escape %{hex} in {part:?}"))?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| anyhow::anyhow!("{part:?} is not UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_name_a_feed_or_a_record() {
+        let feed = parse("herald://feed/Tasks").unwrap();
+        assert_eq!((feed.feed.as_str(), feed.key), ("Tasks", None));
+        let record = parse("herald://record/My%20tasks/26/").unwrap();
+        assert_eq!((record.feed.as_str(), record.key.as_deref()), ("My tasks", Some("26")));
+    }
+
+    #[test]
+    fn anything_else_is_refused_with_what_would_do() {
+        for bad in ["https://x/feed/a", "herald://feed/", "herald://record/a", "herald://x/a", "herald://feed/%zz"] {
+            let error = parse(bad).unwrap_err().to_string();
+            assert!(error.contains(bad) || error.contains("escape"), "{bad}: {error}");
+        }
+    }
+}
