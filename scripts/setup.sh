@@ -55,6 +55,13 @@ build_ui() {
   (cd "$ROOT/ui" && npm install --no-audit --no-fund --loglevel=error && npm run build --silent)
 }
 
+# stage_package_binaries: the binaries the .deb and .rpm carry beside the
+# window (tauri.conf.json names them under packaging/bin/).
+stage_package_binaries() {
+  mkdir -p "$ROOT/packaging/bin"
+  cp "$CARGO_TARGET_DIR/release/herald" "$CARGO_TARGET_DIR/release/herald-cli" "$ROOT/packaging/bin/"
+}
+
 install_tauri_driver() {
   # grep reads all its input (no -q): with pipefail, an early exit would fail the pipe.
   if ! command -v tauri-driver >/dev/null || ! cargo install --list | grep -x "tauri-driver v$TAURI_DRIVER_VERSION:" >/dev/null; then

@@ -10,7 +10,7 @@
 //!
 //! ```sh
 //! xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
-//!   cargo run -p herald-e2e --bin herald-timeline -- target/release/herald
+//!   cargo run -p herald-e2e --bin herald-timeline -- target/release/herald-window
 //! ```
 
 use std::path::PathBuf;
@@ -173,7 +173,7 @@ async fn measure(
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let app_binary = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/release/herald".into()));
+    let app_binary = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/release/herald-window".into()));
     let dir = tempfile::tempdir()?;
     println!(
         "| stored events | first rows painted (ms) | frame at rest, median (ms) | frame median (ms) | frame p95 (ms) \
