@@ -71,17 +71,12 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, link: Link, pushes: mpsc::Receiv
         })
 }
 
-/// Where the tray process listens: `HERALD_SOCKET`, or the user's default.
-fn socket() -> std::path::PathBuf {
-    std::env::var_os("HERALD_SOCKET").map(std::path::PathBuf::from).unwrap_or_else(ipc::socket_path)
-}
-
 /// Opens the window on the running Herald; it exits when the window closes.
 pub fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     tauri::async_runtime::set(runtime.handle().clone());
     let _inside = runtime.enter();
-    let socket = socket();
+    let socket = ipc::socket_path();
     let mut client = runtime.block_on(Client::connect(&socket)).with_context(|| {
         format!("Herald is not running (nothing answers at {}): start it with `herald`", socket.display())
     })?;

@@ -6,7 +6,6 @@
 //! asks the running one to open its window (on a deep link's target, if
 //! one was given), and exits.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,14 +27,9 @@ use crate::options::Options;
 use crate::relay::{self, TraySink};
 use crate::{deep_link, setup, Desk, DeskParts};
 
-/// Where the socket is: `HERALD_SOCKET`, or the user's own default.
-pub fn socket() -> PathBuf {
-    std::env::var_os("HERALD_SOCKET").map(PathBuf::from).unwrap_or_else(ipc::socket_path)
-}
-
 /// Runs Herald until Quit, or until it is told to stop (SIGINT, SIGTERM).
 pub async fn run(options: Options, token: Option<String>) -> anyhow::Result<()> {
-    let socket = socket();
+    let socket = ipc::socket_path();
     let target = options.link.as_deref().map(deep_link::parse).transpose()?;
     let listener = match ipc::bind(&socket) {
         Ok(listener) => listener,

@@ -33,9 +33,13 @@ use crate::feed::{FeedForm, FieldError};
 pub use client::Client;
 pub use server::{bind, serve, Handler};
 
-/// Where Herald's socket is: under `$XDG_RUNTIME_DIR` (`/run/user/UID`),
-/// or, without one, in a folder of the user's own under the temp dir.
+/// Where Herald's socket is: `$HERALD_SOCKET` if set, else under
+/// `$XDG_RUNTIME_DIR` (`/run/user/UID`), or, without one, in a folder of the
+/// user's own under the temp dir.
 pub fn socket_path() -> PathBuf {
+    if let Some(path) = std::env::var_os("HERALD_SOCKET").filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
     let dir = match std::env::var_os("XDG_RUNTIME_DIR").filter(|d| !d.is_empty()) {
         Some(runtime) => PathBuf::from(runtime).join("herald"),
         None => std::env::temp_dir().join(format!("herald-{}", server::uid())),
