@@ -8,7 +8,8 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 
 BUILD_PACKAGES=(build-essential pkg-config file patchelf libssl-dev libxdo-dev
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev)
-TEST_PACKAGES=(xvfb xauth dbus dbus-x11 at-spi2-core webkit2gtk-driver gnome-keyring nginx libnginx-mod-nchan python3)
+TEST_PACKAGES=(xvfb xauth dbus dbus-x11 at-spi2-core webkit2gtk-driver gnome-keyring nginx libnginx-mod-nchan python3
+  debootstrap rpm)
 TAURI_DRIVER_VERSION=2.1.0
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -56,10 +57,16 @@ build_ui() {
 }
 
 # stage_package_binaries: the binaries the .deb and .rpm carry beside the
-# window (tauri.conf.json names them under packaging/bin/).
+# window, and their manual pages, made by the binaries themselves from the
+# definitions of their --help (tauri.conf.json names them under packaging/bin/).
 stage_package_binaries() {
-  mkdir -p "$ROOT/packaging/bin"
-  cp "$CARGO_TARGET_DIR/release/herald" "$CARGO_TARGET_DIR/release/herald-cli" "$ROOT/packaging/bin/"
+  local bin="$ROOT/packaging/bin" man="$ROOT/packaging/man"
+  mkdir -p "$bin"
+  cp "$CARGO_TARGET_DIR/release/herald" "$CARGO_TARGET_DIR/release/herald-cli" "$bin/"
+  rm -rf "$man" && mkdir -p "$man"
+  "$bin/herald" --man-pages "$man"
+  "$bin/herald-cli" man-pages "$man"
+  gzip -9n "$man"/*.1
 }
 
 install_tauri_driver() {

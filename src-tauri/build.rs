@@ -26,6 +26,8 @@ fn main() {
         "test_notification",
         "take_focus",
         "app_status",
+        "autostart",
+        "set_autostart",
     ]);
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(manifest)).expect("tauri-build failed");
 }

@@ -7,6 +7,7 @@
 
 mod commands;
 mod feed_setup;
+mod login;
 mod quiet;
 mod relay;
 mod window;
@@ -16,9 +17,10 @@ use std::sync::Arc;
 use anyhow::Context;
 use herald_core::ipc::{self, Client, Push};
 use tauri::{Builder, Runtime};
+use tauri_plugin_window_state::StateFlags;
 use tokio::sync::mpsc;
 
-pub use relay::{CHANGES_EVENT, FEED_EVENT, REMOVED_EVENT, STATUS_EVENT};
+pub use relay::{CHANGES_EVENT, FEED_EVENT, LAGGED_EVENT, REMOVED_EVENT, STATUS_EVENT};
 
 /// The connection to the tray process, shared by every command.
 pub type Link = Arc<Client>;
@@ -33,6 +35,14 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, link: Link, pushes: mpsc::Receiv
         .plugin(tauri_plugin_opener::init())
         // The file dialogs of import and export, opened from Rust.
         .plugin(tauri_plugin_dialog::init())
+        // The window's size, position and maximised state, kept between
+        // openings (in the config directory), since each opening is a new
+        // process. From Rust only: no capability grants its commands.
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(StateFlags::SIZE | StateFlags::POSITION | StateFlags::MAXIMIZED)
+                .build(),
+        )
         .manage(link)
         .invoke_handler(tauri::generate_handler![
             commands::feeds,
@@ -58,6 +68,8 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, link: Link, pushes: mpsc::Receiv
             quiet::test_notification,
             commands::take_focus,
             commands::app_status,
+            login::autostart,
+            login::set_autostart,
         ])
         .setup(move |app| {
             let handle = app.handle().clone();

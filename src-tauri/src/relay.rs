@@ -19,6 +19,9 @@ pub const REMOVED_EVENT: &str = "herald://removed";
 pub const UNREAD_EVENT: &str = "herald://unread";
 /// Sent when Herald's own status changes (a `Status`).
 pub const STATUS_EVENT: &str = "herald://status";
+/// Sent when this window fell behind and lost pushes (how many): the page
+/// reads everything it shows afresh.
+pub const LAGGED_EVENT: &str = "herald://lagged";
 
 fn news<R: Runtime>(app: &AppHandle<R>, feed: &str, count: usize) {
     let _ = app.emit(CHANGES_EVENT, serde_json::json!({ "feed": feed, "count": count }));
@@ -58,7 +61,10 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, mut pushes: mpsc::Receiver<Push>) {
                         tracing::warn!(error = %e, "could not raise the window");
                     }
                 }
-                Push::Lagged { missed } => tracing::warn!(missed, "fell behind the tray process"),
+                Push::Lagged { missed } => {
+                    tracing::warn!(missed, "fell behind the tray process; the page reads everything afresh");
+                    let _ = app.emit(LAGGED_EVENT, missed);
+                }
             }
         }
         tracing::info!("the tray process has gone; so does the window");

@@ -7,18 +7,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use std::future::Future;
-use std::pin::Pin;
-
-use herald_core::attention::{driver, Attention, Quiet, Target};
-use herald_core::attention::{Alert, DoNotDisturb, Notifier, NotifyError, Slot};
-use herald_core::engine::{Engine, EngineConfig, StoreAt};
+use herald_core::attention::DoNotDisturb;
+use herald_core::engine::StoreAt;
 use herald_core::feed::{Auth, Feed, Preset};
 use herald_core::ipc::{bind, serve, Client};
 use herald_core::secrets::{MemorySecrets, Secrets};
-use herald_core::sse::SystemClock;
 use herald_core::store::Store;
-use herald_desk::{Desk, DeskParts, Ports};
+use herald_desk::testing::{self, TestDesk};
 use herald_hub::demo::{DemoHub, TEAMMATE};
 use herald_hub::TaskPatch;
 use herald_window::run_app;
@@ -27,32 +22,8 @@ use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{get_ipc_response, mock_builder, mock_context, noop_assets, INVOKE_KEY};
 use tauri::webview::InvokeRequest;
 use tauri::WebviewWindowBuilder;
-use tokio::sync::watch;
 
 const DEADLINE: Duration = Duration::from_secs(15);
-
-/// Records alerts instead of showing them.
-struct Recorder(watch::Sender<Vec<Alert>>);
-
-impl Notifier for Recorder {
-    fn show(&self, _slot: Slot, alert: Alert) -> Result<(), NotifyError> {
-        self.0.send_modify(|alerts| alerts.push(alert));
-        Ok(())
-    }
-}
-
-/// A desktop with no window of the desk's own to open.
-struct NoDesktop;
-
-impl Ports for NoDesktop {
-    fn open_window(&self, _target: Option<Target>) {}
-    fn window_open(&self) -> bool {
-        false
-    }
-    fn test_notification(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
-        Box::pin(async { Err("no notification service in this test".to_owned()) })
-    }
-}
 
 fn invoke(
     webview: &tauri::WebviewWindow<tauri::test::MockRuntime>,
@@ -83,25 +54,10 @@ fn commands_reach_the_engine_and_only_teammates_changes_alert() {
     store.import_feeds(&[feed]).unwrap();
     let secrets = Arc::new(MemorySecrets::default());
     secrets.set("demo", &demo.token).unwrap();
-    let config = EngineConfig::new(StoreAt::Open(store), secrets.clone());
-    let (engine, events) = runtime.block_on(Engine::start(config)).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let (alerts_tx, mut alerts) = watch::channel(Vec::new());
-    let quiet = Quiet::default();
-    let attention = driver::spawn(
-        Attention::new(jiff::tz::TimeZone::UTC, quiet),
-        Arc::new(Recorder(alerts_tx)),
-        Arc::new(SystemClock),
-        None,
-    );
-    let mut status = attention.status();
-    let desk = Arc::new(Desk::new(DeskParts {
-        engine,
-        secrets: secrets.clone(),
-        attention,
-        certs_dir: dir.path().join("certs"),
-        ports: Arc::new(NoDesktop),
-    }));
+    let started = runtime.block_on(testing::desk(StoreAt::Open(store), secrets.clone(), dir.path())).unwrap();
+    let TestDesk { desk, events, mut alerts, .. } = started;
+    let mut status = desk.attention().status();
     runtime.spawn(herald_desk::relay::run(desk.clone(), events, None));
     let socket = dir.path().join("herald.sock");
     let listener = bind(&socket).unwrap();

@@ -67,12 +67,18 @@ export interface Api {
   testNotification(): Promise<void>;
   takeFocus(): Promise<Target | null>;
   appStatus(): Promise<AppStatus>;
+  /** Whether Herald starts at login. */
+  autostart(): Promise<boolean>;
+  /** Starts Herald at login, or stops; the setting now in force. */
+  setAutostart(on: boolean): Promise<boolean>;
   onChanges: Listen<News>;
   onFeed: Listen<FeedState>;
   onRemoved: Listen<string>;
   onUnread: Listen<Unread>;
   onStatus: Listen<AppStatus>;
   onFocus: Listen<Target>;
+  /** The window fell behind and lost this many pushes: read everything afresh. */
+  onLagged: Listen<number>;
 }
 
 const on =
@@ -104,10 +110,13 @@ export const tauriApi: Api = {
   testNotification: () => invoke("test_notification"),
   takeFocus: () => invoke("take_focus"),
   appStatus: () => invoke("app_status"),
+  autostart: () => invoke("autostart"),
+  setAutostart: (on) => invoke("set_autostart", { on }),
   onChanges: on("herald://changes"),
   onFeed: on("herald://feed"),
   onRemoved: on("herald://removed"),
   onUnread: on("herald://unread"),
   onStatus: on("herald://status"),
   onFocus: on("herald://focus"),
+  onLagged: on("herald://lagged"),
 };

@@ -143,6 +143,31 @@ describe("the window", () => {
     await check("settings");
   });
 
+  it("reads everything afresh when the window fell behind", async () => {
+    const api = new FakeApi([feed("tasks", { kind: "record" })], []);
+    app(api);
+    await screen.findByRole("heading", { level: 1, name: "tasks" });
+    await waitFor(() => expect(api.called("records").length).toBeGreaterThan(0));
+    const [feedsBefore, recordsBefore] = [api.called("feeds").length, api.called("records").length];
+    api.emit("lagged", 12);
+    await waitFor(() => expect(api.called("feeds").length).toBeGreaterThan(feedsBefore));
+    await waitFor(() => expect(api.called("records").length).toBeGreaterThan(recordsBefore));
+  });
+
+  it("turns starting at login on and off", async () => {
+    const api = new FakeApi([feed("tasks")], []);
+    app(api);
+    (await screen.findByRole("button", { name: "Settings" })).click();
+    const box = (await screen.findByRole("checkbox", { name: "Start Herald when I log in" })) as HTMLInputElement;
+    await waitFor(() => expect(box.disabled).toBe(false));
+    expect(box.checked).toBe(false);
+    box.click();
+    await waitFor(() => expect(api.called("setAutostart")).toEqual([[true]]));
+    expect(api.startsAtLogin).toBe(true);
+    box.click();
+    await waitFor(() => expect(api.called("setAutostart")).toEqual([[true], [false]]));
+  });
+
   it("opens a digest's click on the timeline of what came since, and shows everything on request", async () => {
     const api = new FakeApi([feed("alerts"), feed("tasks", { kind: "record" })], entries("tasks", ["One", "Two"]));
     app(api);

@@ -167,12 +167,20 @@ export class FakeApi implements Api {
   };
   takeFocus = async (): Promise<Target | null> => null;
   appStatus = async (): Promise<AppStatus> => ({ notificationsError: null });
+  startsAtLogin = false;
+  autostart = async (): Promise<boolean> => this.startsAtLogin;
+  setAutostart = async (on: boolean): Promise<boolean> => {
+    this.record("setAutostart", on);
+    this.startsAtLogin = on;
+    return on;
+  };
   onChanges = this.listen("changes") as Api["onChanges"];
   onFeed = this.listen("feed") as Api["onFeed"];
   onRemoved = this.listen("removed") as Api["onRemoved"];
   onUnread = this.listen("unread") as (f: (u: Unread) => void) => Promise<() => void>;
   onStatus = this.listen("status") as Api["onStatus"];
   onFocus = this.listen("focus") as Api["onFocus"];
+  onLagged = this.listen("lagged") as Api["onLagged"];
 }
 
 export function entries(feed: string, titles: string[], over: Partial<Change> = {}): TimelineEntry[] {

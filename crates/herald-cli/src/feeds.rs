@@ -1,15 +1,16 @@
-//! `herald-cli feeds`: the feeds kept in the store, and feeds files.
+//! `herald-cli feeds`: the feeds kept in the store, and feeds files;
+//! changed through the running Herald when it keeps the same store.
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use herald_core::feed::{feeds_to_toml, parse_feeds, Auth, Feed};
 use herald_core::secrets::{OsKeyring, Secrets};
-use herald_core::store::{Store, StoreError};
 use serde_json::json;
 
 use crate::exit;
 use crate::output::Output;
+use crate::running::Feeds;
 
 #[derive(Args)]
 pub struct FeedsArgs {
@@ -49,13 +50,19 @@ enum FeedsCommand {
     Export { file: Option<PathBuf> },
 }
 
-pub fn run(args: FeedsArgs) -> u8 {
+pub async fn run(args: FeedsArgs) -> u8 {
     let out = Output::new(args.json);
-    let Some(mut store) = out.open_store(args.store) else { return exit::USAGE };
-    let mut failed = false;
+    let Some(path) = out.store_path(args.store) else { return exit::USAGE };
+    let mut feeds = match Feeds::open(&path).await {
+        Ok(feeds) => feeds,
+        Err(e) => {
+            out.error(&e);
+            return exit::USAGE;
+        }
+    };
     let done = match args.command {
-        FeedsCommand::List => store.feeds().map(|feeds| {
-            for feed in feeds {
+        FeedsCommand::List => feeds.list().await.map(|list| {
+            for feed in list {
                 let line = if args.json {
                     json!({"name": feed.name, "url": feed.url, "auth": feed.settings.auth}).to_string()
                 } else {
@@ -64,55 +71,52 @@ pub fn run(args: FeedsArgs) -> u8 {
                 out.line(&line);
             }
         }),
-        FeedsCommand::Add { name, url } => {
+        FeedsCommand::Add { name, url } => match feeds.get(&name).await {
             // A feed already there keeps its settings (and secret); only its URL changes.
-            let existing = store.feed(&name).ok();
-            let (settings, retention) = existing.map(|f| (f.settings, f.retention)).unwrap_or_default();
-            // The same checks as a feeds file, so a feed added here exports and imports cleanly.
-            let text = feeds_to_toml(&[Feed { name, url, settings, retention }]);
-            match parse_feeds(&text) {
-                Ok(feeds) => store.import_feeds(&feeds),
-                Err(e) => {
-                    out.error(&e.reason);
-                    return exit::USAGE;
+            Ok(existing) => {
+                let (settings, retention) = existing.map(|f| (f.settings, f.retention)).unwrap_or_default();
+                // The same checks as a feeds file, so a feed added here exports and imports cleanly.
+                match parse_feeds(&feeds_to_toml(&[Feed { name, url, settings, retention }])) {
+                    Ok(parsed) => feeds.put(&parsed).await,
+                    Err(e) => {
+                        out.error(&e.reason);
+                        return exit::USAGE;
+                    }
                 }
             }
-        }
-        FeedsCommand::Remove { name } => remove(&store, &name, &out),
+            Err(e) => Err(e),
+        },
+        FeedsCommand::Remove { name } => remove(&feeds, &name, &out).await,
         FeedsCommand::Secret { name, basic, entry } => {
-            return secret(&mut store, &out, &name, basic, entry);
+            return secret(&mut feeds, &out, &name, basic, entry).await;
         }
         FeedsCommand::Import { file } => {
-            let text = match std::fs::read_to_string(&file) {
-                Ok(text) => text,
-                Err(e) => {
-                    out.error(&format!("{}: {e}", file.display()));
-                    return exit::USAGE;
-                }
-            };
-            match parse_feeds(&text) {
-                Ok(feeds) => store.import_feeds(&feeds),
+            let parsed = std::fs::read_to_string(&file)
+                .map_err(|e| e.to_string())
+                .and_then(|text| parse_feeds(&text).map_err(|e| e.to_string()));
+            match parsed {
+                Ok(parsed) => feeds.put(&parsed).await,
                 Err(e) => {
                     out.error(&format!("{}: {e}", file.display()));
                     return exit::USAGE;
                 }
             }
         }
-        FeedsCommand::Export { file } => store.feeds().map(|feeds| feeds_to_toml(&feeds)).map(|text| match file {
-            Some(file) => {
-                if let Err(e) = std::fs::write(&file, text) {
-                    out.error(&format!("{}: {e}", file.display()));
-                    failed = true;
+        FeedsCommand::Export { file } => match feeds.list().await.map(|list| feeds_to_toml(&list)) {
+            Ok(text) => match file {
+                Some(file) => std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display())),
+                None => {
+                    print!("{text}");
+                    Ok(())
                 }
-            }
-            None => print!("{text}"),
-        }),
+            },
+            Err(e) => Err(e),
+        },
     };
     match done {
-        Ok(()) if failed => exit::USAGE,
         Ok(()) => exit::OK,
         Err(e) => {
-            out.error(&e.to_string());
+            out.error(&e);
             exit::USAGE
         }
     }
@@ -121,12 +125,12 @@ pub fn run(args: FeedsArgs) -> u8 {
 /// Removes the feed, then its secret unless another feed shares the entry.
 /// The feed is gone even if the keyring cannot be reached; the user is told
 /// what was left behind.
-fn remove(store: &Store, name: &str, out: &Output) -> Result<(), StoreError> {
-    let feeds = store.feeds()?;
-    let entry = feeds.iter().find(|f| f.name == name).and_then(|f| f.settings.auth.as_ref()).map(|a| &a.keyring);
-    store.remove_feed(name)?;
+async fn remove(feeds: &Feeds, name: &str, out: &Output) -> Result<(), String> {
+    let list = feeds.list().await?;
+    let entry = list.iter().find(|f| f.name == name).and_then(|f| f.settings.auth.as_ref()).map(|a| &a.keyring);
+    feeds.remove(name).await?;
     let shared = |entry: &String| {
-        feeds.iter().any(|f| f.name != name && f.settings.auth.as_ref().is_some_and(|a| &a.keyring == entry))
+        list.iter().any(|f| f.name != name && f.settings.auth.as_ref().is_some_and(|a| &a.keyring == entry))
     };
     if let Some(entry) = entry.filter(|entry| !shared(entry)) {
         if let Err(e) = OsKeyring.delete(entry) {
@@ -138,15 +142,15 @@ fn remove(store: &Store, name: &str, out: &Output) -> Result<(), StoreError> {
 
 /// `feeds secret`: the keyring first, and the feed's auth only once the
 /// secret is safely there.
-fn secret(store: &mut Store, out: &Output, name: &str, basic: Option<String>, entry: Option<String>) -> u8 {
-    let feed = match store.feed(name) {
-        Ok(feed) => feed,
-        Err(e @ StoreError::NoSuchFeed(_)) => {
-            out.error(&e.to_string());
+async fn secret(feeds: &mut Feeds, out: &Output, name: &str, basic: Option<String>, entry: Option<String>) -> u8 {
+    let feed = match feeds.get(name).await {
+        Ok(Some(feed)) => feed,
+        Ok(None) => {
+            out.error(&herald_core::store::StoreError::NoSuchFeed(name.to_owned()).to_string());
             return exit::USAGE;
         }
         Err(e) => {
-            out.error(&e.to_string());
+            out.error(&e);
             return exit::FAILED;
         }
     };
@@ -177,10 +181,10 @@ fn secret(store: &mut Store, out: &Output, name: &str, basic: Option<String>, en
     }
     let mut feed = feed;
     feed.settings.auth = Some(auth);
-    match store.import_feeds(&[feed]) {
+    match feeds.put(&[feed]).await {
         Ok(()) => exit::OK,
         Err(e) => {
-            out.error(&e.to_string());
+            out.error(&e);
             exit::FAILED
         }
     }

@@ -4,6 +4,7 @@
 mod feeds;
 mod history;
 mod output;
+mod running;
 mod sync;
 mod tail;
 
@@ -28,6 +29,9 @@ enum Command {
     Feeds(feeds::FeedsArgs),
     /// Follow every stored feed, keeping its events in the store, until Ctrl-C.
     Sync(sync::SyncArgs),
+    /// Write this program's manual pages (roff, one per command) into DIR, for the packages.
+    #[command(hide = true)]
+    ManPages { dir: std::path::PathBuf },
 }
 
 /// Exit codes, as documented in the README.
@@ -46,6 +50,17 @@ pub mod exit {
 /// is left out, because Herald reports that refusal itself, with the fix.
 const DEFAULT_LOG: &str = "warn,rustls_platform_verifier=off";
 
+fn man_pages(dir: &std::path::Path) -> u8 {
+    use clap::CommandFactory;
+    match clap_mangen::generate_to(Cli::command(), dir) {
+        Ok(()) => exit::OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit::FAILED
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
@@ -56,8 +71,9 @@ async fn main() -> ExitCode {
     let code = match cli.command {
         Command::Tail(args) => tail::run(args).await,
         Command::History(args) => history::run(args),
-        Command::Feeds(args) => feeds::run(args),
+        Command::Feeds(args) => feeds::run(args).await,
         Command::Sync(args) => sync::run(args).await,
+        Command::ManPages { dir } => man_pages(&dir),
     };
     ExitCode::from(code)
 }

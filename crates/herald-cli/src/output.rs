@@ -9,6 +9,7 @@ use herald_core::sse::{ConnectionState, Event, Phase, StopReason};
 use herald_core::store::Store;
 use serde_json::{json, Value};
 
+#[derive(Clone, Copy)]
 pub struct Output {
     json: bool,
 }

@@ -2,7 +2,9 @@
 //! each event in the store with its feed's cursor, until Ctrl-C.
 //!
 //! The engine does the following, the storing and the resyncing; this is
-//! one of its sinks, printing what it is told.
+//! one of its sinks, printing what it is told. When Herald runs on the
+//! same store, its engine is the one followed, over its socket: a second
+//! engine would be a second writer of the same feeds.
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -10,11 +12,14 @@ use std::sync::Arc;
 
 use clap::Args;
 use herald_core::engine::{Command, Engine, EngineConfig, EngineEvent, Reply, StoreAt};
+use herald_core::ipc::{Client, Push};
 use herald_core::secrets::OsKeyring;
 use herald_core::sse::Phase;
+use tokio::sync::mpsc;
 
 use crate::exit;
 use crate::output::Output;
+use crate::running;
 
 #[derive(Args)]
 pub struct SyncArgs {
@@ -29,10 +34,14 @@ pub struct SyncArgs {
 pub async fn run(args: SyncArgs) -> u8 {
     let out = Output::new(args.json);
     let Some(path) = out.store_path(args.store) else { return exit::USAGE };
+    if let Some(herald) = running::on(&path).await {
+        out.warning("Herald is running on this store: following its engine");
+        return through(herald, &out).await;
+    }
     let mut config = EngineConfig::new(StoreAt::Path(path), Arc::new(OsKeyring));
     // This sink prints the events themselves, and what resyncs found.
     config.changes = false;
-    let (engine, mut events) = match Engine::start(config).await {
+    let (engine, events) = match Engine::start(config).await {
         Ok(started) => started,
         Err(e) => {
             out.error(&e.to_string());
@@ -43,6 +52,45 @@ pub async fn run(args: SyncArgs) -> u8 {
         Reply::Feeds { feeds } => feeds.len(),
         _ => 0,
     };
+    print(&out, count, events).await
+}
+
+/// Follows the running Herald's engine: where each feed stands, once
+/// listening, then what it hears.
+async fn through(mut herald: Client, out: &Output) -> u8 {
+    let mut pushes = match herald.subscribe(false).await {
+        Ok(pushes) => pushes,
+        Err(e) => {
+            out.error(&e.message);
+            return exit::FAILED;
+        }
+    };
+    let feeds = match herald.send(Command::Feeds).await {
+        Reply::Feeds { feeds } => feeds,
+        _ => Vec::new(),
+    };
+    feeds.iter().for_each(|state| out.feed_state(state));
+    let count = feeds.len();
+    let (events, received) = mpsc::channel(64);
+    let lagged = *out;
+    tokio::spawn(async move {
+        while let Some(push) = pushes.recv().await {
+            if let Push::Lagged { missed } = push {
+                lagged.warning(&format!("fell behind Herald: {missed} messages not printed (they are stored)"));
+                continue;
+            }
+            let Push::Engine { event } = push else { continue };
+            if events.send(event).await.is_err() {
+                return;
+            }
+        }
+    });
+    print(out, count, received).await
+}
+
+/// Prints what the engine says until Ctrl-C, or until every feed has
+/// stopped for good, or the engine is gone.
+async fn print(out: &Output, count: usize, mut events: mpsc::Receiver<EngineEvent>) -> u8 {
     if count == 0 {
         out.error("the store has no feeds: add them with `herald-cli feeds add` or `feeds import`");
         return exit::USAGE;

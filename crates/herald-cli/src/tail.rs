@@ -14,6 +14,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue, AUTHORIZATION, COOKIE}
 
 use crate::exit;
 use crate::output::{stop_message, Output};
+use crate::running;
 
 #[derive(Args)]
 pub struct TailArgs {
@@ -134,6 +135,17 @@ fn prepare(args: &TailArgs, out: &Output) -> Result<(Store, String, HeaderMap), 
 
 pub async fn run(args: TailArgs) -> u8 {
     let out = Output::new(args.json);
+    // `--feed` uses the default store unless told; a URL, only the one named.
+    let store = if args.feed.is_some() { args.store.clone().or_else(Store::default_path) } else { args.store.clone() };
+    if let Some(store) = store {
+        if running::on(&store).await.is_some() {
+            out.error(
+                "Herald is running on this store, and a second writer of its feeds would race it: \
+                 watch them with `herald-cli sync`, or give tail another --store",
+            );
+            return exit::USAGE;
+        }
+    }
     let (store, name, headers) = match tokio::task::block_in_place(|| prepare(&args, &out)) {
         Ok(prepared) => prepared,
         Err(code) => return code,

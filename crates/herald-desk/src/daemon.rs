@@ -21,6 +21,7 @@ use herald_core::store::Store;
 use jiff::tz::TimeZone;
 use tokio::sync::mpsc;
 
+use crate::autostart::{self, Autostart};
 use crate::launcher::Launcher;
 use crate::notify::DesktopNotifier;
 use crate::options::Options;
@@ -56,7 +57,7 @@ pub async fn run(options: Options, token: Option<String>) -> anyhow::Result<()> 
     let start = setup::prepare(&store, options.server.as_deref(), token, every).await?;
     let data_dir = start.store.parent().unwrap_or(std::path::Path::new(".")).to_owned();
     let secrets: Arc<dyn Secrets> = Arc::new(start.secrets);
-    let config = EngineConfig::new(StoreAt::Path(start.store), secrets.clone());
+    let config = EngineConfig::new(StoreAt::Path(start.store.clone()), secrets.clone());
     let (engine, events) = Engine::start(config).await.context("starting the engine")?;
     let _demo = start.demo;
 
@@ -72,6 +73,11 @@ pub async fn run(options: Options, token: Option<String>) -> anyhow::Result<()> 
         attention,
         certs_dir: data_dir.join("certs"),
         ports: launcher,
+        autostart: Autostart::new(
+            autostart::dir().context("neither XDG_CONFIG_HOME nor HOME is set")?,
+            std::env::current_exe().context("finding this program")?,
+        ),
+        store: Some(start.store),
     }));
 
     let (stop, mut stopped) = mpsc::unbounded_channel::<()>();
@@ -99,6 +105,7 @@ pub async fn run(options: Options, token: Option<String>) -> anyhow::Result<()> 
             }
         });
     }
+    tokio::spawn(follow_wakes(desk.clone()));
     match target {
         Some(target) => desk.show(target),
         None if !options.hidden => desk.open_window(),
@@ -132,6 +139,24 @@ async fn act(desk: &Arc<Desk>, action: crate::tray::TrayAction, stop: &mpsc::Unb
         TrayAction::Quit => {
             let _ = stop.send(());
         }
+    }
+}
+
+/// Reconnects every feed on a resume or a network change, as the system bus
+/// tells them. Without a system bus (some containers), feeds still
+/// reconnect on their own backoff, and a sleep is still noticed by the
+/// attention driver's clocks.
+async fn follow_wakes(desk: Arc<Desk>) {
+    let watcher = async { crate::wake::Watcher::subscribe(&zbus::Connection::system().await?).await }.await;
+    let mut watcher = match watcher {
+        Ok(watcher) => watcher,
+        Err(e) => {
+            tracing::info!(error = %e, "no system bus: feeds reconnect on their own after a sleep");
+            return;
+        }
+    };
+    while let Some(wake) = watcher.next().await {
+        desk.woke(wake).await;
     }
 }
 

@@ -19,8 +19,10 @@ use herald_core::sse::now_ms;
 use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
+use crate::autostart::Autostart;
 use crate::feed_setup;
 use crate::notify::{Action, Heard};
+use crate::wake::Wake;
 
 /// What the desk asks of the desktop it runs on.
 pub trait Ports: Send + Sync + 'static {
@@ -40,6 +42,10 @@ pub struct DeskParts {
     /// Where trusted certificates are kept (beside the store).
     pub certs_dir: PathBuf,
     pub ports: Arc<dyn Ports>,
+    /// Starting at login.
+    pub autostart: Autostart,
+    /// The store's file, if it has one.
+    pub store: Option<PathBuf>,
 }
 
 /// "Mute 1 h".
@@ -55,6 +61,8 @@ pub struct Desk {
     attention: AttentionHandle,
     pub(crate) certs_dir: PathBuf,
     ports: Arc<dyn Ports>,
+    autostart: Autostart,
+    store: Option<PathBuf>,
     /// Certificates a probe was refused, by fingerprint, until trusted.
     refused: Mutex<HashMap<String, Vec<u8>>>,
     /// What a notification click asked a window not yet open to show.
@@ -81,6 +89,8 @@ impl Desk {
             attention: parts.attention,
             certs_dir: parts.certs_dir,
             ports: parts.ports,
+            autostart: parts.autostart,
+            store: parts.store,
             refused: Mutex::new(HashMap::new()),
             focus: Mutex::new(None),
             status: watch::Sender::new(Status::default()),
@@ -174,6 +184,17 @@ impl Desk {
         }
     }
 
+    /// After a resume or a network change, every feed reconnects at once.
+    /// A resume also holds what comes in for one digest: told before the
+    /// reconnects, so what they replay is held too.
+    pub async fn woke(&self, wake: Wake) {
+        tracing::info!(?wake, "reconnecting every feed");
+        if wake == Wake::Resumed {
+            self.attention.send(Input::Woke);
+        }
+        self.engine.send(Command::ReconnectNow { name: None }).await;
+    }
+
     pub(crate) fn remember_refused(&self, fingerprint: String, der: Vec<u8>) {
         lock(&self.refused).insert(fingerprint, der);
     }
@@ -224,6 +245,12 @@ impl Handler for Desk {
                 tested.map(|()| Value::Null).map_err(failure)
             }
             Request::Status => json(self.status()),
+            Request::Store => json(&self.store),
+            Request::Autostart => json(self.autostart.enabled()),
+            Request::SetAutostart { on } => {
+                self.autostart.set(on).map_err(|e| failure(format!("Could not change starting at login: {e}")))?;
+                json(self.autostart.enabled())
+            }
             Request::TakeFocus => json(lock(&self.focus).take()),
             Request::OpenWindow { target } => {
                 match target {

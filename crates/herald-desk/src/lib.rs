@@ -6,6 +6,7 @@
 //! own. What a desktop must do for it (open the window, show a test
 //! notification) it asks of its [`Ports`].
 
+pub mod autostart;
 pub mod daemon;
 pub mod deep_link;
 mod desk;
@@ -15,7 +16,9 @@ pub mod notify;
 pub mod options;
 pub mod relay;
 pub mod setup;
+pub mod testing;
 #[cfg(target_os = "linux")]
 pub mod tray;
+pub mod wake;
 
 pub use desk::{Desk, DeskParts, Ports};

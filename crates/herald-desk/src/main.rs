@@ -16,6 +16,15 @@ fn main() -> std::process::ExitCode {
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| DEFAULT_LOG.into()))
         .init();
     let options = Options::parse();
+    if let Some(dir) = &options.man_pages {
+        return match herald_desk::options::man_pages(dir) {
+            Ok(()) => std::process::ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                std::process::ExitCode::FAILURE
+            }
+        };
+    }
     let run = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -28,6 +28,16 @@ pub struct Options {
     /// `herald://record/FEED/KEY` (in the running Herald, if there is one).
     #[arg(value_name = "LINK")]
     pub link: Option<String>,
+    /// Write this program's manual page (roff) into DIR, for the packages.
+    #[arg(long, hide = true, value_name = "DIR")]
+    pub man_pages: Option<std::path::PathBuf>,
+}
+
+/// Writes `herald`'s manual page, in roff, from the same definitions as
+/// `--help`, into `dir`.
+pub fn man_pages(dir: &std::path::Path) -> std::io::Result<()> {
+    use clap::CommandFactory;
+    clap_mangen::generate_to(Options::command(), dir)
 }
 
 /// The bearer token for `--server`, taken from the environment once (so it

@@ -2,51 +2,17 @@
 //! it: every request answered against a real engine (an in-memory store),
 //! its errors by field, and what it pushes.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
-use herald_core::attention::driver;
-use herald_core::attention::{
-    Alert, Attention, DoNotDisturb, DoNotDisturbFor, Notifier, NotifyError, Quiet, Slot, Target,
-};
-use herald_core::engine::{Command, Engine, EngineConfig, Reply, StoreAt, Write};
+use herald_core::attention::{DoNotDisturb, DoNotDisturbFor, Quiet, Target};
+use herald_core::engine::{Command, Reply, StoreAt, Write};
 use herald_core::feed::{FeedForm, FieldError, FormAuth};
 use herald_core::ipc::{bind, serve, Client, Push, Request, Status};
 use herald_core::secrets::{MemorySecrets, Secrets};
-use herald_core::sse::SystemClock;
-use herald_desk::{Desk, DeskParts, Ports};
+use herald_desk::testing::{self, Desktop, TestDesk};
+use herald_desk::Desk;
 use serde_json::json;
-
-struct Silent;
-
-impl Notifier for Silent {
-    fn show(&self, _slot: Slot, _alert: Alert) -> Result<(), NotifyError> {
-        Ok(())
-    }
-}
-
-/// A desktop with no notification service, that records the windows asked for.
-#[derive(Default)]
-struct Desktop {
-    opened: Mutex<Vec<Option<Target>>>,
-    window: AtomicBool,
-}
-
-impl Ports for Desktop {
-    fn open_window(&self, target: Option<Target>) {
-        self.opened.lock().unwrap().push(target);
-    }
-
-    fn window_open(&self) -> bool {
-        self.window.load(Ordering::SeqCst)
-    }
-
-    fn test_notification(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
-        Box::pin(async { Err("No notification service is running on this desktop.".to_owned()) })
-    }
-}
 
 struct Running {
     dir: tempfile::TempDir,
@@ -59,21 +25,7 @@ struct Running {
 async fn start() -> Running {
     let dir = tempfile::tempdir().unwrap();
     let secrets = Arc::new(MemorySecrets::default());
-    let (engine, _events) = Engine::start(EngineConfig::new(StoreAt::Memory, secrets.clone())).await.unwrap();
-    let attention = driver::spawn(
-        Attention::new(jiff::tz::TimeZone::UTC, Quiet::default()),
-        Arc::new(Silent),
-        Arc::new(SystemClock),
-        None,
-    );
-    let desktop = Arc::new(Desktop::default());
-    let desk = Arc::new(Desk::new(DeskParts {
-        engine,
-        secrets: secrets.clone(),
-        attention,
-        certs_dir: dir.path().join("certs"),
-        ports: desktop.clone(),
-    }));
+    let TestDesk { desk, desktop, .. } = testing::desk(StoreAt::Memory, secrets.clone(), dir.path()).await.unwrap();
     let path = dir.path().join("run").join("herald.sock");
     let listener = bind(&path).unwrap();
     tokio::spawn(serve(listener, desk.clone(), std::future::pending()));

@@ -3,7 +3,7 @@
 
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
-    AtomEnum, ClientMessageEvent, ConnectionExt, EventMask, MapState, Window, CLIENT_MESSAGE_EVENT,
+    AtomEnum, ClientMessageEvent, ConfigureWindowAux, ConnectionExt, EventMask, MapState, Window, CLIENT_MESSAGE_EVENT,
 };
 use x11rb::rust_connection::RustConnection;
 
@@ -64,6 +64,21 @@ impl Display {
     pub fn pid(&self, window: Window) -> anyhow::Result<Option<u32>> {
         let reply = self.conn.get_property(false, window, self.atoms.net_wm_pid, AtomEnum::CARDINAL, 0, 1)?.reply()?;
         Ok(reply.value32().and_then(|mut v| v.next()))
+    }
+
+    /// Where `window` is and how big: `(x, y, width, height)`.
+    pub fn geometry(&self, window: Window) -> anyhow::Result<(i16, i16, u16, u16)> {
+        let g = self.conn.get_geometry(window)?.reply()?;
+        Ok((g.x, g.y, g.width, g.height))
+    }
+
+    /// Moves and resizes `window`, as a user dragging it would have it.
+    pub fn place(&self, window: Window, (x, y, width, height): (i16, i16, u16, u16)) -> anyhow::Result<()> {
+        let aux =
+            ConfigureWindowAux::new().x(i32::from(x)).y(i32::from(y)).width(u32::from(width)).height(u32::from(height));
+        self.conn.configure_window(window, &aux)?;
+        self.conn.flush()?;
+        Ok(())
     }
 
     /// Asks the window to close, as clicking its close button does.

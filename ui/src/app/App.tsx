@@ -65,6 +65,11 @@ export function App(props: { api: Api }) {
       await api.onChanges(() => setNews((n) => n + 1));
       await api.onStatus((status) => setNotice(status.notificationsError));
       await api.onFocus(openTarget);
+      // Pushes were lost: what is shown may be stale, so all of it is read again.
+      await api.onLagged(() => {
+        setNews((n) => n + 1);
+        feeds.refresh().catch((e) => fail(String(e)));
+      });
       await feeds.start();
       setNotice((await api.appStatus()).notificationsError);
       const wanted = await api.takeFocus();

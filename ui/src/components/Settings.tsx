@@ -1,7 +1,6 @@
-// Settings that work today: the theme, notifications and quiet, the
-// retention a new feed starts with, and the feeds file. Autostart comes
-// with the issue that builds it; no control here does nothing.
-import { createSignal, For, Show } from "solid-js";
+// Settings: the theme, starting at login, notifications and quiet, the
+// retention a new feed starts with, and the feeds file.
+import { createResource, createSignal, For, Show } from "solid-js";
 import type { Api } from "../api";
 import { defaultKeepDays, setDefaultKeepDays } from "../lib/settings";
 import { applyTheme, savedTheme, type Theme } from "../lib/theme";
@@ -41,6 +40,7 @@ export function Settings(props: { api: Api; onError(message: string): void }) {
           )}
         </For>
       </fieldset>
+      <StartAtLogin api={props.api} onError={fail} />
       <AttentionSettings api={props.api} onError={props.onError} />
       <fieldset>
         <legend>New feeds</legend>
@@ -77,5 +77,34 @@ export function Settings(props: { api: Api; onError(message: string): void }) {
         </Show>
       </fieldset>
     </section>
+  );
+}
+
+/** Starting Herald, in the tray, when the user logs in. */
+function StartAtLogin(props: { api: Api; onError(e: unknown): void }) {
+  const [on, { mutate }] = createResource(() => props.api.autostart().catch((e) => (props.onError(e), false)));
+  const toggle = (next: boolean) =>
+    props.api.setAutostart(next).then(mutate, (e) => {
+      props.onError(e);
+      mutate(!next);
+    });
+  return (
+    <fieldset>
+      <legend>Starting</legend>
+      <label class="check">
+        <input
+          type="checkbox"
+          class="autostart"
+          aria-describedby="autostart-hint"
+          checked={on() ?? false}
+          disabled={on.loading}
+          onChange={(e) => toggle(e.currentTarget.checked)}
+        />
+        Start Herald when I log in
+      </label>
+      <p class="hint" id="autostart-hint">
+        In the tray, without opening this window.
+      </p>
+    </fieldset>
   );
 }

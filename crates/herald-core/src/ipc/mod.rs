@@ -108,6 +108,15 @@ pub enum Request {
     TestNotification,
     /// Herald's own status.
     Status,
+    /// The store Herald keeps (`null` for one in memory), so that
+    /// `herald-cli` knows whether its changes must go through Herald.
+    Store,
+    /// Whether Herald starts at login.
+    Autostart,
+    /// Starts Herald at login, or stops doing so; answers the new setting.
+    SetAutostart {
+        on: bool,
+    },
     /// What a notification click asked the window to show, once.
     TakeFocus,
     /// Opens the window, on a target if one is given.

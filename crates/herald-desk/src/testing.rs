@@ -1,0 +1,96 @@
+//! Parts for the tests of the desk and of its clients (the window, the
+//! CLI): a desktop with no notification service that records the windows
+//! it is asked to open, a notifier that records what it is asked to show,
+//! and a desk made of them around a real engine. Kept here, beside what
+//! they stand in for, so that every crate's tests build the same desk.
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use herald_core::attention::{driver, Alert, Attention, Notifier, NotifyError, Quiet, Slot, Target};
+use herald_core::engine::{Engine, EngineConfig, EngineError, EngineEvent, StoreAt};
+use herald_core::secrets::Secrets;
+use herald_core::sse::SystemClock;
+use tokio::sync::{mpsc, watch};
+
+use crate::autostart::Autostart;
+use crate::{Desk, DeskParts, Ports};
+
+/// A desktop with no notification service, that records the windows asked for.
+#[derive(Default)]
+pub struct Desktop {
+    pub opened: Mutex<Vec<Option<Target>>>,
+    /// Whether it says a window of its own is open.
+    pub window: AtomicBool,
+}
+
+impl Ports for Desktop {
+    fn open_window(&self, target: Option<Target>) {
+        self.opened.lock().unwrap_or_else(|p| p.into_inner()).push(target);
+    }
+
+    fn window_open(&self) -> bool {
+        self.window.load(Ordering::SeqCst)
+    }
+
+    fn test_notification(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(async { Err("No notification service is running on this desktop.".to_owned()) })
+    }
+}
+
+/// Records the alerts it is asked to show.
+pub struct Recorder(watch::Sender<Vec<Alert>>);
+
+impl Recorder {
+    pub fn new() -> (Recorder, watch::Receiver<Vec<Alert>>) {
+        let (sender, alerts) = watch::channel(Vec::new());
+        (Recorder(sender), alerts)
+    }
+}
+
+impl Notifier for Recorder {
+    fn show(&self, _slot: Slot, alert: Alert) -> Result<(), NotifyError> {
+        self.0.send_modify(|alerts| alerts.push(alert));
+        Ok(())
+    }
+}
+
+/// A desk on a real engine, and what it was made of.
+pub struct TestDesk {
+    pub desk: Arc<Desk>,
+    /// What the engine publishes: for `relay::run`, or for the test.
+    pub events: mpsc::Receiver<EngineEvent>,
+    pub desktop: Arc<Desktop>,
+    pub alerts: watch::Receiver<Vec<Alert>>,
+}
+
+/// A desk on `store`, keeping its certificates and autostart entry under
+/// `dir`, with no quiet set, in UTC.
+pub async fn desk(store: StoreAt, secrets: Arc<dyn Secrets>, dir: &Path) -> Result<TestDesk, EngineError> {
+    let path = match &store {
+        StoreAt::Path(path) => Some(path.clone()),
+        _ => None,
+    };
+    let (engine, events) = Engine::start(EngineConfig::new(store, secrets.clone())).await?;
+    let (recorder, alerts) = Recorder::new();
+    let attention = driver::spawn(
+        Attention::new(jiff::tz::TimeZone::UTC, Quiet::default()),
+        Arc::new(recorder),
+        Arc::new(SystemClock),
+        None,
+    );
+    let desktop = Arc::new(Desktop::default());
+    let desk = Arc::new(Desk::new(DeskParts {
+        engine,
+        secrets,
+        attention,
+        certs_dir: dir.join("certs"),
+        ports: desktop.clone(),
+        autostart: Autostart::new(dir.join("autostart"), PathBuf::from("/usr/bin/herald")),
+        store: path,
+    }));
+    Ok(TestDesk { desk, events, desktop, alerts })
+}
