@@ -69,10 +69,11 @@ fn entry(exe: &Path) -> String {
          Name=Herald\n\
          Comment=Tells you when shared data changes\n\
          Exec={} --hidden\n\
-         Icon=herald\n\
+         Icon={}\n\
          Terminal=false\n\
          X-GNOME-Autostart-enabled=true\n",
-        quote(exe)
+        quote(exe),
+        crate::ICON
     )
 }
 

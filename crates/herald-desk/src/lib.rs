@@ -22,3 +22,7 @@ pub mod tray;
 pub mod wake;
 
 pub use desk::{Desk, DeskParts, Ports};
+
+/// The icon's name in the desktop's icon theme, as the packages install it
+/// (the bundler names it after the window's binary).
+pub const ICON: &str = "herald-window";

@@ -131,7 +131,7 @@ async fn show_one(told: &Told, router: &Mutex<ClickRouter>, ids: &mut VecDeque<(
         .appname("Herald")
         .summary(&alert.summary)
         .body(&alert.body)
-        .icon("herald")
+        .icon(crate::ICON)
         .action(DEFAULT_ACTION, "Open")
         .urgency(match alert.urgency {
             Urgency::Low => notify_rust::Urgency::Low,
@@ -230,7 +230,7 @@ pub async fn test() -> Result<(), String> {
         .appname("Herald")
         .summary("Herald can notify you")
         .body("This is a test notification. Changes by others will look like this.")
-        .icon("herald")
+        .icon(crate::ICON)
         .timeout(Timeout::Default)
         .show_async()
         .await
