@@ -69,6 +69,21 @@ stage_package_binaries() {
   gzip -9n "$man"/*.1
 }
 
+# repack_deb DEB: the bundler compresses a .deb's files with gzip and has no
+# setting for it (tauri-apps/tauri#9846). Debian's own packages use xz; at
+# level 9 its 64 MiB window spans all three binaries, which share most of
+# their code, and the .deb is less than half the size (at level 6, with an
+# 8 MiB window, it is two thirds). The .rpm is set the same way in
+# tauri.conf.json.
+repack_deb() {
+  local deb=$1 dir
+  dir=$(mktemp -d)
+  dpkg-deb -R "$deb" "$dir/root"
+  dpkg-deb --root-owner-group -Zxz -z9 -b "$dir/root" "$dir/repacked.deb" >/dev/null
+  mv "$dir/repacked.deb" "$deb"
+  rm -rf "$dir"
+}
+
 install_tauri_driver() {
   # grep reads all its input (no -q): with pipefail, an early exit would fail the pipe.
   if ! command -v tauri-driver >/dev/null || ! cargo install --list | grep -x "tauri-driver v$TAURI_DRIVER_VERSION:" >/dev/null; then
