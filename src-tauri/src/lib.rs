@@ -83,6 +83,19 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, link: Link, pushes: mpsc::Receiv
         })
 }
 
+/// WebKitGTK's accelerated compositing, off: Herald's page is a list and a
+/// few forms, and drawing it without compositing takes the web process
+/// from 206 to 114 MiB PSS (`herald-memory`, BENCHMARKS.md). Left alone if
+/// the user set `WEBKIT_DISABLE_COMPOSITING_MODE` either way. Call it first
+/// thing in `main`, before any thread starts.
+pub fn lighter_webview() {
+    #[cfg(target_os = "linux")]
+    if std::env::var_os("WEBKIT_DISABLE_COMPOSITING_MODE").is_none() {
+        // Edition 2021, before any other thread: nothing reads the environment concurrently.
+        std::env::set_var("WEBKIT_DISABLE_COMPOSITING_MODE", "1");
+    }
+}
+
 /// Opens the window on the running Herald; it exits when the window closes.
 pub fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;

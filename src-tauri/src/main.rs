@@ -5,6 +5,8 @@
 const DEFAULT_LOG: &str = "info";
 
 fn main() -> std::process::ExitCode {
+    // Before any thread starts, and before WebKit reads it.
+    herald_window::lighter_webview();
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| DEFAULT_LOG.into()))
         .init();
