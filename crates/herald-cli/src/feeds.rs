@@ -102,16 +102,16 @@ pub async fn run(args: FeedsArgs) -> u8 {
                 }
             }
         }
-        FeedsCommand::Export { file } => match feeds.list().await.map(|list| feeds_to_toml(&list)) {
-            Ok(text) => match file {
+        FeedsCommand::Export { file } => feeds.list().await.and_then(|list| {
+            let text = feeds_to_toml(&list);
+            match file {
                 Some(file) => std::fs::write(&file, text).map_err(|e| format!("{}: {e}", file.display())),
                 None => {
                     print!("{text}");
                     Ok(())
                 }
-            },
-            Err(e) => Err(e),
-        },
+            }
+        }),
     };
     match done {
         Ok(()) => exit::OK,

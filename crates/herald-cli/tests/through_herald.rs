@@ -17,7 +17,6 @@ use herald_desk::testing::{self, TestDesk};
 use herald_desk::Desk;
 use herald_hub::{HubConfig, LocalHub, StoreLocation};
 use serde_json::Value;
-use std::time::Instant;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::Command;
 
@@ -104,15 +103,7 @@ async fn sync_follows_herald_and_tail_leaves_its_store_alone() {
     let store = herald.store().join("herald.db");
     ok(&herald.feeds(&store, &["add", "tasks", &format!("{}/tasks/subscribe", hub.url)]).await);
     // The hub sends a new subscriber only live changes: wait for the stream.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let Reply::Feeds { feeds } = herald.desk.engine().send(EngineCommand::Feeds).await else { panic!("feeds") };
-        if matches!(feeds[0].connection.phase, Phase::Open { .. }) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "the feed opens");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    testing::phase_when(&herald.desk, "tasks", |p| matches!(p, Phase::Open { .. })).await;
 
     let mut sync = herald.cli().args(["sync", "--json", "--store"]).arg(&store).stdout(Stdio::piped()).spawn().unwrap();
     let mut lines = BufReader::new(sync.stdout.take().unwrap()).lines();

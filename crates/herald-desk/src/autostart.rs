@@ -10,7 +10,7 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-/// The entry's file name, the same as the application's desktop entry.
+/// The entry's file name.
 const FILE: &str = "herald.desktop";
 
 /// Where the user's autostart entries live: `$XDG_CONFIG_HOME/autostart`,

@@ -11,9 +11,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use herald_core::attention::{driver, Alert, Attention, Notifier, NotifyError, Quiet, Slot, Target};
-use herald_core::engine::{Engine, EngineConfig, EngineError, EngineEvent, StoreAt};
+use herald_core::engine::{Command, Engine, EngineConfig, EngineError, EngineEvent, Reply, StoreAt};
 use herald_core::secrets::Secrets;
-use herald_core::sse::SystemClock;
+use herald_core::sse::{Phase, SystemClock};
 use tokio::sync::{mpsc, watch};
 
 use crate::autostart::Autostart;
@@ -93,4 +93,22 @@ pub async fn desk(store: StoreAt, secrets: Arc<dyn Secrets>, dir: &Path) -> Resu
         store: path,
     }));
     Ok(TestDesk { desk, events, desktop, alerts })
+}
+
+/// The phase of `desk`'s feed `feed` once `done` says it is the one waited
+/// for, polled for up to a minute; a test that waits longer fails, saying
+/// where the feed still stands.
+pub async fn phase_when(desk: &Desk, feed: &str, done: impl Fn(&Phase) -> bool) -> Phase {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let Reply::Feeds { feeds } = desk.engine().send(Command::Feeds).await else {
+            panic!("the engine lists its feeds")
+        };
+        let phase = feeds.into_iter().find(|f| f.name == feed).map(|f| f.connection.phase);
+        if let Some(phase) = phase.as_ref().filter(|p| done(p)) {
+            return phase.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "{feed} is still {phase:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

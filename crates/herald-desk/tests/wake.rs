@@ -4,10 +4,9 @@
 //! hour-long `Retry-After` is open again at once.
 
 use std::process::{Child, Command as Process, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use herald_core::engine::StoreAt;
-use herald_core::engine::{Command, Reply};
 use herald_core::feed::FeedForm;
 use herald_core::ipc::Handler;
 use herald_core::ipc::Request;
@@ -88,20 +87,6 @@ async fn the_system_bus_signals_are_heard_as_wakes() {
     assert_eq!(watcher.next().await, Some(Wake::Online));
 }
 
-/// The feed's phase, once `done` says it is what the test waits for.
-async fn phase_when(desk: &herald_desk::Desk, done: impl Fn(&Phase) -> bool) -> Phase {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let Reply::Feeds { feeds } = desk.engine().send(Command::Feeds).await else { panic!("feeds") };
-        let phase = feeds[0].connection.phase.clone();
-        if done(&phase) {
-            return phase;
-        }
-        assert!(Instant::now() < deadline, "still {phase:?}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 #[tokio::test]
 async fn a_resume_reconnects_a_feed_waiting_out_an_hour() {
     let bus = Bus::start();
@@ -114,7 +99,7 @@ async fn a_resume_reconnects_a_feed_waiting_out_an_hour() {
     let server = serve(vec![Answer::Close(busy), open(), open()]).await;
     let form = FeedForm { name: "alerts".into(), url: format!("{}/sse", server.url), ..FeedForm::default() };
     desk.handle(Request::SaveFeed { form, secret: None }).await.unwrap();
-    phase_when(&desk, |p| matches!(p, Phase::Retrying { .. })).await;
+    testing::phase_when(&desk, "alerts", |p| matches!(p, Phase::Retrying { .. })).await;
 
     let mut watcher = Watcher::subscribe(&bus.connect().await).await.unwrap();
     let following = tokio::spawn(async move {
@@ -126,7 +111,7 @@ async fn a_resume_reconnects_a_feed_waiting_out_an_hour() {
     let resumed = Instant::now();
     system.prepare_for_sleep(false).await;
     server.requests_made(2).await;
-    phase_when(&test.desk, |p| matches!(p, Phase::Open { .. })).await;
+    testing::phase_when(&test.desk, "alerts", |p| matches!(p, Phase::Open { .. })).await;
     // The figure for BENCHMARKS.md; the wait above could only end this
     // early because of the signal.
     println!("open again {} ms after PrepareForSleep(false)", resumed.elapsed().as_millis());
