@@ -56,7 +56,7 @@ async fn tail_resumes_across_a_hub_restart_and_misses_nothing() {
         // While the hub is down, its database changes.
         let offline = Hub::open(config(), &db).unwrap();
         offline.create("Ana", "three").unwrap();
-        offline.delete("Ana", 1).unwrap();
+        offline.delete("Ana", 1, None).unwrap();
     }
     let hub = LocalHub::start_on(addr, config(), &db).await.unwrap();
     let mut live = None;

@@ -6,6 +6,8 @@
 //! anonymous_reads = true   # GET without a token is allowed (default false)
 //! keepalive_secs = 15      # a `:` comment this often on idle streams (default 15)
 //! retry_ms = 3000          # the `retry:` sent once per stream (default 3000)
+//! presence_debounce_ms = 2000  # joins and leaves told at most this often (default 2000)
+//! focus_ttl_secs = 60      # a `PUT /presence` holds this long unless renewed (default 60)
 //!
 //! [actors]                 # actor name = bearer token
 //! Ana = "ana-secret"
@@ -30,6 +32,11 @@ pub struct HubConfig {
     /// Keep only this many changes in the log; a subscriber whose
     /// `Last-Event-ID` is older gets `event: reset`. `None` keeps them all.
     pub history: Option<u64>,
+    /// Joins and leaves within this long are told as one `event: presence`,
+    /// so that a storm of reconnections stays quiet.
+    pub presence_debounce: Duration,
+    /// How long a `PUT /presence` holds before it must be renewed.
+    pub focus_ttl: Duration,
 }
 
 impl Default for HubConfig {
@@ -40,6 +47,8 @@ impl Default for HubConfig {
             keepalive: Duration::from_secs(15),
             retry: Duration::from_millis(3000),
             history: None,
+            presence_debounce: Duration::from_secs(2),
+            focus_ttl: Duration::from_secs(60),
         }
     }
 }
@@ -58,6 +67,8 @@ struct RawConfig {
     keepalive_secs: Option<Spanned<u64>>,
     retry_ms: Option<Spanned<u64>>,
     history: Option<Spanned<u64>>,
+    presence_debounce_ms: Option<Spanned<u64>>,
+    focus_ttl_secs: Option<Spanned<u64>>,
     #[serde(default)]
     actors: BTreeMap<String, Spanned<String>>,
 }
@@ -76,6 +87,12 @@ impl HubConfig {
 
     pub fn with_keepalive(mut self, every: Duration) -> Self {
         self.keepalive = every;
+        self
+    }
+
+    pub fn with_presence(mut self, debounce: Duration, focus_ttl: Duration) -> Self {
+        self.presence_debounce = debounce;
+        self.focus_ttl = focus_ttl;
         self
     }
 
@@ -111,6 +128,18 @@ impl HubConfig {
                 return Err(invalid(history.span(), "history must keep at least 1 change".into()));
             }
             config.history = Some(*history.get_ref());
+        }
+        if let Some(ms) = raw.presence_debounce_ms {
+            if *ms.get_ref() > 60_000 {
+                return Err(invalid(ms.span(), "presence_debounce_ms must be at most 60000".into()));
+            }
+            config.presence_debounce = Duration::from_millis(*ms.get_ref());
+        }
+        if let Some(secs) = raw.focus_ttl_secs {
+            if !(1..=3600).contains(secs.get_ref()) {
+                return Err(invalid(secs.span(), "focus_ttl_secs must be between 1 and 3600".into()));
+            }
+            config.focus_ttl = Duration::from_secs(*secs.get_ref());
         }
         for (name, token) in raw.actors {
             let span = token.span();
@@ -151,6 +180,7 @@ mod tests {
         let err = |text: &str| HubConfig::from_toml(text).unwrap_err().to_string();
         assert_eq!(err("\n\nkeepalive_secs = 0\n"), "line 3: keepalive_secs must be between 1 and 3600");
         assert_eq!(err("retry_ms = 500\nhistory = 0\n"), "line 2: history must keep at least 1 change");
+        assert_eq!(err("focus_ttl_secs = 0\n"), "line 1: focus_ttl_secs must be between 1 and 3600");
         assert_eq!(
             err("[actors]\nAna = \"same-token\"\nBob = \"same-token\"\n"),
             "line 3: Bob has the same token as Ana"

@@ -100,16 +100,16 @@ impl Teammate {
             30..=44 if !unused.is_empty() => {
                 let task = pick(&mut self.rng);
                 let patch = TaskPatch { name: Some(unused[self.rng.usize(0..unused.len())].to_owned()), done: None };
-                hub.update(&self.name, task.id, &patch)?
+                hub.update(&self.name, task.id, &patch, None)?.changed()
             }
             85..=99 => {
                 let done: Vec<_> = tasks.iter().filter(|t| t.done).collect();
                 let task = if done.is_empty() { pick(&mut self.rng) } else { done[self.rng.usize(0..done.len())] };
-                hub.delete(&self.name, task.id)?
+                hub.delete(&self.name, task.id, None)?.changed()
             }
             _ => {
                 let task = pick(&mut self.rng);
-                hub.update(&self.name, task.id, &TaskPatch { name: None, done: Some(!task.done) })?
+                hub.update(&self.name, task.id, &TaskPatch { name: None, done: Some(!task.done) }, None)?.changed()
             }
         };
         // The hub is shared, so a task may vanish between the snapshot and the

@@ -9,6 +9,7 @@ use axum::Json;
 use serde_json::json;
 
 use crate::hub::Hub;
+use crate::model::Stale;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -19,6 +20,9 @@ pub enum ApiError {
     NotFound(i64),
     #[error("{0}")]
     Invalid(&'static str),
+    /// A conditional write made against a version that is no longer current.
+    #[error("the task changed since the version this write was made against")]
+    Stale(Box<Stale>),
     #[error("internal error")]
     Internal(#[from] StoreError),
     /// The worker running the request failed (it panicked or was cancelled).
@@ -28,10 +32,14 @@ pub enum ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
+        if let ApiError::Stale(stale) = self {
+            return stale_response(*stale);
+        }
         let status = match &self {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Stale(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Internal(e) => {
                 tracing::error!(error = %e, "store failed");
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -44,6 +52,22 @@ impl IntoResponse for ApiError {
         }
         response
     }
+}
+
+/// `412`, with the task as it is now and who changed it last, so that the
+/// client can show both sides; the current version is also the `ETag`.
+fn stale_response(stale: Stale) -> Response {
+    let error = match stale.current {
+        Some(_) => "the task changed since the version this write was made against",
+        None => "the task was deleted",
+    };
+    let etag = stale.current.as_ref().and_then(|t| HeaderValue::from_str(&herald_wire::etag(t.version)).ok());
+    let body = herald_wire::Conflict { error: error.into(), current: stale.current, actor: stale.actor, at: stale.at };
+    let mut response = (StatusCode::PRECONDITION_FAILED, Json(body)).into_response();
+    if let Some(etag) = etag {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
 }
 
 /// Runs store work off the async threads.

@@ -12,7 +12,7 @@ use serde_json::json;
 use crate::auth::{Caller, Reader, Writer};
 use crate::error::{blocking, ApiError};
 use crate::hub::Hub;
-use crate::model::{clean_name, Change, NewTask, Task, TaskPatch};
+use crate::model::{clean_name, IfMatch, NewTask, Task, TaskPatch, Written};
 
 pub use herald_wire::SEQUENCE_HEADER;
 
@@ -22,6 +22,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/tasks/subscribe", get(crate::stream::subscribe))
         .route("/tasks/{id}", get(one).put(update).delete(remove))
         .route("/me", get(me))
+        .route(herald_wire::PRESENCE_PATH, axum::routing::put(crate::presence::view))
         .with_state(hub)
 }
 
@@ -32,8 +33,36 @@ async fn list(State(hub): State<Arc<Hub>>, _: Reader) -> Result<Response, ApiErr
     Ok(response)
 }
 
-async fn one(State(hub): State<Arc<Hub>>, _: Reader, Path(id): Path<i64>) -> Result<Json<Task>, ApiError> {
-    blocking(&hub, move |h| h.get(id)).await?.map(Json).ok_or(ApiError::NotFound(id))
+async fn one(State(hub): State<Arc<Hub>>, _: Reader, Path(id): Path<i64>) -> Result<Response, ApiError> {
+    let task = blocking(&hub, move |h| h.get(id)).await?.ok_or(ApiError::NotFound(id))?;
+    Ok(tagged(task))
+}
+
+/// A task as JSON, with its version as the `ETag`.
+fn tagged(task: Task) -> Response {
+    let etag = HeaderValue::from_str(&herald_wire::etag(task.version));
+    let mut response = Json(task).into_response();
+    if let Ok(etag) = etag {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
+    response
+}
+
+/// The request's `If-Match`, if it has one. Without it a write goes
+/// through whatever the version, as it did before versions.
+fn if_match(headers: &HeaderMap) -> Result<Option<IfMatch>, ApiError> {
+    let Some(value) = headers.get(header::IF_MATCH) else { return Ok(None) };
+    let value = value.to_str().map_err(|_| ApiError::Invalid("If-Match must be ASCII entity tags"))?;
+    Ok(Some(IfMatch::parse(value)))
+}
+
+/// The changed task, or why it was not changed.
+fn written(id: i64, written: Written) -> Result<Task, ApiError> {
+    match written {
+        Written::Changed(change) => Ok(change.task),
+        Written::Missing => Err(ApiError::NotFound(id)),
+        Written::Refused(stale) => Err(ApiError::Stale(Box::new(stale))),
+    }
 }
 
 async fn create(
@@ -47,6 +76,9 @@ async fn create(
     if let Ok(location) = HeaderValue::from_str(&format!("/tasks/{}", change.task.id)) {
         out.insert(header::LOCATION, location);
     }
+    if let Ok(etag) = HeaderValue::from_str(&herald_wire::etag(change.task.version)) {
+        out.insert(header::ETAG, etag);
+    }
     Ok((StatusCode::CREATED, out, Json(change.task)))
 }
 
@@ -54,27 +86,29 @@ async fn update(
     State(hub): State<Arc<Hub>>,
     Writer(actor): Writer,
     Path(id): Path<i64>,
+    headers: HeaderMap,
     Json(mut patch): Json<TaskPatch>,
-) -> Result<Json<Task>, ApiError> {
+) -> Result<Response, ApiError> {
+    let if_match = if_match(&headers)?;
     if patch.name.is_none() && patch.done.is_none() {
         return Err(ApiError::Invalid("give at least one of name and done"));
     }
     if let Some(name) = &patch.name {
         patch.name = Some(clean_name(name).map_err(ApiError::Invalid)?);
     }
-    let change: Option<Change> = blocking(&hub, move |h| h.update(&actor, id, &patch)).await?;
-    change.map(|c| Json(c.task)).ok_or(ApiError::NotFound(id))
+    let done = blocking(&hub, move |h| h.update(&actor, id, &patch, if_match.as_ref())).await?;
+    written(id, done).map(tagged)
 }
 
 async fn remove(
     State(hub): State<Arc<Hub>>,
     Writer(actor): Writer,
     Path(id): Path<i64>,
+    headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    match blocking(&hub, move |h| h.delete(&actor, id)).await? {
-        Some(_) => Ok(StatusCode::NO_CONTENT),
-        None => Err(ApiError::NotFound(id)),
-    }
+    let if_match = if_match(&headers)?;
+    let done = blocking(&hub, move |h| h.delete(&actor, id, if_match.as_ref())).await?;
+    written(id, done).map(|_| StatusCode::NO_CONTENT)
 }
 
 /// Tells a client which actor its token stands for, so it can recognise its own changes.

@@ -11,7 +11,8 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::HubConfig;
-use crate::model::{Change, Task, TaskPatch};
+use crate::model::{Change, IfMatch, Task, TaskPatch, Written};
+use crate::presence::Room;
 use crate::store::{Store, StoreError, StoreLocation};
 
 /// How many live changes a slow subscriber may fall behind before it is
@@ -23,13 +24,15 @@ pub struct Hub {
     live: broadcast::Sender<Arc<Change>>,
     config: HubConfig,
     closing: CancellationToken,
+    room: Arc<Room>,
 }
 
 impl Hub {
     pub fn open(config: HubConfig, location: &StoreLocation) -> Result<Arc<Self>, StoreError> {
         let store = Store::open(location)?.with_history(config.history);
         let (live, _) = broadcast::channel(LIVE_BUFFER);
-        Ok(Arc::new(Hub { store: Mutex::new(store), live, config, closing: CancellationToken::new() }))
+        let closing = CancellationToken::new();
+        Ok(Arc::new(Hub { store: Mutex::new(store), live, config, closing, room: Room::new() }))
     }
 
     pub fn config(&self) -> &HubConfig {
@@ -39,6 +42,11 @@ impl Hub {
     /// Cancelled when the hub shuts down, so that open streams end.
     pub(crate) fn closing(&self) -> &CancellationToken {
         &self.closing
+    }
+
+    /// Who is here.
+    pub(crate) fn room(&self) -> &Arc<Room> {
+        &self.room
     }
 
     fn store(&self) -> MutexGuard<'_, Store> {
@@ -80,18 +88,30 @@ impl Hub {
         Ok(change)
     }
 
-    pub fn update(&self, actor: &str, id: i64, patch: &TaskPatch) -> Result<Option<Change>, StoreError> {
+    pub fn update(
+        &self,
+        actor: &str,
+        id: i64,
+        patch: &TaskPatch,
+        if_match: Option<&IfMatch>,
+    ) -> Result<Written, StoreError> {
         let mut store = self.store();
-        let change = store.update(actor, id, patch)?;
-        change.iter().for_each(|c| self.publish(c));
-        Ok(change)
+        let written = store.update(actor, id, patch, if_match)?;
+        self.publish_written(&written);
+        Ok(written)
     }
 
-    pub fn delete(&self, actor: &str, id: i64) -> Result<Option<Change>, StoreError> {
+    pub fn delete(&self, actor: &str, id: i64, if_match: Option<&IfMatch>) -> Result<Written, StoreError> {
         let mut store = self.store();
-        let change = store.delete(actor, id)?;
-        change.iter().for_each(|c| self.publish(c));
-        Ok(change)
+        let written = store.delete(actor, id, if_match)?;
+        self.publish_written(&written);
+        Ok(written)
+    }
+
+    fn publish_written(&self, written: &Written) {
+        if let Written::Changed(change) = written {
+            self.publish(change);
+        }
     }
 
     /// Called with the store lock held, so broadcast order is sequence order.

@@ -12,6 +12,11 @@
 //! | `DELETE /tasks/{id}` | delete |
 //! | `GET /tasks/subscribe` | the change stream, resumable with `Last-Event-ID` |
 //! | `GET /me` | the actor the caller's token stands for |
+//! | `PUT /presence` `{viewing}` | the record the caller has open, for a minute |
+//!
+//! Every task has a version, also its `ETag`; `PUT` and `DELETE` with
+//! `If-Match` are refused with `412` and the task as it is now when it has
+//! moved on. The stream also says who is here (`event: presence`, no id).
 //!
 //! Why it exists: Herald needs a server that behaves exactly as a well-made
 //! shared-data API should (ids on every event, replay, auth by bearer token),
@@ -27,6 +32,7 @@ mod http;
 mod hub;
 mod local;
 mod model;
+mod presence;
 mod store;
 mod stream;
 
@@ -37,7 +43,7 @@ pub use config::{ConfigError, HubConfig};
 pub use http::{router, SEQUENCE_HEADER};
 pub use hub::Hub;
 pub use local::LocalHub;
-pub use model::{clean_name, Change, ChangeKind, NewTask, Task, TaskPatch};
+pub use model::{clean_name, Change, ChangeKind, IfMatch, NewTask, Stale, Task, TaskPatch, Written};
 pub use store::{StoreError, StoreLocation};
 use tokio::net::TcpListener;
 
@@ -49,6 +55,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let closing = hub.closing().clone();
+    tokio::spawn(hub.room().clone().tell(hub.config().presence_debounce, closing.clone()));
     let app = router(hub);
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {

@@ -16,7 +16,8 @@ pub struct Change {
     pub at: i64,
 }
 
-/// The JSON `data` of an SSE event. A delete carries only the id.
+/// The JSON `data` of an SSE event. A delete carries only the id, and the
+/// version the deletion made.
 #[derive(Debug, Serialize)]
 struct ChangeData<'a> {
     id: i64,
@@ -24,8 +25,67 @@ struct ChangeData<'a> {
     name: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     done: Option<bool>,
+    version: u64,
     actor: &'a str,
     at: i64,
+}
+
+/// What a conditional write (`If-Match`) may be made against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    /// `*`: the task must exist, at any version.
+    Any,
+    /// The task must be at one of these versions. Tags that are not ours
+    /// (weak ones included: `If-Match` compares strongly) match nothing.
+    Versions(Vec<u64>),
+}
+
+impl IfMatch {
+    /// Reads an `If-Match` header's value (RFC 9110, section 13.1.1).
+    pub fn parse(value: &str) -> IfMatch {
+        if value.trim() == "*" {
+            return IfMatch::Any;
+        }
+        let versions =
+            value.split(',').filter_map(|tag| tag.trim().strip_prefix('"')?.strip_suffix('"')?.parse().ok()).collect();
+        IfMatch::Versions(versions)
+    }
+
+    pub fn admits(&self, version: u64) -> bool {
+        match self {
+            IfMatch::Any => true,
+            IfMatch::Versions(versions) => versions.contains(&version),
+        }
+    }
+}
+
+/// A task as it is now, for a write made against an older version: `None`
+/// when it was deleted, and who changed it last, when the hub knows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stale {
+    pub current: Option<Task>,
+    pub actor: Option<String>,
+    pub at: Option<i64>,
+}
+
+/// What a write to an existing task came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Written {
+    Changed(Change),
+    /// No such task, and the write had no precondition.
+    Missing,
+    /// The task is not at the version the write was made against.
+    Refused(Stale),
+}
+
+impl Written {
+    /// The change made, if the write went through.
+    pub fn changed(self) -> Option<Change> {
+        match self {
+            Written::Changed(change) => Some(change),
+            Written::Missing | Written::Refused(_) => None,
+        }
+    }
 }
 
 impl Change {
@@ -36,6 +96,7 @@ impl Change {
             id: self.task.id,
             name: (!deleted).then_some(self.task.name.as_str()),
             done: (!deleted).then_some(self.task.done),
+            version: self.task.version,
             actor: &self.actor,
             at: self.at,
         };
@@ -84,7 +145,7 @@ mod tests {
         Change {
             seq: 7,
             kind,
-            task: Task { id: 3, name: "Buy milk".into(), done: true },
+            task: Task { id: 3, name: "Buy milk".into(), done: true, version: 2 },
             actor: "Ana".into(),
             at: 1000,
         }
@@ -93,13 +154,27 @@ mod tests {
     #[test]
     fn update_data_carries_the_task_and_actor() {
         let v: serde_json::Value = serde_json::from_str(&change(ChangeKind::Update).data_json()).unwrap();
-        assert_eq!(v, serde_json::json!({"id": 3, "name": "Buy milk", "done": true, "actor": "Ana", "at": 1000}));
+        assert_eq!(
+            v,
+            serde_json::json!({"id": 3, "name": "Buy milk", "done": true, "version": 2, "actor": "Ana", "at": 1000})
+        );
     }
 
     #[test]
     fn delete_data_carries_only_the_id_and_actor() {
         let v: serde_json::Value = serde_json::from_str(&change(ChangeKind::Delete).data_json()).unwrap();
-        assert_eq!(v, serde_json::json!({"id": 3, "actor": "Ana", "at": 1000}));
+        assert_eq!(v, serde_json::json!({"id": 3, "version": 2, "actor": "Ana", "at": 1000}));
+    }
+
+    #[test]
+    fn if_match_compares_strongly() {
+        assert_eq!(IfMatch::parse(" * "), IfMatch::Any);
+        assert_eq!(IfMatch::parse("\"3\", \"5\""), IfMatch::Versions(vec![3, 5]));
+        assert!(IfMatch::parse("\"3\"").admits(3));
+        assert!(!IfMatch::parse("W/\"3\"").admits(3));
+        assert!(!IfMatch::parse("3").admits(3));
+        assert!(!IfMatch::parse("\"x\"").admits(0));
+        assert!(IfMatch::Any.admits(9));
     }
 
     #[test]

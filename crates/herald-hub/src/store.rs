@@ -3,13 +3,18 @@
 //! Every mutation writes the task and its change record in one transaction,
 //! so the change log and the task table can never disagree, and a sequence
 //! number is never handed out for a change that did not happen.
+//!
+//! Each task has a version, raised by every change and kept with who made
+//! it and when, so that a write made against an older version is refused
+//! with what is there now ([`Written::Refused`]), in the same transaction
+//! that would have made it.
 
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use crate::model::{Change, ChangeKind, Task, TaskPatch};
+use crate::model::{Change, ChangeKind, IfMatch, Stale, Task, TaskPatch, Written};
 
 /// Where the hub keeps its data.
 #[derive(Debug, Clone)]
@@ -50,6 +55,45 @@ CREATE TABLE IF NOT EXISTS changes (
 );
 ";
 
+/// Columns added since the first schema, so that a hub's existing file
+/// opens: (table, column, definition). A task from before versions is at
+/// version 1, changed by nobody known.
+const ADDED: [(&str, &str, &str); 4] = [
+    ("tasks", "version", "INTEGER NOT NULL DEFAULT 1"),
+    ("tasks", "updated_by", "TEXT NOT NULL DEFAULT ''"),
+    ("tasks", "updated_at", "INTEGER NOT NULL DEFAULT 0"),
+    ("changes", "version", "INTEGER NOT NULL DEFAULT 0"),
+];
+
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute_batch(SCHEMA)?;
+    for (table, column, definition) in ADDED {
+        let has: bool = conn.query_row(
+            &format!("SELECT EXISTS (SELECT 1 FROM pragma_table_info('{table}') WHERE name = ?1)"),
+            [column],
+            |r| r.get(0),
+        )?;
+        if !has {
+            conn.execute_batch(&format!("ALTER TABLE {table} ADD COLUMN {column} {definition}"))?;
+        }
+    }
+    Ok(())
+}
+
+/// A task with who changed it last and when.
+struct Row {
+    task: Task,
+    actor: String,
+    at: i64,
+}
+
+impl Row {
+    fn stale(self) -> Stale {
+        let known = !self.actor.is_empty();
+        Stale { current: Some(self.task), actor: known.then_some(self.actor), at: known.then_some(self.at) }
+    }
+}
+
 fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
@@ -65,7 +109,7 @@ impl Store {
             }
             StoreLocation::Memory => Connection::open_in_memory()?,
         };
-        conn.execute_batch(SCHEMA)?;
+        migrate(&conn)?;
         Ok(Store { conn, history: None })
     }
 
@@ -73,7 +117,7 @@ impl Store {
     pub fn snapshot(&mut self) -> Result<(Vec<Task>, u64), StoreError> {
         let tx = self.conn.transaction()?;
         let tasks = {
-            let mut stmt = tx.prepare_cached("SELECT id, name, done FROM tasks ORDER BY id")?;
+            let mut stmt = tx.prepare_cached("SELECT id, name, done, version FROM tasks ORDER BY id")?;
             let rows = stmt.query_map([], task_row)?;
             rows.collect::<Result<Vec<_>, _>>()?
         };
@@ -83,7 +127,7 @@ impl Store {
     }
 
     pub fn get(&self, id: i64) -> Result<Option<Task>, StoreError> {
-        get_in(&self.conn, id)
+        Ok(get_in(&self.conn, id)?.map(|row| row.task))
     }
 
     pub fn current_seq(&self) -> Result<u64, StoreError> {
@@ -104,51 +148,73 @@ impl Store {
 
     pub fn create(&mut self, actor: &str, name: &str) -> Result<Change, StoreError> {
         let tx = self.conn.transaction()?;
-        tx.execute("INSERT INTO tasks (name, done) VALUES (?1, 0)", [name])?;
-        let task = Task { id: tx.last_insert_rowid(), name: name.to_owned(), done: false };
-        let change = log(&tx, ChangeKind::Create, task, actor, self.history)?;
+        let at = now_ms();
+        tx.execute(
+            "INSERT INTO tasks (name, done, version, updated_by, updated_at) VALUES (?1, 0, 1, ?2, ?3)",
+            params![name, actor, at],
+        )?;
+        let task = Task { id: tx.last_insert_rowid(), name: name.to_owned(), done: false, version: 1 };
+        let change = log(&tx, ChangeKind::Create, task, actor, at, self.history)?;
         tx.commit()?;
         Ok(change)
     }
 
-    /// Applies `patch`; `None` when there is no such task.
-    pub fn update(&mut self, actor: &str, id: i64, patch: &TaskPatch) -> Result<Option<Change>, StoreError> {
+    /// Applies `patch`, when the task exists at a version `if_match` admits.
+    pub fn update(
+        &mut self,
+        actor: &str,
+        id: i64,
+        patch: &TaskPatch,
+        if_match: Option<&IfMatch>,
+    ) -> Result<Written, StoreError> {
         let tx = self.conn.transaction()?;
-        let Some(mut task) = get_in(&tx, id)? else { return Ok(None) };
+        let mut task = match checked(&tx, id, if_match)? {
+            Ok(row) => row.task,
+            Err(refused) => return Ok(refused),
+        };
         if let Some(name) = &patch.name {
             task.name = name.clone();
         }
         if let Some(done) = patch.done {
             task.done = done;
         }
-        tx.execute("UPDATE tasks SET name = ?1, done = ?2 WHERE id = ?3", params![task.name, task.done, id])?;
-        let change = log(&tx, ChangeKind::Update, task, actor, self.history)?;
+        task.version += 1;
+        let at = now_ms();
+        tx.execute(
+            "UPDATE tasks SET name = ?1, done = ?2, version = ?3, updated_by = ?4, updated_at = ?5 WHERE id = ?6",
+            params![task.name, task.done, task.version as i64, actor, at, id],
+        )?;
+        let change = log(&tx, ChangeKind::Update, task, actor, at, self.history)?;
         tx.commit()?;
-        Ok(Some(change))
+        Ok(Written::Changed(change))
     }
 
-    /// Deletes a task; `None` when there is no such task.
-    pub fn delete(&mut self, actor: &str, id: i64) -> Result<Option<Change>, StoreError> {
+    /// Deletes a task, when it exists at a version `if_match` admits.
+    pub fn delete(&mut self, actor: &str, id: i64, if_match: Option<&IfMatch>) -> Result<Written, StoreError> {
         let tx = self.conn.transaction()?;
-        let Some(task) = get_in(&tx, id)? else { return Ok(None) };
+        let mut task = match checked(&tx, id, if_match)? {
+            Ok(row) => row.task,
+            Err(refused) => return Ok(refused),
+        };
         tx.execute("DELETE FROM tasks WHERE id = ?1", [id])?;
-        let change = log(&tx, ChangeKind::Delete, task, actor, self.history)?;
+        task.version += 1;
+        let change = log(&tx, ChangeKind::Delete, task, actor, now_ms(), self.history)?;
         tx.commit()?;
-        Ok(Some(change))
+        Ok(Written::Changed(change))
     }
 
     /// Up to `limit` changes with a sequence number above `after`, oldest first.
     pub fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT seq, kind, task_id, name, done, actor, at FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            "SELECT seq, kind, task_id, name, done, version, actor, at FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![after as i64, limit as i64], |r| {
             Ok((
                 r.get::<_, i64>(0)? as u64,
                 r.get::<_, String>(1)?,
-                Task { id: r.get(2)?, name: r.get(3)?, done: r.get(4)? },
-                r.get::<_, String>(5)?,
-                r.get::<_, i64>(6)?,
+                Task { id: r.get(2)?, name: r.get(3)?, done: r.get(4)?, version: r.get::<_, i64>(5)? as u64 },
+                r.get::<_, String>(6)?,
+                r.get::<_, i64>(7)?,
             ))
         })?;
         rows.map(|row| {
@@ -165,14 +231,38 @@ fn last_seq(conn: &Connection) -> Result<u64, StoreError> {
     Ok(seq.unwrap_or(0) as u64)
 }
 
-/// A `Task` from a row of `SELECT id, name, done`.
+/// A `Task` from a row of `SELECT id, name, done, version`.
 fn task_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Task> {
-    Ok(Task { id: row.get(0)?, name: row.get(1)?, done: row.get(2)? })
+    Ok(Task { id: row.get(0)?, name: row.get(1)?, done: row.get(2)?, version: row.get::<_, i64>(3)? as u64 })
 }
 
-fn get_in(conn: &Connection, id: i64) -> Result<Option<Task>, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT id, name, done FROM tasks WHERE id = ?1")?;
-    Ok(stmt.query_row([id], task_row).optional()?)
+fn get_in(conn: &Connection, id: i64) -> Result<Option<Row>, StoreError> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, name, done, version, updated_by, updated_at FROM tasks WHERE id = ?1")?;
+    let row = stmt.query_row([id], |r| Ok(Row { task: task_row(r)?, actor: r.get(4)?, at: r.get(5)? }));
+    Ok(row.optional()?)
+}
+
+/// The task to write, or why the write is refused: there is none (a
+/// conditional write is told who deleted it, when the log still knows), or
+/// it is not at a version `if_match` admits.
+fn checked(conn: &Connection, id: i64, if_match: Option<&IfMatch>) -> Result<Result<Row, Written>, StoreError> {
+    match (get_in(conn, id)?, if_match) {
+        (None, None) => Ok(Err(Written::Missing)),
+        (None, Some(_)) => {
+            let deleted = conn
+                .query_row(
+                    "SELECT actor, at FROM changes WHERE task_id = ?1 AND kind = 'delete' ORDER BY seq DESC LIMIT 1",
+                    [id],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+                )
+                .optional()?;
+            let (actor, at) = deleted.unzip();
+            Ok(Err(Written::Refused(Stale { current: None, actor, at })))
+        }
+        (Some(row), Some(m)) if !m.admits(row.task.version) => Ok(Err(Written::Refused(row.stale()))),
+        (Some(row), _) => Ok(Ok(row)),
+    }
 }
 
 /// Records a change, and forgets the oldest beyond `history`, in the caller's transaction.
@@ -181,12 +271,12 @@ fn log(
     kind: ChangeKind,
     task: Task,
     actor: &str,
+    at: i64,
     history: Option<u64>,
 ) -> Result<Change, StoreError> {
-    let at = now_ms();
     conn.execute(
-        "INSERT INTO changes (kind, task_id, name, done, actor, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![kind.as_str(), task.id, task.name, task.done, actor, at],
+        "INSERT INTO changes (kind, task_id, name, done, version, actor, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![kind.as_str(), task.id, task.name, task.done, task.version as i64, actor, at],
     )?;
     let seq = conn.last_insert_rowid() as u64;
     if let Some(keep) = history {
@@ -204,9 +294,11 @@ mod tests {
     fn every_mutation_gets_the_next_sequence_number() {
         let mut s = Store::open(&StoreLocation::Memory).unwrap();
         let a = s.create("Ana", "Buy milk").unwrap();
-        let b = s.update("Bob", a.task.id, &TaskPatch { done: Some(true), ..Default::default() }).unwrap().unwrap();
-        let c = s.delete("Ana", a.task.id).unwrap().unwrap();
+        let done = TaskPatch { done: Some(true), ..Default::default() };
+        let Written::Changed(b) = s.update("Bob", a.task.id, &done, None).unwrap() else { panic!() };
+        let Written::Changed(c) = s.delete("Ana", a.task.id, None).unwrap() else { panic!() };
         assert_eq!((a.seq, b.seq, c.seq), (1, 2, 3));
+        assert_eq!((a.task.version, b.task.version, c.task.version), (1, 2, 3));
         assert!(b.task.done);
         assert_eq!(c.task.name, "Buy milk");
         let log = s.changes_after(1, 10).unwrap();
@@ -217,9 +309,49 @@ mod tests {
     #[test]
     fn missing_tasks_change_nothing() {
         let mut s = Store::open(&StoreLocation::Memory).unwrap();
-        assert!(s.update("Ana", 9, &TaskPatch::default()).unwrap().is_none());
-        assert!(s.delete("Ana", 9).unwrap().is_none());
+        assert_eq!(s.update("Ana", 9, &TaskPatch::default(), None).unwrap(), Written::Missing);
+        assert_eq!(s.delete("Ana", 9, None).unwrap(), Written::Missing);
         assert_eq!(s.current_seq().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_write_against_an_old_version_is_refused_with_what_is_there_now() {
+        let mut s = Store::open(&StoreLocation::Memory).unwrap();
+        let id = s.create("Ana", "Buy milk").unwrap().task.id;
+        let done = TaskPatch { done: Some(true), ..Default::default() };
+        assert!(matches!(s.update("Bob", id, &done, Some(&IfMatch::Versions(vec![1]))).unwrap(), Written::Changed(_)));
+        let Written::Refused(stale) = s.update("Ana", id, &done, Some(&IfMatch::Versions(vec![1]))).unwrap() else {
+            panic!("a stale write went through")
+        };
+        assert_eq!(stale.current.as_ref().map(|t| (t.version, t.done)), Some((2, true)));
+        assert_eq!(stale.actor.as_deref(), Some("Bob"));
+        assert!(matches!(s.delete("Ana", id, Some(&IfMatch::Versions(vec![1]))).unwrap(), Written::Refused(_)));
+        assert_eq!(s.current_seq().unwrap(), 2, "a refused write logs nothing");
+
+        assert!(matches!(s.delete("Bob", id, Some(&IfMatch::Any)).unwrap(), Written::Changed(_)));
+        let Written::Refused(gone) = s.update("Ana", id, &done, Some(&IfMatch::Versions(vec![3]))).unwrap() else {
+            panic!("a write after a delete went through")
+        };
+        assert_eq!((gone.current, gone.actor.as_deref()), (None, Some("Bob")));
+    }
+
+    #[test]
+    fn a_store_from_before_versions_opens_with_every_task_at_version_1() {
+        let dir = std::env::temp_dir().join(format!("herald-hub-migrate-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("tasks.db");
+        let _ = std::fs::remove_file(&path);
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(SCHEMA).unwrap();
+            conn.execute("INSERT INTO tasks (name, done) VALUES ('Old', 1)", []).unwrap();
+        }
+        let mut s = Store::open(&StoreLocation::File(path)).unwrap();
+        let (tasks, _) = s.snapshot().unwrap();
+        assert_eq!(tasks, vec![Task { id: 1, name: "Old".into(), done: true, version: 1 }]);
+        let Written::Refused(stale) = s.delete("Ana", 1, Some(&IfMatch::Versions(vec![0]))).unwrap() else { panic!() };
+        assert_eq!((stale.actor, stale.at), (None, None), "nobody is known to have changed it");
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -8,6 +8,11 @@
 //! with its connection. When the log (bounded by `history`) no longer reaches
 //! back to the client's `Last-Event-ID`, the client gets `event: reset`
 //! rather than a silent partial replay.
+//!
+//! A stream of a known actor also makes that actor present, and is told who
+//! is here (`event: presence`, no id: see [`crate::presence`]) once on
+//! connect and whenever it changes. The stream ends as soon as its client is
+//! gone (its body is dropped), so the actor leaves with it.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -16,13 +21,15 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use tokio::sync::{broadcast, mpsc};
+use herald_wire::Presence;
+use tokio::sync::{broadcast, mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::auth::Reader;
+use crate::auth::{Caller, Reader};
 use crate::error::{blocking, ApiError};
 use crate::hub::Hub;
 use crate::model::Change;
+use crate::presence::Here;
 
 /// Changes read from the log per query while replaying.
 const REPLAY_BATCH: usize = 512;
@@ -31,7 +38,7 @@ type Outbox = mpsc::Sender<Result<Event, Infallible>>;
 
 pub(crate) async fn subscribe(
     State(hub): State<Arc<Hub>>,
-    _: Reader,
+    Reader(caller): Reader,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let bad_id = || ApiError::Invalid("Last-Event-ID must be a sequence number");
@@ -53,7 +60,11 @@ pub(crate) async fn subscribe(
     };
     let (tx, rx) = mpsc::channel(64);
     let keepalive = KeepAlive::new().interval(hub.config().keepalive).text("keepalive");
-    tokio::spawn(feed(hub, live, start, tx));
+    let presence = match caller {
+        Caller::Actor(actor) => Some((hub.room().join(&actor), hub.room().follow())),
+        Caller::Anonymous => None,
+    };
+    tokio::spawn(feed(hub, live, presence, start, tx));
     let mut response = Sse::new(ReceiverStream::new(rx)).keep_alive(keepalive).into_response();
     // Tells nginx and similar proxies not to buffer the stream.
     response.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
@@ -64,15 +75,42 @@ fn event(change: &Change) -> Event {
     Event::default().id(change.seq.to_string()).event(change.kind.as_str()).data(change.data_json())
 }
 
+/// Who is here, with no id: it is not part of the change log.
+fn presence_event(presence: &Presence) -> Event {
+    let data = serde_json::to_string(presence).expect("presence always serializes");
+    Event::default().event(herald_wire::PRESENCE_EVENT).data(data)
+}
+
 /// Sends one subscriber its stream until it goes away or the hub closes.
-async fn feed(hub: Arc<Hub>, mut live: broadcast::Receiver<Arc<Change>>, mut last: u64, tx: Outbox) {
+/// `presence` is its actor's place in the room and the room's news, for a
+/// known actor.
+async fn feed(
+    hub: Arc<Hub>,
+    mut live: broadcast::Receiver<Arc<Change>>,
+    presence: Option<(Here, watch::Receiver<Arc<Presence>>)>,
+    mut last: u64,
+    tx: Outbox,
+) {
     let closing = hub.closing().clone();
+    let (here, mut room) = presence.unzip();
     let run = async {
         tx.send(Ok(Event::default().retry(hub.config().retry))).await.ok()?;
+        if let Some(room) = &mut room {
+            room.mark_unchanged();
+            tx.send(Ok(presence_event(&hub.room().now()))).await.ok()?;
+        }
         reset_if_forgotten(&hub, &mut last, &tx).await?;
         catch_up(&hub, &mut last, &tx).await?;
         loop {
-            match live.recv().await {
+            let received = tokio::select! {
+                received = live.recv() => received,
+                told = told(&mut room) => {
+                    let told = told?;
+                    tx.send(Ok(presence_event(&told))).await.ok()?;
+                    continue;
+                }
+            };
+            match received {
                 Ok(change) if change.seq <= last => {}
                 Ok(change) if change.seq == last + 1 => {
                     tx.send(Ok(event(&change))).await.ok()?;
@@ -87,7 +125,17 @@ async fn feed(hub: Arc<Hub>, mut live: broadcast::Receiver<Arc<Change>>, mut las
     tokio::select! {
         _ = run => {}
         _ = closing.cancelled() => {}
+        // The client is gone: end now, not at the next write, so its actor leaves.
+        _ = tx.closed() => {}
     }
+    drop(here);
+}
+
+/// The next presence told, for a stream that hears it; never, for one that does not.
+async fn told(room: &mut Option<watch::Receiver<Arc<Presence>>>) -> Option<Arc<Presence>> {
+    let Some(room) = room else { return std::future::pending().await };
+    room.changed().await.ok()?;
+    Some(room.borrow_and_update().clone())
 }
 
 /// When the log no longer holds every change after `last`, says so with

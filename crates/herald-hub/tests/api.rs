@@ -2,38 +2,27 @@
 
 use std::time::Duration;
 
+mod support;
+
 use herald_core::sse::{Decoder, Event, Frame};
-use herald_hub::{HubConfig, LocalHub, StoreLocation, TaskPatch};
+use herald_hub::{HubConfig, TaskPatch};
 use serde_json::{json, Value};
+use support::*;
 
-const ANA: &str = "ana-token-1";
-const BOB: &str = "bob-token-1";
-const DEADLINE: Duration = Duration::from_secs(10);
-
-async fn start(config: HubConfig) -> LocalHub {
-    LocalHub::start(config, &StoreLocation::Memory).await.unwrap()
-}
-
-async fn default_hub() -> LocalHub {
-    start(HubConfig::default().with_actor("Ana", ANA).with_actor("Bob", BOB)).await
-}
-
-fn url(hub: &LocalHub, path: &str) -> String {
-    format!("{}{path}", hub.url)
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::new()
-}
-
-/// Reads an SSE response until `want` frames have arrived (or the deadline passes).
+/// Reads an SSE response until `want` frames have arrived (or the deadline
+/// passes), leaving out who is here: `tests/presence.rs` reads that.
 async fn read_frames(response: &mut reqwest::Response, want: usize) -> Vec<Frame> {
     let mut decoder = Decoder::default();
     let mut frames = Vec::new();
+    let presence = |f: &Frame| matches!(f, Frame::Event(e) if &*e.event == herald_wire::PRESENCE_EVENT);
     tokio::time::timeout(DEADLINE, async {
         while frames.len() < want {
             let chunk = response.chunk().await.unwrap().expect("stream ended early");
-            decoder.feed(&chunk, &mut |f| frames.push(f));
+            decoder.feed(&chunk, &mut |f| {
+                if !presence(&f) {
+                    frames.push(f)
+                }
+            });
         }
     })
     .await
@@ -45,11 +34,6 @@ fn events(frames: &[Frame]) -> Vec<&Event> {
     frames.iter().filter_map(|f| if let Frame::Event(e) = f { Some(e) } else { None }).collect()
 }
 
-/// Sends a request and reads its JSON body.
-async fn json_of(request: reqwest::RequestBuilder) -> Value {
-    request.send().await.unwrap().json().await.unwrap()
-}
-
 #[tokio::test]
 async fn rest_round_trips() {
     let hub = default_hub().await;
@@ -59,13 +43,14 @@ async fn rest_round_trips() {
     assert_eq!(created.status(), 201);
     assert_eq!(created.headers()["location"], "/tasks/1");
     let task: Value = created.json().await.unwrap();
-    assert_eq!(task, json!({"id": 1, "name": "Buy milk", "done": false}));
+    assert_eq!(task, json!({"id": 1, "name": "Buy milk", "done": false, "version": 1}));
 
     let updated = json_of(c.put(url(&hub, "/tasks/1")).bearer_auth(BOB).json(&json!({"done": true}))).await;
-    assert_eq!(updated, json!({"id": 1, "name": "Buy milk", "done": true}));
+    assert_eq!(updated, json!({"id": 1, "name": "Buy milk", "done": true, "version": 2}));
 
-    let one = json_of(c.get(url(&hub, "/tasks/1")).bearer_auth(ANA)).await;
-    assert_eq!(one, updated);
+    let one = c.get(url(&hub, "/tasks/1")).bearer_auth(ANA).send().await.unwrap();
+    assert_eq!(one.headers()["etag"], "\"2\"", "the version is the entity tag");
+    assert_eq!(one.json::<Value>().await.unwrap(), updated);
 
     let list = c.get(url(&hub, "/tasks")).bearer_auth(ANA).send().await.unwrap();
     assert_eq!(list.headers()["herald-sequence"], "2", "two changes so far");
@@ -144,9 +129,17 @@ async fn the_stream_carries_ids_event_types_and_actors() {
     assert_eq!(
         got,
         vec![
-            ("create".into(), "1".into(), json!({"id": id, "name": "Buy milk", "done": false, "actor": "Ana"})),
-            ("update".into(), "2".into(), json!({"id": id, "name": "Buy milk", "done": true, "actor": "Bob"})),
-            ("delete".into(), "3".into(), json!({"id": id, "actor": "Ana"})),
+            (
+                "create".into(),
+                "1".into(),
+                json!({"id": id, "name": "Buy milk", "done": false, "version": 1, "actor": "Ana"})
+            ),
+            (
+                "update".into(),
+                "2".into(),
+                json!({"id": id, "name": "Buy milk", "done": true, "version": 2, "actor": "Bob"})
+            ),
+            ("delete".into(), "3".into(), json!({"id": id, "version": 3, "actor": "Ana"})),
         ]
     );
 }
@@ -165,7 +158,7 @@ async fn the_stream_replays_every_change_after_last_event_id() {
     for i in 0..5 {
         hub.hub.create("Ana", &format!("task {i}")).unwrap();
     }
-    hub.hub.update("Bob", 2, &TaskPatch { done: Some(true), name: None }).unwrap();
+    hub.hub.update("Bob", 2, &TaskPatch { done: Some(true), name: None }, None).unwrap();
 
     let mut stream =
         client().get(url(&hub, "/tasks/subscribe")).bearer_auth(BOB).header("Last-Event-ID", "3").send().await.unwrap();

@@ -22,12 +22,60 @@ pub const RESET_EVENT: &str = "reset";
 pub const ME_PATH: &str = "/me";
 pub const ME_POINTER: &str = "/actor";
 
+/// The event by which the hub says who is here now: [`Presence`] as data,
+/// and no id, so that it is never part of the replayed change log.
+pub const PRESENCE_EVENT: &str = "presence";
+
+/// Where a client says which record it has open.
+pub const PRESENCE_PATH: &str = "/presence";
+
 /// A task as stored and as returned by `GET /tasks`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Task {
     pub id: i64,
     pub name: String,
     pub done: bool,
+    /// Grows by one with every change to the task; 0 from a hub that does
+    /// not version its tasks.
+    #[serde(default)]
+    pub version: u64,
+}
+
+/// The entity tag of a task at `version`, as `ETag` and `If-Match` carry it.
+pub fn etag(version: u64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The body of a `412 Precondition Failed`: the task as it is now (`None`
+/// when it was deleted), and who changed it last, and when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conflict {
+    pub error: String,
+    pub current: Option<Task>,
+    pub actor: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub at: Option<i64>,
+}
+
+/// Who is here: the data of a [`PRESENCE_EVENT`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Presence {
+    pub present: Vec<Present>,
+}
+
+/// One actor with at least one open stream, and the record it has open.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Present {
+    pub actor: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub viewing: Option<i64>,
+}
+
+/// The body of `PUT /presence`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Viewing {
+    pub viewing: Option<i64>,
 }
 
 /// What a change did; also the SSE `event:` name it travels under.
@@ -65,5 +113,12 @@ mod tests {
             assert_eq!(ChangeKind::parse(kind.as_str()), Some(kind));
         }
         assert_eq!(ChangeKind::parse("reset"), None);
+    }
+
+    #[test]
+    fn a_task_from_an_unversioned_server_reads_as_version_0() {
+        let task: Task = serde_json::from_str(r#"{"id":1,"name":"a","done":false}"#).unwrap();
+        assert_eq!(task.version, 0);
+        assert_eq!(etag(7), "\"7\"");
     }
 }

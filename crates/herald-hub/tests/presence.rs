@@ -1,0 +1,139 @@
+//! Who is here, over real loopback sockets: presence on connect, on join
+//! and leave, focus and its expiry, and none of it for anonymous readers
+//! or in the replayed log. The debounce itself is tested on a paused clock
+//! in `src/presence.rs`.
+
+mod support;
+
+use std::time::Duration;
+
+use herald_hub::HubConfig;
+use serde_json::json;
+use support::*;
+
+const CAROL: &str = "carol-token-1";
+
+/// A hub that tells presence quickly, so the tests do not wait on the
+/// 2 s default; focus holds for `focus_ttl`.
+async fn hub(focus_ttl: Duration) -> herald_hub::LocalHub {
+    let config = HubConfig::default()
+        .with_actor("Ana", ANA)
+        .with_actor("Bob", BOB)
+        .with_actor("Carol", CAROL)
+        .with_anonymous_reads(true)
+        .with_presence(Duration::from_millis(50), focus_ttl);
+    start(config).await
+}
+
+async fn view(hub: &herald_hub::LocalHub, token: &str, viewing: serde_json::Value) -> reqwest::StatusCode {
+    let request = client().put(url(hub, "/presence")).bearer_auth(token).json(&json!({ "viewing": viewing }));
+    request.send().await.unwrap().status()
+}
+
+/// Reads presences until one is `want`; what comes between is a step on the way.
+async fn until(stream: &mut Stream, want: &[(&str, Option<i64>)]) {
+    let want = here(want);
+    let mut seen = Vec::new();
+    loop {
+        let now = stream.next_presence().await;
+        if now == want {
+            return;
+        }
+        seen.push(now);
+        assert!(seen.len() < 100, "never {want:?}; saw {seen:?}");
+    }
+}
+
+#[tokio::test]
+async fn presence_is_told_on_connect_on_join_and_on_leave() {
+    let hub = hub(Duration::from_secs(60)).await;
+    let mut ana = Stream::open(&hub, Some(ANA)).await;
+    assert_eq!(ana.next_presence().await, here(&[("Ana", None)]), "told once on connect, self included");
+
+    let mut bob = Stream::open(&hub, Some(BOB)).await;
+    assert_eq!(bob.next_presence().await, here(&[("Ana", None), ("Bob", None)]));
+    assert_eq!(ana.next_presence().await, here(&[("Ana", None), ("Bob", None)]), "Bob's join");
+
+    drop(bob);
+    assert_eq!(ana.next_presence().await, here(&[("Ana", None)]), "Bob left when his connection closed");
+}
+
+#[tokio::test]
+async fn a_reconnection_storm_leaves_the_count_right() {
+    let hub = hub(Duration::from_secs(60)).await;
+    let mut ana = Stream::open(&hub, Some(ANA)).await;
+    ana.next_presence().await;
+    let mut streams = Vec::new();
+    for _ in 0..10 {
+        streams.push(Stream::open(&hub, Some(BOB)).await);
+        streams.push(Stream::open(&hub, Some(BOB)).await);
+        drop(streams.pop());
+    }
+    until(&mut ana, &[("Ana", None), ("Bob", None)]).await;
+    let last = streams.pop();
+    drop(streams);
+    let mut carol = Stream::open(&hub, Some(CAROL)).await;
+    assert_eq!(carol.next_presence().await, here(&[("Ana", None), ("Bob", None), ("Carol", None)]));
+    drop(last);
+    until(&mut carol, &[("Ana", None), ("Carol", None)]).await;
+}
+
+#[tokio::test]
+async fn focus_is_told_and_runs_out_unless_renewed() {
+    let hub = hub(Duration::from_millis(500)).await;
+    let mut ana = Stream::open(&hub, Some(ANA)).await;
+    let _bob = Stream::open(&hub, Some(BOB)).await;
+    until(&mut ana, &[("Ana", None), ("Bob", None)]).await;
+
+    assert_eq!(view(&hub, BOB, json!(12)).await, 204);
+    until(&mut ana, &[("Ana", None), ("Bob", Some(12))]).await;
+    assert_eq!(ana.next_presence().await, here(&[("Ana", None), ("Bob", None)]), "the focus ran out");
+
+    assert_eq!(view(&hub, BOB, json!(3)).await, 204);
+    until(&mut ana, &[("Ana", None), ("Bob", Some(3))]).await;
+    assert_eq!(view(&hub, BOB, json!(null)).await, 204);
+    assert_eq!(ana.next_presence().await, here(&[("Ana", None), ("Bob", None)]), "closing the record ends it");
+}
+
+#[tokio::test]
+async fn anonymous_readers_are_not_present_and_not_told() {
+    let hub = hub(Duration::from_secs(60)).await;
+    let mut anonymous = Stream::open(&hub, None).await;
+    let mut ana = Stream::open(&hub, Some(ANA)).await;
+    assert_eq!(ana.next_presence().await, here(&[("Ana", None)]), "the anonymous reader is not here");
+    assert_eq!(view(&hub, "", json!(1)).await, 401);
+    let anonymous_view = client().put(url(&hub, "/presence")).json(&json!({"viewing": 1})).send().await.unwrap();
+    assert_eq!(anonymous_view.status(), 401, "only a known actor can be present");
+
+    client().post(url(&hub, "/tasks")).bearer_auth(BOB).json(&json!({"name": "x"})).send().await.unwrap();
+    let first = anonymous.next_event().await.unwrap();
+    assert_eq!(&*first.event, "create", "an anonymous stream carries changes only");
+}
+
+#[tokio::test]
+async fn a_reconnecting_client_gets_the_presence_of_now_not_its_history() {
+    let hub = hub(Duration::from_secs(60)).await;
+    let mut ana = Stream::open(&hub, Some(ANA)).await;
+    let bob = Stream::open(&hub, Some(BOB)).await;
+    until(&mut ana, &[("Ana", None), ("Bob", None)]).await;
+    drop(bob);
+    until(&mut ana, &[("Ana", None)]).await;
+    for name in ["one", "two"] {
+        client().post(url(&hub, "/tasks")).bearer_auth(ANA).json(&json!({ "name": name })).send().await.unwrap();
+    }
+    drop(ana);
+
+    let response =
+        client().get(url(&hub, "/tasks/subscribe")).bearer_auth(ANA).header("last-event-id", "0").send().await.unwrap();
+    let mut again = Stream::from_response(response);
+    let mut got = Vec::new();
+    for _ in 0..3 {
+        let event = again.next_event().await.unwrap();
+        got.push((event.event.to_string(), event.last_event_id.to_string()));
+    }
+    assert_eq!(
+        got,
+        [("presence".to_owned(), String::new()), ("create".into(), "1".into()), ("create".into(), "2".into())],
+        "presence now, with no id, then the replayed changes"
+    );
+}
