@@ -6,6 +6,7 @@ fn main() {
         "feeds",
         "records",
         "write",
+        "view",
         "mark_read",
         "timeline",
         "activity",

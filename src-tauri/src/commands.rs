@@ -3,7 +3,7 @@
 //! without a desktop); errors reach the page as their message.
 
 use herald_core::attention::Target;
-use herald_core::engine::{Command, FeedState, Record, Reply, Write};
+use herald_core::engine::{Command, Conflict, FeedState, Record, Reply, Write};
 use herald_core::ipc::{Request, Status};
 use herald_core::sse::EpochMs;
 use herald_core::store::{Activity, TimelinePage, TimelineQuery};
@@ -44,9 +44,21 @@ pub async fn records(link: State<'_, Link>, feed: String) -> CommandResult<Vec<R
     }
 }
 
+/// `null` when written; the conflict when the record moved on from the
+/// write's base, and nothing was written.
 #[tauri::command]
-pub async fn write(link: State<'_, Link>, feed: String, write: Write) -> CommandResult<()> {
-    engine(&link, Command::Write { feed, write }).await.map(drop)
+pub async fn write(link: State<'_, Link>, feed: String, write: Write) -> CommandResult<Option<Conflict>> {
+    match engine(&link, Command::Write { feed, write }).await? {
+        Reply::Done => Ok(None),
+        Reply::Conflict { conflict } => Ok(Some(*conflict)),
+        other => unexpected(other),
+    }
+}
+
+/// Tells the feed's server which record the window has open (`null`: none).
+#[tauri::command]
+pub async fn view(link: State<'_, Link>, feed: String, key: Option<String>) -> CommandResult<()> {
+    engine(&link, Command::View { feed, key }).await.map(drop)
 }
 
 #[tauri::command]

@@ -48,6 +48,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, link: Link, pushes: mpsc::Receiv
             commands::feeds,
             commands::records,
             commands::write,
+            commands::view,
             commands::mark_read,
             commands::timeline,
             commands::activity,

@@ -40,6 +40,8 @@ export function feed(name: string, over: Partial<FeedState> = {}): FeedState {
       offline_after_secs: 300,
       enabled: true,
     },
+    me: null,
+    present: [],
     ...over,
   };
 }

@@ -82,11 +82,12 @@ async fn a_token_lives_in_the_keyring_and_nowhere_else() {
     logs += &text(&stored);
 
     // The hub answers only with the token, so an event proves it was sent.
+    // Two: the hub first says who is here, then replays the create.
     let tailed = in_session(
         &keyring,
         true,
         "",
-        &["tail", "--feed", "tasks", "--store", store_arg, "--json", "--max-events", "1", "--last-event-id", "0"],
+        &["tail", "--feed", "tasks", "--store", store_arg, "--json", "--max-events", "2", "--last-event-id", "0"],
     );
     assert_eq!(tailed.status.code(), Some(0), "{}", text(&tailed));
     assert!(text(&tailed).contains(r#""event":"create""#), "{}", text(&tailed));

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{serve, sse, Answer};
-use herald_core::engine::{Command, Engine, EngineConfig, EngineEvent, FeedState, Reply, StoreAt, Write};
+use herald_core::engine::{Command, Engine, EngineConfig, EngineEvent, FeedState, Record, Reply, StoreAt, Write};
 use herald_core::feed::{Action, Auth, Change, Digest, Feed, Level, Preset};
 use herald_core::secrets::{MemorySecrets, Secrets};
 use herald_core::sse::{Phase, StopReason};
@@ -117,7 +117,7 @@ async fn the_hub_preset_attributes_changes_and_marks_the_users_own() {
     let opened = sink.open().await;
     assert!(opened.writable && opened.problem.is_none());
 
-    hub.hub.update("Ana", 1, &TaskPatch { done: Some(true), name: None }).unwrap();
+    hub.hub.update("Ana", 1, &TaskPatch { done: Some(true), name: None }, None).unwrap();
     let changes = sink.changes().await;
     assert_eq!(summaries(&changes), ["Ana completed 'Buy milk'"]);
     assert_eq!((changes[0].own, changes[0].key.as_deref(), changes[0].event_id.as_str()), (false, Some("1"), "2"));
@@ -127,7 +127,7 @@ async fn the_hub_preset_attributes_changes_and_marks_the_users_own() {
     assert_eq!(sink.engine.send(Command::Write { feed: "hub".into(), write: created }).await, Reply::Done);
     let own = sink.changes().await;
     assert_eq!((summaries(&own), own[0].own), (vec!["You added 'Water plants'"], true));
-    let delete = Write::Delete { key: "1".into() };
+    let delete = Write::Delete { key: "1".into(), base: None };
     assert_eq!(sink.engine.send(Command::Write { feed: "hub".into(), write: delete }).await, Reply::Done);
     assert_eq!(summaries(&sink.changes().await), ["You deleted 'Buy milk'"]);
     let Reply::Records { records } = sink.engine.send(Command::Records { feed: "hub".into() }).await else { panic!() };
@@ -135,9 +135,126 @@ async fn the_hub_preset_attributes_changes_and_marks_the_users_own() {
     assert_eq!(titles, [("Water plants", Some(false))]);
 
     // A refused write says why, in the server's words.
-    let missing = Write::Update { key: "99".into(), fields: json!({"done": true}) };
+    let missing = Write::Update { key: "99".into(), fields: json!({"done": true}), base: None };
     let refused = sink.engine.send(Command::Write { feed: "hub".into(), write: missing }).await;
     assert_eq!(refused, Reply::Error { message: "the server answered 404: no task with id 99".into() });
+}
+
+/// The record as the engine keeps it, which is what the window shows.
+async fn record(sink: &Sink, feed: &str, key: &str) -> Record {
+    let Reply::Records { records } = sink.engine.send(Command::Records { feed: feed.into() }).await else { panic!() };
+    records.into_iter().find(|r| r.key == key).expect("the record is kept")
+}
+
+async fn write(sink: &Sink, feed: &str, write: Write) -> Reply {
+    sink.engine.send(Command::Write { feed: feed.into(), write }).await
+}
+
+#[tokio::test]
+async fn a_stale_edit_to_the_hub_is_refused_with_its_version_and_applied_against_the_current_one() {
+    let hub = LocalHub::start(hub_config(), &StoreLocation::Memory).await.unwrap();
+    hub.hub.create("Ana", "Buy milk").unwrap();
+    let (feed, secrets) = hub_feed(&hub);
+    let mut sink = Sink::start(StoreAt::Memory, &[feed], secrets).await;
+    sink.open().await;
+    let seen = record(&sink, "hub", "1").await.value;
+    assert_eq!(seen["version"], 1);
+
+    // Ana completes it; the user, who saw it open, renames it.
+    hub.hub.update("Ana", 1, &TaskPatch { done: Some(true), name: None }, None).unwrap();
+    let rename = |base| Write::Update { key: "1".into(), fields: json!({"name": "Buy oat milk"}), base: Some(base) };
+    let Reply::Conflict { conflict } = write(&sink, "hub", rename(seen.clone())).await else {
+        panic!("a stale edit went through")
+    };
+    assert_eq!(conflict.current, Some(json!({"id": 1, "name": "Buy milk", "done": true, "version": 2})));
+    assert_eq!(conflict.actor.as_deref(), Some("Ana"));
+    assert!(conflict.at.is_some());
+    assert_eq!(conflict.tried, rename(seen));
+    assert_eq!(hub.hub.get(1).unwrap().unwrap().name, "Buy milk", "nothing was overwritten");
+
+    // "Apply mine": the same edit, made against what is there now.
+    assert_eq!(write(&sink, "hub", rename(conflict.current.clone().unwrap())).await, Reply::Done);
+    let now = hub.hub.get(1).unwrap().unwrap();
+    assert_eq!((now.name.as_str(), now.done, now.version), ("Buy oat milk", true, 3), "Ana's change kept too");
+}
+
+#[tokio::test]
+async fn a_task_list_without_versions_is_reread_before_a_write_and_a_change_since_is_refused() {
+    let identity = common::tls::self_signed_ca_true();
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("list.pem");
+    std::fs::write(&pem, &identity.trust_pem).unwrap();
+    let list = common::tasklist::TaskList::start(&identity).await;
+    let milk = list.create("Buy milk").to_string();
+    let mut feed = Feed::new("list", list.stream_url()).with_preset(Preset::TaskList);
+    feed.settings.ca_cert = Some(pem);
+    let mut sink = Sink::start(StoreAt::Memory, &[feed], MemorySecrets::default()).await;
+    sink.open().await;
+    let seen = record(&sink, "list", &milk).await.value;
+
+    // A teammate completes it between the user's read and the user's write.
+    list.set_done(milk.parse().unwrap(), true);
+    let rename = |base| Write::Update { key: milk.clone(), fields: json!({"name": "Buy oat milk"}), base: Some(base) };
+    let Reply::Conflict { conflict } = write(&sink, "list", rename(seen.clone())).await else {
+        panic!("a stale edit went through")
+    };
+    assert_eq!(conflict.current, Some(json!({"id": 1, "name": "Buy milk", "done": 1})));
+    assert_eq!(list.names(), ["Buy milk"], "nothing was overwritten");
+
+    // Against what is there now, it goes through.
+    assert_eq!(write(&sink, "list", rename(conflict.current.unwrap())).await, Reply::Done);
+    assert_eq!(list.names(), ["Buy oat milk"]);
+
+    // A delete made against a record someone else deleted finds nothing there.
+    list.delete(milk.parse().unwrap());
+    let delete = Write::Delete { key: milk.clone(), base: Some(seen) };
+    let Reply::Conflict { conflict } = write(&sink, "list", delete).await else { panic!("nothing to refuse") };
+    assert_eq!(conflict.current, None);
+}
+
+#[tokio::test]
+async fn who_is_here_is_on_the_feeds_state_and_never_stored_or_news() {
+    let hub = LocalHub::start(
+        hub_config().with_presence(Duration::from_millis(20), Duration::from_secs(60)),
+        &StoreLocation::Memory,
+    )
+    .await
+    .unwrap();
+    let (feed, secrets) = hub_feed(&hub);
+    let mut sink = Sink::start(StoreAt::Memory, &[feed], secrets).await;
+    let here = |names: &'static [(&str, Option<&str>)]| {
+        move |s: &FeedState| {
+            s.present.iter().map(|p| (p.actor.as_str(), p.viewing.as_deref())).collect::<Vec<_>>() == names
+        }
+    };
+    let state = sink.state(here(&[("You", None)])).await;
+    assert_eq!(state.me.as_deref(), Some("You"));
+
+    // Ana comes, opens a record; the user opens one too.
+    let ana = reqwest::Client::new();
+    let mut stream =
+        ana.get(format!("{}/tasks/subscribe", hub.url)).bearer_auth("ana-token-engine").send().await.unwrap();
+    sink.state(here(&[("Ana", None), ("You", None)])).await;
+    let view = ana.put(format!("{}/presence", hub.url)).bearer_auth("ana-token-engine").json(&json!({"viewing": 4}));
+    assert_eq!(view.send().await.unwrap().status(), 204);
+    sink.state(here(&[("Ana", Some("4")), ("You", None)])).await;
+    assert_eq!(sink.engine.send(Command::View { feed: "hub".into(), key: Some("7".into()) }).await, Reply::Done);
+    sink.state(here(&[("Ana", Some("4")), ("You", Some("7"))])).await;
+
+    // Ana leaves.
+    let _ = stream.chunk().await;
+    drop(stream);
+    let (between, _) = sink
+        .until(|e| matches!(e, EngineEvent::State { state } if here(&[("You", Some("7"))])(state)).then_some(()))
+        .await;
+    assert!(
+        !between.iter().any(|e| matches!(e, EngineEvent::Events { .. } | EngineEvent::Changes { .. })),
+        "presence is neither stored nor news: {between:?}"
+    );
+    let Reply::Timeline { page } = sink.engine.send(Command::Timeline { query: TimelineQuery::default() }).await else {
+        panic!()
+    };
+    assert!(page.entries.is_empty(), "nothing of presence in the timeline");
 }
 
 #[tokio::test]
@@ -159,8 +276,8 @@ async fn what_changed_while_herald_was_closed_comes_in_one_digest_once() {
             .await;
         assert_eq!(missed_in(&before), 0, "the first snapshot is a baseline");
     }
-    hub.hub.update("Ana", 1, &TaskPatch { done: Some(true), name: None }).unwrap();
-    hub.hub.delete("Ana", 2).unwrap();
+    hub.hub.update("Ana", 1, &TaskPatch { done: Some(true), name: None }, None).unwrap();
+    hub.hub.delete("Ana", 2, None).unwrap();
     hub.hub.create("Ana", "d").unwrap();
 
     let (_, secrets) = hub_feed(&hub);

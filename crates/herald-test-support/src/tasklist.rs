@@ -90,6 +90,11 @@ impl Shared {
         removed
     }
 
+    fn one(&self, id: i64) -> Option<Value> {
+        let list = self.list();
+        list.tasks.get(&id).map(|(name, done)| json!({"id": id, "name": name, "done": u8::from(*done)}))
+    }
+
     fn snapshot(&self) -> Value {
         let list = self.list();
         Value::Array(
@@ -248,6 +253,10 @@ async fn route(shared: &Arc<Shared>, request: Request<hyper::body::Incoming>) ->
                 .unwrap()
         }
         (Method::GET, "/tasks", _) => respond(StatusCode::OK, shared.snapshot()),
+        (Method::GET, _, Some(id)) => match shared.one(id) {
+            Some(task) => respond(StatusCode::OK, task),
+            None => respond(StatusCode::NOT_FOUND, json!({"error": "no such task"})),
+        },
         (Method::POST, "/tasks", _) => match fields.get("name").and_then(Value::as_str) {
             Some(name) => {
                 let id = shared.create(name, true);

@@ -43,6 +43,11 @@ pub struct Task {
 
 /// The entity tag of a task at `version`, as `ETag` and `If-Match` carry it.
 pub fn etag(version: u64) -> String {
+    etag_of(&version.to_string())
+}
+
+/// The entity tag of a version as a client read it from a record.
+pub fn etag_of(version: &str) -> String {
     format!("\"{version}\"")
 }
 

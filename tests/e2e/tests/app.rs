@@ -154,8 +154,8 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
     })
     .await?;
     let _ = app.close().await;
-    hub.update("Bob", milk, &TaskPatch { done: Some(false), name: None })?;
-    hub.delete("Bob", water)?;
+    hub.update("Bob", milk, &TaskPatch { done: Some(false), name: None }, None)?;
+    hub.delete("Bob", water, None)?;
     hub.create("Bob", "Call Ana")?;
     // Started again, it tells the user in one notification, not three.
     driver.herald.start_again(&[]).await?;

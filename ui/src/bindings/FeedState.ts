@@ -2,6 +2,7 @@
 import type { Coalesce } from "./Coalesce";
 import type { ConnectionState } from "./ConnectionState";
 import type { FeedKind } from "./FeedKind";
+import type { Present } from "./Present";
 import type { Preset } from "./Preset";
 
 /**
@@ -28,4 +29,14 @@ lastError: string | null, unread: number,
 /**
  * How its notifications are coalesced, and when its trouble is told.
  */
-coalesce: Coalesce, };
+coalesce: Coalesce, 
+/**
+ * The user's own name on the feed, once known: their own changes, and
+ * their own presence, are not news.
+ */
+me: string | null, 
+/**
+ * Who has the feed open now, the user included, where the server
+ * says; empty while not connected.
+ */
+present: Array<Present>, };

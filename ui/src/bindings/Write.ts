@@ -3,5 +3,11 @@
 /**
  * A change to a record, made through REST. Like anyone else's, it comes
  * back on the stream, marked as the user's own.
+ *
+ * `base` is the record as the user saw it when they made the change. With
+ * it, the write never silently overwrites someone else's: it is sent with
+ * `If-Match` of the base's version where the feed has versions, and
+ * otherwise the record is re-read first and compared with the base.
+ * Without it, the write goes through whatever is there now.
  */
-export type Write = { "op": "create", fields: Record<string, unknown>, } | { "op": "update", key: string, fields: Record<string, unknown>, } | { "op": "delete", key: string, };
+export type Write = { "op": "create", fields: Record<string, unknown>, } | { "op": "update", key: string, fields: Record<string, unknown>, base?: Record<string, unknown>, } | { "op": "delete", key: string, base?: Record<string, unknown>, };

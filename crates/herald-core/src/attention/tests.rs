@@ -36,6 +36,8 @@ pub(super) fn state(feed: &str, phase: Phase) -> FeedState {
         last_error: None,
         unread: 0,
         coalesce: Coalesce::default(),
+        me: None,
+        present: Vec::new(),
     }
 }
 

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
-use crate::feed::{Change, Coalesce, Digest, Feed, Preset};
+use crate::feed::{Change, Coalesce, Digest, Feed, Present, Preset};
 use crate::sse::{ConnectionState, EpochMs, Event};
 use crate::store::{Activity, TimelinePage, TimelineQuery};
 
@@ -45,11 +45,22 @@ pub enum Command {
     /// The latest messages of a message or plain feed, oldest first.
     Recent { feed: String, limit: u32 },
     /// Changes a record through the feed's REST API (its `write_url`).
+    /// Answered [`Reply::Conflict`] when the record moved on from the
+    /// write's `base`.
     Write { feed: String, write: Write },
+    /// Tells the feed's server which record the user has open (`None`:
+    /// none), where it hears of presence. Renewed while it stays open.
+    View { feed: String, key: Option<String> },
 }
 
 /// A change to a record, made through REST. Like anyone else's, it comes
 /// back on the stream, marked as the user's own.
+///
+/// `base` is the record as the user saw it when they made the change. With
+/// it, the write never silently overwrites someone else's: it is sent with
+/// `If-Match` of the base's version where the feed has versions, and
+/// otherwise the record is re-read first and compared with the base.
+/// Without it, the write goes through whatever is there now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "op", rename_all = "camelCase", rename_all_fields = "camelCase")]
 #[ts(export)]
@@ -62,10 +73,42 @@ pub enum Write {
         key: String,
         #[ts(type = "Record<string, unknown>")]
         fields: Value,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "Record<string, unknown>")]
+        base: Option<Value>,
     },
     Delete {
         key: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[ts(optional, type = "Record<string, unknown>")]
+        base: Option<Value>,
     },
+}
+
+impl Write {
+    /// The record as the user saw it, if the write is made against it.
+    pub fn base(&self) -> Option<&Value> {
+        match self {
+            Write::Create { .. } => None,
+            Write::Update { base, .. } | Write::Delete { base, .. } => base.as_ref(),
+        }
+    }
+}
+
+/// A write refused because the record moved on from what the user saw:
+/// what was tried, what is there now, and who changed it last and when,
+/// when the server says. Nothing was written.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct Conflict {
+    pub tried: Write,
+    /// The record now; `None` when it was deleted.
+    #[ts(type = "Record<string, unknown> | null")]
+    pub current: Option<Value>,
+    pub actor: Option<String>,
+    #[ts(type = "number | null")]
+    pub at: Option<EpochMs>,
 }
 
 /// The answer to one [`Command`].
@@ -73,13 +116,31 @@ pub enum Write {
 #[serde(tag = "reply", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum Reply {
     Done,
-    Feeds { feeds: Vec<FeedState> },
-    Definitions { feeds: Vec<Feed> },
-    Records { records: Vec<Record> },
-    Changes { changes: Vec<Change> },
-    Timeline { page: TimelinePage },
-    Activity { activity: Activity },
-    Error { message: String },
+    Feeds {
+        feeds: Vec<FeedState>,
+    },
+    Definitions {
+        feeds: Vec<Feed>,
+    },
+    Records {
+        records: Vec<Record>,
+    },
+    Changes {
+        changes: Vec<Change>,
+    },
+    Timeline {
+        page: TimelinePage,
+    },
+    Activity {
+        activity: Activity,
+    },
+    /// A write was refused: nothing was written.
+    Conflict {
+        conflict: Box<Conflict>,
+    },
+    Error {
+        message: String,
+    },
 }
 
 impl Reply {
@@ -126,6 +187,12 @@ pub struct FeedState {
     pub unread: u64,
     /// How its notifications are coalesced, and when its trouble is told.
     pub coalesce: Coalesce,
+    /// The user's own name on the feed, once known: their own changes, and
+    /// their own presence, are not news.
+    pub me: Option<String>,
+    /// Who has the feed open now, the user included, where the server
+    /// says; empty while not connected.
+    pub present: Vec<Present>,
 }
 
 impl FeedState {

@@ -20,6 +20,7 @@ mod rest;
 mod runner;
 mod snapshot;
 mod supervisor;
+mod write;
 mod writer;
 
 use std::collections::BTreeMap;
@@ -30,7 +31,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use tokio::sync::{mpsc, oneshot};
 
-pub use api::{Command, EngineEvent, FeedKind, FeedState, Record, Reply, Write};
+pub use api::{Command, Conflict, EngineEvent, FeedKind, FeedState, Record, Reply, Write};
 pub use snapshot::{fetch_snapshot, FetchError, GapWatch, MAX_SNAPSHOT_BYTES, SEQUENCE_HEADER};
 pub use writer::{Writer, WriterGone};
 

@@ -23,8 +23,10 @@ use reqwest::header::HeaderMap;
 use super::api::{EngineEvent, FeedState, Reply, Write};
 use super::rest;
 use super::snapshot::{fetch_snapshot, GapWatch};
+use super::write::{self as conditional, Guard, Written};
 use super::writer::Writer;
 use crate::feed::meaning::{self, Context, Read, RecordOp};
+use crate::feed::presence;
 use crate::feed::rules;
 use crate::feed::{Change, Digest, Feed, Level, Meaning, RecordMeaning, Resolved, Rule, Setup};
 use crate::secrets::Secrets;
@@ -39,6 +41,8 @@ pub(super) enum Control {
     ReconnectNow,
     Stop,
     Write(Write, oneshot::Sender<Reply>),
+    /// The record the user has open, to tell the server (presence).
+    View(Option<String>),
 }
 
 pub(super) struct Runner {
@@ -104,6 +108,7 @@ impl Runner {
                 control = self.control.recv() => match control {
                     Some(Control::ReconnectNow) => subscription.reconnect_now(),
                     Some(Control::Write(write, reply)) => self.write(write, reply),
+                    Some(Control::View(key)) => self.view(key),
                     Some(Control::Stop) | None => {
                         subscription.close();
                         return Ok(());
@@ -135,6 +140,7 @@ impl Runner {
                         let last = state.borrow().clone();
                         return self.connection(last).await;
                     };
+                    self.hear_presence(&mut batch).await?;
                     heard_ids |= !no_ids && batch.iter().any(|e| !e.last_event_id.is_empty());
                     let reset = resyncs && batch.iter().any(|e| &*e.event == RESET);
                     let gap = gaps.as_mut().and_then(|gaps| gaps.find(&batch)).is_some();
@@ -229,7 +235,13 @@ impl Runner {
             } => Some(reason.to_string()),
             _ => None,
         };
+        // Who is here is known only while connected; the server says it
+        // again on the next connection.
+        let open = matches!(now.phase, Phase::Open { .. });
         self.publish(|state| {
+            if !open {
+                state.present.clear();
+            }
             state.connection = now;
             state.recycled += u32::from(recycled);
             if error.is_some() {
@@ -244,7 +256,10 @@ impl Runner {
     async fn find_me(&mut self) -> Result<(), Gone> {
         let Some(me) = self.resolved.me.clone() else { return Ok(()) };
         match rest::me(&self.setup.client, &self.setup.rest_headers, &me).await {
-            Ok(found) => self.me = found,
+            Ok(found) => {
+                self.me = found.clone();
+                self.publish(|state| state.me = found).await?;
+            }
             Err(e) => {
                 let message = format!("cannot tell your own changes from others': {e}");
                 self.tell(EngineEvent::Problem { feed: Some(self.feed.name.clone()), message }).await?;
@@ -422,17 +437,55 @@ impl Runner {
         Ok(resumes.is_some())
     }
 
+    /// Takes who is here out of a batch: it is told on the feed's state,
+    /// never stored, and never a change. The last one in the batch holds.
+    async fn hear_presence(&mut self, batch: &mut Vec<Event>) -> Result<(), Gone> {
+        let Some(api) = &self.resolved.presence else { return Ok(()) };
+        let mut heard = None;
+        batch.retain(|event| {
+            let is_presence = *event.event == *api.event;
+            if is_presence {
+                heard = Some(presence::read(&event.data));
+            }
+            !is_presence
+        });
+        match heard {
+            Some(Ok(present)) => self.publish(|state| state.present = present).await,
+            Some(Err(e)) => {
+                tracing::warn!(feed = %self.feed.name, error = %e, "a presence event could not be read");
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Tells the server which record the user has open. Presence is
+    /// ambient: a failure is logged, and the next renewal tries again.
+    fn view(&self, key: Option<String>) {
+        let Some(api) = &self.resolved.presence else { return };
+        let (client, headers, url) = (self.setup.client.clone(), self.setup.rest_headers.clone(), api.url.clone());
+        let feed = self.feed.name.clone();
+        tokio::spawn(async move {
+            if let Err(e) = rest::view(&client, &headers, &url, key.as_deref()).await {
+                tracing::info!(%feed, error = %e, "telling which record is open failed");
+            }
+        });
+    }
+
     fn write(&self, write: Write, reply: oneshot::Sender<Reply>) {
         let Some(collection) = self.resolved.write_url.clone() else {
             let message = format!("the feed {:?} takes no writes: it has no write_url", self.feed.name);
             let _ = reply.send(Reply::Error { message });
             return;
         };
-        let (client, headers) = (self.setup.client.clone(), self.setup.rest_headers.clone());
+        let (client, headers, records) =
+            (self.setup.client.clone(), self.setup.rest_headers.clone(), self.records.clone());
         tokio::spawn(async move {
-            let done = rest::write(&client, &headers, &collection, &write).await;
+            let guard = Guard::of(&write, &records);
+            let done = conditional::write(&client, &headers, &collection, write, guard, &records).await;
             let _ = reply.send(match done {
-                Ok(()) => Reply::Done,
+                Ok(Written::Done) => Reply::Done,
+                Ok(Written::Refused(conflict)) => Reply::Conflict { conflict: Box::new(conflict) },
                 Err(message) => Reply::Error { message },
             });
         });
@@ -479,6 +532,7 @@ impl RunnerStart {
                         let message = format!("the feed {:?} is not running", self.feed.name);
                         let _ = reply.send(Reply::Error { message });
                     }
+                    Some(Control::View(_)) => {}
                     Some(Control::Stop) | None => return,
                 }
             }

@@ -63,6 +63,8 @@ fn first_state(feed: &Feed) -> FeedState {
         last_error: None,
         unread: 0,
         coalesce: feed.settings.coalesce.unwrap_or_default(),
+        me: None,
+        present: Vec::new(),
     }
 }
 
@@ -315,6 +317,11 @@ impl Supervisor {
                     .send(Control::Write(write, reply))
                     .map_err(|_| format!("the feed {feed:?} is not running"))?;
                 Ok(answer.await.unwrap_or_else(|_| Reply::Error { message: format!("the feed {feed:?} stopped") }))
+            }
+            Command::View { feed, key } => {
+                let running = self.running(&feed)?;
+                running.control.send(Control::View(key)).map_err(|_| format!("the feed {feed:?} is not running"))?;
+                Ok(Reply::Done)
             }
         }
     }

@@ -48,6 +48,11 @@ pub struct RecordMeaning {
     /// Fields whose change reads as a verb: `done` as completed / reopened.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub verbs: Vec<FieldVerb>,
+    /// A record's version, which the server raises with every change and
+    /// checks on a write's `If-Match`. Without one, a write re-reads the
+    /// record first to see that nobody changed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
 }
 
 fn default_key() -> String {
@@ -75,6 +80,7 @@ impl Default for RecordMeaning {
             updated: default_updated(),
             deleted: default_deleted(),
             verbs: Vec::new(),
+            version: None,
         }
     }
 }
@@ -443,7 +449,9 @@ impl RecordMeaning {
     /// fields that `said` carries: a field it left out is unknown, not
     /// changed. A field `before` lacks counts as changed only when `news`.
     fn compare(&self, key: &str, before: &Value, said: &Value, record: &Value, news: bool) -> Option<Change> {
-        let ignored: Vec<&str> = [self.actor.as_deref(), self.at.as_deref()].into_iter().flatten().collect();
+        // Who, when and the version say how a change was made, not what it changed.
+        let ignored: Vec<&str> =
+            [self.actor.as_deref(), self.at.as_deref(), self.version.as_deref()].into_iter().flatten().collect();
         let fields = said.as_object().map(Map::iter).into_iter().flatten();
         let changed: Vec<&String> = fields
             .filter(|(name, _)| !ignored.iter().any(|p| p.strip_prefix('/') == Some(name.as_str())))

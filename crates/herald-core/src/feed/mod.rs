@@ -9,13 +9,15 @@
 //! - [`auth`]: the scheme and the keyring entry of a feed's secret;
 //! - [`file`]: the TOML form users write, import and export;
 //! - [`form`]: the window's form, checked by the same code as the file;
-//! - [`rules`]: which changes deserve a popup, and how it reads.
+//! - [`rules`]: which changes deserve a popup, and how it reads;
+//! - [`presence`]: who else is here, where the server says so.
 
 mod auth;
 mod change;
 mod file;
 mod form;
 pub mod meaning;
+pub mod presence;
 pub mod preset;
 pub mod rules;
 
@@ -31,6 +33,7 @@ pub use change::{Action, Change, Digest};
 pub use file::{feeds_to_toml, parse_feeds, FeedsFileError};
 pub use form::{pinned_certificate_path, FeedForm, FieldError, FormAuth, HeaderField};
 pub use meaning::{FieldVerb, Me, Meaning, MessageMeaning, RecordMeaning};
+pub use presence::{PresenceApi, Present};
 pub use preset::Preset;
 pub use rules::{Coalesce, Level, Rule};
 
@@ -160,6 +163,8 @@ pub struct Resolved {
     /// The stream carries no ids of its own, whatever it sends first: every
     /// reconnection needs a resync (a REST task list).
     pub no_ids: bool,
+    /// Where the server says who else is here, if it does (Herald's hub).
+    pub presence: Option<PresenceApi>,
 }
 
 /// What following a feed takes: the stream's config, an HTTP client that
@@ -209,6 +214,7 @@ impl Feed {
             write_url: s.write_url.clone().or(defaults.write_url),
             gone_comment: defaults.gone_comment,
             no_ids: defaults.no_ids,
+            presence: defaults.presence,
         }
     }
 

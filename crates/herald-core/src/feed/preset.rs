@@ -3,7 +3,7 @@
 //!
 //! | preset | what it sets |
 //! |---|---|
-//! | `herald-hub` | records `{id, name, done}` with actor and time, snapshot `…/tasks`, "me" from `/me`, writes |
+//! | `herald-hub` | records `{id, name, done, version}` with actor and time, snapshot `…/tasks`, "me" from `/me`, writes with `If-Match`, presence |
 //! | `task-list` | the same records without ids on the stream: a resync on every reconnection, a long stall timeout, writes |
 //! | `ntfy` | messages (title, body, priority, click, tags), `since=` from the payload's `/id` |
 //! | `nchan` | `Last-Event-ID`, and `:410` comments stop the feed as gone |
@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::meaning::{FieldVerb, Me, Meaning, MessageMeaning, RecordMeaning};
+use super::presence::PresenceApi;
 use crate::sse::Resume;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
@@ -43,6 +44,7 @@ pub struct Defaults {
     pub write_url: Option<String>,
     pub gone_comment: Option<String>,
     pub no_ids: bool,
+    pub presence: Option<PresenceApi>,
 }
 
 /// The default stall timeout: three of the hub's 15 s keepalives.
@@ -81,18 +83,24 @@ impl Preset {
             write_url: None,
             gone_comment: None,
             no_ids: false,
+            presence: None,
         };
         // `…/tasks/subscribe` → the collection `…/tasks`, and the root `…`.
         let collection = url.split(['?', '#']).next().and_then(|u| u.strip_suffix("/subscribe")).map(str::to_owned);
+        let root = collection.as_deref().and_then(|c| c.rsplit_once('/')).map(|(root, _)| root.to_owned());
         match self {
             Preset::HeraldHub => Defaults {
                 snapshot_url: collection.clone(),
-                meaning: Meaning::Record(tasks()),
-                me: collection
-                    .as_deref()
-                    .and_then(|c| c.rsplit_once('/'))
-                    .map(|(root, _)| Me::Endpoint { url: format!("{root}/me"), pointer: "/actor".into() }),
+                meaning: Meaning::Record(RecordMeaning { version: Some("/version".into()), ..tasks() }),
+                me: root.as_deref().map(|root| Me::Endpoint {
+                    url: format!("{root}{}", herald_wire::ME_PATH),
+                    pointer: "/actor".into(),
+                }),
                 write_url: collection,
+                presence: root.map(|root| PresenceApi {
+                    event: herald_wire::PRESENCE_EVENT.into(),
+                    url: format!("{root}{}", herald_wire::PRESENCE_PATH),
+                }),
                 ..plain
             },
             Preset::TaskList => Defaults {
@@ -144,6 +152,14 @@ mod tests {
         assert_eq!(d.write_url.as_deref(), Some("http://127.0.0.1:7878/tasks"));
         assert_eq!(d.me, Some(Me::Endpoint { url: "http://127.0.0.1:7878/me".into(), pointer: "/actor".into() }));
         assert!(!d.no_ids);
+        let presence = d.presence.unwrap();
+        assert_eq!((&*presence.event, &*presence.url), ("presence", "http://127.0.0.1:7878/presence"));
+        let Meaning::Record(record) = d.meaning else { panic!("the hub's feed carries records") };
+        assert_eq!(record.version.as_deref(), Some("/version"));
+        let list = Preset::TaskList.defaults("http://127.0.0.1:7878/tasks/subscribe");
+        assert!(list.presence.is_none(), "a plain task list says nothing of who is here");
+        let Meaning::Record(record) = list.meaning else { panic!() };
+        assert_eq!(record.version, None, "a plain task list has no versions: writes re-read first");
     }
 
     #[test]

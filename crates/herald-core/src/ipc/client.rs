@@ -100,7 +100,7 @@ async fn run(stream: UnixStream, mut calls: mpsc::UnboundedReceiver<(Request, Pe
                         if lagged > 0 && inbox.try_send(Push::Lagged { missed: lagged }).is_ok() {
                             lagged = 0;
                         }
-                        if lagged > 0 || inbox.try_send(push).is_err() {
+                        if lagged > 0 || inbox.try_send(*push).is_err() {
                             lagged += 1;
                         }
                     }

@@ -167,7 +167,7 @@ pub enum Message {
         outcome: Outcome,
     },
     Push {
-        push: Push,
+        push: Box<Push>,
     },
 }
 

@@ -168,7 +168,7 @@ async fn push(mut events: broadcast::Receiver<Push>, outbox: mpsc::Sender<Messag
             Err(broadcast::error::RecvError::Lagged(missed)) => Push::Lagged { missed },
             Err(broadcast::error::RecvError::Closed) => return,
         };
-        if outbox.send(Message::Push { push }).await.is_err() {
+        if outbox.send(Message::Push { push: Box::new(push) }).await.is_err() {
             return;
         }
     }

@@ -1,0 +1,171 @@
+//! Writes to a feed's records that never silently overwrite someone
+//! else's change.
+//!
+//! A write made against what the user saw (its `base`) goes one of two
+//! ways. Where the feed has versions (Herald's hub), it carries `If-Match`
+//! with the base's version, and the server refuses it with `412` if the
+//! record moved on, saying what is there now and who changed it. A plain
+//! task list has no versions: the record is read again just before the
+//! write and compared with the base, as a resync compares. What changes
+//! between that read and the write is not caught; only versions close that
+//! window, which is why the hub has them.
+
+use reqwest::header::{HeaderMap, HeaderValue, IF_MATCH};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use super::api::{Conflict, Write};
+use crate::feed::meaning::scalar_text;
+use crate::feed::RecordMeaning;
+use crate::sse::error_chain;
+
+/// How a write makes sure that the record is still what the user saw.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Guard {
+    /// Nothing to check: a create, or a write with no base.
+    None,
+    /// `If-Match` of this entity tag.
+    IfMatch(String),
+    /// Read the record first, and write only if it still holds the base.
+    Reread(Value),
+}
+
+impl Guard {
+    /// The guard for `write` on a feed whose records mean `records`.
+    pub fn of(write: &Write, records: &RecordMeaning) -> Guard {
+        let Some(base) = write.base() else { return Guard::None };
+        let version = records.version.as_deref().and_then(|pointer| base.pointer(pointer)).and_then(scalar_text);
+        match version {
+            Some(version) => Guard::IfMatch(herald_wire::etag_of(&version)),
+            None => Guard::Reread(base.clone()),
+        }
+    }
+}
+
+/// What a write came to, when the server could be asked.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Written {
+    Done,
+    Refused(Conflict),
+}
+
+/// Sends `write` to the collection at `collection`: `POST` to create,
+/// `PUT` and `DELETE` of `{collection}/{key}`, guarded by `guard`.
+/// `records` judges a re-read record against the base.
+pub async fn write(
+    client: &reqwest::Client,
+    headers: &HeaderMap,
+    collection: &str,
+    write: Write,
+    guard: Guard,
+    records: &RecordMeaning,
+) -> Result<Written, String> {
+    let item = |key: &str| format!("{}/{}", collection.trim_end_matches('/'), urlencoded(key));
+    if let (Guard::Reread(base), Write::Update { key, .. } | Write::Delete { key, .. }) = (&guard, &write) {
+        let now = reread(client, headers, &item(key)).await?;
+        let moved_on = now.as_ref().is_none_or(|now| !records.unchanged(base, now));
+        if moved_on {
+            return Ok(Written::Refused(Conflict { tried: write, current: now, actor: None, at: None }));
+        }
+    }
+    let request = match &write {
+        Write::Create { fields } => client.post(collection).json(fields),
+        Write::Update { key, fields, .. } => client.put(item(key)).json(fields),
+        Write::Delete { key, .. } => client.delete(item(key)),
+    };
+    let mut request = request.headers(headers.clone());
+    if let Guard::IfMatch(tag) = &guard {
+        let tag = HeaderValue::from_str(tag).map_err(|_| format!("the version {tag} cannot be sent"))?;
+        request = request.header(IF_MATCH, tag);
+    }
+    let response = request.send().await.map_err(|e| error_chain(&e))?;
+    let status = response.status();
+    if status.is_success() {
+        return Ok(Written::Done);
+    }
+    let body = response.text().await.unwrap_or_default();
+    if status == StatusCode::PRECONDITION_FAILED {
+        return Ok(Written::Refused(refused(write, &body)));
+    }
+    // The server's own words, when it gives them as {"error": "..."}.
+    let said = serde_json::from_str::<Value>(&body)
+        .ok()
+        .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
+        .unwrap_or_else(|| body.chars().take(200).collect());
+    Err(format!("the server answered {}: {said}", status.as_u16()))
+}
+
+/// The record as the server has it now; `None` when it is gone.
+async fn reread(client: &reqwest::Client, headers: &HeaderMap, url: &str) -> Result<Option<Value>, String> {
+    let response = client.get(url).headers(headers.clone()).send().await.map_err(|e| error_chain(&e))?;
+    match response.status() {
+        StatusCode::NOT_FOUND | StatusCode::GONE => Ok(None),
+        status if status.is_success() => {
+            let now = response.json().await.map_err(|e| format!("re-reading {url}: {}", error_chain(&e)))?;
+            Ok(Some(now))
+        }
+        status => Err(format!("re-reading the record before writing: {url} answered {}", status.as_u16())),
+    }
+}
+
+/// A `412`'s body read as the hub writes it (`{current, actor, at}`); a
+/// server that says less leaves those unknown, and the write is refused
+/// all the same.
+fn refused(tried: Write, body: &str) -> Conflict {
+    let said: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+    let current = said.get("current").filter(|c| !c.is_null()).cloned();
+    let actor = said.get("actor").and_then(Value::as_str).map(str::to_owned);
+    let at = said.get("at").and_then(Value::as_i64);
+    Conflict { tried, current, actor, at }
+}
+
+/// A key as one path segment.
+fn urlencoded(key: &str) -> String {
+    let mut out = String::with_capacity(key.len());
+    for byte in key.bytes() {
+        match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => out.push(byte as char),
+            _ => out.push_str(&format!("%{byte:02X}")),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn keys_are_one_path_segment() {
+        assert_eq!(urlencoded("26"), "26");
+        assert_eq!(urlencoded("a/b c"), "a%2Fb%20c");
+    }
+
+    #[test]
+    fn a_base_with_a_version_is_sent_as_if_match_and_one_without_is_reread() {
+        let hub = RecordMeaning { version: Some("/version".into()), ..RecordMeaning::default() };
+        let plain = RecordMeaning::default();
+        let update = |base: Option<Value>| Write::Update { key: "1".into(), fields: json!({"done": true}), base };
+        let seen = json!({"id": 1, "name": "a", "done": false, "version": 4});
+        assert_eq!(Guard::of(&update(Some(seen.clone())), &hub), Guard::IfMatch("\"4\"".into()));
+        assert_eq!(Guard::of(&update(Some(seen.clone())), &plain), Guard::Reread(seen.clone()));
+        assert_eq!(Guard::of(&update(None), &hub), Guard::None, "no base: the write goes through as before");
+        let unversioned = json!({"id": 1, "name": "a"});
+        assert_eq!(Guard::of(&update(Some(unversioned.clone())), &hub), Guard::Reread(unversioned));
+        assert_eq!(Guard::of(&Write::Create { fields: json!({"name": "a"}) }, &hub), Guard::None);
+    }
+
+    #[test]
+    fn a_412_says_what_is_there_now_as_far_as_the_server_says() {
+        let tried = Write::Delete { key: "1".into(), base: None };
+        let hub = refused(tried.clone(), r#"{"error":"x","current":{"id":1,"version":3},"actor":"Ana","at":5}"#);
+        assert_eq!(
+            (hub.current, hub.actor.as_deref(), hub.at),
+            (Some(json!({"id": 1, "version": 3})), Some("Ana"), Some(5))
+        );
+        let terse = refused(tried, "Precondition Failed");
+        assert_eq!((terse.current, terse.actor, terse.at), (None, None, None));
+    }
+}
