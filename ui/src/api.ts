@@ -4,6 +4,7 @@
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { Activity } from "./bindings/Activity";
+import type { Conflict } from "./bindings/Conflict";
 import type { FeedForm } from "./bindings/FeedForm";
 import type { FeedRecord } from "./bindings/FeedRecord";
 import type { DoNotDisturbFor } from "./bindings/DoNotDisturbFor";
@@ -38,7 +39,11 @@ export interface Api {
   records(feed: string): Promise<FeedRecord[]>;
   timeline(query: TimelineQuery): Promise<TimelinePage>;
   activity(feed: string, since: number): Promise<Activity>;
-  write(feed: string, write: Write): Promise<void>;
+  /** Null when written; the conflict when the record moved on from the
+   * write's base, and nothing was written. */
+  write(feed: string, write: Write): Promise<Conflict | null>;
+  /** Says which record the window has open (null: none), for presence. */
+  view(feed: string, key: string | null): Promise<void>;
   /** Marks `rows` read, or all of a feed's events (or every feed's) when empty. */
   markRead(feed: string | null, rows: number[]): Promise<void>;
   reconnectNow(feed: string | null): Promise<void>;
@@ -92,6 +97,7 @@ export const tauriApi: Api = {
   timeline: (query) => invoke("timeline", { query }),
   activity: (feed, since) => invoke("activity", { feed, since }),
   write: (feed, write) => invoke("write", { feed, write }),
+  view: (feed, key) => invoke("view", { feed, key }),
   markRead: (feed, rows) => invoke("mark_read", { feed, rows }),
   reconnectNow: (feed) => invoke("reconnect_now", { feed }),
   pauseFeed: (feed, paused) => invoke("pause_feed", { feed, paused }),

@@ -3,6 +3,8 @@
 // recorded. Events can be pushed as the engine would send them.
 import type { Api, AppStatus, Unread } from "../src/api";
 import type { Change } from "../src/bindings/Change";
+import type { Conflict } from "../src/bindings/Conflict";
+import type { FeedRecord } from "../src/bindings/FeedRecord";
 import type { FeedForm } from "../src/bindings/FeedForm";
 import type { ProbeReport } from "../src/bindings/ProbeReport";
 import type { FeedState } from "../src/bindings/FeedState";
@@ -97,7 +99,7 @@ export class FakeApi implements Api {
   }
 
   feeds = async () => (this.record("feeds"), structuredClone(this.feedList));
-  records = async (feed: string) => (this.record("records", feed), []);
+  records = async (feed: string) => (this.record("records", feed), structuredClone(this.recordList));
   timeline = async (query: Parameters<Api["timeline"]>[0]) => {
     this.record("timeline", query);
     const matching = this.entries.filter(
@@ -114,7 +116,11 @@ export class FakeApi implements Api {
   activity = async (feed: string, since: number) => (
     this.record("activity", feed, since), { since: 3, stored: 10, lastEventAt: null, lastEventId: "41" }
   );
-  write = async (...args: unknown[]) => this.record("write", ...args);
+  /** What the next writes answer: a conflict, or null (written). */
+  writeAnswers: (Conflict | null)[] = [];
+  write = async (...args: unknown[]) => (this.record("write", ...args), this.writeAnswers.shift() ?? null);
+  view = async (feed: string, key: string | null) => this.record("view", feed, key);
+  recordList: FeedRecord[] = [];
   markRead = async (feed: string | null, rows: number[]) => {
     this.record("markRead", feed, rows);
     for (const e of this.entries) if ((rows.length === 0 && (!feed || e.change.feed === feed)) || rows.includes(e.id)) e.read = true;

@@ -1,18 +1,28 @@
 // A record feed's replica: each record with who changed it last and when,
 // teammates' fresh changes highlighted, markers for what is new and for
-// what changed while the user was away, and write-back (add, complete,
-// delete) when the feed has a write model.
-import { createEffect, createResource, createSignal, For, on, Show } from "solid-js";
+// what changed while the user was away, who else is here and what they
+// are looking at, and write-back (add, complete, rename, delete) when the
+// feed has a write model. Every write to a record is made against the
+// record as the user saw it; one refused because someone changed it first
+// opens the record with the conflict.
+import { createEffect, createResource, createSignal, For, on, onCleanup, Show } from "solid-js";
 import type { Api } from "../api";
 import type { Change } from "../bindings/Change";
+import type { Conflict } from "../bindings/Conflict";
 import type { FeedRecord } from "../bindings/FeedRecord";
 import type { FeedState } from "../bindings/FeedState";
+import type { Write } from "../bindings/Write";
+import { others } from "../lib/people";
 import { ago } from "../lib/time";
+import { Faces } from "./Faces";
+import { OpenRecord } from "./OpenRecord";
 
 /** How long a teammate's change stays highlighted. */
 export const FRESH_MS = 6000;
 /** How many recent deletions the record view lists. */
 const DELETED_SHOWN = 5;
+/** How often the open record is told again: the hub forgets it after a minute. */
+export const VIEW_RENEW_MS = 30_000;
 
 interface Props {
   api: Api;
@@ -44,15 +54,66 @@ export function RecordView(props: Props) {
   );
   const [name, setName] = createSignal("");
   const fail = (e: unknown) => props.onError(String(e));
-  const write = (w: Parameters<Api["write"]>[1]) => props.api.write(props.feed.name, w);
+  const [open, setOpen] = createSignal<string | null>(null);
+  const [conflict, setConflict] = createSignal<Conflict | null>(null);
+
+  /** Sends a write; true when written. A conflict opens its record. */
+  const write = async (w: Write): Promise<boolean> => {
+    try {
+      const refused = await props.api.write(props.feed.name, w);
+      if (refused === null) return true;
+      if (w.op !== "create") setOpen(w.key);
+      setConflict(refused);
+    } catch (e) {
+      fail(e);
+    }
+    return false;
+  };
+  /** The user's side of a conflict, made against what is there now. */
+  const applyMine = async (c: Conflict): Promise<boolean> => {
+    const tried = c.tried;
+    let again: Write | null;
+    if (tried.op === "create") again = tried;
+    else if (c.current !== null) again = { ...tried, base: c.current };
+    else if (tried.op === "update") again = { op: "create", fields: { name: tried.fields.name ?? tried.base?.name } };
+    else again = null;
+    setConflict(null);
+    return again === null || (await write(again));
+  };
+
+  // The open record is told to the feed's server, and again while it stays
+  // open; closing it, or leaving the feed, says that none is.
+  createEffect(
+    on([open, () => props.feed.name], ([key, feed]) => {
+      const tell = () => props.api.view(feed, key).catch(() => {});
+      void tell();
+      if (key === null) return;
+      const renew = setInterval(tell, VIEW_RENEW_MS);
+      onCleanup(() => {
+        clearInterval(renew);
+        void props.api.view(feed, null).catch(() => {});
+      });
+    }),
+  );
+  createEffect(on(() => props.feed.name, () => (setOpen(null), setConflict(null)), { defer: true }));
+  const close = () => (setOpen(null), setConflict(null));
+  const record = (key: string) => records()?.find((r) => r.key === key);
+  const here = () => others(props.feed);
+  const viewing = (key: string) => here().filter((p) => p.viewing === key);
+  const lookingAt = (p: { viewing: string | null }) => {
+    const at = p.viewing === null ? undefined : record(p.viewing);
+    return at ? `'${at.title}'` : null;
+  };
 
   const add = (event: SubmitEvent) => {
     event.preventDefault();
     const text = name().trim();
     if (!text) return;
-    write({ op: "create", fields: { name: text } }).then(() => setName(""), fail);
+    void write({ op: "create", fields: { name: text } }).then((written) => written && setName(""));
   };
 
+  // A record a notification asked for is opened.
+  createEffect(on(() => props.focus, (key) => key !== null && setOpen(key)));
   // Brings a focused record into view once it is shown.
   createEffect(() => {
     const key = props.focus;
@@ -71,6 +132,28 @@ export function RecordView(props: Props) {
 
   return (
     <section class="records-view" aria-label={`${props.feed.name} records`}>
+      <Show when={here().length > 0}>
+        <div class="here">
+          <span class="here-label">Here now</span>
+          <Faces people={here()} looking={lookingAt} label="Here now" />
+        </div>
+      </Show>
+      <Show when={open()}>
+        {(key) => (
+          <OpenRecord
+            recordKey={key()}
+            record={record(key())}
+            writable={props.feed.writable}
+            now={props.now}
+            viewers={viewing(key())}
+            conflict={conflict()}
+            onWrite={write}
+            onApplyMine={applyMine}
+            onKeepTheirs={() => setConflict(null)}
+            onClose={close}
+          />
+        )}
+      </Show>
       <Show when={props.feed.writable}>
         <form class="add-form" autocomplete="off" onSubmit={add}>
           <label class="visually-hidden" for="new-record">
@@ -105,11 +188,22 @@ export function RecordView(props: Props) {
                     checked={record.flag === true}
                     disabled={!props.feed.writable}
                     aria-label={`Done: ${record.title}`}
-                    onChange={(e) => write({ op: "update", key: record.key, fields: { done: e.currentTarget.checked } }).catch(fail)}
+                    onChange={(e) => {
+                      const box = e.currentTarget;
+                      const done: Write = { op: "update", key: record.key, fields: { done: box.checked }, base: record.value };
+                      void write(done).then((written) => written || (box.checked = record.flag === true));
+                    }}
                   />
                 </Show>
                 <div class="body">
-                  <span class="name">{record.title}</span>
+                  <button
+                    type="button"
+                    class="name"
+                    aria-expanded={open() === record.key}
+                    onClick={() => (setConflict(null), setOpen(open() === record.key ? null : record.key))}
+                  >
+                    {record.title}
+                  </button>
                   <Show when={last()}>
                     {(change) => (
                       <span class="meta">
@@ -118,13 +212,14 @@ export function RecordView(props: Props) {
                     )}
                   </Show>
                 </div>
+                <Faces people={viewing(record.key)} label={`Looking at ${record.title}`} />
                 <Show when={marker(last(), props.now)}>{(text) => <span class="badge marker">{text()}</span>}</Show>
                 <Show when={props.feed.writable}>
                   <button
                     type="button"
                     class="delete"
                     aria-label={`Delete: ${record.title}`}
-                    onClick={() => write({ op: "delete", key: record.key }).catch(fail)}
+                    onClick={() => void write({ op: "delete", key: record.key, base: record.value })}
                   >
                     ×
                   </button>
