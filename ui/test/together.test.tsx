@@ -72,6 +72,18 @@ describe("others are here", () => {
     await waitFor(() => expect(api.called("view").at(-1)).toEqual(["tasks", null]));
   });
 
+  it("keeps the record open as the feed's state changes, and tells it once", async () => {
+    const api = new FakeApi([], []);
+    api.recordList = [milk()];
+    const { setFeed } = view(api, tasks());
+    (await screen.findByRole("button", { name: "Buy milk" })).click();
+    await waitFor(() => expect(api.called("view")).toEqual([["tasks", null], ["tasks", "1"]]));
+    setFeed(tasks({ present: [{ actor: "Ana", viewing: "1" }] }));
+    await screen.findByRole("list", { name: "Also looking at this" });
+    expect(screen.getByLabelText("Name")).toBeTruthy();
+    expect(api.called("view")).toEqual([["tasks", null], ["tasks", "1"]]);
+  });
+
   it("updates the open record in place and keeps the text being typed", async () => {
     const api = new FakeApi([], []);
     api.recordList = [milk()];

@@ -5,7 +5,7 @@
 // feed has a write model. Every write to a record is made against the
 // record as the user saw it; one refused because someone changed it first
 // opens the record with the conflict.
-import { createEffect, createResource, createSignal, For, on, onCleanup, Show } from "solid-js";
+import { createEffect, createMemo, createResource, createSignal, For, on, onCleanup, Show } from "solid-js";
 import type { Api } from "../api";
 import type { Change } from "../bindings/Change";
 import type { Conflict } from "../bindings/Conflict";
@@ -81,10 +81,13 @@ export function RecordView(props: Props) {
     return again === null || (await write(again));
   };
 
+  // The feed's state is replaced on every change of it (who is here, its
+  // connection): only another feed is a new page.
+  const feedName = createMemo(() => props.feed.name);
   // The open record is told to the feed's server, and again while it stays
   // open; closing it, or leaving the feed, says that none is.
   createEffect(
-    on([open, () => props.feed.name], ([key, feed]) => {
+    on([open, feedName], ([key, feed]) => {
       const tell = () => props.api.view(feed, key).catch(() => {});
       void tell();
       if (key === null) return;
@@ -95,7 +98,7 @@ export function RecordView(props: Props) {
       });
     }),
   );
-  createEffect(on(() => props.feed.name, () => (setOpen(null), setConflict(null)), { defer: true }));
+  createEffect(on(feedName, () => (setOpen(null), setConflict(null)), { defer: true }));
   const close = () => (setOpen(null), setConflict(null));
   const record = (key: string) => records()?.find((r) => r.key === key);
   const here = () => others(props.feed);
@@ -212,7 +215,7 @@ export function RecordView(props: Props) {
                     )}
                   </Show>
                 </div>
-                <Faces people={viewing(record.key)} label={`Looking at ${record.title}`} />
+                <Faces people={viewing(record.key)} looking={lookingAt} label={`Looking at ${record.title}`} />
                 <Show when={marker(last(), props.now)}>{(text) => <span class="badge marker">{text()}</span>}</Show>
                 <Show when={props.feed.writable}>
                   <button
