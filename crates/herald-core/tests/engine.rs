@@ -257,6 +257,31 @@ async fn who_is_here_is_on_the_feeds_state_and_never_stored_or_news() {
     assert!(page.entries.is_empty(), "nothing of presence in the timeline");
 }
 
+/// How presence behaves across a hub restart: gone while the feed is not
+/// connected, and back with the record the user has open as soon as it is,
+/// though the restarted hub had forgotten it.
+#[tokio::test]
+async fn presence_comes_back_after_a_hub_restart_with_the_open_record_told_again() {
+    let config = || hub_config().with_presence(Duration::from_millis(20), Duration::from_secs(60));
+    let hub = LocalHub::start(config(), &StoreLocation::Memory).await.unwrap();
+    let (feed, secrets) = hub_feed(&hub);
+    let mut sink = Sink::start(StoreAt::Memory, &[feed], secrets).await;
+    let viewing =
+        |key: Option<&'static str>| move |s: &FeedState| s.present.len() == 1 && s.present[0].viewing.as_deref() == key;
+    sink.state(viewing(None)).await;
+    assert_eq!(sink.engine.send(Command::View { feed: "hub".into(), key: Some("3".into()) }).await, Reply::Done);
+    sink.state(viewing(Some("3"))).await;
+
+    let addr = hub.addr;
+    hub.stop().await.unwrap();
+    let down = sink.state(|s| !matches!(s.connection.phase, Phase::Open { .. })).await;
+    assert!(down.present.is_empty(), "nobody is shown as here while not connected");
+    let restarted = std::time::Instant::now();
+    let _hub = LocalHub::start_on(addr, config(), &StoreLocation::Memory).await.unwrap();
+    sink.state(viewing(Some("3"))).await;
+    println!("presence back {:?} after the hub restarted", restarted.elapsed());
+}
+
 #[tokio::test]
 async fn what_changed_while_herald_was_closed_comes_in_one_digest_once() {
     let hub = LocalHub::start(hub_config(), &StoreLocation::Memory).await.unwrap();

@@ -56,6 +56,9 @@ pub(super) struct Runner {
     pub state: watch::Sender<FeedState>,
     /// The user's actor name on this feed, once known.
     pub me: Option<String>,
+    /// The record the user has open, told again on every new connection:
+    /// a restarted server has forgotten it.
+    pub viewing: Option<String>,
     /// The feed's problem is its snapshot's, which a good resync clears.
     pub snapshot_problem: bool,
     /// Events still to take before stopping, when limited.
@@ -108,7 +111,10 @@ impl Runner {
                 control = self.control.recv() => match control {
                     Some(Control::ReconnectNow) => subscription.reconnect_now(),
                     Some(Control::Write(write, reply)) => self.write(write, reply),
-                    Some(Control::View(key)) => self.view(key),
+                    Some(Control::View(key)) => {
+                        self.viewing = key;
+                        self.view();
+                    }
                     Some(Control::Stop) | None => {
                         subscription.close();
                         return Ok(());
@@ -236,8 +242,12 @@ impl Runner {
             _ => None,
         };
         // Who is here is known only while connected; the server says it
-        // again on the next connection.
+        // again on the next connection, and is told again what is open.
         let open = matches!(now.phase, Phase::Open { .. });
+        let new_connection = old_opened != now.opened || !matches!(old_phase, Phase::Open { .. });
+        if open && new_connection && self.viewing.is_some() {
+            self.view();
+        }
         self.publish(|state| {
             if !open {
                 state.present.clear();
@@ -461,8 +471,9 @@ impl Runner {
 
     /// Tells the server which record the user has open. Presence is
     /// ambient: a failure is logged, and the next renewal tries again.
-    fn view(&self, key: Option<String>) {
+    fn view(&self) {
         let Some(api) = &self.resolved.presence else { return };
+        let key = self.viewing.clone();
         let (client, headers, url) = (self.setup.client.clone(), self.setup.rest_headers.clone(), api.url.clone());
         let feed = self.feed.name.clone();
         tokio::spawn(async move {
@@ -559,6 +570,7 @@ impl RunnerStart {
             control: self.control,
             state: self.state,
             me: None,
+            viewing: None,
             snapshot_problem: false,
             remaining: self.max_events,
             changes: self.changes,
