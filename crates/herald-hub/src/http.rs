@@ -22,7 +22,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/tasks/subscribe", get(crate::stream::subscribe))
         .route("/tasks/{id}", get(one).put(update).delete(remove))
         .route("/me", get(me))
-        .route(herald_wire::PRESENCE_PATH, axum::routing::put(crate::presence::view))
+        .route(herald_wire::PRESENCE_PATH, axum::routing::put(view))
         .with_state(hub)
 }
 
@@ -118,4 +118,16 @@ async fn me(Reader(caller): Reader) -> Json<serde_json::Value> {
         Caller::Anonymous => None,
     };
     Json(json!({ "actor": actor }))
+}
+
+/// `PUT /presence {"viewing": id or null}`: the record the caller has open,
+/// for `focus_ttl` unless renewed. Only a known actor can be present.
+async fn view(
+    State(hub): State<Arc<Hub>>,
+    Reader(caller): Reader,
+    Json(body): Json<herald_wire::Viewing>,
+) -> Result<StatusCode, ApiError> {
+    let Caller::Actor(actor) = caller else { return Err(ApiError::Unauthorized) };
+    hub.room().view(&actor, body.viewing, hub.config().focus_ttl);
+    Ok(StatusCode::NO_CONTENT)
 }

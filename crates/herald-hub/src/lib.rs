@@ -39,13 +39,14 @@ mod stream;
 use std::future::Future;
 use std::sync::Arc;
 
+use axum::serve::ListenerExt;
 pub use config::{ConfigError, HubConfig};
 pub use http::{router, SEQUENCE_HEADER};
 pub use hub::Hub;
 pub use local::LocalHub;
 pub use model::{clean_name, Change, ChangeKind, IfMatch, NewTask, Stale, Task, TaskPatch, Written};
 pub use store::{StoreError, StoreLocation};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 /// Serves `hub` on `listener` until `shutdown` completes; open event streams
 /// are then ended so that the shutdown does not wait on them.
@@ -56,7 +57,9 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let closing = hub.closing().clone();
     tokio::spawn(hub.room().clone().tell(hub.config().presence_debounce, closing.clone()));
+    let keepalive = hub.config().keepalive;
     let app = router(hub);
+    let listener = listener.tap_io(move |tcp| gone_after(tcp, keepalive));
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -64,3 +67,17 @@ pub async fn run(
         })
         .await
 }
+
+/// A client that stops acknowledging what the hub sends (its network went
+/// away without a word, or it stopped reading) is cut off once a keepalive
+/// has gone unacknowledged for a keepalive interval, instead of TCP's
+/// fifteen minutes of retries: its streams end, and its actor leaves.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn gone_after(tcp: &mut TcpStream, keepalive: std::time::Duration) {
+    if let Err(e) = socket2::SockRef::from(&*tcp).set_tcp_user_timeout(Some(keepalive)) {
+        tracing::debug!(error = %e, "TCP_USER_TIMEOUT could not be set");
+    }
+}
+
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn gone_after(_: &mut TcpStream, _: std::time::Duration) {}

@@ -16,17 +16,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::Json;
-use herald_wire::{Presence, Present, Viewing};
+use herald_wire::{Presence, Present};
 use tokio::sync::{watch, Notify};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-
-use crate::auth::{Caller, Reader};
-use crate::error::ApiError;
-use crate::hub::Hub;
 
 /// Who is here, with what each has open, at any instant. Pure: the time is
 /// given, so the tests need no clock.
@@ -159,18 +152,6 @@ impl Drop for Here {
         self.room.board().leave(&self.actor);
         self.room.moved.notify_one();
     }
-}
-
-/// `PUT /presence {"viewing": id or null}`: the record the caller has open,
-/// for `focus_ttl` unless renewed. Only a known actor can be present.
-pub(crate) async fn view(
-    State(hub): State<Arc<Hub>>,
-    Reader(caller): Reader,
-    Json(body): Json<Viewing>,
-) -> Result<StatusCode, ApiError> {
-    let Caller::Actor(actor) = caller else { return Err(ApiError::Unauthorized) };
-    hub.room().view(&actor, body.viewing, hub.config().focus_ttl);
-    Ok(StatusCode::NO_CONTENT)
 }
 
 #[cfg(test)]

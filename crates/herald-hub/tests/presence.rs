@@ -137,3 +137,39 @@ async fn a_reconnecting_client_gets_the_presence_of_now_not_its_history() {
         "presence now, with no id, then the replayed changes"
     );
 }
+
+/// A client that stops taking what the hub sends (it stopped reading, or
+/// its network went away) is cut off a keepalive interval after the hub's
+/// data went unacknowledged, and leaves. Without that, TCP would keep its
+/// stream, and its actor present, for as long as it acknowledges probes.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_client_that_stops_taking_data_is_cut_off_and_leaves() {
+    use std::io::Write;
+
+    let config = HubConfig::default()
+        .with_actor("Ana", ANA)
+        .with_actor("Bob", BOB)
+        .with_keepalive(Duration::from_secs(1))
+        .with_presence(Duration::from_millis(50), Duration::from_secs(60));
+    let hub = start(config).await;
+    let mut ana = Stream::open(&hub, Some(ANA)).await;
+    until(&mut ana, &[("Ana", None)]).await;
+
+    // Bob subscribes with the smallest receive buffer there is, and never reads.
+    let bob = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    bob.set_recv_buffer_size(1).unwrap();
+    bob.connect(&hub.addr.into()).unwrap();
+    let mut bob = std::net::TcpStream::from(bob);
+    let request = format!("GET /tasks/subscribe HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {BOB}\r\n\r\n", hub.addr);
+    bob.write_all(request.as_bytes()).unwrap();
+    until(&mut ana, &[("Ana", None), ("Bob", None)]).await;
+
+    // Changes fill Bob's window; the hub's sends then go unacknowledged.
+    let name = "x".repeat(500);
+    for _ in 0..200 {
+        hub.hub.create("Ana", &name).unwrap();
+    }
+    until(&mut ana, &[("Ana", None)]).await;
+    drop(bob);
+}
