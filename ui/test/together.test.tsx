@@ -109,14 +109,7 @@ describe("others are here", () => {
   });
 
   it("shows a refused edit as a conflict, and keeps theirs", async () => {
-    const api = new FakeApi([], []);
-    api.recordList = [milk()];
-    view(api, tasks());
-    (await screen.findByRole("button", { name: "Buy milk" })).click();
-    fireEvent.input(await screen.findByLabelText("Name"), { target: { value: "Buy oat milk" } });
-    api.writeAnswers = [conflict({ name: "Buy soy milk" })];
-    screen.getByRole("button", { name: "Save" }).click();
-
+    const api = await saveRenamed(conflict({ name: "Buy soy milk" }));
     const dialog = await screen.findByRole("alertdialog", { name: /^Ana changed this/ });
     expect(dialog.querySelector(".mine")?.textContent).toContain("Buy oat milk");
     expect(dialog.querySelector(".theirs")?.textContent).toContain("Buy soy milk");
@@ -127,13 +120,7 @@ describe("others are here", () => {
   });
 
   it("applies mine as a new write against what is there now", async () => {
-    const api = new FakeApi([], []);
-    api.recordList = [milk()];
-    view(api, tasks());
-    (await screen.findByRole("button", { name: "Buy milk" })).click();
-    fireEvent.input(await screen.findByLabelText("Name"), { target: { value: "Buy oat milk" } });
-    api.writeAnswers = [conflict({ name: "Buy soy milk" })];
-    screen.getByRole("button", { name: "Save" }).click();
+    const api = await saveRenamed(conflict({ name: "Buy soy milk" }));
     (await screen.findByRole("button", { name: "Apply mine" })).click();
     await waitFor(() => expect(api.called("write").length).toBe(2));
     const [, again] = api.called("write")[1] as [string, { fields: unknown; base: Record<string, unknown> }];
@@ -143,19 +130,25 @@ describe("others are here", () => {
   });
 
   it("offers to add again a record someone deleted while it was being edited", async () => {
-    const api = new FakeApi([], []);
-    api.recordList = [milk()];
-    view(api, tasks());
-    (await screen.findByRole("button", { name: "Buy milk" })).click();
-    fireEvent.input(await screen.findByLabelText("Name"), { target: { value: "Buy oat milk" } });
-    api.writeAnswers = [{ ...conflict({}), current: null }];
-    screen.getByRole("button", { name: "Save" }).click();
+    const api = await saveRenamed({ ...conflict({}), current: null });
     await screen.findByRole("alertdialog", { name: /^Ana deleted this/ });
     screen.getByRole("button", { name: "Add it again" }).click();
     await waitFor(() => expect(api.called("write").length).toBe(2));
     expect(api.called("write")[1]).toEqual(["tasks", { op: "create", fields: { name: "Buy oat milk" } }]);
   });
 });
+
+/** Opens "Buy milk", types a new name, and saves it, answered `answer`. */
+async function saveRenamed(answer: Conflict) {
+  const api = new FakeApi([], []);
+  api.recordList = [milk()];
+  view(api, tasks());
+  (await screen.findByRole("button", { name: "Buy milk" })).click();
+  fireEvent.input(await screen.findByLabelText("Name"), { target: { value: "Buy oat milk" } });
+  api.writeAnswers = [answer];
+  screen.getByRole("button", { name: "Save" }).click();
+  return api;
+}
 
 /** The hub's answer to a stale rename: Ana changed it first. */
 function conflict(now: Record<string, unknown>): Conflict {

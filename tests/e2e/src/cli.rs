@@ -30,3 +30,21 @@ pub fn run(store: &Path, args: &[&str], stdin: &str) -> anyhow::Result<Output> {
     anyhow::ensure!(output.status.success(), "herald-cli {args:?}: {}", String::from_utf8_lossy(&output.stderr));
     Ok(output)
 }
+
+/// Stores the feed that `--server {url}` stands for, with coalescing off,
+/// so that a test can count each change's notification (bursts have a test
+/// of their own); `--server` keeps what is stored of its feed.
+pub fn store_hub_feed_uncoalesced(store: &Path, url: &str) -> anyhow::Result<()> {
+    let stream = format!("{url}/tasks/subscribe");
+    let dir = tempfile::tempdir()?;
+    let feeds = dir.path().join("feeds.toml");
+    std::fs::write(
+        &feeds,
+        format!(
+            "[[feed]]\nname = \"{stream}\"\nurl = \"{stream}\"\npreset = \"herald-hub\"\ncoalesce = {{ enabled = false }}\n"
+        ),
+    )?;
+    let feeds = feeds.to_str().ok_or_else(|| anyhow::anyhow!("a temporary path that is not UTF-8"))?;
+    run(store, &["feeds", "import", feeds], "")?;
+    Ok(())
+}

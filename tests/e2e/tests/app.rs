@@ -43,18 +43,8 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
     let data = tempfile::tempdir()?;
     let _keyring = herald_e2e::keyring::start(&data.path().join("keyring")).await?;
     let store_path = data.path().join("herald.db");
-    // This test follows each change one by one, so the feed `--server`
-    // stands for is stored first with coalescing off (bursts have a test
-    // of their own); `--server` keeps what is stored of its feed.
-    let stream = format!("{url}/tasks/subscribe");
-    let feeds = data.path().join("feeds.toml");
-    std::fs::write(
-        &feeds,
-        format!(
-            "[[feed]]\nname = \"{stream}\"\nurl = \"{stream}\"\npreset = \"herald-hub\"\ncoalesce = {{ enabled = false }}\n"
-        ),
-    )?;
-    herald_e2e::cli::run(&store_path, &["feeds", "import", feeds.to_str().expect("UTF-8")], "")?;
+    // This test follows each change one by one.
+    herald_e2e::cli::store_hub_feed_uncoalesced(&store_path, &url)?;
     let store = store_path.to_str().expect("a UTF-8 temporary path");
     let mut driver = Driver::start(&[("HERALD_SERVER", &url), ("HERALD_TOKEN", YOU), ("HERALD_STORE", store)]).await?;
     let app = driver.session(&app_binary()?).await?;

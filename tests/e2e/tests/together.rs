@@ -99,17 +99,8 @@ async fn others_are_here_and_never_silently_overwritten() -> anyhow::Result<()> 
     let data = tempfile::tempdir()?;
     let _keyring = herald_e2e::keyring::start(&data.path().join("keyring")).await?;
     let store_path = data.path().join("herald.db");
-    // Each of Ana's changes is told on its own (coalescing has its own
-    // tests), so the notifications can be counted.
-    let stream = format!("{url}/tasks/subscribe");
-    let feeds = data.path().join("feeds.toml");
-    std::fs::write(
-        &feeds,
-        format!(
-            "[[feed]]\nname = \"{stream}\"\nurl = \"{stream}\"\npreset = \"herald-hub\"\ncoalesce = {{ enabled = false }}\n"
-        ),
-    )?;
-    herald_e2e::cli::run(&store_path, &["feeds", "import", feeds.to_str().expect("UTF-8")], "")?;
+    // Each of Ana's changes is told on its own, so they can be counted.
+    herald_e2e::cli::store_hub_feed_uncoalesced(&store_path, &url)?;
     let store = store_path.to_str().expect("a UTF-8 temporary path");
     let driver = Driver::start(&[("HERALD_SERVER", &url), ("HERALD_TOKEN", YOU), ("HERALD_STORE", store)]).await?;
     let app = driver.session(&app_binary()?).await?;

@@ -21,12 +21,27 @@ function fields(value: Record<string, unknown> | null | undefined): [string, str
     .map(([name, v]) => [name, typeof v === "string" ? v : JSON.stringify(v)]);
 }
 
+function Fields(props: { of: Record<string, unknown> | null | undefined }) {
+  return (
+    <dl>
+      <For each={fields(props.of)}>
+        {([name, value]) => (
+          <>
+            <dt>{name}</dt>
+            <dd>{value}</dd>
+          </>
+        )}
+      </For>
+    </dl>
+  );
+}
+
 export function ConflictView(props: Props) {
   const c = () => props.conflict;
   const who = () => c().actor ?? "Someone";
   const when = () => (c().at === null ? "" : ` ${ago(c().at!, props.now)}`);
   const tried = () => c().tried;
-  const mine = () => (tried().op === "delete" ? [] : fields((tried() as { fields: Record<string, unknown> }).fields));
+  const mine = () => (tried().op === "delete" ? null : (tried() as { fields: Record<string, unknown> }).fields);
   const apply = () => {
     if (c().current === null) return tried().op === "delete" ? null : "Add it again";
     return tried().op === "delete" ? "Delete it anyway" : "Apply mine";
@@ -43,31 +58,13 @@ export function ConflictView(props: Props) {
         <div class="mine">
           <h4>What you tried</h4>
           <Show when={tried().op !== "delete"} fallback={<p>Delete it</p>}>
-            <dl>
-              <For each={mine()}>
-                {([name, value]) => (
-                  <>
-                    <dt>{name}</dt>
-                    <dd>{value}</dd>
-                  </>
-                )}
-              </For>
-            </dl>
+            <Fields of={mine()} />
           </Show>
         </div>
         <div class="theirs">
           <h4>What is there now</h4>
           <Show when={c().current !== null} fallback={<p>Deleted by {who()}</p>}>
-            <dl>
-              <For each={fields(c().current)}>
-                {([name, value]) => (
-                  <>
-                    <dt>{name}</dt>
-                    <dd>{value}</dd>
-                  </>
-                )}
-              </For>
-            </dl>
+            <Fields of={c().current} />
           </Show>
         </div>
       </div>
