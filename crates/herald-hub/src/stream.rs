@@ -95,9 +95,14 @@ async fn feed(
     let (here, mut room) = presence.unzip();
     let run = async {
         tx.send(Ok(Event::default().retry(hub.config().retry))).await.ok()?;
+        // What this stream was last told: the room tells every stream, and
+        // this one may have heard it already on connect.
+        let mut said = None;
         if let Some(room) = &mut room {
             room.mark_unchanged();
-            tx.send(Ok(presence_event(&hub.room().now()))).await.ok()?;
+            let now = hub.room().now();
+            tx.send(Ok(presence_event(&now))).await.ok()?;
+            said = Some(now);
         }
         reset_if_forgotten(&hub, &mut last, &tx).await?;
         catch_up(&hub, &mut last, &tx).await?;
@@ -106,7 +111,10 @@ async fn feed(
                 received = live.recv() => received,
                 told = told(&mut room) => {
                     let told = told?;
-                    tx.send(Ok(presence_event(&told))).await.ok()?;
+                    if said.as_ref() != Some(&*told) {
+                        tx.send(Ok(presence_event(&told))).await.ok()?;
+                        said = Some((*told).clone());
+                    }
                     continue;
                 }
             };
