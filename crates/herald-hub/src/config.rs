@@ -8,6 +8,9 @@
 //! retry_ms = 3000          # the `retry:` sent once per stream (default 3000)
 //! presence_debounce_ms = 2000  # joins and leaves told at most this often (default 2000)
 //! focus_ttl_secs = 60      # a `PUT /presence` holds this long unless renewed (default 60)
+//! max_streams = 10000      # open event streams in all (default 10000)
+//! max_streams_per_client = 100  # open event streams per client address (default 100)
+//! slow_subscriber_ms = 10000    # a stream that takes nothing this long is reset (default 10000)
 //!
 //! [actors]                 # actor name = bearer token
 //! Ana = "ana-secret"
@@ -22,7 +25,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use toml::Spanned;
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HubConfig {
     /// (actor name, bearer token) pairs; tokens are unique.
     actors: Vec<(String, String)>,
@@ -37,6 +40,29 @@ pub struct HubConfig {
     pub presence_debounce: Duration,
     /// How long a `PUT /presence` holds before it must be renewed.
     pub focus_ttl: Duration,
+    /// Open event streams in all, and per client address; past either, a
+    /// new stream gets `503` and `Retry-After`.
+    pub max_streams: usize,
+    pub max_streams_per_client: usize,
+    /// A subscriber that has taken nothing for this long while its buffer
+    /// is full is told `event: reset`, and its stream ends.
+    pub slow_subscriber: Duration,
+}
+
+/// Tokens are never printed: a config in a log names its actors only.
+impl std::fmt::Debug for HubConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let actors: Vec<&str> = self.actors.iter().map(|(name, _)| name.as_str()).collect();
+        f.debug_struct("HubConfig")
+            .field("actors", &actors)
+            .field("anonymous_reads", &self.anonymous_reads)
+            .field("keepalive", &self.keepalive)
+            .field("retry", &self.retry)
+            .field("history", &self.history)
+            .field("max_streams", &self.max_streams)
+            .field("max_streams_per_client", &self.max_streams_per_client)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Default for HubConfig {
@@ -49,6 +75,9 @@ impl Default for HubConfig {
             history: None,
             presence_debounce: Duration::from_secs(2),
             focus_ttl: Duration::from_secs(60),
+            max_streams: 10_000,
+            max_streams_per_client: 100,
+            slow_subscriber: Duration::from_secs(10),
         }
     }
 }
@@ -69,6 +98,9 @@ struct RawConfig {
     history: Option<Spanned<u64>>,
     presence_debounce_ms: Option<Spanned<u64>>,
     focus_ttl_secs: Option<Spanned<u64>>,
+    max_streams: Option<Spanned<usize>>,
+    max_streams_per_client: Option<Spanned<usize>>,
+    slow_subscriber_ms: Option<Spanned<u64>>,
     #[serde(default)]
     actors: BTreeMap<String, Spanned<String>>,
 }
@@ -96,9 +128,29 @@ impl HubConfig {
         self
     }
 
-    /// The actor a bearer token belongs to.
+    pub fn with_stream_limits(mut self, total: usize, per_client: usize) -> Self {
+        self.max_streams = total;
+        self.max_streams_per_client = per_client;
+        self
+    }
+
+    pub fn with_slow_subscriber(mut self, after: Duration) -> Self {
+        self.slow_subscriber = after;
+        self
+    }
+
+    /// The actor a bearer token belongs to. Every token is compared, each
+    /// in constant time, so how long it takes says nothing of how much of a
+    /// guess was right (only, at most, whether its length was).
     pub fn actor_for(&self, token: &str) -> Option<&str> {
-        self.actors.iter().find(|(_, t)| t == token).map(|(name, _)| name.as_str())
+        use subtle::ConstantTimeEq;
+        let mut found = None;
+        for (name, known) in &self.actors {
+            if bool::from(known.as_bytes().ct_eq(token.as_bytes())) {
+                found = Some(name.as_str());
+            }
+        }
+        found
     }
 
     pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
@@ -141,6 +193,22 @@ impl HubConfig {
             }
             config.focus_ttl = Duration::from_secs(*secs.get_ref());
         }
+        for (key, limit) in [("max_streams", raw.max_streams), ("max_streams_per_client", raw.max_streams_per_client)] {
+            let Some(limit) = limit else { continue };
+            if *limit.get_ref() == 0 {
+                return Err(invalid(limit.span(), format!("{key} must be at least 1")));
+            }
+            match key {
+                "max_streams" => config.max_streams = *limit.get_ref(),
+                _ => config.max_streams_per_client = *limit.get_ref(),
+            }
+        }
+        if let Some(ms) = raw.slow_subscriber_ms {
+            if !(100..=600_000).contains(ms.get_ref()) {
+                return Err(invalid(ms.span(), "slow_subscriber_ms must be between 100 and 600000".into()));
+            }
+            config.slow_subscriber = Duration::from_millis(*ms.get_ref());
+        }
         for (name, token) in raw.actors {
             let span = token.span();
             let token = token.into_inner();
@@ -173,6 +241,9 @@ mod tests {
         assert_eq!(c.keepalive, Duration::from_secs(5));
         assert_eq!(c.actor_for("bob-secret"), Some("Bob"));
         assert_eq!(c.actor_for("nope"), None);
+        assert_eq!(c.actor_for("ana-secre"), None);
+        let shown = format!("{c:?}");
+        assert!(shown.contains("Bob") && !shown.contains("bob-secret"), "{shown}");
     }
 
     #[test]
@@ -181,6 +252,7 @@ mod tests {
         assert_eq!(err("\n\nkeepalive_secs = 0\n"), "line 3: keepalive_secs must be between 1 and 3600");
         assert_eq!(err("retry_ms = 500\nhistory = 0\n"), "line 2: history must keep at least 1 change");
         assert_eq!(err("focus_ttl_secs = 0\n"), "line 1: focus_ttl_secs must be between 1 and 3600");
+        assert_eq!(err("\nmax_streams_per_client = 0\n"), "line 2: max_streams_per_client must be at least 1");
         assert_eq!(
             err("[actors]\nAna = \"same-token\"\nBob = \"same-token\"\n"),
             "line 3: Bob has the same token as Ana"

@@ -12,6 +12,9 @@ use crate::hub::Hub;
 use crate::model::Stale;
 use crate::store::StoreError;
 
+/// Seconds a refused client is asked to wait.
+const BUSY_RETRY_AFTER: &str = "5";
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("a valid bearer token is required")]
@@ -25,6 +28,9 @@ pub enum ApiError {
     Stale(Box<Stale>),
     #[error("internal error")]
     Internal(#[from] StoreError),
+    /// The hub keeps no more open streams for now (see `limits`).
+    #[error("{0}; try again shortly")]
+    Busy(&'static str),
     /// The worker running the request failed (it panicked or was cancelled).
     #[error("internal error")]
     WorkerFailed,
@@ -45,10 +51,14 @@ impl IntoResponse for ApiError {
                 StatusCode::INTERNAL_SERVER_ERROR
             }
             ApiError::WorkerFailed => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
         let mut response = (status, Json(json!({ "error": self.to_string() }))).into_response();
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static(BUSY_RETRY_AFTER));
         }
         response
     }

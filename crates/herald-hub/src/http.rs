@@ -22,6 +22,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/tasks/subscribe", get(crate::stream::subscribe))
         .route("/tasks/{id}", get(one).put(update).delete(remove))
         .route("/me", get(me))
+        .route("/healthz", get(healthz))
         .route(herald_wire::PRESENCE_PATH, axum::routing::put(view))
         .with_state(hub)
 }
@@ -130,4 +131,16 @@ async fn view(
     let Caller::Actor(actor) = caller else { return Err(ApiError::Unauthorized) };
     hub.room().view(&actor, body.viewing, hub.config().focus_ttl);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /healthz`, for a load balancer or a supervisor: whether the store
+/// answers. It needs no token and says nothing of the data.
+async fn healthz(State(hub): State<Arc<Hub>>) -> (StatusCode, Json<serde_json::Value>) {
+    match blocking(&hub, |h| h.current_seq()).await {
+        Ok(_) => (StatusCode::OK, Json(json!({ "store": "ok" }))),
+        Err(e) => {
+            tracing::error!(error = %e, "the health check found the store failing");
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "store": "failing" })))
+        }
+    }
 }

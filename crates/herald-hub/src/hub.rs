@@ -11,6 +11,7 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::HubConfig;
+use crate::limits::Gate;
 use crate::model::{Change, IfMatch, Task, TaskPatch, Written};
 use crate::presence::Room;
 use crate::store::{Store, StoreError, StoreLocation};
@@ -25,6 +26,7 @@ pub struct Hub {
     config: HubConfig,
     closing: CancellationToken,
     room: Arc<Room>,
+    gate: Arc<Gate>,
 }
 
 impl Hub {
@@ -32,7 +34,8 @@ impl Hub {
         let store = Store::open(location)?.with_history(config.history);
         let (live, _) = broadcast::channel(LIVE_BUFFER);
         let closing = CancellationToken::new();
-        Ok(Arc::new(Hub { store: Mutex::new(store), live, config, closing, room: Room::new() }))
+        let gate = Gate::new(config.max_streams, config.max_streams_per_client);
+        Ok(Arc::new(Hub { store: Mutex::new(store), live, config, closing, room: Room::new(), gate }))
     }
 
     pub fn config(&self) -> &HubConfig {
@@ -47,6 +50,16 @@ impl Hub {
     /// Who is here.
     pub(crate) fn room(&self) -> &Arc<Room> {
         &self.room
+    }
+
+    /// The open streams, counted.
+    pub(crate) fn gate(&self) -> &Arc<Gate> {
+        &self.gate
+    }
+
+    /// How many event streams are open now.
+    pub fn open_streams(&self) -> usize {
+        self.gate.streams()
     }
 
     fn store(&self) -> MutexGuard<'_, Store> {

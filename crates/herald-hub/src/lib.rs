@@ -13,6 +13,7 @@
 //! | `GET /tasks/subscribe` | the change stream, resumable with `Last-Event-ID` |
 //! | `GET /me` | the actor the caller's token stands for |
 //! | `PUT /presence` `{viewing}` | the record the caller has open, for a minute |
+//! | `GET /healthz` | whether the store answers; no token needed |
 //!
 //! Every task has a version, also its `ETag`; `PUT` and `DELETE` with
 //! `If-Match` are refused with `412` and the task as it is now when it has
@@ -30,6 +31,7 @@ pub mod demo;
 mod error;
 mod http;
 mod hub;
+mod limits;
 mod local;
 mod model;
 mod presence;
@@ -60,7 +62,8 @@ pub async fn run(
     let keepalive = hub.config().keepalive;
     let app = router(hub);
     let listener = listener.tap_io(move |tcp| gone_after(tcp, keepalive));
-    axum::serve(listener, app)
+    // Each request knows its client's address, for the per-client stream limit.
+    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move {
             shutdown.await;
             closing.cancel();

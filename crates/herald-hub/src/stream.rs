@@ -13,6 +13,12 @@
 //! is here (`event: presence`, no id: see [`crate::presence`]) once on
 //! connect and whenever it changes. The stream ends as soon as its client is
 //! gone (its body is dropped), so the actor leaves with it.
+//!
+//! A stream is let in only within the hub's limits (see [`crate::limits`]).
+//! Its buffer is bounded, and one place in it is always kept free: a
+//! subscriber that takes nothing for `slow_subscriber` while its buffer is
+//! full is told `event: reset` in that place, and its stream ends. It then
+//! resyncs, and the hub holds nothing more for it.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -28,6 +34,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::auth::{Caller, Reader};
 use crate::error::{blocking, ApiError};
 use crate::hub::Hub;
+use crate::limits::{ClientAddr, Full, Pass};
 use crate::model::Change;
 use crate::presence::Here;
 
@@ -36,11 +43,56 @@ const REPLAY_BATCH: usize = 512;
 
 type Outbox = mpsc::Sender<Result<Event, Infallible>>;
 
+/// Where one subscriber's events go, and its place among the open streams.
+struct Outlet {
+    tx: Outbox,
+    _pass: Pass,
+}
+
+impl Outlet {
+    /// Queues `event`, always leaving one place free. `None` when the
+    /// stream is to end: its subscriber went away, or took nothing for
+    /// `slow_subscriber` with its buffer full, and was then told
+    /// `event: reset` (its id the current sequence number) in the place
+    /// kept free.
+    async fn send(&self, hub: &Arc<Hub>, event: Event) -> Option<()> {
+        let slow = hub.config().slow_subscriber;
+        match tokio::time::timeout(slow, self.tx.reserve_many(2)).await {
+            Ok(Ok(mut places)) => {
+                places.next()?.send(Ok(event));
+                Some(())
+            }
+            Ok(Err(_)) => None,
+            Err(_) => {
+                let current = blocking(hub, |h| h.current_seq()).await.ok()?;
+                tracing::info!(current, "a subscriber took nothing for {slow:?}; resetting its stream");
+                if let Ok(place) = self.tx.try_reserve() {
+                    place.send(Ok(reset_event(current)));
+                }
+                None
+            }
+        }
+    }
+}
+
+/// Tells a subscriber to reload the snapshot, and to resume from `current`.
+fn reset_event(current: u64) -> Event {
+    Event::default().event(herald_wire::RESET_EVENT).id(current.to_string()).data(format!("{{\"seq\":{current}}}"))
+}
+
 pub(crate) async fn subscribe(
     State(hub): State<Arc<Hub>>,
     Reader(caller): Reader,
+    ClientAddr(client): ClientAddr,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let pass = hub.gate().admit(client).map_err(|full| {
+        tracing::info!(?client, ?full, "refused an event stream");
+        ApiError::Busy(match full {
+            Full::Hub => "the hub has as many event streams open as it keeps",
+            Full::Client => "this address has as many event streams open as one may",
+        })
+    })?;
     let bad_id = || ApiError::Invalid("Last-Event-ID must be a sequence number");
     let resume = match headers.get("last-event-id") {
         None => None,
@@ -64,7 +116,7 @@ pub(crate) async fn subscribe(
         Caller::Actor(actor) => Some((hub.room().join(&actor), hub.room().follow())),
         Caller::Anonymous => None,
     };
-    tokio::spawn(feed(hub, live, presence, start, tx));
+    tokio::spawn(feed(hub, live, presence, start, Outlet { tx, _pass: pass }));
     let mut response = Sse::new(ReceiverStream::new(rx)).keep_alive(keepalive).into_response();
     // Tells nginx and similar proxies not to buffer the stream.
     response.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
@@ -89,30 +141,30 @@ async fn feed(
     mut live: broadcast::Receiver<Arc<Change>>,
     presence: Option<(Here, watch::Receiver<Arc<Presence>>)>,
     mut last: u64,
-    tx: Outbox,
+    out: Outlet,
 ) {
     let closing = hub.closing().clone();
     let (here, mut room) = presence.unzip();
     let run = async {
-        tx.send(Ok(Event::default().retry(hub.config().retry))).await.ok()?;
+        out.send(&hub, Event::default().retry(hub.config().retry)).await?;
         // What this stream was last told: the room tells every stream, and
         // this one may have heard it already on connect.
         let mut said = None;
         if let Some(room) = &mut room {
             room.mark_unchanged();
             let now = hub.room().now();
-            tx.send(Ok(presence_event(&now))).await.ok()?;
+            out.send(&hub, presence_event(&now)).await?;
             said = Some(now);
         }
-        reset_if_forgotten(&hub, &mut last, &tx).await?;
-        catch_up(&hub, &mut last, &tx).await?;
+        reset_if_forgotten(&hub, &mut last, &out).await?;
+        catch_up(&hub, &mut last, &out).await?;
         loop {
             let received = tokio::select! {
                 received = live.recv() => received,
                 told = told(&mut room) => {
                     let told = told?;
                     if said.as_ref() != Some(&*told) {
-                        tx.send(Ok(presence_event(&told))).await.ok()?;
+                        out.send(&hub, presence_event(&told)).await?;
                         said = Some((*told).clone());
                     }
                     continue;
@@ -121,11 +173,11 @@ async fn feed(
             match received {
                 Ok(change) if change.seq <= last => {}
                 Ok(change) if change.seq == last + 1 => {
-                    tx.send(Ok(event(&change))).await.ok()?;
+                    out.send(&hub, event(&change)).await?;
                     last = change.seq;
                 }
                 // A skipped number or a lagging receiver: the log has the truth.
-                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => catch_up(&hub, &mut last, &tx).await?,
+                Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => catch_up(&hub, &mut last, &out).await?,
                 Err(broadcast::error::RecvError::Closed) => return None::<()>,
             }
         }
@@ -134,7 +186,7 @@ async fn feed(
         _ = run => {}
         _ = closing.cancelled() => {}
         // The client is gone: end now, not at the next write, so its actor leaves.
-        _ = tx.closed() => {}
+        _ = out.tx.closed() => {}
     }
     drop(here);
 }
@@ -149,7 +201,7 @@ async fn told(room: &mut Option<watch::Receiver<Arc<Presence>>>) -> Option<Arc<P
 /// When the log no longer holds every change after `last`, says so with
 /// `event: reset` (its id the current sequence number, so the client resumes
 /// from there after reloading `GET /tasks`) instead of replaying with a gap.
-async fn reset_if_forgotten(hub: &Arc<Hub>, last: &mut u64, tx: &Outbox) -> Option<()> {
+async fn reset_if_forgotten(hub: &Arc<Hub>, last: &mut u64, out: &Outlet) -> Option<()> {
     let h = hub.clone();
     let read = tokio::task::spawn_blocking(move || Ok::<_, crate::StoreError>((h.oldest_seq()?, h.current_seq()?)));
     let (oldest, current) = match read.await {
@@ -161,18 +213,14 @@ async fn reset_if_forgotten(hub: &Arc<Hub>, last: &mut u64, tx: &Outbox) -> Opti
         Err(_) => return None,
     };
     if oldest.is_some_and(|oldest| oldest > *last + 1) && current > *last {
-        let reset = Event::default()
-            .event(herald_wire::RESET_EVENT)
-            .id(current.to_string())
-            .data(format!("{{\"seq\":{current}}}"));
-        tx.send(Ok(reset)).await.ok()?;
+        out.send(hub, reset_event(current)).await?;
         *last = current;
     }
     Some(())
 }
 
 /// Sends every logged change after `last`. `None` when the subscriber is gone or the store failed.
-async fn catch_up(hub: &Arc<Hub>, last: &mut u64, tx: &Outbox) -> Option<()> {
+async fn catch_up(hub: &Arc<Hub>, last: &mut u64, out: &Outlet) -> Option<()> {
     loop {
         let (h, after) = (hub.clone(), *last);
         let batch = match tokio::task::spawn_blocking(move || h.changes_after(after, REPLAY_BATCH)).await {
@@ -184,7 +232,7 @@ async fn catch_up(hub: &Arc<Hub>, last: &mut u64, tx: &Outbox) -> Option<()> {
             Err(_) => return None,
         };
         for change in &batch {
-            tx.send(Ok(event(change))).await.ok()?;
+            out.send(hub, event(change)).await?;
             *last = change.seq;
         }
         if batch.len() < REPLAY_BATCH {
