@@ -30,30 +30,45 @@ struct Args {
     demo: Option<String>,
 }
 
+/// Exit codes: 1 when serving failed, 2 when the hub was started wrong (a
+/// usage error, as clap's own, or a config that cannot be read).
+const STARTED_WRONG: u8 = 2;
+
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
     let args = Args::parse();
-    let served = tokio::runtime::Runtime::new().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(serve(args)));
+    // The cause chain says what is wrong, on one line; a backtrace would only look like a crash.
+    let config = match config(&args) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return std::process::ExitCode::from(STARTED_WRONG);
+        }
+    };
+    let served =
+        tokio::runtime::Runtime::new().map_err(anyhow::Error::from).and_then(|rt| rt.block_on(serve(args, config)));
     match served {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            // The cause chain says what is wrong; a backtrace would only look like a crash.
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE
         }
     }
 }
 
-async fn serve(args: Args) -> anyhow::Result<()> {
-    let config = match &args.config {
+fn config(args: &Args) -> anyhow::Result<HubConfig> {
+    Ok(match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
             HubConfig::from_toml(&text).with_context(|| format!("{} is not a valid hub config", path.display()))?
         }
         None => HubConfig::default().with_anonymous_reads(true),
-    };
+    })
+}
+
+async fn serve(args: Args, config: HubConfig) -> anyhow::Result<()> {
     let location = if args.memory { StoreLocation::Memory } else { StoreLocation::File(args.db.clone()) };
     let hub = Hub::open(config, &location).context("opening the store")?;
     let listener =

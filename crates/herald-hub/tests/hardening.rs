@@ -116,3 +116,28 @@ async fn health_is_answered_without_a_token() {
     assert_eq!(health.status(), 200);
     assert_eq!(health.json::<serde_json::Value>().await.unwrap(), serde_json::json!({"store": "ok"}));
 }
+
+/// A config that cannot be used is one clear line and exit 2, before
+/// anything is served.
+#[test]
+fn a_bad_config_is_refused_with_its_line_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |config: &std::path::Path| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_herald-hub"))
+            .args(["--memory", "--listen", "127.0.0.1:0", "--config"])
+            .arg(config)
+            .output()
+            .unwrap()
+    };
+    let bad = dir.path().join("hub.toml");
+    std::fs::write(&bad, "keepalive_secs = 5\nmax_streams = 0\n").unwrap();
+    let refused = run(&bad);
+    assert_eq!(refused.status.code(), Some(2));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(said.lines().count(), 1, "{said}");
+    assert!(said.ends_with("is not a valid hub config: line 2: max_streams must be at least 1\n"), "{said}");
+
+    let missing = run(&dir.path().join("nowhere.toml"));
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).starts_with("error: reading "));
+}
