@@ -98,8 +98,8 @@ struct RawConfig {
     history: Option<Spanned<u64>>,
     presence_debounce_ms: Option<Spanned<u64>>,
     focus_ttl_secs: Option<Spanned<u64>>,
-    max_streams: Option<Spanned<usize>>,
-    max_streams_per_client: Option<Spanned<usize>>,
+    max_streams: Option<Spanned<u64>>,
+    max_streams_per_client: Option<Spanned<u64>>,
     slow_subscriber_ms: Option<Spanned<u64>>,
     #[serde(default)]
     actors: BTreeMap<String, Spanned<String>>,
@@ -161,54 +161,31 @@ impl HubConfig {
         })?;
         let invalid =
             |span: std::ops::Range<usize>, reason: String| ConfigError::Invalid { line: line_of(span.start), reason };
+        // A setting's value, if it is given, when it lies in `range`; else `rule`, at its line.
+        let within = |value: Option<Spanned<_>>, range: std::ops::RangeInclusive<_>, rule: &str| match value {
+            Some(value) if !range.contains(value.get_ref()) => Err(invalid(value.span(), rule.to_owned())),
+            value => Ok(value.map(Spanned::into_inner)),
+        };
 
         let mut config = HubConfig { anonymous_reads: raw.anonymous_reads, ..HubConfig::default() };
-        if let Some(secs) = raw.keepalive_secs {
-            if !(1..=3600).contains(secs.get_ref()) {
-                return Err(invalid(secs.span(), "keepalive_secs must be between 1 and 3600".into()));
-            }
-            config.keepalive = Duration::from_secs(*secs.get_ref());
+        let keepalive = within(raw.keepalive_secs, 1..=3600, "keepalive_secs must be between 1 and 3600")?;
+        config.keepalive = keepalive.map(Duration::from_secs).unwrap_or(config.keepalive);
+        let retry = within(raw.retry_ms, 100..=600_000, "retry_ms must be between 100 and 600000")?;
+        config.retry = retry.map(Duration::from_millis).unwrap_or(config.retry);
+        if let Some(history) = within(raw.history, 1..=u64::MAX, "history must keep at least 1 change")? {
+            config.history = Some(history);
         }
-        if let Some(ms) = raw.retry_ms {
-            if !(100..=600_000).contains(ms.get_ref()) {
-                return Err(invalid(ms.span(), "retry_ms must be between 100 and 600000".into()));
-            }
-            config.retry = Duration::from_millis(*ms.get_ref());
-        }
-        if let Some(history) = raw.history {
-            if *history.get_ref() == 0 {
-                return Err(invalid(history.span(), "history must keep at least 1 change".into()));
-            }
-            config.history = Some(*history.get_ref());
-        }
-        if let Some(ms) = raw.presence_debounce_ms {
-            if *ms.get_ref() > 60_000 {
-                return Err(invalid(ms.span(), "presence_debounce_ms must be at most 60000".into()));
-            }
-            config.presence_debounce = Duration::from_millis(*ms.get_ref());
-        }
-        if let Some(secs) = raw.focus_ttl_secs {
-            if !(1..=3600).contains(secs.get_ref()) {
-                return Err(invalid(secs.span(), "focus_ttl_secs must be between 1 and 3600".into()));
-            }
-            config.focus_ttl = Duration::from_secs(*secs.get_ref());
-        }
-        for (key, limit) in [("max_streams", raw.max_streams), ("max_streams_per_client", raw.max_streams_per_client)] {
-            let Some(limit) = limit else { continue };
-            if *limit.get_ref() == 0 {
-                return Err(invalid(limit.span(), format!("{key} must be at least 1")));
-            }
-            match key {
-                "max_streams" => config.max_streams = *limit.get_ref(),
-                _ => config.max_streams_per_client = *limit.get_ref(),
-            }
-        }
-        if let Some(ms) = raw.slow_subscriber_ms {
-            if !(100..=600_000).contains(ms.get_ref()) {
-                return Err(invalid(ms.span(), "slow_subscriber_ms must be between 100 and 600000".into()));
-            }
-            config.slow_subscriber = Duration::from_millis(*ms.get_ref());
-        }
+        let debounce = within(raw.presence_debounce_ms, 0..=60_000, "presence_debounce_ms must be at most 60000")?;
+        config.presence_debounce = debounce.map(Duration::from_millis).unwrap_or(config.presence_debounce);
+        let focus = within(raw.focus_ttl_secs, 1..=3600, "focus_ttl_secs must be between 1 and 3600")?;
+        config.focus_ttl = focus.map(Duration::from_secs).unwrap_or(config.focus_ttl);
+        let count = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        let streams = within(raw.max_streams, 1..=u64::MAX, "max_streams must be at least 1")?;
+        config.max_streams = streams.map(count).unwrap_or(config.max_streams);
+        let per_client = within(raw.max_streams_per_client, 1..=u64::MAX, "max_streams_per_client must be at least 1")?;
+        config.max_streams_per_client = per_client.map(count).unwrap_or(config.max_streams_per_client);
+        let slow = within(raw.slow_subscriber_ms, 100..=600_000, "slow_subscriber_ms must be between 100 and 600000")?;
+        config.slow_subscriber = slow.map(Duration::from_millis).unwrap_or(config.slow_subscriber);
         for (name, token) in raw.actors {
             let span = token.span();
             let token = token.into_inner();

@@ -71,13 +71,20 @@ fn stale_response(stale: Stale) -> Response {
         Some(_) => "the task changed since the version this write was made against",
         None => "the task was deleted",
     };
-    let etag = stale.current.as_ref().and_then(|t| HeaderValue::from_str(&herald_wire::etag(t.version)).ok());
+    let version = stale.current.as_ref().map(|t| t.version);
     let body = herald_wire::Conflict { error: error.into(), current: stale.current, actor: stale.actor, at: stale.at };
     let mut response = (StatusCode::PRECONDITION_FAILED, Json(body)).into_response();
-    if let Some(etag) = etag {
-        response.headers_mut().insert(header::ETAG, etag);
+    if let Some(version) = version {
+        tag(&mut response, version);
     }
     response
+}
+
+/// Gives `response` the `ETag` of a task at `version`.
+pub(crate) fn tag(response: &mut Response, version: u64) {
+    if let Ok(etag) = HeaderValue::from_str(&herald_wire::etag(version)) {
+        response.headers_mut().insert(header::ETAG, etag);
+    }
 }
 
 /// Runs store work off the async threads.

@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use crate::auth::{Caller, Reader, Writer};
-use crate::error::{blocking, ApiError};
+use crate::error::{blocking, tag, ApiError};
 use crate::hub::Hub;
 use crate::model::{clean_name, IfMatch, NewTask, Task, TaskPatch, Written};
 
@@ -41,11 +41,9 @@ async fn one(State(hub): State<Arc<Hub>>, _: Reader, Path(id): Path<i64>) -> Res
 
 /// A task as JSON, with its version as the `ETag`.
 fn tagged(task: Task) -> Response {
-    let etag = HeaderValue::from_str(&herald_wire::etag(task.version));
+    let version = task.version;
     let mut response = Json(task).into_response();
-    if let Ok(etag) = etag {
-        response.headers_mut().insert(header::ETAG, etag);
-    }
+    tag(&mut response, version);
     response
 }
 
@@ -70,17 +68,16 @@ async fn create(
     State(hub): State<Arc<Hub>>,
     Writer(actor): Writer,
     Json(body): Json<NewTask>,
-) -> Result<(StatusCode, HeaderMap, Json<Task>), ApiError> {
+) -> Result<Response, ApiError> {
     let name = clean_name(&body.name).map_err(ApiError::Invalid)?;
     let change = blocking(&hub, move |h| h.create(&actor, &name)).await?;
-    let mut out = HeaderMap::new();
-    if let Ok(location) = HeaderValue::from_str(&format!("/tasks/{}", change.task.id)) {
-        out.insert(header::LOCATION, location);
+    let location = HeaderValue::from_str(&format!("/tasks/{}", change.task.id));
+    let mut response = tagged(change.task);
+    *response.status_mut() = StatusCode::CREATED;
+    if let Ok(location) = location {
+        response.headers_mut().insert(header::LOCATION, location);
     }
-    if let Ok(etag) = HeaderValue::from_str(&herald_wire::etag(change.task.version)) {
-        out.insert(header::ETAG, etag);
-    }
-    Ok((StatusCode::CREATED, out, Json(change.task)))
+    Ok(response)
 }
 
 async fn update(

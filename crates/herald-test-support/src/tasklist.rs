@@ -91,18 +91,12 @@ impl Shared {
     }
 
     fn one(&self, id: i64) -> Option<Value> {
-        let list = self.list();
-        list.tasks.get(&id).map(|(name, done)| json!({"id": id, "name": name, "done": u8::from(*done)}))
+        self.list().tasks.get(&id).map(|(name, done)| task_json(id, name, *done))
     }
 
     fn snapshot(&self) -> Value {
         let list = self.list();
-        Value::Array(
-            list.tasks
-                .iter()
-                .map(|(id, (name, done))| json!({"id": id, "name": name, "done": u8::from(*done)}))
-                .collect(),
-        )
+        Value::Array(list.tasks.iter().map(|(id, (name, done))| task_json(*id, name, *done)).collect())
     }
 }
 
@@ -218,6 +212,11 @@ impl Stopped {
             serving,
         }
     }
+}
+
+/// A task as this server writes it: `done` as 0 or 1.
+fn task_json(id: i64, name: &str, done: bool) -> Value {
+    json!({"id": id, "name": name, "done": u8::from(done)})
 }
 
 fn respond(status: StatusCode, body: Value) -> Response<Body> {

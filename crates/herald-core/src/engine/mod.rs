@@ -19,6 +19,7 @@ mod api;
 mod rest;
 mod runner;
 mod snapshot;
+mod start;
 mod supervisor;
 mod write;
 mod writer;

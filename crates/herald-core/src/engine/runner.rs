@@ -18,18 +18,15 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use reqwest::header::HeaderMap;
-
 use super::api::{EngineEvent, FeedState, Reply, Write};
 use super::rest;
 use super::snapshot::{fetch_snapshot, GapWatch};
-use super::write::{self as conditional, Guard, Written};
+use super::write::{self as conditional, Written};
 use super::writer::Writer;
 use crate::feed::meaning::{self, Context, Read, RecordOp};
 use crate::feed::presence;
 use crate::feed::rules;
 use crate::feed::{Change, Digest, Feed, Level, Meaning, RecordMeaning, Resolved, Rule, Setup};
-use crate::secrets::Secrets;
 use crate::sse::{now_ms, ConnectionState, Event, Phase, StopReason, Subscription};
 use crate::store::{FeedId, MissedChange};
 
@@ -492,89 +489,12 @@ impl Runner {
         let (client, headers, records) =
             (self.setup.client.clone(), self.setup.rest_headers.clone(), self.records.clone());
         tokio::spawn(async move {
-            let guard = Guard::of(&write, &records);
-            let done = conditional::write(&client, &headers, &collection, write, guard, &records).await;
+            let done = conditional::write(&client, &headers, &collection, write, &records).await;
             let _ = reply.send(match done {
                 Ok(Written::Done) => Reply::Done,
                 Ok(Written::Refused(conflict)) => Reply::Conflict { conflict: Box::new(conflict) },
                 Err(message) => Reply::Error { message },
             });
         });
-    }
-}
-
-/// What a runner needs before it can run: its secret (a blocking keyring
-/// call, so it is fetched off the runtime's threads) and its cursor.
-pub(super) struct RunnerStart {
-    pub id: FeedId,
-    pub feed: Feed,
-    pub cursor: Option<String>,
-    pub secrets: Arc<dyn Secrets>,
-    pub extra: HeaderMap,
-    pub writer: Writer,
-    pub sink: mpsc::Sender<EngineEvent>,
-    pub control: mpsc::UnboundedReceiver<Control>,
-    pub state: watch::Sender<FeedState>,
-    pub max_events: Option<u64>,
-    pub changes: bool,
-}
-
-impl RunnerStart {
-    pub async fn run(mut self) {
-        let setup = loop {
-            let (feed, cursor, secrets, extra) =
-                (self.feed.clone(), self.cursor.clone(), self.secrets.clone(), self.extra.clone());
-            let message = match tokio::task::spawn_blocking(move || feed.setup(cursor, &*secrets, &extra)).await {
-                Ok(Ok(setup)) => break setup,
-                Ok(Err(e)) => e.reason,
-                Err(_) => "setting the feed up failed".into(),
-            };
-            self.state.send_modify(|state| {
-                state.connection.phase = Phase::Stopped { reason: StopReason::Failed { message: message.clone() } };
-                state.problem = Some(message);
-            });
-            let state = self.state.borrow().clone();
-            let _ = self.sink.send(EngineEvent::State { state }).await;
-            // Until told to try again (the secret may be in the keyring now).
-            loop {
-                match self.control.recv().await {
-                    Some(Control::ReconnectNow) => break,
-                    Some(Control::Write(_, reply)) => {
-                        let message = format!("the feed {:?} is not running", self.feed.name);
-                        let _ = reply.send(Reply::Error { message });
-                    }
-                    Some(Control::View(_)) => {}
-                    Some(Control::Stop) | None => return,
-                }
-            }
-        };
-        let resolved = self.feed.resolved();
-        // The record meaning used to keep records and judge resyncs: the
-        // feed's own, or a plain one by its key for a feed with only a snapshot.
-        let records = match &resolved.meaning {
-            Meaning::Record(record) => record.clone(),
-            _ => RecordMeaning { key: resolved.key.clone(), ..RecordMeaning::default() },
-        };
-        let runner = Runner {
-            id: self.id,
-            meaning: Arc::new(resolved.meaning.clone()),
-            records: Arc::new(records),
-            rules: Arc::new(self.feed.settings.rules.clone()),
-            unread_at: tokio::time::Instant::now(),
-            unread_stale: false,
-            resolved,
-            feed: self.feed,
-            setup,
-            writer: self.writer,
-            sink: self.sink,
-            control: self.control,
-            state: self.state,
-            me: None,
-            viewing: None,
-            snapshot_problem: false,
-            remaining: self.max_events,
-            changes: self.changes,
-        };
-        runner.run().await;
     }
 }

@@ -11,7 +11,8 @@ use tokio::sync::{mpsc, oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::api::{Command, EngineEvent, FeedKind, FeedState, Record, Reply};
-use super::runner::{Control, RunnerStart};
+use super::runner::Control;
+use super::start::RunnerStart;
 use super::writer::Writer;
 use super::EngineError;
 use crate::feed::meaning::{self, truthy};

@@ -50,16 +50,17 @@ pub enum Written {
 }
 
 /// Sends `write` to the collection at `collection`: `POST` to create,
-/// `PUT` and `DELETE` of `{collection}/{key}`, guarded by `guard`.
-/// `records` judges a re-read record against the base.
+/// `PUT` and `DELETE` of `{collection}/{key}`, guarded as `records` allows
+/// (see [`Guard::of`]); `records` also judges a re-read record against the
+/// base.
 pub async fn write(
     client: &reqwest::Client,
     headers: &HeaderMap,
     collection: &str,
     write: Write,
-    guard: Guard,
     records: &RecordMeaning,
 ) -> Result<Written, String> {
+    let guard = Guard::of(&write, records);
     let item = |key: &str| format!("{}/{}", collection.trim_end_matches('/'), urlencoded(key));
     if let (Guard::Reread(base), Write::Update { key, .. } | Write::Delete { key, .. }) = (&guard, &write) {
         let now = reread(client, headers, &item(key)).await?;

@@ -1,0 +1,92 @@
+//! Getting a feed's runner going: its setup needs the feed's secret, a
+//! blocking keyring call made off the runtime's threads. A setup that fails
+//! stops the feed with the reason, until it is told to try again.
+
+use std::sync::Arc;
+
+use reqwest::header::HeaderMap;
+use tokio::sync::{mpsc, watch};
+
+use super::api::{EngineEvent, FeedState, Reply};
+use super::runner::{Control, Runner};
+use super::writer::Writer;
+use crate::feed::{Feed, Meaning, RecordMeaning};
+use crate::secrets::Secrets;
+use crate::sse::{Phase, StopReason};
+use crate::store::FeedId;
+
+/// What a runner needs before it can run: its secret (a blocking keyring
+/// call, so it is fetched off the runtime's threads) and its cursor.
+pub(super) struct RunnerStart {
+    pub id: FeedId,
+    pub feed: Feed,
+    pub cursor: Option<String>,
+    pub secrets: Arc<dyn Secrets>,
+    pub extra: HeaderMap,
+    pub writer: Writer,
+    pub sink: mpsc::Sender<EngineEvent>,
+    pub control: mpsc::UnboundedReceiver<Control>,
+    pub state: watch::Sender<FeedState>,
+    pub max_events: Option<u64>,
+    pub changes: bool,
+}
+
+impl RunnerStart {
+    pub async fn run(mut self) {
+        let setup = loop {
+            let (feed, cursor, secrets, extra) =
+                (self.feed.clone(), self.cursor.clone(), self.secrets.clone(), self.extra.clone());
+            let message = match tokio::task::spawn_blocking(move || feed.setup(cursor, &*secrets, &extra)).await {
+                Ok(Ok(setup)) => break setup,
+                Ok(Err(e)) => e.reason,
+                Err(_) => "setting the feed up failed".into(),
+            };
+            self.state.send_modify(|state| {
+                state.connection.phase = Phase::Stopped { reason: StopReason::Failed { message: message.clone() } };
+                state.problem = Some(message);
+            });
+            let state = self.state.borrow().clone();
+            let _ = self.sink.send(EngineEvent::State { state }).await;
+            // Until told to try again (the secret may be in the keyring now).
+            loop {
+                match self.control.recv().await {
+                    Some(Control::ReconnectNow) => break,
+                    Some(Control::Write(_, reply)) => {
+                        let message = format!("the feed {:?} is not running", self.feed.name);
+                        let _ = reply.send(Reply::Error { message });
+                    }
+                    Some(Control::View(_)) => {}
+                    Some(Control::Stop) | None => return,
+                }
+            }
+        };
+        let resolved = self.feed.resolved();
+        // The record meaning used to keep records and judge resyncs: the
+        // feed's own, or a plain one by its key for a feed with only a snapshot.
+        let records = match &resolved.meaning {
+            Meaning::Record(record) => record.clone(),
+            _ => RecordMeaning { key: resolved.key.clone(), ..RecordMeaning::default() },
+        };
+        let runner = Runner {
+            id: self.id,
+            meaning: Arc::new(resolved.meaning.clone()),
+            records: Arc::new(records),
+            rules: Arc::new(self.feed.settings.rules.clone()),
+            unread_at: tokio::time::Instant::now(),
+            unread_stale: false,
+            resolved,
+            feed: self.feed,
+            setup,
+            writer: self.writer,
+            sink: self.sink,
+            control: self.control,
+            state: self.state,
+            me: None,
+            viewing: None,
+            snapshot_problem: false,
+            remaining: self.max_events,
+            changes: self.changes,
+        };
+        runner.run().await;
+    }
+}
