@@ -84,7 +84,9 @@ fn commands_reach_the_engine_and_only_teammates_changes_alert() {
     let first: i64 = records[0]["key"].as_str().unwrap().parse().unwrap();
     let first_name = records[0]["title"].as_str().unwrap().to_owned();
     assert_eq!(records[0]["flag"], json!(false));
-    demo.server.hub.update(TEAMMATE, first, &TaskPatch { done: Some(true), name: None }, None).unwrap();
+    runtime
+        .block_on(demo.server.hub.update(TEAMMATE, first, &TaskPatch { done: Some(true), name: None }, None))
+        .unwrap();
     let mut wait_alerts = |n: usize| {
         runtime.block_on(tokio::time::timeout(DEADLINE, alerts.wait_for(|a| a.len() >= n))).unwrap().unwrap().clone()
     };
@@ -95,7 +97,7 @@ fn commands_reach_the_engine_and_only_teammates_changes_alert() {
     // The user's own change, through the command, raises no alert; Ana's next one does.
     invoke(&webview, "write", json!({ "feed": "demo", "write": { "op": "create", "fields": { "name": "Mine" } } }))
         .unwrap();
-    demo.server.hub.delete(TEAMMATE, first, None).unwrap();
+    runtime.block_on(demo.server.hub.delete(TEAMMATE, first, None)).unwrap();
     let got = wait_alerts(2);
     assert_eq!(got[1].summary, format!("Ana deleted '{first_name}'"));
     let titles: Vec<String> = invoke(&webview, "records", json!({ "feed": "demo" }))
@@ -116,7 +118,7 @@ fn commands_reach_the_engine_and_only_teammates_changes_alert() {
         .block_on(tokio::time::timeout(DEADLINE, status.wait_for(|s| s.quiet.do_not_disturb == DoNotDisturb::On)))
         .unwrap()
         .unwrap();
-    demo.server.hub.create(TEAMMATE, "Quietly").unwrap();
+    runtime.block_on(demo.server.hub.create(TEAMMATE, "Quietly")).unwrap();
     runtime.block_on(tokio::time::timeout(DEADLINE, status.wait_for(|s| s.held == 1))).unwrap().unwrap();
     invoke(&webview, "do_not_disturb", json!({ "span": null })).unwrap();
     let got = wait_alerts(3);

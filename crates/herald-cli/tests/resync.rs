@@ -85,7 +85,7 @@ async fn what_changed_while_herald_was_closed_is_reported_once_as_missed() {
     config.retry = Duration::from_millis(50);
     let hub = LocalHub::start(config.clone(), &db).await.unwrap();
     for name in ["one", "two", "three"] {
-        hub.hub.create("Ana", name).unwrap();
+        hub.hub.create("Ana", name).await.unwrap();
     }
     let store = dir.path().join("herald.db");
     import(
@@ -97,7 +97,7 @@ async fn what_changed_while_herald_was_closed_is_reported_once_as_missed() {
     let mut sync = Sync::start(&store);
     let started = sync.lines_until(is_open).await;
     assert_eq!(missed_lines(&started), [], "a baseline reports nothing");
-    hub.hub.create("Ana", "four").unwrap();
+    hub.hub.create("Ana", "four").await.unwrap();
     sync.lines_until(|l| l["kind"] == "event").await;
     sync.kill().await;
 
@@ -129,7 +129,7 @@ async fn what_changed_while_herald_was_closed_is_reported_once_as_missed() {
     );
     let digest = resumed.iter().find(|l| l["kind"] == "digest").expect("one digest");
     assert_eq!((digest["missed"].as_u64(), digest["deleted"].as_u64()), (Some(3), Some(1)));
-    hub.hub.create("Ana", "six").unwrap();
+    hub.hub.create("Ana", "six").await.unwrap();
     let live = sync.lines_until(|l| l["kind"] == "event").await;
     assert_eq!(missed_lines(&live), []);
     sync.kill().await;
@@ -232,7 +232,7 @@ async fn a_cursor_older_than_the_hubs_history_is_resynced_not_left_with_a_gap() 
     config.retry = Duration::from_millis(50);
     config.history = Some(2);
     let hub = LocalHub::start(config.clone(), &db).await.unwrap();
-    hub.hub.create("Ana", "one").unwrap();
+    hub.hub.create("Ana", "one").await.unwrap();
     let store = dir.path().join("herald.db");
     import(
         &store,
@@ -247,11 +247,11 @@ async fn a_cursor_older_than_the_hubs_history_is_resynced_not_left_with_a_gap() 
     hub.stop().await.unwrap();
     sync.lines_until(|l| l["state"] == "retrying").await;
     {
-        let offline = herald_hub::Hub::open(config.clone(), &db).unwrap();
+        let offline = herald_hub::Hub::open(config.clone(), &db).await.unwrap();
         for name in ["two", "three", "four"] {
-            offline.create("Bo", name).unwrap();
+            offline.create("Bo", name).await.unwrap();
         }
-        offline.delete("Bo", 1, None).unwrap();
+        offline.delete("Bo", 1, None).await.unwrap();
     }
     let hub = LocalHub::start_on(addr, config, &db).await.unwrap();
 
@@ -269,7 +269,7 @@ async fn a_cursor_older_than_the_hubs_history_is_resynced_not_left_with_a_gap() 
     );
     assert!(!lines.iter().any(|l| l["kind"] == "event"), "no partial replay: {lines:?}");
     // Then live again, from the snapshot's cursor.
-    hub.hub.create("Ana", "five").unwrap();
+    hub.hub.create("Ana", "five").await.unwrap();
     let live = sync.lines_until(|l| l["kind"] == "event").await;
     let event = live.last().unwrap();
     assert_eq!(serde_json::from_str::<Value>(event["data"].as_str().unwrap()).unwrap()["name"], "five");

@@ -58,7 +58,7 @@ fn files_holding(dir: &Path, needle: &str) -> Vec<PathBuf> {
 async fn a_token_lives_in_the_keyring_and_nowhere_else() {
     let token = format!("herald-secret-{:016x}", fastrand::u64(..));
     let hub = LocalHub::start(HubConfig::default().with_actor("Ana", &token), &StoreLocation::Memory).await.unwrap();
-    hub.hub.create("Ana", "one").unwrap();
+    hub.hub.create("Ana", "one").await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("herald.db");
     let store_arg = store.to_str().unwrap();

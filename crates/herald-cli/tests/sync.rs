@@ -44,8 +44,8 @@ async fn sync_follows_every_feed_and_keeps_each_event_with_its_feed() {
     while events.len() < 3 {
         let line = next().await;
         if line == open {
-            hub.hub.create("Ana", "Buy milk").unwrap();
-            hub.hub.create("Ana", "Call Bo").unwrap();
+            hub.hub.create("Ana", "Buy milk").await.unwrap();
+            hub.hub.create("Ana", "Call Bo").await.unwrap();
         }
         if line["kind"] == "event" {
             events.push((line["feed"].as_str().unwrap().to_owned(), line["lastEventId"].as_str().unwrap().to_owned()));

@@ -24,9 +24,9 @@ fn json_lines(output: &Output) -> Vec<Value> {
 
 async fn hub_with_changes() -> LocalHub {
     let hub = LocalHub::start(HubConfig::default().with_actor("Ana", TOKEN), &StoreLocation::Memory).await.unwrap();
-    hub.hub.create("Ana", "Buy milk").unwrap();
-    hub.hub.create("Ana", "Call Bo").unwrap();
-    hub.hub.create("Ana", "Water plants").unwrap();
+    hub.hub.create("Ana", "Buy milk").await.unwrap();
+    hub.hub.create("Ana", "Call Bo").await.unwrap();
+    hub.hub.create("Ana", "Water plants").await.unwrap();
     hub
 }
 

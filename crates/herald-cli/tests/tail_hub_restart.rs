@@ -31,8 +31,8 @@ async fn tail_resumes_across_a_hub_restart_and_misses_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let db = StoreLocation::File(dir.path().join("hub.db"));
     let hub = LocalHub::start(config(), &db).await.unwrap();
-    hub.hub.create("Ana", "one").unwrap();
-    hub.hub.create("Ana", "two").unwrap();
+    hub.hub.create("Ana", "one").await.unwrap();
+    hub.hub.create("Ana", "two").await.unwrap();
 
     let url = format!("{}/tasks/subscribe", hub.url);
     let mut child = Command::new(env!("CARGO_BIN_EXE_herald-cli"))
@@ -55,9 +55,9 @@ async fn tail_resumes_across_a_hub_restart_and_misses_nothing() {
     while next(&mut lines).await["state"] != "retrying" {}
     {
         // While the hub is down, its database changes.
-        let offline = Hub::open(config(), &db).unwrap();
-        offline.create("Ana", "three").unwrap();
-        offline.delete("Ana", 1, None).unwrap();
+        let offline = Hub::open(config(), &db).await.unwrap();
+        offline.create("Ana", "three").await.unwrap();
+        offline.delete("Ana", 1, None).await.unwrap();
     }
     let hub = LocalHub::start_on(addr, config(), &db).await.unwrap();
     let mut live = None;
@@ -68,7 +68,7 @@ async fn tail_resumes_across_a_hub_restart_and_misses_nothing() {
         }
         // Once tail is back and has caught up, a live change follows.
         if events.len() == 4 && live.is_none() {
-            live = Some(hub.hub.create("Ana", "four").unwrap());
+            live = Some(hub.hub.create("Ana", "four").await.unwrap());
         }
     }
     let status = tokio::time::timeout(Duration::from_secs(30), child.wait()).await.unwrap().unwrap();

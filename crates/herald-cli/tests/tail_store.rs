@@ -63,7 +63,7 @@ fn numbers(from: u64, to: u64) -> Vec<String> {
 async fn a_restarted_tail_resumes_from_the_store_and_keeps_each_event_once() {
     let hub = hub().await;
     for name in ["one", "two", "three"] {
-        hub.hub.create("Ana", name).unwrap();
+        hub.hub.create("Ana", name).await.unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("herald.db");
@@ -72,7 +72,7 @@ async fn a_restarted_tail_resumes_from_the_store_and_keeps_each_event_once() {
     assert_eq!(first.status.code(), Some(0));
     assert_eq!(stored_ids(&store), numbers(1, 2), "only what was shown is kept");
 
-    hub.hub.create("Ana", "four").unwrap();
+    hub.hub.create("Ana", "four").await.unwrap();
     let second = tail(&hub, &store, &["--max-events", "2"]).wait_with_output().await.unwrap();
     assert_eq!(second.status.code(), Some(0));
     assert_eq!(stored_ids(&store), numbers(1, 4), "resumed after 2, from the store's cursor");
@@ -126,15 +126,15 @@ async fn sigkill_at_random_points_loses_and_repeats_nothing() {
     let publisher = {
         let hub = hub.hub.clone();
         let mut rng = rng.fork();
-        std::thread::spawn(move || {
+        tokio::spawn(async move {
             let mut published = 0;
             while published < TOTAL {
                 let burst = rng.u64(1..=5_000).min(TOTAL - published);
                 for _ in 0..burst {
                     published += 1;
-                    hub.create("Ana", &format!("task {published}")).unwrap();
+                    hub.create("Ana", &format!("task {published}")).await.unwrap();
                 }
-                std::thread::yield_now();
+                tokio::task::yield_now().await;
             }
         })
     };
@@ -148,7 +148,7 @@ async fn sigkill_at_random_points_loses_and_repeats_nothing() {
     }
     stored_at_least(&store, TOTAL, &mut child).await;
     child.start_kill().unwrap();
-    publisher.join().unwrap();
+    publisher.await.unwrap();
 
     let ids = stored_ids(&store);
     assert_eq!(ids.len() as u64, TOTAL, "seed {seed}");

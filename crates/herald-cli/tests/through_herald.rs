@@ -118,7 +118,7 @@ async fn sync_follows_herald_and_tail_leaves_its_store_alone() {
     assert_eq!((first["kind"].as_str(), first["feed"].as_str()), (Some("state"), Some("tasks")), "{first}");
     // Open from the first line: a second engine of its own would be connecting.
     assert_eq!(first["state"], "open", "Herald's engine, already connected");
-    hub.hub.create("Ana", "Buy milk").unwrap();
+    hub.hub.create("Ana", "Buy milk").await.unwrap();
     let event = loop {
         let line = next().await;
         if line["kind"] == "event" {

@@ -111,13 +111,13 @@ fn hub_config() -> HubConfig {
 #[tokio::test]
 async fn the_hub_preset_attributes_changes_and_marks_the_users_own() {
     let hub = LocalHub::start(hub_config(), &StoreLocation::Memory).await.unwrap();
-    hub.hub.create("Ana", "Buy milk").unwrap();
+    hub.hub.create("Ana", "Buy milk").await.unwrap();
     let (feed, secrets) = hub_feed(&hub);
     let mut sink = Sink::start(StoreAt::Memory, &[feed], secrets).await;
     let opened = sink.open().await;
     assert!(opened.writable && opened.problem.is_none());
 
-    hub.hub.update("Ana", 1, &TaskPatch { done: Some(true), name: None }, None).unwrap();
+    hub.hub.update("Ana", 1, &TaskPatch { done: Some(true), name: None }, None).await.unwrap();
     let changes = sink.changes().await;
     assert_eq!(summaries(&changes), ["Ana completed 'Buy milk'"]);
     assert_eq!((changes[0].own, changes[0].key.as_deref(), changes[0].event_id.as_str()), (false, Some("1"), "2"));
@@ -153,7 +153,7 @@ async fn write(sink: &Sink, feed: &str, write: Write) -> Reply {
 #[tokio::test]
 async fn a_stale_edit_to_the_hub_is_refused_with_its_version_and_applied_against_the_current_one() {
     let hub = LocalHub::start(hub_config(), &StoreLocation::Memory).await.unwrap();
-    hub.hub.create("Ana", "Buy milk").unwrap();
+    hub.hub.create("Ana", "Buy milk").await.unwrap();
     let (feed, secrets) = hub_feed(&hub);
     let mut sink = Sink::start(StoreAt::Memory, &[feed], secrets).await;
     sink.open().await;
@@ -161,7 +161,7 @@ async fn a_stale_edit_to_the_hub_is_refused_with_its_version_and_applied_against
     assert_eq!(seen["version"], 1);
 
     // Ana completes it; the user, who saw it open, renames it.
-    hub.hub.update("Ana", 1, &TaskPatch { done: Some(true), name: None }, None).unwrap();
+    hub.hub.update("Ana", 1, &TaskPatch { done: Some(true), name: None }, None).await.unwrap();
     let rename = |base| Write::Update { key: "1".into(), fields: json!({"name": "Buy oat milk"}), base: Some(base) };
     let Reply::Conflict { conflict } = write(&sink, "hub", rename(seen.clone())).await else {
         panic!("a stale edit went through")
@@ -170,11 +170,11 @@ async fn a_stale_edit_to_the_hub_is_refused_with_its_version_and_applied_against
     assert_eq!(conflict.actor.as_deref(), Some("Ana"));
     assert!(conflict.at.is_some());
     assert_eq!(conflict.tried, rename(seen));
-    assert_eq!(hub.hub.get(1).unwrap().unwrap().name, "Buy milk", "nothing was overwritten");
+    assert_eq!(hub.hub.get(1).await.unwrap().unwrap().name, "Buy milk", "nothing was overwritten");
 
     // "Apply mine": the same edit, made against what is there now.
     assert_eq!(write(&sink, "hub", rename(conflict.current.clone().unwrap())).await, Reply::Done);
-    let now = hub.hub.get(1).unwrap().unwrap();
+    let now = hub.hub.get(1).await.unwrap().unwrap();
     assert_eq!((now.name.as_str(), now.done, now.version), ("Buy oat milk", true, 3), "Ana's change kept too");
 }
 
@@ -286,7 +286,7 @@ async fn presence_comes_back_after_a_hub_restart_with_the_open_record_told_again
 async fn what_changed_while_herald_was_closed_comes_in_one_digest_once() {
     let hub = LocalHub::start(hub_config(), &StoreLocation::Memory).await.unwrap();
     for name in ["a", "b", "c"] {
-        hub.hub.create("Ana", name).unwrap();
+        hub.hub.create("Ana", name).await.unwrap();
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("herald.db");
@@ -301,9 +301,9 @@ async fn what_changed_while_herald_was_closed_comes_in_one_digest_once() {
             .await;
         assert_eq!(missed_in(&before), 0, "the first snapshot is a baseline");
     }
-    hub.hub.update("Ana", 1, &TaskPatch { done: Some(true), name: None }, None).unwrap();
-    hub.hub.delete("Ana", 2, None).unwrap();
-    hub.hub.create("Ana", "d").unwrap();
+    hub.hub.update("Ana", 1, &TaskPatch { done: Some(true), name: None }, None).await.unwrap();
+    hub.hub.delete("Ana", 2, None).await.unwrap();
+    hub.hub.create("Ana", "d").await.unwrap();
 
     let (_, secrets) = hub_feed(&hub);
     let mut second = Sink::start(StoreAt::Path(path), &[feed], secrets).await;
@@ -313,7 +313,7 @@ async fn what_changed_while_herald_was_closed_comes_in_one_digest_once() {
     assert!(digest.changes.iter().all(|c| c.missed));
     // The stream resumed from the snapshot's cursor: a live change is the
     // marker, and nothing was reported twice on the way.
-    hub.hub.create("Ana", "marker").unwrap();
+    hub.hub.create("Ana", "marker").await.unwrap();
     let (between, changes) = second
         .until(|e| match e {
             EngineEvent::Changes { changes } => Some(changes.clone()),
@@ -510,19 +510,19 @@ async fn a_redirect_that_cannot_be_followed_stops_the_feed_with_the_reason() {
 #[tokio::test]
 async fn feeds_are_added_paused_resumed_read_and_removed_by_command() {
     let hub = LocalHub::start(hub_config(), &StoreLocation::Memory).await.unwrap();
-    hub.hub.create("Ana", "a").unwrap();
+    hub.hub.create("Ana", "a").await.unwrap();
     let (feed, secrets) = hub_feed(&hub);
     let mut sink = Sink::start(StoreAt::Memory, &[], secrets).await;
     assert_eq!(sink.engine.send(Command::AddFeed { feed: Box::new(feed.clone()) }).await, Reply::Done);
     sink.open().await;
-    hub.hub.create("Ana", "b").unwrap();
+    hub.hub.create("Ana", "b").await.unwrap();
     assert_eq!(summaries(&sink.changes().await), ["Ana added 'b'"]);
 
     let pause = Command::PauseFeed { name: "hub".into(), paused: true };
     assert_eq!(sink.engine.send(pause).await, Reply::Done);
     let paused = sink.state(|s| s.paused).await;
     assert_eq!(paused.connection.phase, Phase::Stopped { reason: StopReason::Closed });
-    hub.hub.create("Ana", "c").unwrap();
+    hub.hub.create("Ana", "c").await.unwrap();
     let resume = Command::PauseFeed { name: "hub".into(), paused: false };
     assert_eq!(sink.engine.send(resume).await, Reply::Done);
     // Resumed, it resyncs as on any start: what came while it was paused

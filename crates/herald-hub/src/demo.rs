@@ -10,7 +10,7 @@ use crate::config::HubConfig;
 use crate::hub::Hub;
 use crate::local::LocalHub;
 use crate::model::{Change, TaskPatch};
-use crate::store::{StoreError, StoreLocation};
+use crate::storage::{StoreError, StoreLocation};
 
 /// The demo teammate's name.
 pub const TEAMMATE: &str = "Ana";
@@ -32,7 +32,7 @@ impl DemoHub {
         let config = HubConfig::default().with_actor(USER, token.clone()).with_actor(TEAMMATE, random_token());
         let server = LocalHub::start(config, &StoreLocation::Memory).await?;
         for name in &NAMES[..MIN_TASKS + 1] {
-            server.hub.create(TEAMMATE, name).map_err(std::io::Error::other)?;
+            server.hub.create(TEAMMATE, name).await.map_err(std::io::Error::other)?;
         }
         let teammate = Teammate::new(TEAMMATE, fastrand::u64(..));
         tokio::spawn(teammate.run(server.hub.clone(), every, server.hub.closing().clone()));
@@ -80,8 +80,8 @@ impl Teammate {
     }
 
     /// Makes exactly one change: creates, renames, completes, reopens or deletes a task.
-    pub fn step(&mut self, hub: &Hub) -> Result<Change, StoreError> {
-        let (tasks, _) = hub.snapshot()?;
+    pub async fn step(&mut self, hub: &Hub) -> Result<Change, StoreError> {
+        let (tasks, _) = hub.snapshot().await?;
         let unused: Vec<&str> = NAMES.iter().copied().filter(|n| tasks.iter().all(|t| t.name != *n)).collect();
         let roll = self.rng.u8(0..100);
         let pick = |rng: &mut fastrand::Rng| &tasks[rng.usize(0..tasks.len())];
@@ -95,28 +95,30 @@ impl Teammate {
         let change = match action {
             0..=29 if !unused.is_empty() => {
                 let name = unused[self.rng.usize(0..unused.len())];
-                Some(hub.create(&self.name, name)?)
+                Some(hub.create(&self.name, name).await?)
             }
             30..=44 if !unused.is_empty() => {
                 let task = pick(&mut self.rng);
                 let patch = TaskPatch { name: Some(unused[self.rng.usize(0..unused.len())].to_owned()), done: None };
-                hub.update(&self.name, task.id, &patch, None)?.changed()
+                hub.update(&self.name, task.id, &patch, None).await?.changed()
             }
             85..=99 => {
                 let done: Vec<_> = tasks.iter().filter(|t| t.done).collect();
                 let task = if done.is_empty() { pick(&mut self.rng) } else { done[self.rng.usize(0..done.len())] };
-                hub.delete(&self.name, task.id, None)?.changed()
+                hub.delete(&self.name, task.id, None).await?.changed()
             }
             _ => {
                 let task = pick(&mut self.rng);
-                hub.update(&self.name, task.id, &TaskPatch { name: None, done: Some(!task.done) }, None)?.changed()
+                hub.update(&self.name, task.id, &TaskPatch { name: None, done: Some(!task.done) }, None)
+                    .await?
+                    .changed()
             }
         };
         // The hub is shared, so a task may vanish between the snapshot and the
         // write; then create one, which always succeeds.
         match change {
             Some(change) => Ok(change),
-            None => hub.create(&self.name, NAMES[self.rng.usize(0..NAMES.len())]),
+            None => hub.create(&self.name, NAMES[self.rng.usize(0..NAMES.len())]).await,
         }
     }
 
@@ -129,18 +131,7 @@ impl Teammate {
                 _ = stop.cancelled() => return,
                 _ = ticks.tick() => {}
             }
-            let (h, mut me) = (hub.clone(), self);
-            let (back, result) = match tokio::task::spawn_blocking(move || {
-                let result = me.step(&h);
-                (me, result)
-            })
-            .await
-            {
-                Ok(pair) => pair,
-                Err(_) => return,
-            };
-            self = back;
-            if let Err(e) = result {
+            if let Err(e) = self.step(&hub).await {
                 tracing::warn!(error = %e, teammate = %self.name, "demo teammate could not make a change");
             }
         }
@@ -152,28 +143,27 @@ mod tests {
     use super::*;
     use crate::config::HubConfig;
     use crate::model::ChangeKind;
-    use crate::store::StoreLocation;
     use std::collections::HashSet;
 
     #[tokio::test]
     async fn the_demo_hub_serves_a_seeded_list_to_its_user() {
         let demo = DemoHub::start(Duration::from_secs(3600)).await.unwrap();
-        let (tasks, seq) = demo.server.hub.snapshot().unwrap();
+        let (tasks, seq) = demo.server.hub.snapshot().await.unwrap();
         assert!(tasks.len() > MIN_TASKS && seq > 0);
         assert_eq!(demo.server.hub.config().actor_for(&demo.token), Some(USER));
         assert!(demo.server.url.starts_with("http://127.0.0.1:"));
     }
 
-    #[test]
-    fn the_teammate_makes_every_kind_of_change_and_keeps_the_list_small() {
-        let hub = Hub::open(HubConfig::default(), &StoreLocation::Memory).unwrap();
+    #[tokio::test]
+    async fn the_teammate_makes_every_kind_of_change_and_keeps_the_list_small() {
+        let hub = Hub::open(HubConfig::default(), &StoreLocation::Memory).await.unwrap();
         let mut ana = Teammate::new("Ana", 7);
         let mut kinds = HashSet::new();
         let mut renamed = false;
         let mut completed = false;
         for _ in 0..300 {
-            let before = hub.snapshot().unwrap().1;
-            let change = ana.step(&hub).unwrap();
+            let before = hub.snapshot().await.unwrap().1;
+            let change = ana.step(&hub).await.unwrap();
             assert_eq!(change.seq, before + 1, "one step is one change");
             assert_eq!(change.actor, "Ana");
             kinds.insert(change.kind);
@@ -181,7 +171,7 @@ mod tests {
                 renamed |= NAMES.contains(&change.task.name.as_str()) && !change.task.done;
                 completed |= change.task.done;
             }
-            let count = hub.snapshot().unwrap().0.len();
+            let count = hub.snapshot().await.unwrap().0.len();
             assert!(count <= MAX_TASKS + 1, "{count} tasks");
         }
         assert_eq!(kinds.len(), 3);

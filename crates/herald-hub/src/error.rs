@@ -1,16 +1,13 @@
 //! How the hub's routes fail, as HTTP: one error type for the REST routes
-//! and the stream, and the one way store work leaves the async threads.
-
-use std::sync::Arc;
+//! and the stream.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
 
-use crate::hub::Hub;
 use crate::model::Stale;
-use crate::store::StoreError;
+use crate::storage::StoreError;
 
 /// Seconds a refused client is asked to wait.
 const BUSY_RETRY_AFTER: &str = "5";
@@ -26,14 +23,12 @@ pub enum ApiError {
     /// A conditional write made against a version that is no longer current.
     #[error("the task changed since the version this write was made against")]
     Stale(Box<Stale>),
-    #[error("internal error")]
-    Internal(#[from] StoreError),
+    /// The store failed, or cannot be reached now (`503`, to try again).
+    #[error("{}", store_message(.0))]
+    Store(#[from] StoreError),
     /// The hub keeps no more open streams for now (see `limits`).
     #[error("{0}; try again shortly")]
     Busy(&'static str),
-    /// The worker running the request failed (it panicked or was cancelled).
-    #[error("internal error")]
-    WorkerFailed,
 }
 
 impl IntoResponse for ApiError {
@@ -46,11 +41,14 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Stale(_) => StatusCode::PRECONDITION_FAILED,
-            ApiError::Internal(e) => {
-                tracing::error!(error = %e, "store failed");
+            ApiError::Store(e @ StoreError::Unavailable(_)) => {
+                tracing::warn!(error = %e, "the store is unavailable");
+                StatusCode::SERVICE_UNAVAILABLE
+            }
+            ApiError::Store(e) => {
+                tracing::error!(error = %e, "the store failed");
                 StatusCode::INTERNAL_SERVER_ERROR
             }
-            ApiError::WorkerFailed => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
         };
         let mut response = (status, Json(json!({ "error": self.to_string() }))).into_response();
@@ -87,17 +85,11 @@ pub(crate) fn tag(response: &mut Response, version: u64) {
     }
 }
 
-/// Runs store work off the async threads.
-pub(crate) async fn blocking<T: Send + 'static>(
-    hub: &Arc<Hub>,
-    work: impl FnOnce(&Hub) -> Result<T, StoreError> + Send + 'static,
-) -> Result<T, ApiError> {
-    let hub = hub.clone();
-    match tokio::task::spawn_blocking(move || work(&hub)).await {
-        Ok(result) => Ok(result?),
-        Err(join) => {
-            tracing::error!(error = %join, "store task failed");
-            Err(ApiError::WorkerFailed)
-        }
+/// What a client is told of a store failure: whether to try again, and
+/// never the store's own words.
+fn store_message(e: &StoreError) -> &'static str {
+    match e {
+        StoreError::Unavailable(_) => "the store is unavailable; try again shortly",
+        _ => "internal error",
     }
 }

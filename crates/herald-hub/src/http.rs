@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use serde_json::json;
 
 use crate::auth::{Caller, Reader, Writer};
-use crate::error::{blocking, tag, ApiError};
+use crate::error::{tag, ApiError};
 use crate::hub::Hub;
 use crate::model::{clean_name, IfMatch, NewTask, Task, TaskPatch, Written};
 
@@ -23,19 +23,23 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/tasks/{id}", get(one).put(update).delete(remove))
         .route("/me", get(me))
         .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::metrics::serve))
         .route(herald_wire::PRESENCE_PATH, axum::routing::put(view))
+        .layer(axum::middleware::from_fn_with_state(hub.clone(), crate::metrics::count_refusals))
+        // A span per request (method, path), and its status and time at debug level.
+        .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(hub)
 }
 
 async fn list(State(hub): State<Arc<Hub>>, _: Reader) -> Result<Response, ApiError> {
-    let (tasks, seq) = blocking(&hub, |h| h.snapshot()).await?;
+    let (tasks, seq) = hub.snapshot().await?;
     let mut response = Json(tasks).into_response();
     response.headers_mut().insert(SEQUENCE_HEADER, HeaderValue::from(seq));
     Ok(response)
 }
 
 async fn one(State(hub): State<Arc<Hub>>, _: Reader, Path(id): Path<i64>) -> Result<Response, ApiError> {
-    let task = blocking(&hub, move |h| h.get(id)).await?.ok_or(ApiError::NotFound(id))?;
+    let task = hub.get(id).await?.ok_or(ApiError::NotFound(id))?;
     Ok(tagged(task))
 }
 
@@ -70,7 +74,7 @@ async fn create(
     Json(body): Json<NewTask>,
 ) -> Result<Response, ApiError> {
     let name = clean_name(&body.name).map_err(ApiError::Invalid)?;
-    let change = blocking(&hub, move |h| h.create(&actor, &name)).await?;
+    let change = hub.create(&actor, &name).await?;
     let location = HeaderValue::from_str(&format!("/tasks/{}", change.task.id));
     let mut response = tagged(change.task);
     *response.status_mut() = StatusCode::CREATED;
@@ -94,7 +98,7 @@ async fn update(
     if let Some(name) = &patch.name {
         patch.name = Some(clean_name(name).map_err(ApiError::Invalid)?);
     }
-    let done = blocking(&hub, move |h| h.update(&actor, id, &patch, if_match.as_ref())).await?;
+    let done = hub.update(&actor, id, &patch, if_match.as_ref()).await?;
     written(id, done).map(tagged)
 }
 
@@ -105,7 +109,7 @@ async fn remove(
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
     let if_match = if_match(&headers)?;
-    let done = blocking(&hub, move |h| h.delete(&actor, id, if_match.as_ref())).await?;
+    let done = hub.delete(&actor, id, if_match.as_ref()).await?;
     written(id, done).map(|_| StatusCode::NO_CONTENT)
 }
 
@@ -131,13 +135,14 @@ async fn view(
 }
 
 /// `GET /healthz`, for a load balancer or a supervisor: whether the store
-/// answers. It needs no token and says nothing of the data.
+/// (SQLite, or Redis) answers. It needs no token and says nothing of the data.
 async fn healthz(State(hub): State<Arc<Hub>>) -> (StatusCode, Json<serde_json::Value>) {
-    match blocking(&hub, |h| h.current_seq()).await {
-        Ok(_) => (StatusCode::OK, Json(json!({ "store": "ok" }))),
+    let kind = hub.store_kind();
+    match hub.current_seq().await {
+        Ok(_) => (StatusCode::OK, Json(json!({ "store": "ok", "backend": kind }))),
         Err(e) => {
             tracing::error!(error = %e, "the health check found the store failing");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "store": "failing" })))
+            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "store": "failing", "backend": kind })))
         }
     }
 }

@@ -14,10 +14,14 @@
 //! | `GET /me` | the actor the caller's token stands for |
 //! | `PUT /presence` `{viewing}` | the record the caller has open, for a minute |
 //! | `GET /healthz` | whether the store answers; no token needed |
+//! | `GET /metrics` | open streams, events out, replay reads, refusals (Prometheus); no token needed |
 //!
 //! Every task has a version, also its `ETag`; `PUT` and `DELETE` with
 //! `If-Match` are refused with `412` and the task as it is now when it has
 //! moved on. The stream also says who is here (`event: presence`, no id).
+//!
+//! The tasks and the log live in SQLite (one process) or in Redis Streams
+//! (several hub processes sharing one Redis), behind [`Storage`].
 //!
 //! Why it exists: Herald needs a server that behaves exactly as a well-made
 //! shared-data API should (ids on every event, replay, auth by bearer token),
@@ -33,9 +37,10 @@ mod http;
 mod hub;
 mod limits;
 mod local;
+mod metrics;
 mod model;
 mod presence;
-mod store;
+pub mod storage;
 mod stream;
 
 use std::future::Future;
@@ -47,7 +52,8 @@ pub use http::{router, SEQUENCE_HEADER};
 pub use hub::Hub;
 pub use local::LocalHub;
 pub use model::{clean_name, Change, ChangeKind, IfMatch, NewTask, Stale, Task, TaskPatch, Written};
-pub use store::{StoreError, StoreLocation};
+pub use storage::redis::RedisLocation;
+pub use storage::{Storage, StoreError, StoreLocation};
 use tokio::net::{TcpListener, TcpStream};
 
 /// Serves `hub` on `listener` until `shutdown` completes; open event streams

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::HubConfig;
 use crate::hub::Hub;
-use crate::store::StoreLocation;
+use crate::storage::StoreLocation;
 
 pub struct LocalHub {
     /// The root URL, e.g. `http://127.0.0.1:41234`.
@@ -28,7 +28,7 @@ impl LocalHub {
 
     /// Serves on `addr`, e.g. the port of a hub that was stopped, to restart it.
     pub async fn start_on(addr: SocketAddr, config: HubConfig, location: &StoreLocation) -> std::io::Result<LocalHub> {
-        let hub = Hub::open(config, location).map_err(std::io::Error::other)?;
+        let hub = Hub::open(config, location).await.map_err(std::io::Error::other)?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let stop = CancellationToken::new();

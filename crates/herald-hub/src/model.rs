@@ -112,7 +112,7 @@ pub struct NewTask {
 }
 
 /// Body of `PUT /tasks/:id`: any subset of the fields.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TaskPatch {
     pub name: Option<String>,

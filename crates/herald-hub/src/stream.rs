@@ -32,7 +32,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use tokio_stream::wrappers::ReceiverStream;
 
 use crate::auth::{Caller, Reader};
-use crate::error::{blocking, ApiError};
+use crate::error::ApiError;
 use crate::hub::Hub;
 use crate::limits::{ClientAddr, Full, Pass};
 use crate::model::Change;
@@ -60,12 +60,14 @@ impl Outlet {
         match tokio::time::timeout(slow, self.tx.reserve_many(2)).await {
             Ok(Ok(mut places)) => {
                 places.next()?.send(Ok(event));
+                hub.metrics().events_out.inc();
                 Some(())
             }
             Ok(Err(_)) => None,
             Err(_) => {
-                let current = blocking(hub, |h| h.current_seq()).await.ok()?;
+                let current = hub.current_seq().await.ok()?;
                 tracing::info!(current, "a subscriber took nothing for {slow:?}; resetting its stream");
+                hub.metrics().refused("slow_subscriber");
                 if let Ok(place) = self.tx.try_reserve() {
                     place.send(Ok(reset_event(current)));
                 }
@@ -108,7 +110,7 @@ pub(crate) async fn subscribe(
     let live = hub.follow();
     let start = match resume {
         Some(seq) => seq,
-        None => blocking(&hub, |h| h.current_seq()).await?,
+        None => hub.current_seq().await?,
     };
     let (tx, rx) = mpsc::channel(64);
     let keepalive = KeepAlive::new().interval(hub.config().keepalive).text("keepalive");
@@ -202,15 +204,13 @@ async fn told(room: &mut Option<watch::Receiver<Arc<Presence>>>) -> Option<Arc<P
 /// `event: reset` (its id the current sequence number, so the client resumes
 /// from there after reloading `GET /tasks`) instead of replaying with a gap.
 async fn reset_if_forgotten(hub: &Arc<Hub>, last: &mut u64, out: &Outlet) -> Option<()> {
-    let h = hub.clone();
-    let read = tokio::task::spawn_blocking(move || Ok::<_, crate::StoreError>((h.oldest_seq()?, h.current_seq()?)));
+    let read = async { Ok::<_, crate::StoreError>((hub.oldest_seq().await?, hub.current_seq().await?)) };
     let (oldest, current) = match read.await {
-        Ok(Ok(read)) => read,
-        Ok(Err(e)) => {
-            tracing::error!(error = %e, "reading the change log failed; ending the stream");
+        Ok(read) => read,
+        Err(e) => {
+            tracing::warn!(error = %e, "reading the change log failed; ending the stream");
             return None;
         }
-        Err(_) => return None,
     };
     if oldest.is_some_and(|oldest| oldest > *last + 1) && current > *last {
         out.send(hub, reset_event(current)).await?;
@@ -222,14 +222,12 @@ async fn reset_if_forgotten(hub: &Arc<Hub>, last: &mut u64, out: &Outlet) -> Opt
 /// Sends every logged change after `last`. `None` when the subscriber is gone or the store failed.
 async fn catch_up(hub: &Arc<Hub>, last: &mut u64, out: &Outlet) -> Option<()> {
     loop {
-        let (h, after) = (hub.clone(), *last);
-        let batch = match tokio::task::spawn_blocking(move || h.changes_after(after, REPLAY_BATCH)).await {
-            Ok(Ok(batch)) => batch,
-            Ok(Err(e)) => {
-                tracing::error!(error = %e, "reading the change log failed; ending the stream");
+        let batch = match hub.changes_after(*last, REPLAY_BATCH).await {
+            Ok(batch) => batch,
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the change log failed; ending the stream");
                 return None;
             }
-            Err(_) => return None,
         };
         for change in &batch {
             out.send(hub, event(change)).await?;

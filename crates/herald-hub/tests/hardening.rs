@@ -3,6 +3,7 @@
 //! and a subscriber that takes nothing. Each is answered, and the hub goes
 //! on serving everyone else.
 
+#[macro_use]
 mod support;
 
 use std::net::IpAddr;
@@ -23,98 +24,6 @@ async fn until(what: &str, mut check: impl AsyncFnMut() -> bool) {
         assert!(tokio::time::Instant::now() < give_up, "never {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-}
-
-#[tokio::test]
-async fn streams_past_the_limits_get_503_with_retry_after_and_the_rest_still_works() {
-    let hub = start(HubConfig::default().with_actor("Ana", ANA).with_stream_limits(3, 2)).await;
-    let (a, b) = (from("127.0.0.1"), from("127.0.0.2"));
-    let open = |client: &reqwest::Client| client.get(url(&hub, "/tasks/subscribe")).bearer_auth(ANA).send();
-
-    let first = open(&a).await.unwrap();
-    let _second = open(&a).await.unwrap();
-    assert_eq!((first.status().as_u16(), _second.status().as_u16()), (200, 200));
-    let third = open(&a).await.unwrap();
-    assert_eq!(third.status(), 503, "two per address");
-    assert_eq!(third.headers()["retry-after"], "5");
-    let said: serde_json::Value = third.json().await.unwrap();
-    assert_eq!(said["error"], "this address has as many event streams open as one may; try again shortly");
-
-    let _other = open(&b).await.unwrap();
-    assert_eq!(_other.status(), 200, "another address has its own two");
-    let over = open(&b).await.unwrap();
-    assert_eq!(over.status(), 503, "three in all");
-    assert_eq!(over.headers()["retry-after"], "5");
-    assert_eq!(hub.hub.open_streams(), 3);
-
-    let rest = a.get(url(&hub, "/tasks")).bearer_auth(ANA).send().await.unwrap();
-    assert_eq!(rest.status(), 200, "every other route still answers");
-
-    // A stream that ends gives its place back.
-    drop(first);
-    until("a place given back", async || open(&a).await.unwrap().status() == 200).await;
-}
-
-/// A subscriber that takes nothing fills its buffer; the hub then tells it
-/// `event: reset` in the place it kept free, ends its stream, and holds
-/// nothing more for it. When the subscriber reads at last, the reset is the
-/// last thing it gets, with the id to resume from after the snapshot.
-#[cfg(target_os = "linux")]
-#[tokio::test(flavor = "multi_thread")] // the subscriber reads with blocking calls; the hub must run meanwhile
-async fn a_subscriber_that_takes_nothing_is_told_reset_and_its_stream_ends() {
-    use std::io::{Read, Write};
-    const CHANGES: u64 = 12_000;
-
-    let config = HubConfig::default()
-        .with_actor("Ana", ANA)
-        .with_keepalive(Duration::from_secs(120))
-        .with_slow_subscriber(Duration::from_millis(300));
-    let hub = start(config).await;
-
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    // A fixed receive buffer, so that what it does not read fills it, and
-    // then the hub's socket buffer behind it.
-    socket.set_recv_buffer_size(128 * 1024).unwrap();
-    socket.connect(&hub.addr.into()).unwrap();
-    let mut slow = std::net::TcpStream::from(socket);
-    let request = format!("GET /tasks/subscribe HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {ANA}\r\n\r\n", hub.addr);
-    slow.write_all(request.as_bytes()).unwrap();
-    until("the slow stream to open", async || hub.hub.open_streams() == 1).await;
-
-    // More than the hub's socket buffer can take (Linux grows it to 4 MiB).
-    let name = "x".repeat(500);
-    for _ in 0..CHANGES {
-        hub.hub.create("Ana", &name).unwrap();
-    }
-    until("the slow stream to end", async || hub.hub.open_streams() == 0).await;
-    let mut fast = Stream::open(&hub, Some(ANA)).await;
-    assert!(fast.next_event().await.is_some(), "everyone else is still served");
-
-    // Now it reads: what was queued, then the reset, then the end of the body.
-    slow.set_read_timeout(Some(DEADLINE)).unwrap();
-    let mut read = Vec::new();
-    let mut chunk = [0u8; 65536];
-    while !read.ends_with(b"\r\n0\r\n\r\n") {
-        let n = slow.read(&mut chunk).unwrap_or_else(|e| {
-            let tail = String::from_utf8_lossy(&read[read.len().saturating_sub(300)..]).into_owned();
-            panic!("the rest of the stream within the deadline: {e}; {} bytes read, ending {tail:?}", read.len())
-        });
-        assert!(n > 0, "the connection closed before the body ended");
-        read.extend_from_slice(&chunk[..n]);
-    }
-    let text = String::from_utf8_lossy(&read);
-    let reset = text.rfind("event: reset").expect("told to reset");
-    let seq = format!("\"seq\":{CHANGES}");
-    assert!(text[reset..].contains(&seq), "resume from the current sequence: {}", &text[reset..]);
-    assert!(text.matches("event: create").count() < CHANGES as usize, "not everything was held for it");
-}
-
-#[tokio::test]
-async fn health_is_answered_without_a_token() {
-    let hub = default_hub().await;
-    let health = client().get(url(&hub, "/healthz")).send().await.unwrap();
-    assert_eq!(health.status(), 200);
-    assert_eq!(health.json::<serde_json::Value>().await.unwrap(), serde_json::json!({"store": "ok"}));
 }
 
 /// A config that cannot be used is one clear line and exit 2, before
@@ -140,4 +49,103 @@ fn a_bad_config_is_refused_with_its_line_and_exit_2() {
     let missing = run(&dir.path().join("nowhere.toml"));
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).starts_with("error: reading "));
+}
+
+on_both_backends! {
+    async fn streams_past_the_limits_get_503_with_retry_after_and_the_rest_still_works(backend) {
+        let hub = start(backend, HubConfig::default().with_actor("Ana", ANA).with_stream_limits(3, 2)).await;
+        let (a, b) = (from("127.0.0.1"), from("127.0.0.2"));
+        let open = |client: &reqwest::Client| client.get(url(&hub, "/tasks/subscribe")).bearer_auth(ANA).send();
+
+        let first = open(&a).await.unwrap();
+        let _second = open(&a).await.unwrap();
+        assert_eq!((first.status().as_u16(), _second.status().as_u16()), (200, 200));
+        let third = open(&a).await.unwrap();
+        assert_eq!(third.status(), 503, "two per address");
+        assert_eq!(third.headers()["retry-after"], "5");
+        let said: serde_json::Value = third.json().await.unwrap();
+        assert_eq!(said["error"], "this address has as many event streams open as one may; try again shortly");
+
+        let _other = open(&b).await.unwrap();
+        assert_eq!(_other.status(), 200, "another address has its own two");
+        let over = open(&b).await.unwrap();
+        assert_eq!(over.status(), 503, "three in all");
+        assert_eq!(over.headers()["retry-after"], "5");
+        assert_eq!(hub.hub.open_streams(), 3);
+
+        let rest = a.get(url(&hub, "/tasks")).bearer_auth(ANA).send().await.unwrap();
+        assert_eq!(rest.status(), 200, "every other route still answers");
+
+        // A stream that ends gives its place back.
+        drop(first);
+        until("a place given back", async || open(&a).await.unwrap().status() == 200).await;
+    }
+
+    /// A subscriber that takes nothing fills its buffer; the hub then tells it
+    /// `event: reset` in the place it kept free, ends its stream, and holds
+    /// nothing more for it. When the subscriber reads at last, the reset is the
+    /// last thing it gets, with the id to resume from after the snapshot.
+    #[cfg(target_os = "linux")]
+    // the subscriber reads with blocking calls; the hub must run meanwhile
+    async fn a_subscriber_that_takes_nothing_is_told_reset_and_its_stream_ends(backend) {
+        use std::io::{Read, Write};
+        const CHANGES: u64 = 12_000;
+
+        let config = HubConfig::default()
+            .with_actor("Ana", ANA)
+            .with_keepalive(Duration::from_secs(120))
+            .with_slow_subscriber(Duration::from_millis(300));
+        let hub = start(backend, config).await;
+
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        // A fixed receive buffer, so that what it does not read fills it, and
+        // then the hub's socket buffer behind it.
+        socket.set_recv_buffer_size(128 * 1024).unwrap();
+        socket.connect(&hub.addr.into()).unwrap();
+        let mut slow = std::net::TcpStream::from(socket);
+        let request = format!("GET /tasks/subscribe HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {ANA}\r\n\r\n", hub.addr);
+        slow.write_all(request.as_bytes()).unwrap();
+        until("the slow stream to open", async || hub.hub.open_streams() == 1).await;
+
+        // More than the hub's socket buffer can take (Linux grows it to 4 MiB).
+        let name = "x".repeat(500);
+        for _ in 0..CHANGES {
+            hub.hub.create("Ana", &name).await.unwrap();
+        }
+        until("the slow stream to end", async || hub.hub.open_streams() == 0).await;
+        let mut fast = Stream::open(&hub, Some(ANA)).await;
+        assert!(fast.next_event().await.is_some(), "everyone else is still served");
+
+        // Now it reads: what was queued, then the reset, then the end of the body.
+        slow.set_read_timeout(Some(DEADLINE)).unwrap();
+        let mut read = Vec::new();
+        let mut chunk = [0u8; 65536];
+        while !read.ends_with(b"\r\n0\r\n\r\n") {
+            let n = slow.read(&mut chunk).unwrap_or_else(|e| {
+                let tail = String::from_utf8_lossy(&read[read.len().saturating_sub(300)..]).into_owned();
+                panic!("the rest of the stream within the deadline: {e}; {} bytes read, ending {tail:?}", read.len())
+            });
+            assert!(n > 0, "the connection closed before the body ended");
+            read.extend_from_slice(&chunk[..n]);
+        }
+        let text = String::from_utf8_lossy(&read);
+        let reset = text.rfind("event: reset").expect("told to reset");
+        let number_after = |at: usize, key: &str| -> u64 {
+            let from = at + text[at..].find(key).unwrap() + key.len();
+            text[from..].chars().take_while(char::is_ascii_digit).collect::<String>().parse().unwrap()
+        };
+        // The sequence number it resumes from is the hub's when it was reset:
+        // past everything it was sent, and no further than what was made.
+        let resume = number_after(reset, "\"seq\":");
+        let last_sent = number_after(text[..reset].rfind("id: ").unwrap(), "id: ");
+        assert!(last_sent < resume && resume <= CHANGES, "sent up to {last_sent}, resume from {resume}");
+        assert!(text.matches("event: create").count() < CHANGES as usize, "not everything was held for it");
+    }
+
+    async fn health_is_answered_without_a_token(backend) {
+        let hub = default_hub(backend).await;
+        let health = client().get(url(&hub, "/healthz")).send().await.unwrap();
+        assert_eq!(health.status(), 200);
+        assert_eq!(health.json::<serde_json::Value>().await.unwrap(), serde_json::json!({"store": "ok", "backend": backend.name()}));
+    }
 }

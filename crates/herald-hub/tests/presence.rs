@@ -15,14 +15,14 @@ const CAROL: &str = "carol-token-1";
 
 /// A hub that tells presence quickly, so the tests do not wait on the
 /// 2 s default; focus holds for `focus_ttl`.
-async fn hub(focus_ttl: Duration) -> herald_hub::LocalHub {
+async fn hub(focus_ttl: Duration) -> TestHub {
     let config = HubConfig::default()
         .with_actor("Ana", ANA)
         .with_actor("Bob", BOB)
         .with_actor("Carol", CAROL)
         .with_anonymous_reads(true)
         .with_presence(Duration::from_millis(50), focus_ttl);
-    start(config).await
+    start(Backend::Sqlite, config).await
 }
 
 async fn view(hub: &herald_hub::LocalHub, token: &str, viewing: serde_json::Value) -> reqwest::StatusCode {
@@ -152,7 +152,7 @@ async fn a_client_that_stops_taking_data_is_cut_off_and_leaves() {
         .with_actor("Bob", BOB)
         .with_keepalive(Duration::from_secs(1))
         .with_presence(Duration::from_millis(50), Duration::from_secs(60));
-    let hub = start(config).await;
+    let hub = start(Backend::Sqlite, config).await;
     let mut ana = Stream::open(&hub, Some(ANA)).await;
     until(&mut ana, &[("Ana", None)]).await;
 
@@ -168,7 +168,7 @@ async fn a_client_that_stops_taking_data_is_cut_off_and_leaves() {
     // Changes fill Bob's window; the hub's sends then go unacknowledged.
     let name = "x".repeat(500);
     for _ in 0..200 {
-        hub.hub.create("Ana", &name).unwrap();
+        hub.hub.create("Ana", &name).await.unwrap();
     }
     until(&mut ana, &[("Ana", None)]).await;
     drop(bob);

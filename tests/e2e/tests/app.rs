@@ -37,7 +37,7 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
     let config = HubConfig::default().with_actor("You", YOU).with_actor("Bob", BOB);
     let server = LocalHub::start(config, &StoreLocation::Memory).await?;
     let (hub, url) = (&server.hub, server.url.clone());
-    let water = hub.create("Bob", "Water plants")?.task.id;
+    let water = hub.create("Bob", "Water plants").await?.task.id;
 
     // Herald keeps its feeds and their history here, and the token in the keyring.
     let data = tempfile::tempdir()?;
@@ -78,7 +78,7 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
     // back on the stream as the user's own change, and raises no notification.
     app.find(Locator::Css(&format!("li[data-key='{water}'] input[type='checkbox']"))).await?.click().await?;
     wait_for_change_line(&app, water, "You completed 'Water plants'").await?;
-    assert!(hub.get(water)?.expect("still there").done);
+    assert!(hub.get(water).await?.expect("still there").done);
     // Bob's next change is a marker: once its notification is in, anything the
     // user's change would have raised is in too.
     http.put(format!("{url}/tasks/{milk}"))
@@ -144,9 +144,9 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
     })
     .await?;
     let _ = app.close().await;
-    hub.update("Bob", milk, &TaskPatch { done: Some(false), name: None }, None)?;
-    hub.delete("Bob", water, None)?;
-    hub.create("Bob", "Call Ana")?;
+    hub.update("Bob", milk, &TaskPatch { done: Some(false), name: None }, None).await?;
+    hub.delete("Bob", water, None).await?;
+    hub.create("Bob", "Call Ana").await?;
     // Started again, it tells the user in one notification, not three.
     driver.herald.start_again(&[]).await?;
     let app = driver.session(&app_binary()?).await?;
@@ -161,7 +161,7 @@ async fn a_teammates_changes_reach_the_window_and_the_desktop() -> anyhow::Resul
     assert!(listed.iter().all(|line| shown[4].body.contains(line)), "{}", shown[4].body);
     app.wait().at_most(herald_e2e::DEADLINE).for_element(Locator::Css(LIVE)).await?;
     // A live change is the marker: nothing else was raised in between.
-    hub.create("Bob", "Marker")?;
+    hub.create("Bob", "Marker").await?;
     let shown = notifications.wait_for(6).await?;
     assert_eq!(shown.len(), 6);
     assert_eq!(shown[5].summary, "Bob added 'Marker'");

@@ -107,7 +107,7 @@ coalesce = {{ offline_after_secs = 1 }}
 
     // A burst: Bob adds 300 tasks at once.
     for i in 0..BURST {
-        hub.create("Bob", &format!("Imported {i}"))?;
+        hub.create("Bob", &format!("Imported {i}")).await?;
     }
     let settled = eventually("the burst's notification to count all 300", || async {
         let shown = notifications.shown();
@@ -131,7 +131,7 @@ coalesce = {{ offline_after_secs = 1 }}
     })
     .await?;
     for i in 0..20 {
-        hub.create("Bob", &format!("Quiet {i}"))?;
+        hub.create("Bob", &format!("Quiet {i}")).await?;
     }
     click(&app, "button.entry.all").await?;
     eventually("the timeline to hold the 20", || async { Ok((timeline_total(&app).await? == 320).then_some(())) })
@@ -161,7 +161,7 @@ coalesce = {{ offline_after_secs = 1 }}
         |t| t == "On until you turn it off",
     )
     .await?;
-    hub.create("Bob", "URGENT: the server room is flooding")?;
+    hub.create("Bob", "URGENT: the server room is flooding").await?;
     let shown = notifications.wait_for(seen + 1).await?;
     assert_eq!(shown[seen].summary, "Bob: URGENT: the server room is flooding");
     assert_eq!(shown[seen].urgency, Some(2), "critical");

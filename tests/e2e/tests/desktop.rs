@@ -55,8 +55,8 @@ async fn one_herald_deep_links_and_the_window_where_it_was_left() -> anyhow::Res
     let config = HubConfig::default().with_actor("You", YOU);
     let server = LocalHub::start(config, &StoreLocation::Memory).await?;
     let (hub, url) = (&server.hub, server.url.clone());
-    let first = hub.create("You", "Water plants")?.task.id;
-    let second = hub.create("You", "Buy milk")?.task.id;
+    let first = hub.create("You", "Water plants").await?.task.id;
+    let second = hub.create("You", "Buy milk").await?.task.id;
 
     let data = tempfile::tempdir()?;
     let _keyring = herald_e2e::keyring::start(&data.path().join("keyring")).await?;

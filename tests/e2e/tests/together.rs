@@ -93,8 +93,8 @@ async fn others_are_here_and_never_silently_overwritten() -> anyhow::Result<()> 
         .with_presence(Duration::from_millis(100), Duration::from_secs(60));
     let server = LocalHub::start(config, &StoreLocation::Memory).await?;
     let (hub, url) = (&server.hub, server.url.clone());
-    let milk = hub.create("Ana", "Buy milk")?.task.id;
-    hub.create("Ana", "Water plants")?;
+    let milk = hub.create("Ana", "Buy milk").await?.task.id;
+    hub.create("Ana", "Water plants").await?;
 
     let data = tempfile::tempdir()?;
     let _keyring = herald_e2e::keyring::start(&data.path().join("keyring")).await?;
@@ -155,13 +155,13 @@ async fn others_are_here_and_never_silently_overwritten() -> anyhow::Result<()> 
     let theirs = script(&app, "return document.querySelector('.conflict .theirs').textContent").await?;
     assert!(mine.as_str().is_some_and(|t| t.contains("Buy oat milk")), "{mine}");
     assert!(theirs.as_str().is_some_and(|t| t.contains("Buy soy milk")), "{theirs}");
-    assert_eq!(hub.get(milk)?.expect("still there").name, "Buy soy milk", "nothing was overwritten");
+    assert_eq!(hub.get(milk).await?.expect("still there").name, "Buy soy milk", "nothing was overwritten");
     herald_e2e::screenshot(&app, "conflict").await?;
     click(&app, ".conflict .keep-theirs").await?;
     until(&app, "the conflict to close", "return document.querySelector('.conflict') === null", |v| *v == json!(true))
         .await?;
     assert_eq!(name_field(&app).await?, json!("Buy soy milk"), "theirs kept");
-    assert_eq!(hub.get(milk)?.expect("still there").name, "Buy soy milk");
+    assert_eq!(hub.get(milk).await?.expect("still there").name, "Buy soy milk");
 
     // Once more, and "Apply mine": the user's name goes in, Ana's done stays.
     type_name(&app, "Buy oat milk").await?;
@@ -173,7 +173,7 @@ async fn others_are_here_and_never_silently_overwritten() -> anyhow::Result<()> 
     click(&app, ".record-editor button.save").await?;
     click(&app, ".conflict .apply-mine").await?;
     herald_e2e::eventually("the user's name to be applied", || async {
-        let now = hub.get(milk)?.expect("still there");
+        let now = hub.get(milk).await?.expect("still there");
         Ok((now.name == "Buy oat milk").then_some(now))
     })
     .await

@@ -1,25 +1,118 @@
-//! What the hub's integration tests share: a hub on loopback, its actors,
-//! and a reader of its event stream.
+//! What the hub's integration tests share: a hub on loopback on either
+//! backend, its actors, a `redis-server` of its own, and a reader of its
+//! event stream.
+//!
+//! [`on_both_backends!`] runs a test once on SQLite and once on Redis.
 
 #![allow(dead_code)]
+
+pub mod redis_server;
 
 use std::collections::VecDeque;
 use std::time::Duration;
 
 use herald_core::sse::{Decoder, Event, Frame};
-use herald_hub::{HubConfig, LocalHub, StoreLocation};
+use herald_hub::{HubConfig, LocalHub, RedisLocation, StoreLocation};
+pub use redis_server::RedisServer;
 use serde_json::Value;
 
 pub const ANA: &str = "ana-token-1";
 pub const BOB: &str = "bob-token-1";
 pub const DEADLINE: Duration = Duration::from_secs(10);
 
-pub async fn start(config: HubConfig) -> LocalHub {
-    LocalHub::start(config, &StoreLocation::Memory).await.unwrap()
+/// Where a test's hub keeps its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Redis,
 }
 
-pub async fn default_hub() -> LocalHub {
-    start(HubConfig::default().with_actor("Ana", ANA).with_actor("Bob", BOB)).await
+impl Backend {
+    /// As `/healthz` names it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Redis => "redis",
+        }
+    }
+}
+
+/// A hub on loopback, with the Redis it uses, if any, stopped with it.
+pub struct TestHub {
+    pub local: LocalHub,
+    pub redis: Option<RedisServer>,
+}
+
+impl std::ops::Deref for TestHub {
+    type Target = LocalHub;
+    fn deref(&self) -> &LocalHub {
+        &self.local
+    }
+}
+
+impl TestHub {
+    /// Stops the hub (its Redis keeps running until the test hub is dropped).
+    pub async fn stop(self) -> std::io::Result<()> {
+        self.local.stop().await
+    }
+}
+
+/// Defines each `async fn name(backend) { ... }` given, and a test of it on
+/// each backend: `sqlite::name` and `redis::name`.
+#[allow(unused_macros)] // presence.rs runs on SQLite only: presence is not kept in the store
+macro_rules! on_both_backends {
+    ($( $(#[$meta:meta])* async fn $name:ident($backend:ident) $body:block )*) => {
+        $( $(#[$meta])* async fn $name($backend: crate::support::Backend) $body )*
+
+        mod sqlite {
+            $(
+                $(#[$meta])*
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name(crate::support::Backend::Sqlite).await }
+            )*
+        }
+
+        mod redis {
+            $(
+                $(#[$meta])*
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() { super::$name(crate::support::Backend::Redis).await }
+            )*
+        }
+    };
+}
+
+/// A hub on `backend`: SQLite in memory, or a `redis-server` of its own.
+pub async fn start(backend: Backend, config: HubConfig) -> TestHub {
+    match backend {
+        Backend::Sqlite => {
+            TestHub { local: LocalHub::start(config, &StoreLocation::Memory).await.unwrap(), redis: None }
+        }
+        Backend::Redis => {
+            let redis = RedisServer::start();
+            let local = LocalHub::start(config, &StoreLocation::Redis(redis.location())).await.unwrap();
+            TestHub { local, redis: Some(redis) }
+        }
+    }
+}
+
+/// Another hub on the same data as `first`: for SQLite a file is needed,
+/// so this is for Redis only.
+pub async fn another_on(redis: &RedisServer, config: HubConfig) -> LocalHub {
+    LocalHub::start(config, &StoreLocation::Redis(redis.location())).await.unwrap()
+}
+
+pub fn actors() -> HubConfig {
+    HubConfig::default().with_actor("Ana", ANA).with_actor("Bob", BOB)
+}
+
+pub async fn default_hub(backend: Backend) -> TestHub {
+    start(backend, actors()).await
+}
+
+/// The location of `redis` with a prefix of its own.
+pub fn prefixed(redis: &RedisServer, prefix: &str) -> RedisLocation {
+    redis.location().with_prefix(prefix)
 }
 
 pub fn url(hub: &LocalHub, path: &str) -> String {

@@ -1,4 +1,4 @@
-//! The hub's durable state: the tasks and the log of every change, in SQLite.
+//! The embedded store: the tasks and the log of every change, in SQLite.
 //!
 //! Every mutation writes the task and its change record in one transaction,
 //! so the change log and the task table can never disagree, and a sequence
@@ -8,31 +8,142 @@
 //! it and when, so that a write made against an older version is refused
 //! with what is there now ([`Written::Refused`]), in the same transaction
 //! that would have made it.
+//!
+//! [`Sqlite`] is the [`Storage`] over it: calls run off the async threads,
+//! and a change is broadcast while the lock that wrote it is held, so the
+//! broadcast is in sequence order.
 
-use std::path::PathBuf;
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
+use tokio::sync::broadcast;
 
+use super::{Storage, StoreError, LIVE_BUFFER};
 use crate::model::{Change, ChangeKind, IfMatch, Stale, Task, TaskPatch, Written};
 
-/// Where the hub keeps its data.
-#[derive(Debug, Clone)]
-pub enum StoreLocation {
-    File(PathBuf),
-    /// Gone when the hub stops: for tests and the embedded demo.
-    Memory,
+/// The SQLite store, shared by the hub's requests and streams.
+pub struct Sqlite {
+    shared: Arc<Shared>,
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
-    #[error("the change log holds an unknown kind {0:?}")]
-    Corrupt(String),
+struct Shared {
+    store: Mutex<Store>,
+    live: broadcast::Sender<Arc<Change>>,
 }
 
-pub struct Store {
+impl Shared {
+    fn store(&self) -> MutexGuard<'_, Store> {
+        // A panic while holding the lock cannot leave SQLite half-written
+        // (every write is one transaction), so the data is still sound.
+        self.store.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Called with the store lock held, so broadcast order is sequence order.
+    fn publish(&self, change: &Change) {
+        // No receivers is fine: nobody is listening right now.
+        let _ = self.live.send(Arc::new(change.clone()));
+    }
+}
+
+impl Sqlite {
+    /// Opens the file at `path`, or a store in memory.
+    pub fn open(path: Option<&Path>, history: Option<u64>) -> Result<Self, StoreError> {
+        let store = Store::open(path)?.with_history(history);
+        let (live, _) = broadcast::channel(LIVE_BUFFER);
+        Ok(Sqlite { shared: Arc::new(Shared { store: Mutex::new(store), live }) })
+    }
+
+    /// Runs `work` on the store, off the async threads.
+    async fn with<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Shared) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let shared = self.shared.clone();
+        tokio::task::spawn_blocking(move || work(&shared)).await.map_err(|join| {
+            tracing::error!(error = %join, "a store task failed");
+            StoreError::Worker
+        })?
+    }
+}
+
+#[async_trait]
+impl Storage for Sqlite {
+    fn kind(&self) -> &'static str {
+        "sqlite"
+    }
+
+    async fn snapshot(&self) -> Result<(Vec<Task>, u64), StoreError> {
+        self.with(|s| s.store().snapshot()).await
+    }
+
+    async fn get(&self, id: i64) -> Result<Option<Task>, StoreError> {
+        self.with(move |s| s.store().get(id)).await
+    }
+
+    async fn current_seq(&self) -> Result<u64, StoreError> {
+        self.with(|s| s.store().current_seq()).await
+    }
+
+    async fn oldest_seq(&self) -> Result<Option<u64>, StoreError> {
+        self.with(|s| s.store().oldest_seq()).await
+    }
+
+    async fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError> {
+        self.with(move |s| s.store().changes_after(after, limit)).await
+    }
+
+    async fn create(&self, actor: &str, name: &str) -> Result<Change, StoreError> {
+        let (actor, name) = (actor.to_owned(), name.to_owned());
+        self.with(move |s| {
+            let change = s.store().create(&actor, &name)?;
+            s.publish(&change);
+            Ok(change)
+        })
+        .await
+    }
+
+    async fn update(
+        &self,
+        actor: &str,
+        id: i64,
+        patch: &TaskPatch,
+        if_match: Option<&IfMatch>,
+    ) -> Result<Written, StoreError> {
+        let (actor, patch, if_match) = (actor.to_owned(), patch.clone(), if_match.cloned());
+        self.with(move |s| {
+            let mut store = s.store();
+            let written = store.update(&actor, id, &patch, if_match.as_ref())?;
+            if let Written::Changed(change) = &written {
+                s.publish(change);
+            }
+            Ok(written)
+        })
+        .await
+    }
+
+    async fn delete(&self, actor: &str, id: i64, if_match: Option<&IfMatch>) -> Result<Written, StoreError> {
+        let (actor, if_match) = (actor.to_owned(), if_match.cloned());
+        self.with(move |s| {
+            let mut store = s.store();
+            let written = store.delete(&actor, id, if_match.as_ref())?;
+            if let Written::Changed(change) = &written {
+                s.publish(change);
+            }
+            Ok(written)
+        })
+        .await
+    }
+
+    fn follow(&self) -> broadcast::Receiver<Arc<Change>> {
+        self.shared.live.subscribe()
+    }
+}
+
+/// The store itself, used by one caller at a time.
+struct Store {
     conn: Connection,
     /// How many changes the log keeps; `None` keeps all.
     history: Option<u64>,
@@ -99,15 +210,15 @@ fn now_ms() -> i64 {
 }
 
 impl Store {
-    pub fn open(location: &StoreLocation) -> Result<Self, StoreError> {
-        let conn = match location {
-            StoreLocation::File(path) => {
+    pub fn open(path: Option<&Path>) -> Result<Self, StoreError> {
+        let conn = match path {
+            Some(path) => {
                 let conn = Connection::open(path)?;
                 conn.pragma_update(None, "journal_mode", "WAL")?;
                 conn.pragma_update(None, "synchronous", "NORMAL")?;
                 conn
             }
-            StoreLocation::Memory => Connection::open_in_memory()?,
+            None => Connection::open_in_memory()?,
         };
         migrate(&conn)?;
         Ok(Store { conn, history: None })
@@ -219,7 +330,8 @@ impl Store {
         })?;
         rows.map(|row| {
             let (seq, kind, task, actor, at) = row?;
-            let kind = ChangeKind::parse(&kind).ok_or(StoreError::Corrupt(kind))?;
+            let kind =
+                ChangeKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("a change of kind {kind:?}")))?;
             Ok(Change { seq, kind, task, actor, at })
         })
         .collect()
@@ -292,7 +404,7 @@ mod tests {
 
     #[test]
     fn every_mutation_gets_the_next_sequence_number() {
-        let mut s = Store::open(&StoreLocation::Memory).unwrap();
+        let mut s = Store::open(None).unwrap();
         let a = s.create("Ana", "Buy milk").unwrap();
         let done = TaskPatch { done: Some(true), ..Default::default() };
         let Written::Changed(b) = s.update("Bob", a.task.id, &done, None).unwrap() else { panic!() };
@@ -308,7 +420,7 @@ mod tests {
 
     #[test]
     fn missing_tasks_change_nothing() {
-        let mut s = Store::open(&StoreLocation::Memory).unwrap();
+        let mut s = Store::open(None).unwrap();
         assert_eq!(s.update("Ana", 9, &TaskPatch::default(), None).unwrap(), Written::Missing);
         assert_eq!(s.delete("Ana", 9, None).unwrap(), Written::Missing);
         assert_eq!(s.current_seq().unwrap(), 0);
@@ -316,7 +428,7 @@ mod tests {
 
     #[test]
     fn a_write_against_an_old_version_is_refused_with_what_is_there_now() {
-        let mut s = Store::open(&StoreLocation::Memory).unwrap();
+        let mut s = Store::open(None).unwrap();
         let id = s.create("Ana", "Buy milk").unwrap().task.id;
         let done = TaskPatch { done: Some(true), ..Default::default() };
         assert!(matches!(s.update("Bob", id, &done, Some(&IfMatch::Versions(vec![1]))).unwrap(), Written::Changed(_)));
@@ -346,7 +458,7 @@ mod tests {
             conn.execute_batch(SCHEMA).unwrap();
             conn.execute("INSERT INTO tasks (name, done) VALUES ('Old', 1)", []).unwrap();
         }
-        let mut s = Store::open(&StoreLocation::File(path)).unwrap();
+        let mut s = Store::open(Some(&path)).unwrap();
         let (tasks, _) = s.snapshot().unwrap();
         assert_eq!(tasks, vec![Task { id: 1, name: "Old".into(), done: true, version: 1 }]);
         let Written::Refused(stale) = s.delete("Ana", 1, Some(&IfMatch::Versions(vec![0]))).unwrap() else { panic!() };
@@ -361,10 +473,10 @@ mod tests {
         let path = dir.join("tasks.db");
         let _ = std::fs::remove_file(&path);
         {
-            let mut s = Store::open(&StoreLocation::File(path.clone())).unwrap();
+            let mut s = Store::open(Some(&path)).unwrap();
             s.create("Ana", "Water plants").unwrap();
         }
-        let mut s = Store::open(&StoreLocation::File(path.clone())).unwrap();
+        let mut s = Store::open(Some(&path)).unwrap();
         let (tasks, seq) = s.snapshot().unwrap();
         assert_eq!(tasks[0].name, "Water plants");
         assert_eq!(seq, 1);
