@@ -2,8 +2,9 @@
 
 use std::sync::Arc;
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -12,6 +13,7 @@ use serde_json::json;
 use crate::auth::{Caller, Reader, Writer};
 use crate::error::{tag, ApiError};
 use crate::hub::Hub;
+use crate::metrics::Metrics;
 use crate::model::{clean_name, IfMatch, NewTask, Task, TaskPatch, Written};
 
 pub use herald_wire::SEQUENCE_HEADER;
@@ -23,9 +25,9 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/tasks/{id}", get(one).put(update).delete(remove))
         .route("/me", get(me))
         .route("/healthz", get(healthz))
-        .route("/metrics", get(crate::metrics::serve))
+        .route("/metrics", get(metrics))
         .route(herald_wire::PRESENCE_PATH, axum::routing::put(view))
-        .layer(axum::middleware::from_fn_with_state(hub.clone(), crate::metrics::count_refusals))
+        .layer(axum::middleware::from_fn_with_state(hub.clone(), count_refusals))
         // A span per request (method, path), and its status and time at debug level.
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(hub)
@@ -145,4 +147,22 @@ async fn healthz(State(hub): State<Arc<Hub>>) -> (StatusCode, Json<serde_json::V
             (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "store": "failing", "backend": kind })))
         }
     }
+}
+
+/// Counts every refused request by its status, whatever route refused it.
+async fn count_refusals(State(hub): State<Arc<Hub>>, request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    if let Some(reason) = Metrics::refusal(response.status().as_u16()) {
+        hub.metrics().refused(reason);
+    }
+    response
+}
+
+/// `GET /metrics`, in the Prometheus text format (see [`crate::metrics`]).
+async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
+    let Ok(text) = hub.metrics().scrape(hub.open_streams()) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let kind = HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8");
+    ([(header::CONTENT_TYPE, kind)], text).into_response()
 }

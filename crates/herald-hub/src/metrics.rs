@@ -10,21 +10,14 @@
 //!   (a stream limit, or the store unavailable), and `slow_subscriber`
 //!   (a stream reset because it took nothing).
 //!
-//! Like `/healthz`, it needs no token: it counts, and names no data.
+//! Like `/healthz`, it needs no token: it counts, and names no data. The
+//! routes that serve and count are in `http.rs`.
 
-use std::sync::Arc;
-
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::text::encode;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
-
-use crate::hub::Hub;
 
 type Reason = [(&'static str, &'static str); 1];
 
@@ -55,31 +48,23 @@ impl Metrics {
     pub fn refused(&self, reason: &'static str) {
         self.refusals.get_or_create(&[("reason", reason)]).inc();
     }
-}
 
-/// Counts every refused request by its status, whatever route refused it.
-pub(crate) async fn count_refusals(State(hub): State<Arc<Hub>>, request: Request, next: Next) -> Response {
-    let response = next.run(request).await;
-    let reason = match response.status() {
-        StatusCode::UNAUTHORIZED => Some("unauthorized"),
-        StatusCode::PRECONDITION_FAILED => Some("conflict"),
-        StatusCode::SERVICE_UNAVAILABLE => Some("busy"),
-        status if status.is_client_error() => Some("bad_request"),
-        _ => None,
-    };
-    if let Some(reason) = reason {
-        hub.metrics().refused(reason);
+    /// The reason a response with `status` counts as refused, if it does.
+    pub fn refusal(status: u16) -> Option<&'static str> {
+        match status {
+            401 => Some("unauthorized"),
+            412 => Some("conflict"),
+            503 => Some("busy"),
+            400..=499 => Some("bad_request"),
+            _ => None,
+        }
     }
-    response
-}
 
-pub(crate) async fn serve(State(hub): State<Arc<Hub>>) -> Response {
-    let metrics = hub.metrics();
-    metrics.open_streams.set(i64::try_from(hub.open_streams()).unwrap_or(i64::MAX));
-    let mut text = String::new();
-    if encode(&mut text, &metrics.registry).is_err() {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    /// Every metric, in the Prometheus text format, with `open_streams` as now.
+    pub fn scrape(&self, open_streams: usize) -> Result<String, std::fmt::Error> {
+        self.open_streams.set(i64::try_from(open_streams).unwrap_or(i64::MAX));
+        let mut text = String::new();
+        encode(&mut text, &self.registry)?;
+        Ok(text)
     }
-    let kind = HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8");
-    ([(header::CONTENT_TYPE, kind)], text).into_response()
 }

@@ -148,4 +148,68 @@ on_both_backends! {
         assert_eq!(health.status(), 200);
         assert_eq!(health.json::<serde_json::Value>().await.unwrap(), serde_json::json!({"store": "ok", "backend": backend.name()}));
     }
+
+    async fn metrics_count_streams_events_replays_and_refusals(backend) {
+        let hub = default_hub(backend).await;
+        client().post(url(&hub, "/tasks")).bearer_auth(ANA).json(&serde_json::json!({"name": "a"})).send().await.unwrap();
+        let mut stream = Stream::from_response(
+            client().get(url(&hub, "/tasks/subscribe")).bearer_auth(BOB).header("Last-Event-ID", "0").send().await.unwrap(),
+        );
+        while &*stream.next_event().await.unwrap().event != "create" {}
+        assert_eq!(client().get(url(&hub, "/tasks")).bearer_auth("wrong-token").send().await.unwrap().status(), 401);
+        let stale = client().put(url(&hub, "/tasks/1")).bearer_auth(ANA).header("if-match", "\"9\"");
+        assert_eq!(stale.json(&serde_json::json!({"done": true})).send().await.unwrap().status(), 412);
+
+        let scrape = client().get(url(&hub, "/metrics")).send().await.unwrap();
+        assert_eq!(scrape.status(), 200);
+        assert!(scrape.headers()["content-type"].to_str().unwrap().starts_with("application/openmetrics-text"));
+        let scrape = scrape.text().await.unwrap();
+        assert_eq!(metric(&scrape, "herald_hub_open_streams"), 1.0, "{scrape}");
+        assert!(metric(&scrape, "herald_hub_events_out_total") >= 3.0, "retry, presence and the create: {scrape}");
+        assert!(metric(&scrape, "herald_hub_replay_reads_total") >= 1.0, "{scrape}");
+        assert_eq!(metric(&scrape, "herald_hub_refusals_total{reason=\"unauthorized\"}"), 1.0, "{scrape}");
+        assert_eq!(metric(&scrape, "herald_hub_refusals_total{reason=\"conflict\"}"), 1.0, "{scrape}");
+        assert!(!scrape.contains("ana-token"), "no token, no data");
+    }
+}
+
+/// The value of a metric line `name` in a Prometheus scrape, 0 if absent.
+fn metric(scrape: &str, name: &str) -> f64 {
+    scrape.lines().find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok()).unwrap_or(0.0)
+}
+
+/// The binary as a supervisor runs it: JSON logs, one object a line, and
+/// SIGTERM ends the open streams and exits 0.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_and_sigterm_end_streams_and_exit_cleanly() {
+    use tokio::io::AsyncBufReadExt;
+    let mut hub = tokio::process::Command::new(env!("CARGO_BIN_EXE_herald-hub"))
+        .args(["--listen", "127.0.0.1:0", "--memory", "--log-format", "json"])
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut logs = tokio::io::BufReader::new(hub.stderr.take().unwrap()).lines();
+    let serving = tokio::time::timeout(DEADLINE, async {
+        loop {
+            let line = logs.next_line().await.unwrap().expect("the hub logged that it serves");
+            let entry: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            if entry["message"] == "herald-hub is serving" {
+                return entry;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    assert_eq!((&serving["level"], &serving["store"]), (&serde_json::json!("INFO"), &serde_json::json!("sqlite")));
+    let addr = serving["addr"].as_str().unwrap().to_owned();
+
+    let stream = client().get(format!("http://{addr}/tasks/subscribe")).send().await.unwrap();
+    let mut stream = Stream::from_response(stream);
+    let term = std::process::Command::new("kill").args(["-TERM", &hub.id().unwrap().to_string()]).status().unwrap();
+    assert!(term.success());
+    assert!(stream.next_event().await.is_none(), "the stream ended");
+    let status = tokio::time::timeout(DEADLINE, hub.wait()).await.unwrap().unwrap();
+    assert_eq!(status.code(), Some(0));
 }
