@@ -18,6 +18,34 @@ async fn send(hub: &TestHub, method: reqwest::Method, path: &str, body: Vec<u8>)
     request.header("content-type", "application/json").body(body).send().await.unwrap()
 }
 
+/// The status line the hub answers a 20 MB create with. The hub stops
+/// reading past its limit and may close before the body is all sent, so the
+/// body is written (its failure ignored) while the answer is read.
+async fn twenty_megabytes(hub: &TestHub) -> String {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
+    const SIZE: usize = 20 << 20;
+    let tcp = tokio::net::TcpStream::connect(hub.addr).await.unwrap();
+    let (read, mut write) = tcp.into_split();
+    let head = format!(
+        "POST /tasks HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer {ANA}\r\n\
+         Content-Type: application/json\r\nContent-Length: {SIZE}\r\n\r\n"
+    );
+    let sending = tokio::spawn(async move {
+        write.write_all(head.as_bytes()).await?;
+        let chunk = vec![b'['; 64 << 10];
+        for _ in 0..SIZE / chunk.len() {
+            write.write_all(&chunk).await?;
+        }
+        std::io::Result::Ok(write)
+    });
+    let mut status = String::new();
+    let mut read = tokio::io::BufReader::new(read);
+    let answered = read.read_line(&mut status);
+    tokio::time::timeout(DEADLINE, answered).await.expect("answered").unwrap();
+    sending.abort();
+    status.trim_end().to_owned()
+}
+
 /// The hub still lists its tasks, so a bad request cost nothing else.
 async fn still_serving(hub: &TestHub) {
     let list = client().get(url(hub, "/tasks")).bearer_auth(BOB).send().await.unwrap();
@@ -34,8 +62,7 @@ async fn refused(response: reqwest::Response) -> (u16, String) {
 on_both_backends! {
     async fn oversized_and_deeply_nested_bodies_are_refused(backend) {
         let hub = default_hub(backend).await;
-        let huge = format!("{{\"name\":\"{}\"}}", "x".repeat(20 << 20)).into_bytes();
-        assert_eq!(send(&hub, reqwest::Method::POST, "/tasks", huge).await.status(), 413);
+        assert_eq!(twenty_megabytes(&hub).await, "HTTP/1.1 413 Payload Too Large");
 
         // 100,000 levels deep, where a name belongs, as the whole body, and
         // where a field of a change belongs: each is refused as it is read,
