@@ -94,6 +94,12 @@ pub trait Storage: Send + Sync + 'static {
 /// switched back to reading the change log.
 pub(crate) const LIVE_BUFFER: usize = 1024;
 
+/// The time a change is stamped with: milliseconds since the Unix epoch.
+fn now_ms() -> i64 {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
+}
+
 /// Opens the store at `location`, keeping `history` changes in its log
 /// (`None`: all of them).
 pub async fn open(location: &StoreLocation, history: Option<u64>) -> Result<Arc<dyn Storage>, StoreError> {

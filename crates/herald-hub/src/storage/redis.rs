@@ -30,7 +30,7 @@ mod tail;
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
@@ -39,7 +39,7 @@ use serde::Deserialize;
 use tokio::sync::broadcast;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use super::{Storage, StoreError, LIVE_BUFFER};
+use super::{now_ms, Storage, StoreError, LIVE_BUFFER};
 use crate::model::{Change, ChangeKind, IfMatch, Stale, Task, TaskPatch, Written};
 
 /// A Redis server and the prefix of the hub's keys on it.
@@ -340,10 +340,6 @@ impl Tombstone {
 
 fn number<T: std::str::FromStr>(text: &str) -> Result<T, StoreError> {
     text.parse().map_err(|_| StoreError::Corrupt(format!("{text:?} where a number belongs")))
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 /// What a failed Redis call means for the request: an answer the hub cannot

@@ -15,13 +15,12 @@
 
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::broadcast;
 
-use super::{Storage, StoreError, LIVE_BUFFER};
+use super::{now_ms, Storage, StoreError, LIVE_BUFFER};
 use crate::model::{Change, ChangeKind, IfMatch, Stale, Task, TaskPatch, Written};
 
 /// The SQLite store, shared by the hub's requests and streams.
@@ -203,10 +202,6 @@ impl Row {
         let known = !self.actor.is_empty();
         Stale { current: Some(self.task), actor: known.then_some(self.actor), at: known.then_some(self.at) }
     }
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
 impl Store {
