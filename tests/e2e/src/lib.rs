@@ -7,10 +7,12 @@
 
 pub mod cli;
 pub mod driver;
+pub mod fanout;
 pub mod herald;
 pub mod keyring;
 pub mod notifications;
 pub mod page;
+pub mod procs;
 pub mod tray;
 pub mod x11;
 

@@ -11,49 +11,11 @@
 //!
 //! `herald` starts `herald-window` from beside itself, as it does for a user.
 
-use std::collections::HashMap;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use herald_e2e::procs::{process_tree, rss_pss, tree_rss};
 use herald_e2e::x11::Display;
-
-/// Every process in the tree under `root`, with its name.
-fn process_tree(root: u32) -> Vec<(u32, String)> {
-    let mut parent = HashMap::new();
-    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { continue };
-        // "pid (comm) state ppid …": comm may hold spaces, so split after the last ')'.
-        let Some(close) = stat.rfind(')') else { continue };
-        let fields: Vec<&str> = stat[close + 2..].split_whitespace().collect();
-        let name = stat[stat.find('(').unwrap_or(0) + 1..close].to_owned();
-        if let Some(ppid) = fields.get(1).and_then(|p| p.parse::<u32>().ok()) {
-            parent.insert(pid, (ppid, name));
-        }
-    }
-    let mut tree: Vec<(u32, String)> = Vec::new();
-    let mut frontier = vec![root];
-    while let Some(pid) = frontier.pop() {
-        if let Some((_, name)) = parent.get(&pid) {
-            tree.push((pid, name.clone()));
-        }
-        frontier.extend(parent.iter().filter(|(_, (ppid, _))| *ppid == pid).map(|(child, _)| *child));
-    }
-    tree
-}
-
-/// (RSS, PSS) in KiB from smaps_rollup.
-fn rss_pss(pid: u32) -> (u64, u64) {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).unwrap_or_default();
-    let field = |name: &str| {
-        text.lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("Rss:"), field("Pss:"))
-}
 
 fn report(label: &str, root: u32) {
     println!("\n{label}");
@@ -77,16 +39,11 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// The total RSS of the tree under `root`, in KiB.
-fn total_rss(root: u32) -> u64 {
-    process_tree(root).into_iter().map(|(pid, _)| rss_pss(pid).0).sum()
-}
-
 /// Waits until the total RSS under `root` has stayed within 1% for 3 s.
 fn wait_until_settled(root: u32) -> anyhow::Result<()> {
     let mut recent: Vec<u64> = Vec::new();
     wait_until("the memory to settle", || {
-        recent.push(total_rss(root));
+        recent.push(tree_rss(root));
         let last = &recent[recent.len().saturating_sub(30)..];
         let (low, high) = (last.iter().min().copied().unwrap_or(0), last.iter().max().copied().unwrap_or(0));
         last.len() == 30 && high - low <= high / 100

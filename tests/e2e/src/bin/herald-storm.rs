@@ -24,6 +24,7 @@ use herald_e2e::driver::Driver;
 use herald_e2e::eventually;
 use herald_e2e::notifications::NotificationServer;
 use herald_e2e::page::until;
+use herald_e2e::procs::cpu_seconds;
 use herald_test_support::ntfy::{Message, Ntfy};
 
 const FEEDS: usize = 3;
@@ -43,24 +44,6 @@ fn pid_of(app: &Path) -> anyhow::Result<u32> {
         }
     }
     anyhow::bail!("no process runs {}", app.display())
-}
-
-/// CPU seconds `pid` has used (user and system), from /proc/PID/stat.
-fn cpu_seconds(pid: u32, ticks_per_second: f64) -> anyhow::Result<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let fields: Vec<&str> = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("").split_whitespace().collect();
-    let (user, system): (f64, f64) = (fields[11].parse()?, fields[12].parse()?);
-    Ok((user + system) / ticks_per_second)
-}
-
-fn ticks_per_second() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .and_then(|t| t.trim().parse().ok())
-        .unwrap_or(100.0)
 }
 
 async fn round_trip(app: &Client) -> anyhow::Result<Duration> {
@@ -115,7 +98,6 @@ async fn main() -> anyhow::Result<()> {
     .await?;
     let window_pid = pid_of(&app_binary)?;
     let pid = driver.herald.pid().ok_or_else(|| anyhow::anyhow!("Herald is not running"))?;
-    let ticks = ticks_per_second();
 
     let mut at_rest = Vec::new();
     for _ in 0..50 {
@@ -123,8 +105,8 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let started = Instant::now();
-    let cpu_before = cpu_seconds(pid, ticks)?;
-    let window_cpu_before = cpu_seconds(window_pid, ticks)?;
+    let cpu_before = cpu_seconds(pid)?;
+    let window_cpu_before = cpu_seconds(window_pid)?;
     let publishers: Vec<_> = servers
         .iter()
         .map(|server| {
@@ -161,8 +143,8 @@ async fn main() -> anyhow::Result<()> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     let all_stored = started.elapsed();
-    let cpu = cpu_seconds(pid, ticks)? - cpu_before;
-    let window_cpu = cpu_seconds(window_pid, ticks)? - window_cpu_before;
+    let cpu = cpu_seconds(pid)? - cpu_before;
+    let window_cpu = cpu_seconds(window_pid)? - window_cpu_before;
     // The bursts' last updates come after the storm: wait for each feed's
     // notification to count all of its events.
     let shown = eventually("each feed's burst to count its events", || async {
