@@ -324,6 +324,39 @@ async fn what_changed_while_herald_was_closed_comes_in_one_digest_once() {
     assert_eq!(missed_in(&between), 0);
 }
 
+/// A hub that comes back without its log (a fresh database, or a Redis
+/// without persistence) counts from 0 again, below the feed's cursor. The
+/// feed is told to reset, reloads the snapshot, reports what went in one
+/// digest, and then follows the new numbers live.
+#[tokio::test]
+async fn a_hub_that_comes_back_without_its_log_resets_the_feed_and_it_goes_on() {
+    let hub = LocalHub::start(hub_config(), &StoreLocation::Memory).await.unwrap();
+    for name in ["a", "b"] {
+        hub.hub.create("Ana", name).await.unwrap();
+    }
+    let (feed, secrets) = hub_feed(&hub);
+    let mut sink = Sink::start(StoreAt::Memory, &[feed], secrets).await;
+    sink.open().await;
+    hub.hub.create("Ana", "c").await.unwrap();
+    assert_eq!(summaries(&sink.changes().await), ["Ana added 'c'"]);
+
+    let addr = hub.addr;
+    hub.stop().await.unwrap();
+    let hub = LocalHub::start_on(addr, hub_config(), &StoreLocation::Memory).await.unwrap();
+    let (_, digest) = sink.digest().await;
+    assert_eq!((digest.created, digest.updated, digest.deleted), (0, 0, 3), "{digest:?}");
+
+    hub.hub.create("Ana", "after").await.unwrap();
+    let (between, changes) = sink
+        .until(|e| match e {
+            EngineEvent::Changes { changes } => Some(changes.clone()),
+            _ => None,
+        })
+        .await;
+    assert_eq!(summaries(&changes), ["Ana added 'after'"]);
+    assert_eq!(missed_in(&between), 0);
+}
+
 fn json_response(body: &str) -> Vec<u8> {
     format!(
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",

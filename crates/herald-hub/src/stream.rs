@@ -7,7 +7,10 @@
 //! log. So a client never sees a gap or a duplicate, however changes race
 //! with its connection. When the log (bounded by `history`) no longer reaches
 //! back to the client's `Last-Event-ID`, the client gets `event: reset`
-//! rather than a silent partial replay.
+//! rather than a silent partial replay. So does a client whose cursor is
+//! ahead of the hub: the hub's store lost its log (a Redis without
+//! persistence restarted, or the hub was given a fresh database), and the
+//! numbers it hands out now would otherwise look like ones the client had.
 //!
 //! A stream of a known actor also makes that actor present, and is told who
 //! is here (`event: presence`, no id: see [`crate::presence`]) once on
@@ -149,6 +152,9 @@ async fn feed(
     let (here, mut room) = presence.unzip();
     let run = async {
         out.send(&hub, Event::default().retry(hub.config().retry)).await?;
+        // The live side tells changes in order, so a number at or below the
+        // one heard before means the hub's sequence started again.
+        let mut heard = 0;
         // What this stream was last told: the room tells every stream, and
         // this one may have heard it already on connect.
         let mut said = None;
@@ -172,6 +178,13 @@ async fn feed(
                     continue;
                 }
             };
+            if let Ok(change) = &received {
+                let restarted = change.seq <= heard;
+                heard = change.seq;
+                if restarted {
+                    reset_if_forgotten(&hub, &mut last, &out).await?;
+                }
+            }
             match received {
                 Ok(change) if change.seq <= last => {}
                 Ok(change) if change.seq == last + 1 => {
@@ -203,6 +216,8 @@ async fn told(room: &mut Option<watch::Receiver<Arc<Presence>>>) -> Option<Arc<P
 /// When the log no longer holds every change after `last`, says so with
 /// `event: reset` (its id the current sequence number, so the client resumes
 /// from there after reloading `GET /tasks`) instead of replaying with a gap.
+/// The same when `last` is ahead of the log: the store lost it, and what it
+/// logs now is not what the client's cursor counts.
 async fn reset_if_forgotten(hub: &Arc<Hub>, last: &mut u64, out: &Outlet) -> Option<()> {
     let read = async { Ok::<_, crate::StoreError>((hub.oldest_seq().await?, hub.current_seq().await?)) };
     let (oldest, current) = match read.await {
@@ -212,7 +227,12 @@ async fn reset_if_forgotten(hub: &Arc<Hub>, last: &mut u64, out: &Outlet) -> Opt
             return None;
         }
     };
-    if oldest.is_some_and(|oldest| oldest > *last + 1) && current > *last {
+    let forgotten = oldest.is_some_and(|oldest| oldest > *last + 1) && current > *last;
+    let lost = current < *last;
+    if lost {
+        tracing::info!(cursor = *last, current, "a cursor is ahead of the change log: the store lost it; resetting");
+    }
+    if forgotten || lost {
         out.send(hub, reset_event(current)).await?;
         *last = current;
     }

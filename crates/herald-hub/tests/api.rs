@@ -214,6 +214,30 @@ on_both_backends! {
         assert_eq!(ids, want);
     }
 
+    /// A cursor ahead of the log is one the hub cannot honour: its store
+    /// lost the log (or it was given a fresh one), and the numbers it hands
+    /// out now would look like ones the client has. It is told to reset,
+    /// and resumes from the hub's own number.
+    async fn a_cursor_ahead_of_the_log_gets_reset(backend) {
+        let hub = start(backend, HubConfig::default().with_actor("Bob", BOB)).await;
+        for name in ["a", "b"] {
+            hub.hub.create("Ana", name).await.unwrap();
+        }
+        let mut stream = client()
+            .get(url(&hub, "/tasks/subscribe"))
+            .bearer_auth(BOB)
+            .header("Last-Event-ID", "40")
+            .send()
+            .await
+            .unwrap();
+        let frames = read_frames(&mut stream, 2).await;
+        let reset = events(&frames)[0];
+        assert_eq!((&*reset.event, &*reset.data, &*reset.last_event_id), ("reset", "{\"seq\":2}", "2"));
+        hub.hub.create("Ana", "c").await.unwrap();
+        let next = read_frames(&mut stream, 1).await;
+        assert_eq!((&*events(&next)[0].event, &*events(&next)[0].last_event_id), ("create", "3"));
+    }
+
     async fn idle_streams_get_keepalive_comments(backend) {
         let hub = start(backend, HubConfig::default().with_actor("Bob", BOB).with_keepalive(Duration::from_millis(50))).await;
         let mut stream = client().get(url(&hub, "/tasks/subscribe")).bearer_auth(BOB).send().await.unwrap();

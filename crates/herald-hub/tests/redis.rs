@@ -7,6 +7,7 @@ mod support;
 
 use std::time::Duration;
 
+use herald_core::sse::Event;
 use herald_hub::{LocalHub, StoreLocation};
 use serde_json::{json, Value};
 use support::*;
@@ -27,14 +28,21 @@ async fn two_hubs() -> (TestHub, LocalHub) {
     (a, b)
 }
 
+/// The next event that is not presence.
+async fn next_change(stream: &mut Stream) -> Event {
+    loop {
+        let event = stream.next_event().await.expect("the stream ended");
+        if &*event.event != herald_wire::PRESENCE_EVENT {
+            return event;
+        }
+    }
+}
+
 /// The ids of the next `n` change events (presence passed over).
 async fn ids(stream: &mut Stream, n: usize) -> Vec<u64> {
     let mut ids = Vec::new();
     while ids.len() < n {
-        let event = stream.next_event().await.expect("the stream ended");
-        if &*event.event != herald_wire::PRESENCE_EVENT {
-            ids.push(event.last_event_id.parse().unwrap());
-        }
+        ids.push(next_change(stream).await.last_event_id.parse().unwrap());
     }
     ids
 }
@@ -120,6 +128,48 @@ async fn killing_redis_mid_stream_and_restarting_it_loses_nothing() {
         client().get(url(&a, "/tasks/subscribe")).bearer_auth(BOB).header("Last-Event-ID", "0").send().await.unwrap(),
     );
     assert_eq!(ids(&mut late, last as usize).await, (1..=last).collect::<Vec<_>>(), "the replay");
+}
+
+/// A Redis that comes back without its data starts the sequence again
+/// from 1. A stream left open, and a client that comes back with its cursor
+/// from before, are told `event: reset` (with the new sequence number)
+/// rather than left waiting for numbers they think they have.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_redis_that_comes_back_empty_resets_its_subscribers_and_they_go_on() {
+    let (mut a, b) = two_hubs().await;
+    let mut on_b = Stream::open(&b, Some(BOB)).await;
+    for i in 0..5 {
+        assert_eq!(create(&a, &format!("before {i}")).await.0, 201);
+    }
+    assert_eq!(ids(&mut on_b, 5).await, [1, 2, 3, 4, 5]);
+
+    a.redis.as_mut().unwrap().restart_empty();
+    let mut made = 0;
+    let give_up = tokio::time::Instant::now() + DEADLINE;
+    while made < 3 {
+        assert!(tokio::time::Instant::now() < give_up, "the hub never wrote to the restarted Redis");
+        match create(&a, &format!("after {made}")).await.0.as_u16() {
+            201 => made += 1,
+            503 => tokio::time::sleep(Duration::from_millis(20)).await,
+            other => panic!("a write after the restart got {other}"),
+        }
+    }
+    // The open stream: a reset, with the sequence number it resumes from,
+    // then every change after that number, in order.
+    let reset = next_change(&mut on_b).await;
+    assert_eq!(&*reset.event, herald_wire::RESET_EVENT, "got {reset:?}");
+    let from: u64 = reset.last_event_id.parse().unwrap();
+    assert!((1..=3).contains(&from), "resumes from {from}");
+    assert_eq!(reset.data, format!("{{\"seq\":{from}}}"));
+    assert_eq!(ids(&mut on_b, (3 - from) as usize).await, (from + 1..=3).collect::<Vec<_>>());
+
+    // A client that comes back with its cursor from before is reset too.
+    for hub in [&*a, &b] {
+        let response = client().get(url(hub, "/tasks/subscribe")).bearer_auth(BOB).header("Last-Event-ID", "5");
+        let mut stream = Stream::from_response(response.send().await.unwrap());
+        let reset = next_change(&mut stream).await;
+        assert_eq!((&*reset.event, &*reset.last_event_id), (herald_wire::RESET_EVENT, "3"), "on {}", hub.url);
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -25,10 +25,17 @@
 //! the last entry it read, so live streams lose nothing once Redis is back.
 //! That holds across a Redis restart only if Redis persisted what it
 //! acknowledged: run it with `appendonly yes` and `appendfsync always`.
+//! A Redis that comes back without its data starts the sequence again; the
+//! tail notices and reads the new log from its start, and subscribers ahead
+//! of it are told `event: reset` (see `crate::stream`).
+//!
+//! A read that finds its connection dropped (Redis restarted since the last
+//! call) is tried once more; a write is not, since Redis may have run it.
 
 mod tail;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -145,7 +152,8 @@ impl Redis {
         let from: Option<u64> = redis::cmd("GET").arg(&keys.seq).query_async(&mut conn).await.map_err(unreachable)?;
         let (live, _) = broadcast::channel(LIVE_BUFFER);
         let stop = CancellationToken::new();
-        tokio::spawn(tail::run(reader, keys.changes.clone(), from.unwrap_or(0), live.clone(), stop.clone()));
+        let log = tail::Log { changes: keys.changes.clone(), seq: keys.seq.clone() };
+        tokio::spawn(tail::run(reader, log, from.unwrap_or(0), live.clone(), stop.clone()));
         tracing::info!(redis = %location.shown(), prefix = %location.prefix, "the store is Redis");
         Ok(Redis { conn, keys, scripts: Scripts::new(), keep: history.unwrap_or(0), live, _tail: stop.drop_guard() })
     }
@@ -195,17 +203,30 @@ impl Redis {
         }
     }
 
+    /// Runs a read, and runs it once more if it found its connection
+    /// dropped (Redis restarted since the last call): by then the manager
+    /// is reconnecting, and a read is safe to repeat. A write is not, since
+    /// the connection may have dropped after Redis ran it, so it fails.
+    async fn read<T, F>(&self, query: impl Fn(ConnectionManager) -> F) -> Result<T, StoreError>
+    where
+        F: Future<Output = redis::RedisResult<T>>,
+    {
+        match query(self.conn.clone()).await {
+            Err(e) if e.is_connection_dropped() => {
+                tracing::debug!(error = %e, "a read found its connection to Redis dropped; reading again");
+                query(self.conn.clone()).await.map_err(failed)
+            }
+            read => read.map_err(failed),
+        }
+    }
+
     async fn range(&self, from: &str, count: usize) -> Result<Vec<tail::Entry>, StoreError> {
-        let mut conn = self.conn.clone();
-        redis::cmd("XRANGE")
-            .arg(&self.keys.changes)
-            .arg(from)
-            .arg("+")
-            .arg("COUNT")
-            .arg(count)
-            .query_async(&mut conn)
-            .await
-            .map_err(failed)
+        self.read(|mut conn| async move {
+            let mut range = redis::cmd("XRANGE");
+            range.arg(&self.keys.changes).arg(from).arg("+").arg("COUNT").arg(count);
+            range.query_async(&mut conn).await
+        })
+        .await
     }
 }
 
@@ -216,13 +237,11 @@ impl Storage for Redis {
     }
 
     async fn snapshot(&self) -> Result<(Vec<Task>, u64), StoreError> {
-        let (seq, tasks): (Option<u64>, HashMap<String, String>) = redis::pipe()
-            .atomic()
-            .get(&self.keys.seq)
-            .hgetall(&self.keys.tasks)
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(failed)?;
+        let (seq, tasks): (Option<u64>, HashMap<String, String>) = self
+            .read(|mut conn| async move {
+                redis::pipe().atomic().get(&self.keys.seq).hgetall(&self.keys.tasks).query_async(&mut conn).await
+            })
+            .await?;
         let mut tasks =
             tasks.iter().map(|(id, record)| Record::read(record)?.task(number(id)?)).collect::<Result<Vec<_>, _>>()?;
         tasks.sort_by_key(|t| t.id);
@@ -230,18 +249,18 @@ impl Storage for Redis {
     }
 
     async fn get(&self, id: i64) -> Result<Option<Task>, StoreError> {
-        let record: Option<String> = redis::cmd("HGET")
-            .arg(&self.keys.tasks)
-            .arg(id)
-            .query_async(&mut self.conn.clone())
-            .await
-            .map_err(failed)?;
+        let record: Option<String> = self
+            .read(
+                |mut conn| async move { redis::cmd("HGET").arg(&self.keys.tasks).arg(id).query_async(&mut conn).await },
+            )
+            .await?;
         record.map(|r| Record::read(&r)?.task(id)).transpose()
     }
 
     async fn current_seq(&self) -> Result<u64, StoreError> {
-        let seq: Option<u64> =
-            redis::cmd("GET").arg(&self.keys.seq).query_async(&mut self.conn.clone()).await.map_err(failed)?;
+        let seq: Option<u64> = self
+            .read(|mut conn| async move { redis::cmd("GET").arg(&self.keys.seq).query_async(&mut conn).await })
+            .await?;
         Ok(seq.unwrap_or(0))
     }
 

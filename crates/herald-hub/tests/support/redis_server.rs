@@ -65,6 +65,23 @@ impl RedisServer {
     }
 }
 
+impl RedisServer {
+    /// Starts it again on the same port with nothing on disk, as a Redis
+    /// without persistence comes back: every key gone.
+    pub fn restart_empty(&mut self) {
+        self.kill();
+        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                std::fs::remove_dir_all(path).unwrap();
+            } else {
+                std::fs::remove_file(path).unwrap();
+            }
+        }
+        self.restart();
+    }
+}
+
 /// Starts a server and waits until it answers PING; `None` if it exits first.
 #[allow(clippy::zombie_processes)] // a server that exited was reaped by `try_wait`
 fn run(addr: SocketAddr, dir: &Path) -> Option<Child> {

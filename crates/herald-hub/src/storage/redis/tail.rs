@@ -6,6 +6,15 @@
 //! When Redis goes away, the reader waits and tries again (up to a second
 //! apart) from the same entry, so once Redis is back no change is missed
 //! and none is told twice.
+//!
+//! A Redis that comes back without its data (no persistence) starts the
+//! sequence again from 1, below the entry the reader waits after, and it
+//! would never read again. So after an error, and after each quiet
+//! `BLOCK`, the reader checks the sequence: when it is behind, the reader
+//! starts over from the start of the new log. Subscribers hear a number
+//! they heard before, and are told `event: reset` (see `crate::stream`).
+//! A new log that has already grown past the old one within the second it
+//! takes to reconnect cannot be told apart this way.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,27 +38,52 @@ pub(super) type Entry = (String, Vec<String>);
 /// What `XREAD` answers: per stream, its name and entries; nothing on a timeout.
 type Read = Option<Vec<(String, Vec<Entry>)>>;
 
-/// Reads the stream at `key` after change `last`, until `stop`.
+/// The keys the reader reads.
+pub(super) struct Log {
+    /// The change stream.
+    pub changes: String,
+    /// The last sequence number handed out.
+    pub seq: String,
+}
+
+/// Reads the stream of `log` after change `last`, until `stop`.
 pub(super) async fn run(
     mut conn: ConnectionManager,
-    key: String,
+    log: Log,
     mut last: u64,
     live: broadcast::Sender<Arc<Change>>,
     stop: CancellationToken,
 ) {
     let mut wait = FIRST_WAIT;
+    let mut check = false;
     loop {
-        let mut read = redis::cmd("XREAD");
-        read.arg("COUNT").arg(BATCH).arg("BLOCK").arg(BLOCK.as_millis() as u64);
-        read.arg("STREAMS").arg(&key).arg(format!("{last}-0"));
-        let reply: Result<Read, _> = tokio::select! {
+        let reply = async {
+            if std::mem::take(&mut check) {
+                let seq: Option<u64> = redis::cmd("GET").arg(&log.seq).query_async(&mut conn).await?;
+                let seq = seq.unwrap_or(0);
+                if seq < last {
+                    tracing::warn!(
+                        seq,
+                        last,
+                        "the change log in Redis started again: it lost its data; reading it from the start"
+                    );
+                    last = 0;
+                }
+            }
+            let mut read = redis::cmd("XREAD");
+            read.arg("COUNT").arg(BATCH).arg("BLOCK").arg(BLOCK.as_millis() as u64);
+            read.arg("STREAMS").arg(&log.changes).arg(format!("{last}-0"));
+            read.query_async::<Read>(&mut conn).await
+        };
+        let reply = tokio::select! {
             _ = stop.cancelled() => return,
-            reply = read.query_async(&mut conn) => reply,
+            reply = reply => reply,
         };
         match reply {
-            Ok(streams) => {
+            Ok(None) => check = true,
+            Ok(Some(streams)) => {
                 wait = FIRST_WAIT;
-                for entry in streams.into_iter().flatten().flat_map(|(_, entries)| entries) {
+                for entry in streams.into_iter().flat_map(|(_, entries)| entries) {
                     match change_of(&entry) {
                         Ok(change) => {
                             last = change.seq;
@@ -65,6 +99,7 @@ pub(super) async fn run(
                 }
             }
             Err(e) => {
+                check = true;
                 tracing::warn!(error = %e, "reading the change stream failed; trying again in {wait:?}");
                 tokio::select! {
                     _ = stop.cancelled() => return,
