@@ -1,4 +1,5 @@
-//! The hub's shared state: the store, its config, who is here, and the open streams.
+//! The hub's shared state: the store, its config, who is here (and where
+//! that is shared with other hubs), and the open streams.
 //!
 //! Writes and reads go through [`Hub`] to its [`Storage`], which also
 //! delivers every committed change in sequence order ([`Hub::follow`]):
@@ -14,6 +15,7 @@ use crate::limits::Gate;
 use crate::metrics::Metrics;
 use crate::model::{Change, IfMatch, Task, TaskPatch, Written};
 use crate::presence::Room;
+use crate::storage::redis::RedisLocation;
 use crate::storage::{self, Storage, StoreError, StoreLocation};
 
 pub struct Hub {
@@ -23,6 +25,8 @@ pub struct Hub {
     room: Arc<Room>,
     gate: Arc<Gate>,
     metrics: Metrics,
+    /// The Redis that other hubs share, to share who is here with them.
+    shared: Option<RedisLocation>,
 }
 
 impl Hub {
@@ -31,7 +35,17 @@ impl Hub {
         let storage = storage::open(location, config.history).await?;
         let closing = CancellationToken::new();
         let gate = Gate::new(config.max_streams, config.max_streams_per_client);
-        Ok(Arc::new(Hub { storage, config, closing, room: Room::new(), gate, metrics: Metrics::default() }))
+        let shared = match location {
+            StoreLocation::Redis(redis) => Some(redis.clone()),
+            StoreLocation::File(_) | StoreLocation::Memory => None,
+        };
+        let metrics = Metrics::default();
+        Ok(Arc::new(Hub { storage, config, closing, room: Room::new(), gate, metrics, shared }))
+    }
+
+    /// Where this hub shares who is here with other hubs, if it does.
+    pub(crate) fn shared(&self) -> Option<&RedisLocation> {
+        self.shared.as_ref()
     }
 
     pub fn config(&self) -> &HubConfig {

@@ -65,16 +65,26 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let closing = hub.closing().clone();
     tokio::spawn(hub.room().clone().tell(hub.config().presence_debounce, closing.clone()));
+    let sharing = hub
+        .shared()
+        .map(|redis| tokio::spawn(presence::exchange::run(redis.clone(), hub.room().clone(), closing.clone())));
+    let ended = closing.clone();
     let keepalive = hub.config().keepalive;
     let app = router(hub);
     let listener = listener.tap_io(move |tcp| gone_after(tcp, keepalive));
     // Each request knows its client's address, for the per-client stream limit.
-    axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
+    let served = axum::serve(listener, app.into_make_service_with_connect_info::<std::net::SocketAddr>())
         .with_graceful_shutdown(async move {
             shutdown.await;
             closing.cancel();
         })
-        .await
+        .await;
+    // The other hubs are told that those here through this one have left.
+    if let Some(sharing) = sharing {
+        ended.cancel();
+        let _ = sharing.await;
+    }
+    served
 }
 
 /// A client that stops acknowledging what the hub sends (its network went

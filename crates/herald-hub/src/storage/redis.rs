@@ -29,6 +29,9 @@
 //! tail notices and reads the new log from its start, and subscribers ahead
 //! of it are told `event: reset` (see `crate::stream`).
 //!
+//! Who is here is shared through the same Redis too, under
+//! `{prefix}:presence`, apart from the store (`presence/exchange.rs`).
+//!
 //! A read that finds its connection dropped (Redis restarted since the last
 //! call) is tried once more; a write is not, since Redis may have run it.
 

@@ -59,7 +59,7 @@ impl TestHub {
 
 /// Defines each `async fn name(backend) { ... }` given, and a test of it on
 /// each backend: `sqlite::name` and `redis::name`.
-#[allow(unused_macros)] // presence.rs runs on SQLite only: presence is not kept in the store
+#[allow(unused_macros)] // not every suite runs on both backends
 macro_rules! on_both_backends {
     ($( $(#[$meta:meta])* async fn $name:ident($backend:ident) $body:block )*) => {
         $( $(#[$meta])* async fn $name($backend: crate::support::Backend) $body )*

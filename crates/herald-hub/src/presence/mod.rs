@@ -11,6 +11,11 @@
 //! told at most once per `presence_debounce`, and only when what is told
 //! differs from what was last told, so a storm of reconnections that ends
 //! where it began tells nothing.
+//!
+//! Hubs that share a Redis also share who is here ([`exchange`]): each
+//! tells its streams everyone present through any of them.
+
+pub(crate) mod exchange;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -69,17 +74,36 @@ impl Board {
     }
 }
 
+/// Everyone in `parts`, each once, by name, with the first record any part
+/// says they have open.
+fn merge<'a>(parts: impl IntoIterator<Item = &'a Presence>) -> Presence {
+    let mut all = BTreeMap::<&str, Option<i64>>::new();
+    for present in parts.into_iter().flat_map(|part| &part.present) {
+        let viewing = all.entry(&present.actor).or_default();
+        *viewing = viewing.or(present.viewing);
+    }
+    let present = all.into_iter().map(|(actor, viewing)| Present { actor: actor.to_owned(), viewing }).collect();
+    Presence { present }
+}
+
 /// The board, and what was last told of it.
 pub(crate) struct Room {
     board: Mutex<Board>,
+    /// Who is here through other hubs on the same Redis.
+    elsewhere: Mutex<Presence>,
     moved: Notify,
+    /// Everyone: this hub's board and `elsewhere`, for the streams.
     told: watch::Sender<Arc<Presence>>,
+    /// This hub's board alone, for the other hubs.
+    own: watch::Sender<Arc<Presence>>,
 }
 
 impl Room {
     pub fn new() -> Arc<Room> {
         let (told, _) = watch::channel(Arc::new(Presence::default()));
-        Arc::new(Room { board: Mutex::new(Board::default()), moved: Notify::new(), told })
+        let (own, _) = watch::channel(Arc::new(Presence::default()));
+        let elsewhere = Mutex::new(Presence::default());
+        Arc::new(Room { board: Mutex::new(Board::default()), elsewhere, moved: Notify::new(), told, own })
     }
 
     fn board(&self) -> MutexGuard<'_, Board> {
@@ -99,14 +123,34 @@ impl Room {
         self.moved.notify_one();
     }
 
+    fn elsewhere(&self) -> MutexGuard<'_, Presence> {
+        self.elsewhere.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
     /// Who is here now, for a stream that just opened.
     pub fn now(&self) -> Presence {
-        self.board().at(Instant::now())
+        let own = self.board().at(Instant::now());
+        merge([&own, &*self.elsewhere()])
     }
 
     /// Every presence told from now on.
     pub fn follow(&self) -> watch::Receiver<Arc<Presence>> {
         self.told.subscribe()
+    }
+
+    /// This hub's own part of every presence told from now on.
+    pub fn follow_own(&self) -> watch::Receiver<Arc<Presence>> {
+        self.own.subscribe()
+    }
+
+    /// Who is here through the other hubs, as they last said.
+    pub fn set_elsewhere(&self, elsewhere: Presence) {
+        let mut known = self.elsewhere();
+        if *known != elsewhere {
+            *known = elsewhere;
+            drop(known);
+            self.moved.notify_one();
+        }
     }
 
     /// Tells who is here whenever it changes, at most once per `debounce`,
@@ -129,16 +173,23 @@ impl Room {
                 _ = tokio::time::sleep(debounce) => {}
                 _ = stop.cancelled() => return,
             }
-            let now = self.board().at(Instant::now());
-            self.told.send_if_modified(|told| {
-                let differs = **told != now;
-                if differs {
-                    *told = Arc::new(now);
-                }
-                differs
-            });
+            let own = self.board().at(Instant::now());
+            let all = merge([&own, &*self.elsewhere()]);
+            tell_if_new(&self.own, own);
+            tell_if_new(&self.told, all);
         }
     }
+}
+
+/// Sends `now` to those who follow `told`, unless it is what they last heard.
+fn tell_if_new(told: &watch::Sender<Arc<Presence>>, now: Presence) {
+    told.send_if_modified(|told| {
+        let differs = **told != now;
+        if differs {
+            *told = Arc::new(now);
+        }
+        differs
+    });
 }
 
 /// An actor's open stream: present until dropped.
@@ -191,6 +242,39 @@ mod tests {
         board.view("Ana", Some(3), now + ttl);
         board.view("Ana", None, now + ttl);
         assert_eq!(names(&board.at(now)), [("Ana", None)]);
+    }
+
+    fn presence(pairs: &[(&str, Option<i64>)]) -> Presence {
+        let present = pairs.iter().map(|(actor, viewing)| Present { actor: actor.to_string(), viewing: *viewing });
+        Presence { present: present.collect() }
+    }
+
+    #[test]
+    fn parts_merge_into_everyone_once_with_the_first_focus() {
+        let here = presence(&[("Bob", None), ("Cy", Some(4))]);
+        let there = presence(&[("Ana", Some(7)), ("Bob", Some(9)), ("Cy", Some(5))]);
+        assert_eq!(names(&merge([&here, &there])), [("Ana", Some(7)), ("Bob", Some(9)), ("Cy", Some(4))]);
+        assert_eq!(names(&merge([])), []);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn who_is_here_elsewhere_is_told_with_who_is_here_but_not_shared_back() {
+        let room = Room::new();
+        let stop = CancellationToken::new();
+        tokio::spawn(room.clone().tell(Duration::from_secs(2), stop.clone()));
+        let (mut told, mut own) = (room.follow(), room.follow_own());
+        let _bob = room.join("Bob");
+        room.set_elsewhere(presence(&[("Ana", Some(7))]));
+        told.changed().await.unwrap();
+        assert_eq!(names(&told.borrow_and_update()), [("Ana", Some(7)), ("Bob", None)]);
+        assert_eq!(names(&own.borrow_and_update()), [("Bob", None)]);
+        assert_eq!(names(&room.now()), [("Ana", Some(7)), ("Bob", None)], "a stream that opens now");
+
+        room.set_elsewhere(Presence::default());
+        told.changed().await.unwrap();
+        assert_eq!(names(&told.borrow_and_update()), [("Bob", None)]);
+        assert!(!own.has_changed().unwrap(), "this hub's own part did not change");
+        stop.cancel();
     }
 
     #[tokio::test(start_paused = true)]
