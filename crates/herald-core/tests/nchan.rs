@@ -7,7 +7,6 @@
 //! feed as gone.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,101 +15,44 @@ use herald_core::feed::{Feed, Preset};
 use herald_core::secrets::MemorySecrets;
 use herald_core::sse::{Phase, StopReason};
 use herald_core::store::Store;
+use herald_test_support::nginx::Nginx;
 use tokio::sync::mpsc;
 
 const DEADLINE: Duration = Duration::from_secs(20);
 const MODULE: &str = "/usr/lib/nginx/modules/ngx_nchan_module.so";
 
-/// nginx with Nchan, killed on drop.
-struct Nchan {
-    child: Child,
-    url: String,
-}
+/// nginx with Nchan: a channel per path, published at `/pub/{id}` and
+/// subscribed to as an event stream at `/sub/{id}`.
+struct Nchan(Nginx);
 
-impl Drop for Nchan {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn start_nchan(dir: &Path) -> Nchan {
-    assert!(
-        Path::new("/usr/sbin/nginx").exists(),
-        "nginx is not installed: apt-get install nginx-light libnginx-mod-nchan"
-    );
+async fn start_nchan() -> Nchan {
     assert!(Path::new(MODULE).exists(), "Nchan is not installed: apt-get install libnginx-mod-nchan");
-    let port = free_port();
-    let temp = dir.join("temp");
-    std::fs::create_dir_all(&temp).unwrap();
-    let temp = temp.display();
-    let config = format!(
-        r#"load_module {MODULE};
-daemon off;
-worker_processes 1;
-pid {dir}/nginx.pid;
-error_log {dir}/error.log warn;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    server {{
-        listen 127.0.0.1:{port};
-        location ~ ^/pub/(\w+)$ {{
+    let locations = r#"
+        location ~ ^/pub/(\w+)$ {
             nchan_publisher;
             nchan_channel_id $1;
             nchan_message_buffer_length 100;
-        }}
-        location ~ ^/sub/(\w+)$ {{
+        }
+        location ~ ^/sub/(\w+)$ {
             nchan_subscriber eventsource;
             nchan_channel_id $1;
-        }}
-    }}
-}}
-"#,
-        dir = dir.display(),
-    );
-    let file = dir.join("nginx.conf");
-    std::fs::write(&file, config).unwrap();
-    let child = Command::new("/usr/sbin/nginx")
-        .arg("-c")
-        .arg(&file)
-        .arg("-p")
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let nchan = Nchan { child, url: format!("http://127.0.0.1:{port}") };
-    let deadline = tokio::time::Instant::now() + DEADLINE;
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "nginx did not listen: {}",
-            std::fs::read_to_string(dir.join("error.log")).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    nchan
+        }"#;
+    Nchan(Nginx::start(&format!("load_module {MODULE};"), "", locations).await)
 }
 
 impl Nchan {
+    fn url(&self) -> &str {
+        &self.0.url
+    }
+
     async fn publish(&self, text: &str) {
         let response =
-            reqwest::Client::new().post(format!("{}/pub/room", self.url)).body(text.to_owned()).send().await.unwrap();
+            reqwest::Client::new().post(format!("{}/pub/room", self.url())).body(text.to_owned()).send().await.unwrap();
         assert!(response.status().is_success(), "publish: {}", response.status());
     }
 
     async fn delete(&self) {
-        let response = reqwest::Client::new().delete(format!("{}/pub/room", self.url)).send().await.unwrap();
+        let response = reqwest::Client::new().delete(format!("{}/pub/room", self.url())).send().await.unwrap();
         assert!(response.status().is_success(), "delete: {}", response.status());
     }
 }
@@ -147,7 +89,7 @@ async fn data(events: &mut mpsc::Receiver<EngineEvent>, n: usize) -> Vec<String>
 
 fn store_with_feed(dir: &Path, nchan: &Nchan) -> PathBuf {
     let path = dir.join("herald.db");
-    let feed = Feed::new("room", format!("{}/sub/room", nchan.url)).with_preset(Preset::Nchan);
+    let feed = Feed::new("room", format!("{}/sub/room", nchan.url())).with_preset(Preset::Nchan);
     Store::open(&path).unwrap().import_feeds(&[feed]).unwrap();
     path
 }
@@ -155,7 +97,7 @@ fn store_with_feed(dir: &Path, nchan: &Nchan) -> PathBuf {
 #[tokio::test(flavor = "multi_thread")]
 async fn nchan_messages_arrive_live_resume_after_a_restart_and_a_deleted_channel_is_gone() {
     let dir = tempfile::tempdir().unwrap();
-    let nchan = start_nchan(dir.path()).await;
+    let nchan = start_nchan().await;
     let store = store_with_feed(dir.path(), &nchan);
 
     // Herald follows the channel; a message published now arrives live.

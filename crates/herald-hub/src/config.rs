@@ -11,6 +11,7 @@
 //! max_streams = 10000      # open event streams in all (default 10000)
 //! max_streams_per_client = 100  # open event streams per client address (default 100)
 //! slow_subscriber_ms = 10000    # a stream that takes nothing this long is reset (default 10000)
+//! trusted_proxies = ["10.0.0.0/8"]  # load balancers whose X-Forwarded-For names the client (default none)
 //!
 //! [actors]                 # actor name = bearer token
 //! Ana = "ana-secret"
@@ -20,8 +21,10 @@
 //! A bad file is refused with the line and the reason, never half-applied.
 
 use std::collections::BTreeMap;
+use std::net::IpAddr;
 use std::time::Duration;
 
+use ipnet::IpNet;
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -47,6 +50,11 @@ pub struct HubConfig {
     /// A subscriber that has taken nothing for this long while its buffer
     /// is full is told `event: reset`, and its stream ends.
     pub slow_subscriber: Duration,
+    /// The load balancers and proxies in front of the hub: for a request
+    /// from one of them, the client is the address `X-Forwarded-For` names
+    /// (read from the right, as `limits.rs` says). From anyone else, the header is
+    /// not believed.
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 /// Tokens are never printed: a config in a log names its actors only.
@@ -61,6 +69,7 @@ impl std::fmt::Debug for HubConfig {
             .field("history", &self.history)
             .field("max_streams", &self.max_streams)
             .field("max_streams_per_client", &self.max_streams_per_client)
+            .field("trusted_proxies", &self.trusted_proxies)
             .finish_non_exhaustive()
     }
 }
@@ -78,6 +87,7 @@ impl Default for HubConfig {
             max_streams: 10_000,
             max_streams_per_client: 100,
             slow_subscriber: Duration::from_secs(10),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -101,6 +111,8 @@ struct RawConfig {
     max_streams: Option<Spanned<u64>>,
     max_streams_per_client: Option<Spanned<u64>>,
     slow_subscriber_ms: Option<Spanned<u64>>,
+    #[serde(default)]
+    trusted_proxies: Vec<Spanned<String>>,
     #[serde(default)]
     actors: BTreeMap<String, Spanned<String>>,
 }
@@ -136,6 +148,11 @@ impl HubConfig {
 
     pub fn with_slow_subscriber(mut self, after: Duration) -> Self {
         self.slow_subscriber = after;
+        self
+    }
+
+    pub fn with_trusted_proxies(mut self, proxies: impl IntoIterator<Item = IpNet>) -> Self {
+        self.trusted_proxies = proxies.into_iter().collect();
         self
     }
 
@@ -186,6 +203,12 @@ impl HubConfig {
         config.max_streams_per_client = per_client.map(count).unwrap_or(config.max_streams_per_client);
         let slow = within(raw.slow_subscriber_ms, 100..=600_000, "slow_subscriber_ms must be between 100 and 600000")?;
         config.slow_subscriber = slow.map(Duration::from_millis).unwrap_or(config.slow_subscriber);
+        for proxy in raw.trusted_proxies {
+            let net = proxy.get_ref().parse::<IpNet>().or_else(|_| proxy.get_ref().parse::<IpAddr>().map(IpNet::from));
+            let reason =
+                || format!("trusted_proxies: {:?} is not an address or a network like 10.0.0.0/8", proxy.get_ref());
+            config.trusted_proxies.push(net.map_err(|_| invalid(proxy.span(), reason()))?);
+        }
         for (name, token) in raw.actors {
             let span = token.span();
             let token = token.into_inner();
@@ -244,5 +267,17 @@ mod tests {
             err("anonymous_reads = true\ncolour = 1\n")
         );
         assert!(err("[actors\n").starts_with("line 1:"));
+        assert_eq!(
+            err("max_streams = 5\ntrusted_proxies = [\"10.0.0.0/8\", \"10.0.0.300\"]\n"),
+            "line 2: trusted_proxies: \"10.0.0.300\" is not an address or a network like 10.0.0.0/8"
+        );
+    }
+
+    #[test]
+    fn trusted_proxies_are_networks_or_single_addresses() {
+        let c = HubConfig::from_toml("trusted_proxies = [\"10.0.0.0/8\", \"::1\", \"192.168.1.7\"]\n").unwrap();
+        let shown: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+        assert_eq!(shown, ["10.0.0.0/8", "::1/128", "192.168.1.7/32"]);
+        assert!(HubConfig::default().trusted_proxies.is_empty(), "none unless told");
     }
 }

@@ -50,6 +50,7 @@ use axum::serve::ListenerExt;
 pub use config::{ConfigError, HubConfig};
 pub use http::{router, SEQUENCE_HEADER};
 pub use hub::Hub;
+pub use ipnet::IpNet;
 pub use local::LocalHub;
 pub use model::{clean_name, Change, ChangeKind, IfMatch, NewTask, Stale, Task, TaskPatch, Written};
 pub use storage::redis::RedisLocation;

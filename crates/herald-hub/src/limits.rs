@@ -3,6 +3,10 @@
 //! idle streams cost about 29 KiB each). Past either limit, a new stream is
 //! refused with `503` and `Retry-After`. The streams already open are not
 //! touched, and every other route still answers.
+//!
+//! Behind a load balancer every stream comes from the balancer's address,
+//! so the client is the one `X-Forwarded-For` names, when (and only when)
+//! the request came from a proxy the hub was told to trust ([`client_of`]).
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -10,6 +14,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use ipnet::IpNet;
 
 /// The open streams, counted.
 pub(crate) struct Gate {
@@ -88,8 +94,34 @@ impl Drop for Pass {
     }
 }
 
-/// The address a request came from, when the server was started with it.
+/// The address a request came from (its peer), when the server was started with it.
 pub(crate) struct ClientAddr(pub Option<IpAddr>);
+
+/// The client a request from `peer` is for. When `peer` is one of the
+/// `trusted` proxies, `X-Forwarded-For` is read from the right, each proxy
+/// having added the address it was reached from, and the first address
+/// that is not a trusted proxy is the client. An address no trusted proxy
+/// wrote (further left), or one that cannot be read, is not believed: the
+/// last trusted hop then stands for the client.
+pub(crate) fn client_of(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNet]) -> Option<IpAddr> {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    let mut client = peer?;
+    if !is_trusted(&client) {
+        return Some(client);
+    }
+    let hops = headers.get_all("x-forwarded-for").iter().filter_map(|value| value.to_str().ok());
+    let hops: Vec<&str> = hops.flat_map(|value| value.split(',')).map(str::trim).collect();
+    for hop in hops.into_iter().rev() {
+        match hop.parse::<IpAddr>() {
+            Ok(ip) => client = ip,
+            Err(_) => break,
+        }
+        if !is_trusted(&client) {
+            break;
+        }
+    }
+    Some(client)
+}
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
     type Rejection = std::convert::Infallible;
@@ -102,6 +134,36 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        for value in values {
+            headers.append("x-forwarded-for", value.parse().unwrap());
+        }
+        headers
+    }
+
+    #[test]
+    fn the_client_is_named_by_trusted_proxies_only() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let trusted: Vec<IpNet> = vec!["10.0.0.0/8".parse().unwrap(), "127.0.0.1/32".parse().unwrap()];
+        let client = |peer: &str, values: &[&str]| client_of(Some(ip(peer)), &forwarded(values), &trusted);
+
+        assert_eq!(client("10.1.2.3", &["203.0.113.9"]), Some(ip("203.0.113.9")), "one balancer");
+        assert_eq!(client("127.0.0.1", &["203.0.113.9, 10.1.2.3"]), Some(ip("203.0.113.9")), "two proxies");
+        assert_eq!(client("10.1.2.3", &["198.51.100.1", "203.0.113.9"]), Some(ip("203.0.113.9")), "two headers");
+        assert_eq!(
+            client("10.1.2.3", &["6.6.6.6, 203.0.113.9"]),
+            Some(ip("203.0.113.9")),
+            "what the client itself wrote further left is not believed"
+        );
+        assert_eq!(client("10.1.2.3", &["2001:db8::7"]), Some(ip("2001:db8::7")));
+        assert_eq!(client("10.1.2.3", &[]), Some(ip("10.1.2.3")), "no header: the proxy stands for the client");
+        assert_eq!(client("10.1.2.3", &["nonsense, 10.9.9.9"]), Some(ip("10.9.9.9")), "the last trusted hop");
+        assert_eq!(client("203.0.113.50", &["1.2.3.4"]), Some(ip("203.0.113.50")), "an untrusted peer is the client");
+        assert_eq!(client_of(Some(ip("10.1.2.3")), &forwarded(&["1.2.3.4"]), &[]), Some(ip("10.1.2.3")));
+        assert_eq!(client_of(None, &forwarded(&["1.2.3.4"]), &trusted), None);
+    }
 
     #[test]
     fn streams_are_let_in_up_to_each_limit_and_given_back() {

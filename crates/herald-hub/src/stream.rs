@@ -37,7 +37,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::auth::{Caller, Reader};
 use crate::error::ApiError;
 use crate::hub::Hub;
-use crate::limits::{ClientAddr, Full, Pass};
+use crate::limits::{self, ClientAddr, Full, Pass};
 use crate::model::Change;
 use crate::presence::Here;
 
@@ -88,9 +88,10 @@ fn reset_event(current: u64) -> Event {
 pub(crate) async fn subscribe(
     State(hub): State<Arc<Hub>>,
     Reader(caller): Reader,
-    ClientAddr(client): ClientAddr,
+    ClientAddr(peer): ClientAddr,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    let client = limits::client_of(peer, &headers, &hub.config().trusted_proxies);
     let pass = hub.gate().admit(client).map_err(|full| {
         tracing::info!(?client, ?full, "refused an event stream");
         ApiError::Busy(match full {

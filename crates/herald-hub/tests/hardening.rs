@@ -81,6 +81,32 @@ on_both_backends! {
         until("a place given back", async || open(&a).await.unwrap().status() == 200).await;
     }
 
+    /// Behind a load balancer every stream comes from the balancer. The
+    /// limit per client holds for the clients it names in `X-Forwarded-For`,
+    /// and only a trusted balancer is believed.
+    async fn the_limit_per_client_holds_for_the_clients_a_trusted_balancer_names(backend) {
+        let config = HubConfig::default()
+            .with_actor("Ana", ANA)
+            .with_stream_limits(10, 1)
+            .with_trusted_proxies(["127.0.0.2/32".parse().unwrap()]);
+        let hub = start(backend, config).await;
+        let (balancer, stranger) = (from("127.0.0.2"), from("127.0.0.3"));
+        let open = |through: &reqwest::Client, client: &str| {
+            through.get(url(&hub, "/tasks/subscribe")).bearer_auth(ANA).header("X-Forwarded-For", client).send()
+        };
+
+        let _one = open(&balancer, "203.0.113.1").await.unwrap();
+        let _two = open(&balancer, "203.0.113.2").await.unwrap();
+        assert_eq!((_one.status().as_u16(), _two.status().as_u16()), (200, 200), "two clients, one each");
+        let again = open(&balancer, "198.51.100.7, 203.0.113.1").await.unwrap();
+        assert_eq!(again.status(), 503, "203.0.113.1 has its one; what it wrote itself is not believed");
+
+        let _mine = open(&stranger, "203.0.113.3").await.unwrap();
+        assert_eq!(_mine.status(), 200);
+        let spoofed = open(&stranger, "203.0.113.4").await.unwrap();
+        assert_eq!(spoofed.status(), 503, "an untrusted peer is the client, whatever it says");
+    }
+
     /// A subscriber that takes nothing fills its buffer; the hub then tells it
     /// `event: reset` in the place it kept free, ends its stream, and holds
     /// nothing more for it. When the subscriber reads at last, the reset is the

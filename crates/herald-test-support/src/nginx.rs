@@ -1,0 +1,82 @@
+//! nginx from apt, started by a test on 127.0.0.1 with a config and a
+//! prefix of its own (`nginx -c FILE -p DIR`), never as a service, and
+//! killed when dropped.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BINARY: &str = "/usr/sbin/nginx";
+const LISTENING_WITHIN: Duration = Duration::from_secs(20);
+
+pub struct Nginx {
+    child: Child,
+    /// `http://127.0.0.1:{port}`.
+    pub url: String,
+    dir: tempfile::TempDir,
+}
+
+impl Nginx {
+    /// Starts nginx with one worker on a free port of 127.0.0.1, and waits
+    /// until it listens. `main` goes before the `events` block (such as
+    /// `load_module …;`), `http` into the `http` block (such as an
+    /// `upstream`), and `server` into its one `server` block, after `listen`.
+    pub async fn start(main: &str, http: &str, server: &str) -> Nginx {
+        assert!(Path::new(BINARY).exists(), "nginx is not installed: apt-get install nginx-light");
+        let dir = tempfile::tempdir().expect("a directory for nginx");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let root = dir.path().display();
+        let config = format!(
+            r#"{main}
+daemon off;
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {root}/body;
+    proxy_temp_path {root}/proxy;
+    fastcgi_temp_path {root}/fastcgi;
+    uwsgi_temp_path {root}/uwsgi;
+    scgi_temp_path {root}/scgi;
+    {http}
+    server {{
+        listen 127.0.0.1:{port};
+        {server}
+    }}
+}}
+"#
+        );
+        let file = dir.path().join("nginx.conf");
+        std::fs::write(&file, config).expect("nginx.conf written");
+        let child = Command::new(BINARY)
+            .arg("-c")
+            .arg(&file)
+            .arg("-p")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nginx started");
+        let nginx = Nginx { child, url: format!("http://127.0.0.1:{port}"), dir };
+        let deadline = tokio::time::Instant::now() + LISTENING_WITHIN;
+        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(tokio::time::Instant::now() < deadline, "nginx did not listen: {}", nginx.errors());
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        nginx
+    }
+
+    /// What nginx logged at `warn` and above.
+    pub fn errors(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
