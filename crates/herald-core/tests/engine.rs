@@ -178,6 +178,74 @@ async fn a_stale_edit_to_the_hub_is_refused_with_its_version_and_applied_against
     assert_eq!((now.name.as_str(), now.done, now.version), ("Buy oat milk", true, 3), "Ana's change kept too");
 }
 
+/// A relay to `hub` on loopback that loses the answer to the first
+/// `POST /tasks` it carries, as a dropped connection would: it passes the
+/// request on, and when the hub's answer starts (the hub has made the
+/// task), closes the connection instead. Everything else passes through.
+async fn losing_the_first_create_answer(hub: std::net::SocketAddr) -> String {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let armed = Arc::new(AtomicBool::new(true));
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(hub).await else { continue };
+            let armed = armed.clone();
+            tokio::spawn(async move {
+                let ((mut from_client, mut to_client), (mut from_hub, mut to_hub)) =
+                    (client.into_split(), server.into_split());
+                let cut = Arc::new(AtomicBool::new(false));
+                let cutting = cut.clone();
+                let up = async move {
+                    let mut buf = vec![0; 65536];
+                    while let Ok(n @ 1..) = from_client.read(&mut buf).await {
+                        if buf[..n].starts_with(b"POST /tasks ") && armed.swap(false, Ordering::SeqCst) {
+                            cutting.store(true, Ordering::SeqCst);
+                        }
+                        if to_hub.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                let down = async move {
+                    let mut buf = vec![0; 65536];
+                    while let Ok(n @ 1..) = from_hub.read(&mut buf).await {
+                        if cut.load(Ordering::SeqCst) || to_client.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                };
+                // Either way ending ends both, and dropping them closes the connection.
+                tokio::select! { _ = up => {}, _ = down => {} }
+            });
+        }
+    });
+    url
+}
+
+/// A create whose answer was lost is sent again with the key it was sent
+/// with, and the hub makes one task of the two.
+#[tokio::test]
+async fn a_create_whose_answer_was_lost_is_sent_again_and_makes_one_task() {
+    let hub = LocalHub::start(hub_config(), &StoreLocation::Memory).await.unwrap();
+    let relay = losing_the_first_create_answer(hub.addr).await;
+    let mut feed = Feed::new("hub", format!("{relay}/tasks/subscribe")).with_preset(Preset::HeraldHub);
+    feed.settings.auth = Some(Auth::bearer("hub"));
+    let secrets = MemorySecrets::default();
+    secrets.set("hub", YOU).unwrap();
+    let mut sink = Sink::start(StoreAt::Memory, &[feed], secrets).await;
+    sink.open().await;
+
+    let create = Write::Create { fields: json!({"name": "Buy milk"}) };
+    assert_eq!(write(&sink, "hub", create).await, Reply::Done);
+    let (tasks, _) = hub.hub.snapshot().await.unwrap();
+    let names: Vec<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["Buy milk"], "one task, though the create was sent twice");
+    assert_eq!(hub.hub.current_seq().await.unwrap(), 1);
+}
+
 #[tokio::test]
 async fn a_task_list_without_versions_is_reread_before_a_write_and_a_change_since_is_refused() {
     let identity = common::tls::self_signed_ca_true();

@@ -14,9 +14,10 @@ use crate::auth::{Caller, Reader, Writer};
 use crate::error::{tag, ApiError};
 use crate::hub::Hub;
 use crate::metrics::Metrics;
-use crate::model::{clean_name, IfMatch, NewTask, Task, TaskPatch, Written};
+use crate::model::{clean_name, CreateKey, Created, IfMatch, NewTask, Task, TaskPatch, Written};
 
 pub use herald_wire::SEQUENCE_HEADER;
+use herald_wire::{IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER};
 
 pub fn router(hub: Arc<Hub>) -> Router {
     Router::new()
@@ -70,18 +71,38 @@ fn written(id: i64, written: Written) -> Result<Task, ApiError> {
     }
 }
 
+/// `POST /tasks`. With an `Idempotency-Key`, a create sent again (its
+/// answer was lost) makes nothing new, and is answered as it was the first
+/// time, saying so.
 async fn create(
     State(hub): State<Arc<Hub>>,
     Writer(actor): Writer,
+    headers: HeaderMap,
     Json(body): Json<NewTask>,
 ) -> Result<Response, ApiError> {
     let name = clean_name(&body.name).map_err(ApiError::Invalid)?;
-    let change = hub.create(&actor, &name).await?;
+    let key = match headers.get(IDEMPOTENCY_KEY_HEADER) {
+        None => None,
+        Some(value) => Some(CreateKey::parse(value.to_str().unwrap_or("")).map_err(ApiError::Invalid)?),
+    };
+    let (change, again) = match &key {
+        None => (hub.create(&actor, &name).await?, false),
+        Some(key) => match hub.create_once(&actor, &name, key).await? {
+            Created::Made(change) => (change, false),
+            Created::Again(change) => (change, true),
+            Created::KeyReused => {
+                return Err(ApiError::Invalid("this Idempotency-Key was given to a create of another name"))
+            }
+        },
+    };
     let location = HeaderValue::from_str(&format!("/tasks/{}", change.task.id));
     let mut response = tagged(change.task);
     *response.status_mut() = StatusCode::CREATED;
     if let Ok(location) = location {
         response.headers_mut().insert(header::LOCATION, location);
+    }
+    if again {
+        response.headers_mut().insert(IDEMPOTENT_REPLAYED_HEADER, HeaderValue::from_static("true"));
     }
     Ok(response)
 }

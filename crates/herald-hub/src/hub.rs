@@ -13,7 +13,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::HubConfig;
 use crate::limits::Gate;
 use crate::metrics::Metrics;
-use crate::model::{Change, IfMatch, Task, TaskPatch, Written};
+use crate::model::{Change, CreateKey, Created, IfMatch, Task, TaskPatch, Written};
 use crate::presence::Room;
 use crate::storage::redis::RedisLocation;
 use crate::storage::{self, Storage, StoreError, StoreLocation};
@@ -109,7 +109,13 @@ impl Hub {
     }
 
     pub async fn create(&self, actor: &str, name: &str) -> Result<Change, StoreError> {
-        self.storage.create(actor, name).await
+        let created = self.storage.create(actor, name, None).await?;
+        created.change().ok_or_else(|| StoreError::Corrupt("a create without a key found its key reused".into()))
+    }
+
+    /// Creates a task, once for each `key` of `actor`'s (see [`Created`]).
+    pub async fn create_once(&self, actor: &str, name: &str, key: &CreateKey) -> Result<Created, StoreError> {
+        self.storage.create(actor, name, Some(key)).await
     }
 
     pub async fn update(

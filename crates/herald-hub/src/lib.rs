@@ -52,7 +52,9 @@ pub use http::{router, SEQUENCE_HEADER};
 pub use hub::Hub;
 pub use ipnet::IpNet;
 pub use local::LocalHub;
-pub use model::{clean_name, Change, ChangeKind, IfMatch, NewTask, Stale, Task, TaskPatch, Written};
+pub use model::{
+    clean_name, Change, ChangeKind, CreateKey, Created, IfMatch, NewTask, Stale, Task, TaskPatch, Written,
+};
 pub use storage::redis::RedisLocation;
 pub use storage::{Storage, StoreError, StoreLocation};
 use tokio::net::{TcpListener, TcpStream};

@@ -68,6 +68,49 @@ pub struct Stale {
     pub at: Option<i64>,
 }
 
+/// What a create came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Created {
+    Made(Change),
+    /// The create was sent before with the same key: nothing new was made,
+    /// and this is the change it made then (the task as it was created).
+    Again(Change),
+    /// The key was given before to a create of another name.
+    KeyReused,
+}
+
+impl Created {
+    /// The change the create made, now or before.
+    pub fn change(self) -> Option<Change> {
+        match self {
+            Created::Made(change) | Created::Again(change) => Some(change),
+            Created::KeyReused => None,
+        }
+    }
+}
+
+/// A client's name for one create (`Idempotency-Key`), so that sending the
+/// create again makes nothing new.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreateKey(String);
+
+impl CreateKey {
+    /// The key a header gives, bare or as a quoted string.
+    pub fn parse(value: &str) -> Result<CreateKey, &'static str> {
+        let value = value.trim();
+        let bare = value.strip_prefix('"').and_then(|v| v.strip_suffix('"')).unwrap_or(value);
+        let visible = bare.bytes().all(|b| b.is_ascii_graphic());
+        if bare.is_empty() || bare.len() > 255 || !visible {
+            return Err("Idempotency-Key must be 1 to 255 visible ASCII characters");
+        }
+        Ok(CreateKey(bare.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// What a write to an existing task came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Written {
@@ -140,6 +183,18 @@ pub fn clean_name(name: &str) -> Result<String, &'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn create_keys_are_visible_ascii_bare_or_quoted() {
+        assert_eq!(CreateKey::parse("abc-123").unwrap().as_str(), "abc-123");
+        assert!(CreateKey::parse("8e0f…").is_err(), "not ASCII");
+        assert_eq!(CreateKey::parse("\"8e0f\"").unwrap().as_str(), "8e0f");
+        assert!(CreateKey::parse("").is_err());
+        assert!(CreateKey::parse("\"\"").is_err());
+        assert!(CreateKey::parse("two words").is_err());
+        assert!(CreateKey::parse(&"k".repeat(256)).is_err());
+        assert!(CreateKey::parse(&"k".repeat(255)).is_ok());
+    }
 
     fn change(kind: ChangeKind) -> Change {
         Change {

@@ -7,12 +7,26 @@
 //! | `POST /tasks`, `PUT` and `DELETE /tasks/{id}` | writes |
 //! | `GET /tasks/subscribe` | the change stream: `event:` is a [`ChangeKind`], or [`RESET_EVENT`] |
 //! | `GET /me` | `{"actor": …}`: whom the caller's token stands for |
+//!
+//! A `POST /tasks` may carry an [`IDEMPOTENCY_KEY_HEADER`]: sent again with
+//! the same key (its answer was lost), it makes nothing new and is answered
+//! as the first was, with [`IDEMPOTENT_REPLAYED_HEADER`].
 
 use serde::{Deserialize, Serialize};
 
 /// Response header of `GET /tasks`: the sequence number of the last change
 /// the snapshot includes, to resume the stream from with no gap.
 pub const SEQUENCE_HEADER: &str = "herald-sequence";
+
+/// Request header of `POST /tasks`: the client's name for this one create,
+/// 1 to 255 visible ASCII characters, kept by the hub for [`IDEMPOTENCY_HOLDS_SECS`].
+pub const IDEMPOTENCY_KEY_HEADER: &str = "idempotency-key";
+
+/// How long the hub remembers an idempotency key: a day.
+pub const IDEMPOTENCY_HOLDS_SECS: u64 = 24 * 60 * 60;
+
+/// Response header, `true` on the answer to a create sent again.
+pub const IDEMPOTENT_REPLAYED_HEADER: &str = "idempotent-replayed";
 
 /// The event by which the hub says it cannot replay from a client's
 /// `Last-Event-ID` (its log no longer reaches back): reload the snapshot.

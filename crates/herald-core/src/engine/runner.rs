@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use super::api::{EngineEvent, FeedState, Reply, Write};
 use super::rest;
 use super::snapshot::{fetch_snapshot, GapWatch};
-use super::write::{self as conditional, Written};
+use super::write::{self as conditional, Resend, Written};
 use super::writer::Writer;
 use crate::feed::meaning::{self, Context, Read, RecordOp};
 use crate::feed::presence;
@@ -488,8 +488,9 @@ impl Runner {
         };
         let (client, headers, records) =
             (self.setup.client.clone(), self.setup.rest_headers.clone(), self.records.clone());
+        let resend = if self.resolved.idempotent_creates { Resend::CreatesWithKey } else { Resend::Never };
         tokio::spawn(async move {
-            let done = conditional::write(&client, &headers, &collection, write, &records).await;
+            let done = conditional::write(&client, &headers, &collection, write, &records, resend).await;
             let _ = reply.send(match done {
                 Ok(Written::Done) => Reply::Done,
                 Ok(Written::Refused(conflict)) => Reply::Conflict { conflict: Box::new(conflict) },

@@ -9,10 +9,19 @@
 //! write and compared with the base, as a resync compares. What changes
 //! between that read and the write is not caught; only versions close that
 //! window, which is why the hub has them.
+//!
+//! A create whose answer is lost (the connection dropped, or the server
+//! said it could not take it now, though it may have) would make a second
+//! task if simply sent again. Where the server takes an `Idempotency-Key`
+//! (Herald's hub), each create carries a key of its own and is sent again
+//! with it until answered ([`Resend`]): every copy is the one create.
 
-use reqwest::header::{HeaderMap, HeaderValue, IF_MATCH};
-use reqwest::StatusCode;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderValue, IF_MATCH, RETRY_AFTER};
+use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
+use tokio::time::Instant;
 
 use super::api::{Conflict, Write};
 use crate::feed::meaning::scalar_text;
@@ -49,16 +58,33 @@ pub enum Written {
     Refused(Conflict),
 }
 
+/// Whether a write whose answer was lost is sent again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resend {
+    /// Never: the server cannot tell a copy from a new write.
+    Never,
+    /// A create, with an `Idempotency-Key` of its own, for a server that
+    /// takes one.
+    CreatesWithKey,
+}
+
+/// How many times a create is sent again, at most, and within how long.
+const RESENDS: u32 = 4;
+const RESEND_WITHIN: Duration = Duration::from_secs(20);
+const FIRST_WAIT: Duration = Duration::from_millis(250);
+const LONGEST_WAIT: Duration = Duration::from_secs(5);
+
 /// Sends `write` to the collection at `collection`: `POST` to create,
 /// `PUT` and `DELETE` of `{collection}/{key}`, guarded as `records` allows
 /// (see [`Guard::of`]); `records` also judges a re-read record against the
-/// base.
+/// base. A create is sent again as `resend` allows.
 pub async fn write(
     client: &reqwest::Client,
     headers: &HeaderMap,
     collection: &str,
     write: Write,
     records: &RecordMeaning,
+    resend: Resend,
 ) -> Result<Written, String> {
     let guard = Guard::of(&write, records);
     let item = |key: &str| format!("{}/{}", collection.trim_end_matches('/'), urlencoded(key));
@@ -79,7 +105,14 @@ pub async fn write(
         let tag = HeaderValue::from_str(tag).map_err(|_| format!("the version {tag} cannot be sent"))?;
         request = request.header(IF_MATCH, tag);
     }
-    let response = request.send().await.map_err(|e| error_chain(&e))?;
+    let response = match (&write, resend) {
+        (Write::Create { .. }, Resend::CreatesWithKey) => {
+            let key = format!("{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..));
+            send_until_answered(request.header(herald_wire::IDEMPOTENCY_KEY_HEADER, key)).await
+        }
+        _ => request.send().await,
+    };
+    let response = response.map_err(|e| error_chain(&e))?;
     let status = response.status();
     if status.is_success() {
         return Ok(Written::Done);
@@ -94,6 +127,50 @@ pub async fn write(
         .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_else(|| body.chars().take(200).collect());
     Err(format!("the server answered {}: {said}", status.as_u16()))
+}
+
+/// Sends `request`, which carries its key, and sends it again while no
+/// answer comes back or the server answers that it cannot take it now
+/// (`502`, `503`, `504`, waiting as its `Retry-After` says, up to
+/// [`LONGEST_WAIT`]), up to [`RESENDS`] times within [`RESEND_WITHIN`].
+async fn send_until_answered(request: RequestBuilder) -> reqwest::Result<Response> {
+    let started = Instant::now();
+    let mut wait = FIRST_WAIT;
+    let mut resent = 0;
+    loop {
+        let Some(copy) = request.try_clone() else { return request.send().await };
+        let sent = copy.send().await;
+        let pause = match &sent {
+            Ok(response) if is_not_now(response.status()) => retry_after(response).unwrap_or(wait),
+            Ok(_) => return sent,
+            Err(e) if e.is_builder() => return sent,
+            Err(_) => wait,
+        };
+        let pause = pause.min(LONGEST_WAIT);
+        if resent == RESENDS || started.elapsed() + pause > RESEND_WITHIN {
+            return sent;
+        }
+        match &sent {
+            Ok(response) => {
+                tracing::info!(status = %response.status(), "a create was not taken; sending it again in {pause:?}")
+            }
+            Err(e) => tracing::info!(error = %error_chain(e), "a create had no answer; sending it again in {pause:?}"),
+        }
+        tokio::time::sleep(pause).await;
+        resent += 1;
+        wait = (wait * 2).min(LONGEST_WAIT);
+    }
+}
+
+/// The server could not take the request now: it may take it later.
+fn is_not_now(status: StatusCode) -> bool {
+    matches!(status, StatusCode::BAD_GATEWAY | StatusCode::SERVICE_UNAVAILABLE | StatusCode::GATEWAY_TIMEOUT)
+}
+
+/// `Retry-After` in seconds, as the hub sends it.
+fn retry_after(response: &Response) -> Option<Duration> {
+    let seconds = response.headers().get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds))
 }
 
 /// The record as the server has it now; `None` when it is gone.

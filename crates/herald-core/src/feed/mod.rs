@@ -165,6 +165,8 @@ pub struct Resolved {
     pub no_ids: bool,
     /// Where the server says who else is here, if it does (Herald's hub).
     pub presence: Option<PresenceApi>,
+    /// A create may be sent again with its `Idempotency-Key` (Herald's hub).
+    pub idempotent_creates: bool,
 }
 
 /// What following a feed takes: the stream's config, an HTTP client that
@@ -215,6 +217,7 @@ impl Feed {
             gone_comment: defaults.gone_comment,
             no_ids: defaults.no_ids,
             presence: defaults.presence,
+            idempotent_creates: defaults.idempotent_creates,
         }
     }
 

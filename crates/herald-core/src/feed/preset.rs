@@ -45,6 +45,9 @@ pub struct Defaults {
     pub gone_comment: Option<String>,
     pub no_ids: bool,
     pub presence: Option<PresenceApi>,
+    /// The server takes an `Idempotency-Key` on a create (Herald's hub), so
+    /// a create whose answer was lost may be sent again.
+    pub idempotent_creates: bool,
 }
 
 /// The default stall timeout: three of the hub's 15 s keepalives.
@@ -84,6 +87,7 @@ impl Preset {
             gone_comment: None,
             no_ids: false,
             presence: None,
+            idempotent_creates: false,
         };
         // `…/tasks/subscribe` → the collection `…/tasks`, and the root `…`.
         let collection = url.split(['?', '#']).next().and_then(|u| u.strip_suffix("/subscribe")).map(str::to_owned);
@@ -101,6 +105,7 @@ impl Preset {
                     event: herald_wire::PRESENCE_EVENT.into(),
                     url: format!("{root}{}", herald_wire::PRESENCE_PATH),
                 }),
+                idempotent_creates: true,
                 ..plain
             },
             Preset::TaskList => Defaults {

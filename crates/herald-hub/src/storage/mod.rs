@@ -13,6 +13,7 @@
 //! - a change and its log entry are written together or not at all, and a
 //!   refused write ([`Written::Refused`]) writes neither;
 //! - sequence numbers are consecutive integers, handed out in commit order;
+//! - a create sent again with the same key makes nothing and logs nothing;
 //! - [`Storage::follow`] delivers every change committed after it was
 //!   called, in sequence order (it may lag; the stream then reads the log).
 
@@ -24,7 +25,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio::sync::broadcast;
 
-use crate::model::{Change, IfMatch, Task, TaskPatch, Written};
+use crate::model::{Change, CreateKey, Created, IfMatch, Task, TaskPatch, Written};
 
 /// Where the hub keeps its data.
 #[derive(Debug, Clone)]
@@ -72,7 +73,9 @@ pub trait Storage: Send + Sync + 'static {
     /// Up to `limit` changes with a sequence number above `after`, oldest first.
     async fn changes_after(&self, after: u64, limit: usize) -> Result<Vec<Change>, StoreError>;
 
-    async fn create(&self, actor: &str, name: &str) -> Result<Change, StoreError>;
+    /// Creates a task, unless `key` made one within [`KEY_HOLDS`]: then
+    /// nothing new is made, and the change made then is answered again.
+    async fn create(&self, actor: &str, name: &str, key: Option<&CreateKey>) -> Result<Created, StoreError>;
 
     /// Applies `patch`, when the task exists at a version `if_match` admits.
     async fn update(
@@ -93,6 +96,10 @@ pub trait Storage: Send + Sync + 'static {
 /// How many live changes a slow subscriber may fall behind before it is
 /// switched back to reading the change log.
 pub(crate) const LIVE_BUFFER: usize = 1024;
+
+/// How long a create's key is remembered: each actor's keys are their
+/// own, and a key older than this makes a task again.
+pub(crate) const KEY_HOLDS: std::time::Duration = std::time::Duration::from_secs(herald_wire::IDEMPOTENCY_HOLDS_SECS);
 
 /// The time a change is stamped with: milliseconds since the Unix epoch.
 fn now_ms() -> i64 {

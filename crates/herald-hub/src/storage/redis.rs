@@ -10,6 +10,7 @@
 //! | `{prefix}:tasks` | hash | task id → the task as JSON, with who changed it last |
 //! | `{prefix}:deleted` | hash | task id → who deleted it and when |
 //! | `{prefix}:ids` | string | the last task id handed out |
+//! | `{prefix}:create:{len}:{actor}:{key}` | string | what a create's key made, for a day |
 //!
 //! Every write is one Lua script (`redis/*.lua`): the task, the `INCR` of
 //! the sequence and the `XADD` of its log entry happen together or not at
@@ -49,8 +50,8 @@ use serde::Deserialize;
 use tokio::sync::broadcast;
 use tokio_util::sync::{CancellationToken, DropGuard};
 
-use super::{now_ms, Storage, StoreError, LIVE_BUFFER};
-use crate::model::{Change, ChangeKind, IfMatch, Stale, Task, TaskPatch, Written};
+use super::{now_ms, Storage, StoreError, KEY_HOLDS, LIVE_BUFFER};
+use crate::model::{Change, ChangeKind, CreateKey, Created, IfMatch, Stale, Task, TaskPatch, Written};
 
 /// A Redis server and the prefix of the hub's keys on it.
 #[derive(Clone)]
@@ -95,12 +96,21 @@ struct Keys {
     tasks: String,
     deleted: String,
     ids: String,
+    /// A create's key is kept at `{create}{len}:{actor}:{key}`.
+    create: String,
 }
 
 impl Keys {
     fn new(prefix: &str) -> Keys {
         let key = |name: &str| format!("{prefix}:{name}");
-        Keys { seq: key("seq"), changes: key("changes"), tasks: key("tasks"), deleted: key("deleted"), ids: key("ids") }
+        Keys {
+            seq: key("seq"),
+            changes: key("changes"),
+            tasks: key("tasks"),
+            deleted: key("deleted"),
+            ids: key("ids"),
+            create: key("create:"),
+        }
     }
 }
 
@@ -277,13 +287,30 @@ impl Storage for Redis {
         entries.iter().map(tail::change_of).collect()
     }
 
-    async fn create(&self, actor: &str, name: &str) -> Result<Change, StoreError> {
+    async fn create(&self, actor: &str, name: &str, key: Option<&CreateKey>) -> Result<Created, StoreError> {
         let at = now_ms();
         let mut call = self.write(&self.scripts.create, actor, at);
-        call.arg(name);
-        let (seq, id): (u64, i64) = call.invoke_async(&mut self.conn.clone()).await.map_err(failed)?;
-        let task = Task { id, name: name.to_owned(), done: false, version: 1 };
-        Ok(Change { seq, kind: ChangeKind::Create, task, actor: actor.to_owned(), at })
+        call.arg(name).arg(key.map(CreateKey::as_str).unwrap_or("")).arg(KEY_HOLDS.as_millis() as u64);
+        // Each actor's keys are their own; the lengths keep `a:b` + `c` apart from `a` + `b:c`.
+        let key = key.map(CreateKey::as_str).unwrap_or("");
+        call.key(format!("{}{}:{actor}:{key}", self.keys.create, actor.len()));
+        let reply: Vec<String> = call.invoke_async(&mut self.conn.clone()).await.map_err(failed)?;
+        let created = |seq: u64, id: i64, name: String, at: i64| {
+            let task = Task { id, name, done: false, version: 1 };
+            Change { seq, kind: ChangeKind::Create, task, actor: actor.to_owned(), at }
+        };
+        match reply.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+            ["made", seq, id] => Ok(Created::Made(created(number(seq)?, number(id)?, name.to_owned(), at))),
+            ["again", before] => {
+                let before: KeyRecord =
+                    serde_json::from_str(before).map_err(|e| StoreError::Corrupt(format!("a create's key ({e})")))?;
+                if before.name != name {
+                    return Ok(Created::KeyReused);
+                }
+                Ok(Created::Again(created(number(&before.seq)?, number(&before.id)?, before.name, number(&before.at)?)))
+            }
+            _ => Err(StoreError::Corrupt(format!("a create answered {reply:?}"))),
+        }
     }
 
     async fn update(
@@ -321,6 +348,15 @@ fn condition(if_match: Option<&IfMatch>) -> String {
         Some(IfMatch::Any) => "*".into(),
         Some(IfMatch::Versions(versions)) => versions.iter().fold(",".to_string(), |list, v| format!("{list}{v},")),
     }
+}
+
+/// What a create's key made, as `create.lua` keeps it.
+#[derive(Deserialize)]
+struct KeyRecord {
+    seq: String,
+    id: String,
+    name: String,
+    at: String,
 }
 
 /// A task as the `tasks` hash keeps it.

@@ -20,8 +20,8 @@ use async_trait::async_trait;
 use rusqlite::{params, Connection, OptionalExtension};
 use tokio::sync::broadcast;
 
-use super::{now_ms, Storage, StoreError, LIVE_BUFFER};
-use crate::model::{Change, ChangeKind, IfMatch, Stale, Task, TaskPatch, Written};
+use super::{now_ms, Storage, StoreError, KEY_HOLDS, LIVE_BUFFER};
+use crate::model::{Change, ChangeKind, CreateKey, Created, IfMatch, Stale, Task, TaskPatch, Written};
 
 /// The SQLite store, shared by the hub's requests and streams.
 pub struct Sqlite {
@@ -94,12 +94,14 @@ impl Storage for Sqlite {
         self.with(move |s| s.store().changes_after(after, limit)).await
     }
 
-    async fn create(&self, actor: &str, name: &str) -> Result<Change, StoreError> {
-        let (actor, name) = (actor.to_owned(), name.to_owned());
+    async fn create(&self, actor: &str, name: &str, key: Option<&CreateKey>) -> Result<Created, StoreError> {
+        let (actor, name, key) = (actor.to_owned(), name.to_owned(), key.cloned());
         self.with(move |s| {
-            let change = s.store().create(&actor, &name)?;
-            s.publish(&change);
-            Ok(change)
+            let created = s.store().create(&actor, &name, key.as_ref())?;
+            if let Created::Made(change) = &created {
+                s.publish(change);
+            }
+            Ok(created)
         })
         .await
     }
@@ -154,6 +156,15 @@ CREATE TABLE IF NOT EXISTS tasks (
     name TEXT NOT NULL,
     done INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS create_keys (
+    actor   TEXT NOT NULL,
+    key     TEXT NOT NULL,
+    seq     INTEGER NOT NULL,
+    task_id INTEGER NOT NULL,
+    name    TEXT NOT NULL,
+    at      INTEGER NOT NULL,
+    PRIMARY KEY (actor, key)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS changes (
     seq     INTEGER PRIMARY KEY AUTOINCREMENT,
     kind    TEXT NOT NULL,
@@ -252,17 +263,46 @@ impl Store {
         Ok(seq.map(i64::unsigned_abs))
     }
 
-    pub fn create(&mut self, actor: &str, name: &str) -> Result<Change, StoreError> {
+    /// Creates a task, unless `key` made one within [`KEY_HOLDS`]. The key
+    /// is kept in the same transaction as the task and its change.
+    pub fn create(&mut self, actor: &str, name: &str, key: Option<&CreateKey>) -> Result<Created, StoreError> {
         let tx = self.conn.transaction()?;
         let at = now_ms();
+        if let Some(key) = key {
+            let forget_before = at.saturating_sub(KEY_HOLDS.as_millis() as i64);
+            tx.execute("DELETE FROM create_keys WHERE at < ?1", [forget_before])?;
+            let before = tx
+                .query_row(
+                    "SELECT seq, task_id, name, at FROM create_keys WHERE actor = ?1 AND key = ?2",
+                    params![actor, key.as_str()],
+                    |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?, r.get::<_, i64>(3)?)),
+                )
+                .optional()?;
+            if let Some((seq, id, made, at)) = before {
+                tx.commit()?;
+                if made != name {
+                    return Ok(Created::KeyReused);
+                }
+                let task = Task { id, name: made, done: false, version: 1 };
+                let change =
+                    Change { seq: seq.unsigned_abs(), kind: ChangeKind::Create, task, actor: actor.to_owned(), at };
+                return Ok(Created::Again(change));
+            }
+        }
         tx.execute(
             "INSERT INTO tasks (name, done, version, updated_by, updated_at) VALUES (?1, 0, 1, ?2, ?3)",
             params![name, actor, at],
         )?;
         let task = Task { id: tx.last_insert_rowid(), name: name.to_owned(), done: false, version: 1 };
         let change = log(&tx, ChangeKind::Create, task, actor, at, self.history)?;
+        if let Some(key) = key {
+            tx.execute(
+                "INSERT INTO create_keys (actor, key, seq, task_id, name, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![actor, key.as_str(), change.seq as i64, change.task.id, name, at],
+            )?;
+        }
         tx.commit()?;
-        Ok(change)
+        Ok(Created::Made(change))
     }
 
     /// Applies `patch`, when the task exists at a version `if_match` admits.
@@ -398,9 +438,28 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_create_sent_again_with_its_key_makes_nothing_new() {
+        let mut s = Store::open(None).unwrap();
+        let key = CreateKey::parse("k-1").unwrap();
+        let Created::Made(first) = s.create("Ana", "Buy milk", Some(&key)).unwrap() else { panic!() };
+        assert_eq!(s.create("Ana", "Buy milk", Some(&key)).unwrap(), Created::Again(first.clone()));
+        assert_eq!(s.create("Ana", "Buy eggs", Some(&key)).unwrap(), Created::KeyReused);
+        assert_eq!(s.current_seq().unwrap(), 1, "nothing more was logged");
+        let Created::Made(bobs) = s.create("Bob", "Buy milk", Some(&key)).unwrap() else {
+            panic!("keys are per actor")
+        };
+        assert_ne!(bobs.task.id, first.task.id);
+
+        // A key older than KEY_HOLDS is forgotten.
+        let long_ago = now_ms() - KEY_HOLDS.as_millis() as i64 - 1;
+        s.conn.execute("UPDATE create_keys SET at = ?1 WHERE actor = 'Ana'", [long_ago]).unwrap();
+        assert!(matches!(s.create("Ana", "Buy milk", Some(&key)).unwrap(), Created::Made(_)));
+    }
+
+    #[test]
     fn every_mutation_gets_the_next_sequence_number() {
         let mut s = Store::open(None).unwrap();
-        let a = s.create("Ana", "Buy milk").unwrap();
+        let a = s.create("Ana", "Buy milk", None).unwrap().change().unwrap();
         let done = TaskPatch { done: Some(true), ..Default::default() };
         let Written::Changed(b) = s.update("Bob", a.task.id, &done, None).unwrap() else { panic!() };
         let Written::Changed(c) = s.delete("Ana", a.task.id, None).unwrap() else { panic!() };
@@ -424,7 +483,7 @@ mod tests {
     #[test]
     fn a_write_against_an_old_version_is_refused_with_what_is_there_now() {
         let mut s = Store::open(None).unwrap();
-        let id = s.create("Ana", "Buy milk").unwrap().task.id;
+        let id = s.create("Ana", "Buy milk", None).unwrap().change().unwrap().task.id;
         let done = TaskPatch { done: Some(true), ..Default::default() };
         assert!(matches!(s.update("Bob", id, &done, Some(&IfMatch::Versions(vec![1]))).unwrap(), Written::Changed(_)));
         let Written::Refused(stale) = s.update("Ana", id, &done, Some(&IfMatch::Versions(vec![1]))).unwrap() else {
@@ -469,7 +528,7 @@ mod tests {
         let _ = std::fs::remove_file(&path);
         {
             let mut s = Store::open(Some(&path)).unwrap();
-            s.create("Ana", "Water plants").unwrap();
+            s.create("Ana", "Water plants", None).unwrap();
         }
         let mut s = Store::open(Some(&path)).unwrap();
         let (tasks, seq) = s.snapshot().unwrap();
