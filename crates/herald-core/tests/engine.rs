@@ -95,7 +95,12 @@ fn missed_in(events: &[EngineEvent]) -> usize {
 }
 
 fn hub_feed(hub: &LocalHub) -> (Feed, MemorySecrets) {
-    let mut feed = Feed::new("hub", format!("{}/tasks/subscribe", hub.url)).with_preset(Preset::HeraldHub);
+    hub_feed_at(&hub.url)
+}
+
+/// The hub's feed, as the user, for a hub (or a relay to one) at `root`.
+fn hub_feed_at(root: &str) -> (Feed, MemorySecrets) {
+    let mut feed = Feed::new("hub", format!("{root}/tasks/subscribe")).with_preset(Preset::HeraldHub);
     feed.settings.auth = Some(Auth::bearer("hub"));
     let secrets = MemorySecrets::default();
     secrets.set("hub", YOU).unwrap();
@@ -231,10 +236,7 @@ async fn losing_the_first_create_answer(hub: std::net::SocketAddr) -> String {
 async fn a_create_whose_answer_was_lost_is_sent_again_and_makes_one_task() {
     let hub = LocalHub::start(hub_config(), &StoreLocation::Memory).await.unwrap();
     let relay = losing_the_first_create_answer(hub.addr).await;
-    let mut feed = Feed::new("hub", format!("{relay}/tasks/subscribe")).with_preset(Preset::HeraldHub);
-    feed.settings.auth = Some(Auth::bearer("hub"));
-    let secrets = MemorySecrets::default();
-    secrets.set("hub", YOU).unwrap();
+    let (feed, secrets) = hub_feed_at(&relay);
     let mut sink = Sink::start(StoreAt::Memory, &[feed], secrets).await;
     sink.open().await;
 

@@ -85,15 +85,12 @@ async fn create(
         None => None,
         Some(value) => Some(CreateKey::parse(value.to_str().unwrap_or("")).map_err(ApiError::Invalid)?),
     };
-    let (change, again) = match &key {
-        None => (hub.create(&actor, &name).await?, false),
-        Some(key) => match hub.create_once(&actor, &name, key).await? {
-            Created::Made(change) => (change, false),
-            Created::Again(change) => (change, true),
-            Created::KeyReused => {
-                return Err(ApiError::Invalid("this Idempotency-Key was given to a create of another name"))
-            }
-        },
+    let (change, again) = match hub.create_once(&actor, &name, key.as_ref()).await? {
+        Created::Made(change) => (change, false),
+        Created::Again(change) => (change, true),
+        Created::KeyReused => {
+            return Err(ApiError::Invalid("this Idempotency-Key was given to a create of another name"))
+        }
     };
     let location = HeaderValue::from_str(&format!("/tasks/{}", change.task.id));
     let mut response = tagged(change.task);

@@ -114,8 +114,8 @@ impl Hub {
     }
 
     /// Creates a task, once for each `key` of `actor`'s (see [`Created`]).
-    pub async fn create_once(&self, actor: &str, name: &str, key: &CreateKey) -> Result<Created, StoreError> {
-        self.storage.create(actor, name, Some(key)).await
+    pub async fn create_once(&self, actor: &str, name: &str, key: Option<&CreateKey>) -> Result<Created, StoreError> {
+        self.storage.create(actor, name, key).await
     }
 
     pub async fn update(

@@ -41,26 +41,6 @@ async fn subscribe(nginx: &Nginx, client: &reqwest::Client, token: &str) -> reqw
     client.get(format!("{}/tasks/subscribe", nginx.url)).bearer_auth(token).send().await.unwrap()
 }
 
-/// Reads presences until one is `want`.
-async fn until_here(stream: &mut Stream, want: &[(&str, Option<i64>)]) {
-    let want = here(want);
-    let mut seen = Vec::new();
-    while stream.next_presence().await != want {
-        seen.push(());
-        assert!(seen.len() < 100, "never {want:?}");
-    }
-}
-
-/// The next event that is a change.
-async fn next_change(stream: &mut Stream) -> (String, String) {
-    loop {
-        let event = stream.next_event().await.expect("the stream ended");
-        if &*event.event != herald_wire::PRESENCE_EVENT {
-            return (event.event.to_string(), event.last_event_id.to_string());
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_hubs_behind_nginx_serve_as_one_and_count_each_client() {
     let config = || {
@@ -78,13 +58,14 @@ async fn two_hubs_behind_nginx_serve_as_one_and_count_each_client() {
     let mut bob = Stream::from_response(subscribe(&nginx, &from("127.0.0.2"), BOB).await);
     let mut ana = Stream::from_response(subscribe(&nginx, &from("127.0.0.3"), ANA).await);
     assert_eq!((a.hub.open_streams(), b.hub.open_streams()), (1, 1), "nginx sent one stream to each hub");
-    until_here(&mut bob, &[("Ana", None), ("Bob", None)]).await;
-    until_here(&mut ana, &[("Ana", None), ("Bob", None)]).await;
+    bob.until_presence(&[("Ana", None), ("Bob", None)]).await;
+    ana.until_presence(&[("Ana", None), ("Bob", None)]).await;
 
     let made = from("127.0.0.4").post(format!("{}/tasks", nginx.url)).bearer_auth(ANA).json(&json!({"name": "x"}));
     assert_eq!(made.send().await.unwrap().status(), 201);
     for stream in [&mut bob, &mut ana] {
-        assert_eq!(next_change(stream).await, ("create".to_owned(), "1".to_owned()));
+        let change = stream.next_change().await;
+        assert_eq!((&*change.event, &*change.last_event_id), ("create", "1"));
     }
 
     // One stream each is the limit, and every client gets its one: to the

@@ -34,20 +34,6 @@ async fn view(hub: &herald_hub::LocalHub, token: &str, viewing: serde_json::Valu
     request.send().await.unwrap().status()
 }
 
-/// Reads presences until one is `want`; what comes between is a step on the way.
-async fn until(stream: &mut Stream, want: &[(&str, Option<i64>)]) {
-    let want = here(want);
-    let mut seen = Vec::new();
-    loop {
-        let now = stream.next_presence().await;
-        if now == want {
-            return;
-        }
-        seen.push(now);
-        assert!(seen.len() < 100, "never {want:?}; saw {seen:?}");
-    }
-}
-
 on_both_backends! {
     async fn presence_is_told_on_connect_on_join_and_on_leave(backend) {
         let hub = hub(backend, Duration::from_secs(60)).await;
@@ -72,27 +58,27 @@ on_both_backends! {
             streams.push(Stream::open(&hub, Some(BOB)).await);
             drop(streams.pop());
         }
-        until(&mut ana, &[("Ana", None), ("Bob", None)]).await;
+        ana.until_presence(&[("Ana", None), ("Bob", None)]).await;
         let last = streams.pop();
         drop(streams);
         let mut carol = Stream::open(&hub, Some(CAROL)).await;
         assert_eq!(carol.next_presence().await, here(&[("Ana", None), ("Bob", None), ("Carol", None)]));
         drop(last);
-        until(&mut carol, &[("Ana", None), ("Carol", None)]).await;
+        carol.until_presence(&[("Ana", None), ("Carol", None)]).await;
     }
 
     async fn focus_is_told_and_runs_out_unless_renewed(backend) {
         let hub = hub(backend, Duration::from_millis(500)).await;
         let mut ana = Stream::open(&hub, Some(ANA)).await;
         let _bob = Stream::open(&hub, Some(BOB)).await;
-        until(&mut ana, &[("Ana", None), ("Bob", None)]).await;
+        ana.until_presence(&[("Ana", None), ("Bob", None)]).await;
 
         assert_eq!(view(&hub, BOB, json!(12)).await, 204);
-        until(&mut ana, &[("Ana", None), ("Bob", Some(12))]).await;
+        ana.until_presence(&[("Ana", None), ("Bob", Some(12))]).await;
         assert_eq!(ana.next_presence().await, here(&[("Ana", None), ("Bob", None)]), "the focus ran out");
 
         assert_eq!(view(&hub, BOB, json!(3)).await, 204);
-        until(&mut ana, &[("Ana", None), ("Bob", Some(3))]).await;
+        ana.until_presence(&[("Ana", None), ("Bob", Some(3))]).await;
         assert_eq!(view(&hub, BOB, json!(null)).await, 204);
         assert_eq!(ana.next_presence().await, here(&[("Ana", None), ("Bob", None)]), "closing the record ends it");
     }
@@ -115,9 +101,9 @@ on_both_backends! {
         let hub = hub(backend, Duration::from_secs(60)).await;
         let mut ana = Stream::open(&hub, Some(ANA)).await;
         let bob = Stream::open(&hub, Some(BOB)).await;
-        until(&mut ana, &[("Ana", None), ("Bob", None)]).await;
+        ana.until_presence(&[("Ana", None), ("Bob", None)]).await;
         drop(bob);
-        until(&mut ana, &[("Ana", None)]).await;
+        ana.until_presence(&[("Ana", None)]).await;
         for name in ["one", "two"] {
             client().post(url(&hub, "/tasks")).bearer_auth(ANA).json(&json!({ "name": name })).send().await.unwrap();
         }
@@ -153,7 +139,7 @@ on_both_backends! {
             .with_presence(Duration::from_millis(50), Duration::from_secs(60));
         let hub = start(backend, config).await;
         let mut ana = Stream::open(&hub, Some(ANA)).await;
-        until(&mut ana, &[("Ana", None)]).await;
+        ana.until_presence(&[("Ana", None)]).await;
 
         // Bob subscribes with the smallest receive buffer there is, and never reads.
         let bob = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
@@ -162,14 +148,14 @@ on_both_backends! {
         let mut bob = std::net::TcpStream::from(bob);
         let request = format!("GET /tasks/subscribe HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {BOB}\r\n\r\n", hub.addr);
         bob.write_all(request.as_bytes()).unwrap();
-        until(&mut ana, &[("Ana", None), ("Bob", None)]).await;
+        ana.until_presence(&[("Ana", None), ("Bob", None)]).await;
 
         // Changes fill Bob's window; the hub's sends then go unacknowledged.
         let name = "x".repeat(500);
         for _ in 0..200 {
             hub.hub.create("Ana", &name).await.unwrap();
         }
-        until(&mut ana, &[("Ana", None)]).await;
+        ana.until_presence(&[("Ana", None)]).await;
         drop(bob);
     }
 }
@@ -193,20 +179,20 @@ async fn two_hubs() -> (TestHub, herald_hub::LocalHub) {
 async fn hubs_on_one_redis_tell_everyone_whichever_hub_they_are_on() {
     let (a, b) = two_hubs().await;
     let mut bob = Stream::open(&a, Some(BOB)).await;
-    until(&mut bob, &[("Bob", None)]).await;
+    bob.until_presence(&[("Bob", None)]).await;
     let mut ana = Stream::open(&b, Some(ANA)).await;
-    until(&mut ana, &[("Ana", None), ("Bob", None)]).await;
-    until(&mut bob, &[("Ana", None), ("Bob", None)]).await;
+    ana.until_presence(&[("Ana", None), ("Bob", None)]).await;
+    bob.until_presence(&[("Ana", None), ("Bob", None)]).await;
 
     assert_eq!(view(&b, ANA, json!(7)).await, 204);
-    until(&mut bob, &[("Ana", Some(7)), ("Bob", None)]).await;
+    bob.until_presence(&[("Ana", Some(7)), ("Bob", None)]).await;
     drop(ana);
-    until(&mut bob, &[("Bob", None)]).await;
+    bob.until_presence(&[("Bob", None)]).await;
 
     let _carol = Stream::open(&b, Some(CAROL)).await;
-    until(&mut bob, &[("Bob", None), ("Carol", None)]).await;
+    bob.until_presence(&[("Bob", None), ("Carol", None)]).await;
     b.stop().await.unwrap();
-    until(&mut bob, &[("Bob", None)]).await;
+    bob.until_presence(&[("Bob", None)]).await;
 }
 
 /// A hub that dies says nothing; its part of who is here runs out in
@@ -215,7 +201,7 @@ async fn hubs_on_one_redis_tell_everyone_whichever_hub_they_are_on() {
 async fn the_people_of_a_hub_that_died_leave_when_its_part_runs_out() {
     let a = hub(Backend::Redis, Duration::from_secs(60)).await;
     let mut bob = Stream::open(&a, Some(BOB)).await;
-    until(&mut bob, &[("Bob", None)]).await;
+    bob.until_presence(&[("Bob", None)]).await;
 
     // What a hub writes, written by hand, to hold for 300 ms, as if its
     // hub died right after.
@@ -229,8 +215,8 @@ async fn the_people_of_a_hub_that_died_leave_when_its_part_runs_out() {
         .exec_async(&mut conn)
         .await
         .unwrap();
-    until(&mut bob, &[("Bob", None), ("Zed", Some(4))]).await;
-    until(&mut bob, &[("Bob", None)]).await;
+    bob.until_presence(&[("Bob", None), ("Zed", Some(4))]).await;
+    bob.until_presence(&[("Bob", None)]).await;
     let hubs: Vec<String> = ::redis::cmd("SMEMBERS").arg("herald:presence").query_async(&mut conn).await.unwrap();
     assert!(!hubs.contains(&"dead".to_string()), "the dead hub is struck from the set: {hubs:?}");
     assert_eq!(hubs.len(), 1, "the live hub is still there: {hubs:?}");

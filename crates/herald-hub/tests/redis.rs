@@ -7,7 +7,6 @@ mod support;
 
 use std::time::Duration;
 
-use herald_core::sse::Event;
 use herald_hub::{LocalHub, StoreLocation};
 use serde_json::{json, Value};
 use support::*;
@@ -28,21 +27,11 @@ async fn two_hubs() -> (TestHub, LocalHub) {
     (a, b)
 }
 
-/// The next event that is not presence.
-async fn next_change(stream: &mut Stream) -> Event {
-    loop {
-        let event = stream.next_event().await.expect("the stream ended");
-        if &*event.event != herald_wire::PRESENCE_EVENT {
-            return event;
-        }
-    }
-}
-
 /// The ids of the next `n` change events (presence passed over).
 async fn ids(stream: &mut Stream, n: usize) -> Vec<u64> {
     let mut ids = Vec::new();
     while ids.len() < n {
-        ids.push(next_change(stream).await.last_event_id.parse().unwrap());
+        ids.push(stream.next_change().await.last_event_id.parse().unwrap());
     }
     ids
 }
@@ -156,7 +145,7 @@ async fn a_redis_that_comes_back_empty_resets_its_subscribers_and_they_go_on() {
     }
     // The open stream: a reset, with the sequence number it resumes from,
     // then every change after that number, in order.
-    let reset = next_change(&mut on_b).await;
+    let reset = on_b.next_change().await;
     assert_eq!(&*reset.event, herald_wire::RESET_EVENT, "got {reset:?}");
     let from: u64 = reset.last_event_id.parse().unwrap();
     assert!((1..=3).contains(&from), "resumes from {from}");
@@ -167,7 +156,7 @@ async fn a_redis_that_comes_back_empty_resets_its_subscribers_and_they_go_on() {
     for hub in [&*a, &b] {
         let response = client().get(url(hub, "/tasks/subscribe")).bearer_auth(BOB).header("Last-Event-ID", "5");
         let mut stream = Stream::from_response(response.send().await.unwrap());
-        let reset = next_change(&mut stream).await;
+        let reset = stream.next_change().await;
         assert_eq!((&*reset.event, &*reset.last_event_id), (herald_wire::RESET_EVENT, "3"), "on {}", hub.url);
     }
 }

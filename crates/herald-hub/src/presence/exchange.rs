@@ -71,7 +71,7 @@ pub(crate) async fn run(location: RedisLocation, room: Arc<Room>, stop: Cancella
     loop {
         let ended = tokio::select! {
             _ = stop.cancelled() => break,
-            ended = exchange(&client, &keys, &me, &room, &mut own, &stop) => ended,
+            ended = exchange(&client, &keys, &me, &room, &mut own) => ended,
         };
         match ended {
             Ok(()) => break,
@@ -99,15 +99,14 @@ pub(crate) async fn run(location: RedisLocation, room: Arc<Room>, stop: Cancella
     room.set_elsewhere(Presence::default());
 }
 
-/// One connection's worth of sharing: `Ok` when `stop` came, an error when
-/// Redis went away.
+/// One connection's worth of sharing, until the room is gone (`Ok`) or
+/// Redis went away (an error). The caller ends it when the hub stops.
 async fn exchange(
     client: &Client,
     keys: &Keys,
     me: &str,
     room: &Room,
     own: &mut watch::Receiver<Arc<Presence>>,
-    stop: &CancellationToken,
 ) -> RedisResult<()> {
     let mut pubsub =
         tokio::time::timeout(CONNECT_TIMEOUT, client.get_async_pubsub()).await.map_err(|_| timed_out())??;
@@ -120,7 +119,6 @@ async fn exchange(
     own.mark_changed();
     loop {
         tokio::select! {
-            _ = stop.cancelled() => return Ok(()),
             changed = own.changed() => {
                 if changed.is_err() {
                     return Ok(());

@@ -290,9 +290,9 @@ impl Storage for Redis {
     async fn create(&self, actor: &str, name: &str, key: Option<&CreateKey>) -> Result<Created, StoreError> {
         let at = now_ms();
         let mut call = self.write(&self.scripts.create, actor, at);
-        call.arg(name).arg(key.map(CreateKey::as_str).unwrap_or("")).arg(KEY_HOLDS.as_millis() as u64);
-        // Each actor's keys are their own; the lengths keep `a:b` + `c` apart from `a` + `b:c`.
         let key = key.map(CreateKey::as_str).unwrap_or("");
+        call.arg(name).arg(key).arg(KEY_HOLDS.as_millis() as u64);
+        // Each actor's keys are their own; the lengths keep `a:b` + `c` apart from `a` + `b:c`.
         call.key(format!("{}{}:{actor}:{key}", self.keys.create, actor.len()));
         let reply: Vec<String> = call.invoke_async(&mut self.conn.clone()).await.map_err(failed)?;
         let created = |seq: u64, id: i64, name: String, at: i64| {

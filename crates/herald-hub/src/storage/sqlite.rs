@@ -165,6 +165,7 @@ CREATE TABLE IF NOT EXISTS create_keys (
     at      INTEGER NOT NULL,
     PRIMARY KEY (actor, key)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS create_keys_by_age ON create_keys (at);
 CREATE TABLE IF NOT EXISTS changes (
     seq     INTEGER PRIMARY KEY AUTOINCREMENT,
     kind    TEXT NOT NULL,

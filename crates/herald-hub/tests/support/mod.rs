@@ -182,6 +182,30 @@ impl Stream {
             return presence.present.into_iter().map(|p| (p.actor, p.viewing)).collect();
         }
     }
+
+    /// Reads presences until one is `want`; what comes between is a step on the way.
+    pub async fn until_presence(&mut self, want: &[(&str, Option<i64>)]) {
+        let want = here(want);
+        let mut seen = Vec::new();
+        loop {
+            let now = self.next_presence().await;
+            if now == want {
+                return;
+            }
+            seen.push(now);
+            assert!(seen.len() < 100, "never {want:?}; saw {seen:?}");
+        }
+    }
+
+    /// The next event that is not presence: a change, or a reset.
+    pub async fn next_change(&mut self) -> Event {
+        loop {
+            let event = self.next_event().await.expect("the stream ended");
+            if &*event.event != herald_wire::PRESENCE_EVENT {
+                return event;
+            }
+        }
+    }
 }
 
 /// (actor, viewing) pairs, for comparing with [`Stream::next_presence`].
