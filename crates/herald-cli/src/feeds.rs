@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use herald_core::feed::{feeds_to_toml, parse_feeds, Auth, Feed};
+use herald_core::feed::{feeds_to_toml, parse_feeds, Auth, Feed, Me, Preset};
 use herald_core::secrets::{OsKeyring, Secrets};
 use serde_json::json;
 
@@ -28,8 +28,9 @@ pub struct FeedsArgs {
 enum FeedsCommand {
     /// List the feeds.
     List,
-    /// Add a feed (or change the URL of one with that name).
-    Add { name: String, url: String },
+    /// Add a feed (or change one with that name: what is given here
+    /// replaces what it had, and the rest stays).
+    Add(AddArgs),
     /// Remove a feed, with its history (and its secret, if no other feed uses it).
     Remove { name: String },
     /// Read a token (or, with --basic, a password) from standard input into
@@ -48,6 +49,45 @@ enum FeedsCommand {
     Import { file: PathBuf },
     /// Write every feed as a feeds file (to stdout without FILE).
     Export { file: Option<PathBuf> },
+}
+
+#[derive(Args)]
+struct AddArgs {
+    name: String,
+    url: String,
+    /// The kind of server, whose defaults the feed takes: herald-hub,
+    /// task-list, ntfy, nchan, mercure or generic (the default).
+    #[arg(long, value_name = "PRESET", value_parser = parse_preset)]
+    preset: Option<Preset>,
+    /// Also trust the certificates in this PEM file (a private CA, or the
+    /// server's own self-signed certificate).
+    #[arg(long, value_name = "PEM")]
+    ca_cert: Option<PathBuf>,
+    /// Your name on the feed, so your own changes raise nothing.
+    #[arg(long, value_name = "ACTOR")]
+    me: Option<String>,
+}
+
+fn parse_preset(text: &str) -> Result<Preset, String> {
+    let names = || Preset::ALL.map(Preset::name).join(", ");
+    Preset::ALL.into_iter().find(|p| p.name() == text).ok_or_else(|| format!("one of {}", names()))
+}
+
+/// The feed `add` describes, over the one of that name already stored.
+fn added(args: AddArgs, existing: Option<Feed>) -> Feed {
+    let (settings, retention) = existing.map(|f| (f.settings, f.retention)).unwrap_or_default();
+    let mut feed = Feed { name: args.name, url: args.url, settings, retention };
+    if args.preset.is_some() {
+        feed.settings.preset = args.preset;
+    }
+    if let Some(path) = args.ca_cert {
+        // Kept as given would break once the shell's directory changes.
+        feed.settings.ca_cert = Some(std::path::absolute(&path).unwrap_or(path));
+    }
+    if let Some(actor) = args.me {
+        feed.settings.me = Some(Me::Actor { actor });
+    }
+    feed
 }
 
 pub async fn run(args: FeedsArgs) -> u8 {
@@ -71,12 +111,11 @@ pub async fn run(args: FeedsArgs) -> u8 {
                 out.line(&line);
             }
         }),
-        FeedsCommand::Add { name, url } => match feeds.get(&name).await {
-            // A feed already there keeps its settings (and secret); only its URL changes.
+        FeedsCommand::Add(add) => match feeds.get(&add.name).await {
+            // A feed already there keeps its other settings (and secret).
             Ok(existing) => {
-                let (settings, retention) = existing.map(|f| (f.settings, f.retention)).unwrap_or_default();
                 // The same checks as a feeds file, so a feed added here exports and imports cleanly.
-                match parse_feeds(&feeds_to_toml(&[Feed { name, url, settings, retention }])) {
+                match parse_feeds(&feeds_to_toml(&[added(add, existing)])) {
                     Ok(parsed) => feeds.put(&parsed).await,
                     Err(e) => {
                         out.error(&e.reason);

@@ -155,6 +155,9 @@ pub async fn run(args: TailArgs) -> u8 {
     config.extra_headers.insert(name, headers);
     config.max_events = args.max_events;
     config.changes = false;
+    // Without a store, tail prints what the server sends, replays and all;
+    // with one, each event once, as every other sink sees them.
+    config.repeats = args.store.is_none() && args.feed.is_none();
     let (_engine, mut events) = match Engine::start(config).await {
         Ok(started) => started,
         Err(e) => {

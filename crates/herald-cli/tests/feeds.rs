@@ -72,3 +72,36 @@ fn feeds_files_are_imported_whole_or_not_at_all() {
     let text = String::from_utf8_lossy(&exported.stdout);
     assert!(text.contains(moved) && text.contains("cursor_pointer = \"/id\""), "{text}");
 }
+
+/// The most common feed of all, added without writing a file: an ntfy topic
+/// on a server with its own certificate.
+#[test]
+fn feeds_add_takes_a_preset_a_certificate_and_who_you_are() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("herald.db");
+    let pem = dir.path().join("ntfy.pem");
+    std::fs::write(&pem, herald_test_support::tls::self_signed_ca_true().trust_pem).unwrap();
+    let url = "https://ntfy.example.com/alerts/sse";
+    let args = ["add", "alerts", url, "--preset", "ntfy", "--ca-cert", pem.to_str().unwrap(), "--me", "ana"];
+    let added = feeds(&store, &args);
+    assert_eq!(added.status.code(), Some(0), "{}", String::from_utf8_lossy(&added.stderr));
+    let exported = feeds(&store, &["export"]);
+    let text = String::from_utf8_lossy(&exported.stdout);
+    assert!(text.contains("preset = \"ntfy\""), "{text}");
+    assert!(text.contains(&format!("ca_cert = \"{}\"", pem.display())), "{text}");
+    assert!(text.contains("actor = \"ana\""), "{text}");
+
+    // Adding it again with only a new URL keeps the preset.
+    assert_eq!(feeds(&store, &["add", "alerts", "https://ntfy.example.net/alerts/sse"]).status.code(), Some(0));
+    let text = String::from_utf8_lossy(&feeds(&store, &["export"]).stdout).into_owned();
+    assert!(text.contains("preset = \"ntfy\"") && text.contains("ntfy.example.net"), "{text}");
+
+    let unknown = feeds(&store, &["add", "x", url, "--preset", "gotify"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&unknown.stderr);
+    assert!(stderr.contains("one of herald-hub, task-list, ntfy, nchan, mercure, generic"), "{stderr}");
+    let not_a_certificate = feeds(&store, &["add", "x", url, "--ca-cert", store.to_str().unwrap()]);
+    assert_eq!(not_a_certificate.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&not_a_certificate.stderr).contains("ca_cert"), "a clear reason");
+    assert_eq!(names(&store), ["alerts"], "nothing added by a refused command");
+}

@@ -63,7 +63,7 @@ pub async fn probe(
     max_events: usize,
 ) -> (ProbeReport, Option<Refused>) {
     let mut report = ProbeReport::default();
-    let setup = match feed.setup(None, secrets, &HeaderMap::new()) {
+    let setup = match feed.setup(None, None, secrets, &HeaderMap::new()) {
         Ok(setup) => setup,
         Err(e) => {
             report.problem = Some(e.reason);

@@ -478,14 +478,17 @@ async fn a_task_list_without_ids_resyncs_on_every_connection_and_reads_what_it_i
         ]
     );
     assert_eq!((live[1].action, live[1].body.as_deref()), (Action::Unreadable, Some("undefined")));
+    assert_eq!(live[1].level, Level::Timeline, "in the timeline, not a popup");
+    assert!(live.iter().filter(|c| c.action != Action::Unreadable).all(|c| c.level == Level::Notify));
     let (between, digest) = sink.digest().await;
     assert_eq!(summaries(&digest.changes), ["Someone added 'New'", "Someone deleted 'Post'"]);
-    let problem = between.iter().rev().find_map(|e| match e {
-        EngineEvent::State { state } => state.problem.clone(),
+    let said = between.iter().rev().find_map(|e| match e {
+        EngineEvent::State { state } => state.unreadable.clone().map(|u| (u, state.problem.clone())),
         _ => None,
     });
-    let problem = problem.expect("the feed says an event could not be read");
-    assert!(problem.starts_with("an event could not be read: the data is not JSON"), "{problem}");
+    let (unreadable, problem) = said.expect("the feed's health says an event could not be read");
+    assert!(unreadable.starts_with("update: undefined (not readable: the data is not JSON"), "{unreadable}");
+    assert_eq!(problem, None, "an unreadable event is no trouble: the feed goes on");
     assert_eq!(server.request_line(0), "GET /tasks/subscribe HTTP/1.1");
     assert_eq!(server.header(0, "accept").as_deref(), Some("text/event-stream"), "exactly, as such servers need");
     assert_eq!(server.request_line(1), "GET /tasks HTTP/1.1", "the snapshot follows the stream's opening");

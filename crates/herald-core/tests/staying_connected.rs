@@ -25,6 +25,9 @@ enum Reply {
     Status(u16, &'static [(&'static str, &'static str)]),
     /// An event stream: these chunks, then the end, or a stall if `stall`.
     Stream { chunks: &'static [&'static str], stall: bool },
+    /// An event stream whose chunks each come this many seconds after the
+    /// one before, then a stall.
+    Paced(&'static [(u64, &'static str)]),
 }
 
 fn stream(chunks: &'static [&'static str]) -> Reply {
@@ -61,6 +64,14 @@ impl Transport for Script {
                     let body = stream::iter(chunks.iter().map(|c| Ok(Bytes::from_static(c.as_bytes()))));
                     let body = if stall { body.chain(stream::pending()).boxed() } else { body.boxed() };
                     (200, body)
+                }
+                Reply::Paced(chunks) => {
+                    headers.insert("content-type", HeaderValue::from_static("text/event-stream"));
+                    let body = stream::iter(chunks.iter()).then(|(secs, chunk)| async move {
+                        tokio::time::sleep(Duration::from_secs(*secs)).await;
+                        Ok(Bytes::from_static(chunk.as_bytes()))
+                    });
+                    (200, body.chain(stream::pending()).boxed())
                 }
             };
             Ok(StreamResponse { status, headers, body })
@@ -126,6 +137,10 @@ impl Run {
     /// Milliseconds after the start at which each request was made.
     fn times(&self) -> Vec<u64> {
         self.script.requests.lock().unwrap().iter().map(|(t, _)| (*t - self.start).as_millis() as u64).collect()
+    }
+
+    fn url(&self, request: usize) -> String {
+        self.script.requests.lock().unwrap()[request].1.url.clone()
     }
 
     fn header(&self, request: usize, name: &str) -> Option<String> {
@@ -204,6 +219,16 @@ async fn overload_and_server_errors_retry_honouring_retry_after() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_huge_retry_after_is_capped_at_an_hour_and_the_state_says_when() {
+    let r = run(vec![Reply::Status(503, &[("retry-after", "86400")])], config());
+    let state = r.until(|s| matches!(s.phase, Phase::Retrying { .. })).await;
+    let Phase::Retrying { at, .. } = state.phase else { unreachable!() };
+    assert_eq!(at, 1_000_000 + 3_600_000, "the next attempt, an hour on");
+    r.requests_made(2).await;
+    assert_eq!(r.times(), [0, 3_600_000]);
+}
+
+#[tokio::test(start_paused = true)]
 async fn statuses_that_retrying_cannot_fix_stop_the_subscription() {
     let cases: Vec<(Reply, StopReason)> = vec![
         (Reply::Status(204, &[]), StopReason::NoContent),
@@ -250,6 +275,76 @@ async fn comments_keep_a_quiet_stream_alive() {
     let state = r.until(|s| s.last_heard.is_some()).await;
     assert!(matches!(state.phase, Phase::Open { .. }));
     assert_eq!(r.times(), [0]);
+}
+
+/// ntfy's stream as it really is: a message has no `event:` line, and its
+/// id is in its data; `open` and `keepalive` carry ids of their own there.
+#[tokio::test(start_paused = true)]
+async fn control_events_are_signs_of_life_never_news_and_never_the_cursor() {
+    let ntfy = config()
+        .resume(herald_core::sse::Resume::Query("since".into()))
+        .cursor_pointer(Some("/id".into()))
+        .control_events(vec!["open".into(), "keepalive".into()]);
+    let mut r = run(
+        vec![
+            stream(&[
+                "event: open\ndata: {\"id\":\"o1\",\"event\":\"open\"}\n\n",
+                "data: {\"id\":\"m1\",\"event\":\"message\",\"message\":\"a\"}\n\n",
+                "event: keepalive\ndata: {\"id\":\"k1\",\"event\":\"keepalive\"}\n\n",
+            ]),
+            stream(&[
+                "event: open\ndata: {\"id\":\"o2\",\"event\":\"open\"}\n\ndata: {\"id\":\"m2\",\"message\":\"b\"}\n\n",
+                "event: keepalive\ndata: {\"id\":\"k2\"}\n\n",
+            ]),
+        ],
+        ntfy,
+    );
+    let got = r.events(2).await;
+    assert_eq!(got.iter().map(|(_, id)| id.as_str()).collect::<Vec<_>>(), ["m1", "m2"], "only messages: {got:?}");
+    r.requests_made(3).await;
+    assert_eq!(r.url(1), "http://feed.test/events?since=m1", "resumed from the message, not the keepalive");
+    assert_eq!(r.url(2), "http://feed.test/events?since=m2");
+
+    // A control event's `id:` line moves nothing either.
+    let mut r = run(
+        vec![stream(&["id: 7\ndata: x\n\n", "event: ping\nid: 99\ndata: {}\n\n"]), stream(&["data: y\n\n"])],
+        config().control_events(vec!["ping".into()]),
+    );
+    assert_eq!(r.events(2).await, [("x".into(), "7".into()), ("y".into(), "7".into())]);
+    assert_eq!(r.header(1, "last-event-id").as_deref(), Some("7"));
+}
+
+/// A stall timeout that races the server's keepalive grows to twice the
+/// longest wait for one, and the state says what it learned.
+#[tokio::test(start_paused = true)]
+async fn the_stall_timeout_learns_the_servers_keepalive() {
+    let config = config().stall_timeout(Duration::from_secs(5)).control_events(vec!["keepalive".into()]);
+    const KEEPALIVE: &str = "event: keepalive\ndata: {}\n\n";
+    let r = run(vec![Reply::Paced(&[(4, KEEPALIVE), (7, ": ping\n\n"), (13, KEEPALIVE)]), stream(&[])], config);
+    let learned = r.until(|s| s.keepalive_ms == Some(13_000)).await;
+    assert_eq!(learned.stall_timeout_ms, 26_000);
+    r.requests_made(2).await;
+    assert_eq!(r.times(), [0, 4_000 + 7_000 + 13_000 + 26_000 + 3_000], "silence twice the longest wait, then retry");
+
+    // News alone teaches nothing: its pace is the users', not the server's keepalive.
+    let config = stalling_after(Duration::from_secs(45));
+    let r = run(vec![Reply::Paced(&[(40, "data: a\n\n")])], config);
+    r.requests_made(2).await;
+    assert_eq!(r.times(), [0, 40_000 + 45_000 + 3_000]);
+    assert_eq!(r.until(|_| true).await.keepalive_ms, None);
+
+    // What was learned before (the store keeps it) holds from the first byte.
+    let config = stalling_after(Duration::from_secs(45)).keepalive(Some(Duration::from_secs(45)));
+    let r = run(vec![Reply::Paced(&[(60, ": ping\n\n")])], config);
+    assert_eq!(r.until(|_| true).await.stall_timeout_ms, 90_000);
+    r.requests_made(2).await;
+    // 60 s of quiet is borne, and then taught: twice it, before the retry.
+    assert_eq!(r.times(), [0, 60_000 + 120_000 + 3_000]);
+}
+
+/// A config that recycles a stream silent for `stall`.
+fn stalling_after(stall: Duration) -> SubscriptionConfig {
+    config().stall_timeout(stall)
 }
 
 #[tokio::test(start_paused = true)]

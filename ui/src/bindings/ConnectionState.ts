@@ -9,4 +9,14 @@ export type ConnectionState = { phase: Phase, lastHeard: number | null,
  * How many times the stream has opened. A new value means a new
  * connection, even when the phases in between were never seen.
  */
-opened: number, };
+opened: number, 
+/**
+ * How long silence is borne before the stream is recycled: the feed's
+ * stall timeout, or twice the server's keepalive once that is learned.
+ */
+stallTimeoutMs: number, 
+/**
+ * The longest wait for the server's keepalive seen on this feed (kept
+ * in the store, so a restart need not learn it again).
+ */
+keepaliveMs: number | null, };

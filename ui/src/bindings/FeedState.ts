@@ -14,10 +14,15 @@ export type FeedState = { name: string, url: string, preset: Preset, kind: FeedK
  */
 writable: boolean, 
 /**
- * What is wrong besides the connection: a snapshot or events that
- * cannot be read, a secret that cannot be had. Cleared when it passes.
+ * What is wrong besides the connection: a snapshot that cannot be
+ * had, a store that cannot be written. Cleared when it passes.
  */
 problem: string | null, 
+/**
+ * The last event that could not be read as the feed says, as the
+ * timeline shows it. It is no trouble: the events after it arrive.
+ */
+unreadable: string | null, 
 /**
  * How often a silent stream was recycled by the stall timeout.
  */

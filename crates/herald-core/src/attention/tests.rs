@@ -1,6 +1,8 @@
 //! The decisions, on an injected clock: every test drives [`Attention`] as
 //! the shell does, calling `tick` whenever `next_wake` says.
 
+use std::time::Duration;
+
 use super::*;
 use crate::engine::{FeedKind, FeedState};
 use crate::feed::{Action, Level, Preset};
@@ -28,10 +30,11 @@ pub(super) fn state(feed: &str, phase: Phase) -> FeedState {
         url: format!("http://127.0.0.1/{feed}"),
         preset: Preset::Generic,
         kind: FeedKind::Record,
-        connection: ConnectionState { phase, last_heard: None, opened: 1 },
+        connection: ConnectionState { opened: 1, ..ConnectionState::new(phase, Duration::from_secs(45), None) },
         paused: false,
         writable: false,
         problem: None,
+        unreadable: None,
         recycled: 0,
         last_error: None,
         unread: 0,

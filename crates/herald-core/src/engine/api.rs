@@ -176,9 +176,12 @@ pub struct FeedState {
     pub paused: bool,
     /// Its records can be changed from Herald (the feed has a `write_url`).
     pub writable: bool,
-    /// What is wrong besides the connection: a snapshot or events that
-    /// cannot be read, a secret that cannot be had. Cleared when it passes.
+    /// What is wrong besides the connection: a snapshot that cannot be
+    /// had, a store that cannot be written. Cleared when it passes.
     pub problem: Option<String>,
+    /// The last event that could not be read as the feed says, as the
+    /// timeline shows it. It is no trouble: the events after it arrive.
+    pub unreadable: Option<String>,
     /// How often a silent stream was recycled by the stall timeout.
     pub recycled: u32,
     /// Why the last connection attempt failed, kept once it reconnects.

@@ -71,6 +71,11 @@ pub struct EngineConfig {
     /// events themselves, so it is spared making a change of every message
     /// (records are kept either way: they are state, not news).
     pub changes: bool,
+    /// Whether [`EngineEvent::Events`] carries events the store had
+    /// already, which a server sent again. Only `tail` without a store
+    /// wants them (it prints what the server sends); every other sink is
+    /// told each event once.
+    pub repeats: bool,
 }
 
 impl EngineConfig {
@@ -83,6 +88,7 @@ impl EngineConfig {
             prune_every: Duration::from_secs(600),
             max_events: None,
             changes: true,
+            repeats: false,
         }
     }
 
@@ -141,6 +147,7 @@ impl Engine {
             extra_headers: config.extra_headers,
             max_events: config.max_events,
             changes: config.changes,
+            repeats: config.repeats,
             runners: BTreeMap::new(),
         };
         for feed in feeds {

@@ -58,8 +58,11 @@ pub(super) struct Runner {
     pub viewing: Option<String>,
     /// The feed's problem is its snapshot's, which a good resync clears.
     pub snapshot_problem: bool,
-    /// Events still to take before stopping, when limited.
+    /// New events still to take before stopping, when limited.
     pub remaining: Option<u64>,
+    /// Whether the sinks are told events the store had already (see
+    /// `EngineConfig::repeats`).
+    pub repeats: bool,
     /// Whether the sinks want changes (see `EngineConfig::changes`).
     pub changes: bool,
     /// What the feed's events mean, and the record meaning that keeps its
@@ -122,7 +125,7 @@ impl Runner {
                     if matches!(now.phase, Phase::Stopped { .. }) {
                         // What arrived before the end is handed on before the end is told.
                         while let Some(batch) = subscription.next_batch().await {
-                            self.ingest(batch).await?;
+                            self.take(batch).await?;
                         }
                     }
                     // A new connection, even if its phases went by unseen.
@@ -152,13 +155,7 @@ impl Runner {
                     if reset {
                         batch.retain(|e| &*e.event != RESET);
                     }
-                    if let Some(remaining) = self.remaining.as_mut() {
-                        batch.truncate(usize::try_from(*remaining).unwrap_or(usize::MAX));
-                        *remaining -= batch.len() as u64;
-                    }
-                    if !batch.is_empty() {
-                        self.ingest(batch).await?;
-                    }
+                    self.take(batch).await?;
                     if self.remaining == Some(0) {
                         subscription.close();
                         return Ok(());
@@ -180,6 +177,43 @@ impl Runner {
                 }
             }
         }
+    }
+
+    /// Stores and tells a batch, as far as a limit on events allows.
+    async fn take(&mut self, mut batch: Vec<Event>) -> Result<(), Gone> {
+        if let Some(remaining) = self.remaining {
+            batch = self.up_to(batch, remaining).await?;
+        }
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let told = self.ingest(batch).await?;
+        if let Some(remaining) = self.remaining.as_mut() {
+            *remaining = remaining.saturating_sub(told);
+        }
+        Ok(())
+    }
+
+    /// The events of `batch` up to the `limit`-th that the sinks will be
+    /// told: a replay of what the store holds does not count.
+    async fn up_to(&self, mut batch: Vec<Event>, limit: u64) -> Result<Vec<Event>, Gone> {
+        let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        if self.repeats {
+            batch.truncate(limit);
+            return Ok(batch);
+        }
+        let id = self.id;
+        let (unseen, mut batch) =
+            self.writer.call(move |store| (store.unseen(id, &batch), batch)).await.map_err(|_| Gone)?;
+        // A store that cannot answer keeps the batch whole: the ingest will say why.
+        if let Ok(unseen) = unseen {
+            let last = unseen.iter().enumerate().filter(|(_, new)| **new).nth(limit - 1).map(|(at, _)| at + 1);
+            batch.truncate(last.unwrap_or(batch.len()));
+        }
+        Ok(batch)
     }
 
     /// Counts the unread events and tells the sinks.
@@ -221,11 +255,18 @@ impl Runner {
     /// A new connection state: news when its phase changed (every failed
     /// attempt is, with its reason), not when only `last_heard` ticked.
     async fn connection(&self, now: ConnectionState) -> Result<(), Gone> {
-        let (old_phase, old_opened) = {
+        let (old_phase, old_opened, old_keepalive) = {
             let state = self.state.borrow();
-            (state.connection.phase.clone(), state.connection.opened)
+            (state.connection.phase.clone(), state.connection.opened, state.connection.keepalive_ms)
         };
+        let learned = now.keepalive_ms.filter(|ms| old_keepalive.is_none_or(|old| *ms > old));
+        if let Some(ms) = learned {
+            self.keep_keepalive(ms).await?;
+        }
         if old_phase == now.phase && old_opened == now.opened {
+            if learned.is_some() {
+                return self.publish(|state| state.connection = now).await;
+            }
             self.state.send_modify(|state| state.connection.last_heard = now.last_heard);
             return Ok(());
         }
@@ -258,6 +299,19 @@ impl Runner {
         .await
     }
 
+    /// Keeps the longest wait for the server's keepalive seen on this feed,
+    /// so that the next start allows for it from the first byte.
+    async fn keep_keepalive(&self, ms: u64) -> Result<(), Gone> {
+        let id = self.id;
+        let gap = std::time::Duration::from_millis(ms);
+        tracing::info!(feed = %self.feed.name, keepalive_ms = ms, "learned the server's keepalive");
+        let kept = self.writer.call(move |store| store.learn_keepalive(id, gap)).await.map_err(|_| Gone)?;
+        if let Err(e) = kept {
+            tracing::warn!(feed = %self.feed.name, error = %e, "keeping the learned keepalive failed");
+        }
+        Ok(())
+    }
+
     /// Asks the feed's "me" who the user is, when it says; a failure only
     /// means own changes are not recognised, and is reported as such.
     async fn find_me(&mut self) -> Result<(), Gone> {
@@ -276,18 +330,22 @@ impl Runner {
     }
 
     /// Stores a batch with what it means, then tells the sinks: whatever
-    /// they show is already durable.
-    async fn ingest(&mut self, events: Vec<Event>) -> Result<(), Gone> {
+    /// they show is already durable. A replay of events the store holds is
+    /// stored and told once. Returns how many events the sinks were told.
+    async fn ingest(&mut self, events: Vec<Event>) -> Result<u64, Gone> {
         let (meaning, plain_records, rules) = (self.meaning.clone(), self.records.clone(), self.rules.clone());
         let keeps_records = self.resolved.snapshot_url.is_some();
         let (id, name, me) = (self.id, self.feed.name.clone(), self.me.clone());
         let count_unread = tokio::time::Instant::now() >= self.unread_at;
+        let repeats = self.repeats;
         let done = self
             .writer
             .call(move |store| {
                 let ctx = Context { feed: &name, me: me.as_deref(), now: now_ms() };
-                let mut problem = None;
-                let stored = store.ingest_with(id, &events, ctx.now, |_, event, records| {
+                let mut unreadable = None;
+                let mut fresh = Vec::new();
+                let stored = store.ingest_with(id, &events, ctx.now, |at, event, records| {
+                    fresh.push(at);
                     // What the event means, and the records it keeps: a
                     // message or plain feed with a snapshot keeps its
                     // records too, to resync, but means its messages.
@@ -308,8 +366,9 @@ impl Runner {
                     let change = match record.read(event) {
                         Read::Ignored => None,
                         Read::Unreadable(reason) => {
-                            problem = Some(format!("an event could not be read: {reason}"));
-                            Some(meaning::unreadable(ctx, event, &reason))
+                            let change = meaning::unreadable(ctx, event, &reason);
+                            unreadable = Some(change.summary.clone());
+                            Some(change)
                         }
                         Read::Keyed { kind, key, data } => {
                             let before = records.get(&key)?;
@@ -329,11 +388,17 @@ impl Runner {
                 });
                 let news = stored.as_ref().is_ok_and(|(done, _)| done.stored > 0);
                 let unread = (news && count_unread).then(|| store.unread(id).ok()).flatten();
-                (stored, events, problem, (news, unread))
+                // The sinks hear each event once, however often the server sends it.
+                let events = if repeats || fresh.len() == events.len() {
+                    events
+                } else {
+                    fresh.iter().map(|&at| events[at].clone()).collect()
+                };
+                (stored, events, unreadable, (news, unread))
             })
             .await
             .map_err(|_| Gone)?;
-        let (stored, events, mut problem, (news, unread)) = done;
+        let (stored, events, mut unreadable, (news, unread)) = done;
         let changes = match stored {
             Ok((_, changes)) => changes,
             Err(e) => {
@@ -344,9 +409,12 @@ impl Runner {
         };
         if !matches!(&*self.meaning, Meaning::Record(_)) {
             // Only a record feed's records are its own to judge.
-            problem = None;
+            unreadable = None;
         }
-        self.tell(EngineEvent::Events { feed: self.feed.name.clone(), events }).await?;
+        let told = events.len() as u64;
+        if !events.is_empty() {
+            self.tell(EngineEvent::Events { feed: self.feed.name.clone(), events }).await?;
+        }
         if self.changes && !changes.is_empty() {
             self.tell(EngineEvent::Changes { changes }).await?;
         }
@@ -357,15 +425,15 @@ impl Runner {
         } else if news {
             self.unread_stale = true;
         }
-        if problem.is_some() {
-            self.snapshot_problem = false;
-            self.publish(|state| state.problem = problem).await?;
+        if unreadable.is_some() {
+            // The feed's health says so; the event itself is in the timeline.
+            self.publish(|state| state.unreadable = unreadable).await?;
         }
-        Ok(())
+        Ok(told)
     }
 
     /// Stops following after a failure no retry can fix, and says why.
-    async fn stop_failed(&self, message: String) -> Result<(), Gone> {
+    async fn stop_failed<T>(&self, message: String) -> Result<T, Gone> {
         self.publish(|state| {
             state.connection.phase = Phase::Stopped { reason: StopReason::Failed { message: message.clone() } };
             state.problem = Some(message);
@@ -421,7 +489,7 @@ impl Runner {
             .map_err(|_| Gone)?;
         let (resynced, unread) = match resynced {
             Ok(resynced) => resynced,
-            Err(e) => return self.stop_failed(format!("storing its snapshot failed: {e}")).await.map(|()| false),
+            Err(e) => return self.stop_failed(format!("storing its snapshot failed: {e}")).await,
         };
         if let Some(cursor) = &resumes {
             self.setup.config.last_event_id = cursor.clone();

@@ -21,6 +21,8 @@ pub(super) struct RunnerStart {
     pub id: FeedId,
     pub feed: Feed,
     pub cursor: Option<String>,
+    /// The longest wait for the server's keepalive learned before.
+    pub keepalive: Option<std::time::Duration>,
     pub secrets: Arc<dyn Secrets>,
     pub extra: HeaderMap,
     pub writer: Writer,
@@ -29,14 +31,16 @@ pub(super) struct RunnerStart {
     pub state: watch::Sender<FeedState>,
     pub max_events: Option<u64>,
     pub changes: bool,
+    pub repeats: bool,
 }
 
 impl RunnerStart {
     pub async fn run(mut self) {
         let setup = loop {
-            let (feed, cursor, secrets, extra) =
-                (self.feed.clone(), self.cursor.clone(), self.secrets.clone(), self.extra.clone());
-            let message = match tokio::task::spawn_blocking(move || feed.setup(cursor, &*secrets, &extra)).await {
+            let (feed, cursor, keepalive, secrets, extra) =
+                (self.feed.clone(), self.cursor.clone(), self.keepalive, self.secrets.clone(), self.extra.clone());
+            let setup = move || feed.setup(cursor, keepalive, &*secrets, &extra);
+            let message = match tokio::task::spawn_blocking(setup).await {
                 Ok(Ok(setup)) => break setup,
                 Ok(Err(e)) => e.reason,
                 Err(_) => "setting the feed up failed".into(),
@@ -86,6 +90,7 @@ impl RunnerStart {
             snapshot_problem: false,
             remaining: self.max_events,
             changes: self.changes,
+            repeats: self.repeats,
         };
         runner.run().await;
     }

@@ -37,12 +37,15 @@ pub(super) struct Supervisor {
     pub extra_headers: BTreeMap<String, HeaderMap>,
     pub max_events: Option<u64>,
     pub changes: bool,
+    pub repeats: bool,
     pub runners: BTreeMap<String, Running>,
 }
 
-/// A feed's state before anything is known of its connection.
-fn first_state(feed: &Feed) -> FeedState {
+/// A feed's state before anything is known of its connection, but the
+/// keepalive learned on it before.
+fn first_state(feed: &Feed, keepalive: Option<Duration>) -> FeedState {
     let resolved = feed.resolved();
+    let phase = if feed.settings.paused { Phase::Stopped { reason: StopReason::Closed } } else { Phase::Connecting };
     FeedState {
         name: feed.name.clone(),
         url: feed.url.clone(),
@@ -52,14 +55,11 @@ fn first_state(feed: &Feed) -> FeedState {
             Meaning::Message(_) => FeedKind::Message,
             Meaning::Raw => FeedKind::Raw,
         },
-        connection: ConnectionState {
-            phase: if feed.settings.paused { Phase::Stopped { reason: StopReason::Closed } } else { Phase::Connecting },
-            last_heard: None,
-            opened: 0,
-        },
+        connection: ConnectionState::new(phase, resolved.stall_timeout, keepalive),
         paused: feed.settings.paused,
         writable: resolved.write_url.is_some(),
         problem: None,
+        unreadable: None,
         recycled: 0,
         last_error: None,
         unread: 0,
@@ -124,9 +124,11 @@ impl Supervisor {
     /// Starts following `feed` (or only announces it, when paused).
     pub async fn start(&mut self, feed: Feed) -> Result<(), EngineError> {
         let name = feed.name.clone();
-        let fetched = self.writer.call(move |store| store.feed_id(&name).and_then(|id| Ok((id, store.cursor(id)?))));
-        let (id, cursor) = fetched.await??;
-        let (state_tx, state) = watch::channel(first_state(&feed));
+        let fetched = self
+            .writer
+            .call(move |store| store.feed_id(&name).and_then(|id| Ok((id, store.cursor(id)?, store.keepalive(id)?))));
+        let (id, cursor, keepalive) = fetched.await??;
+        let (state_tx, state) = watch::channel(first_state(&feed, keepalive));
         let (control, control_rx) = mpsc::unbounded_channel();
         let first = state.borrow().clone();
         let _ = self.sink.send(EngineEvent::State { state: first }).await;
@@ -137,6 +139,7 @@ impl Supervisor {
                 id,
                 feed: feed.clone(),
                 cursor,
+                keepalive,
                 secrets: self.secrets.clone(),
                 extra: self.extra_headers.get(&feed.name).cloned().unwrap_or_default(),
                 writer: self.writer.clone(),
@@ -145,6 +148,7 @@ impl Supervisor {
                 state: state_tx,
                 max_events: self.max_events,
                 changes: self.changes,
+                repeats: self.repeats,
             };
             tokio::spawn(runner.run())
         };

@@ -44,6 +44,7 @@ struct RawFeed {
     snapshot_url: Option<Spanned<String>>,
     key_field: Option<Spanned<String>>,
     stall_timeout_secs: Option<Spanned<u64>>,
+    control_events: Option<Spanned<Vec<String>>>,
     auth: Option<Spanned<RawAuth>>,
     sequential_ids: Option<Spanned<bool>>,
     keep_count: Option<Spanned<u64>>,
@@ -241,6 +242,12 @@ pub fn parse_feeds(text: &str) -> Result<Vec<Feed>, FeedsFileError> {
                 return Err(refuse(secs.span(), "stall_timeout_secs must be between 1 and 86400".into()));
             }
             settings.stall_timeout_secs = Some(*secs.get_ref());
+        }
+        if let Some(types) = raw.control_events {
+            if let Some(bad) = types.get_ref().iter().find(|t| t.is_empty() || t.contains(['\r', '\n'])) {
+                return Err(refuse(types.span(), format!("control_events: {bad:?} is not an event type")));
+            }
+            settings.control_events = Some(types.into_inner());
         }
         if let Some(sequential) = raw.sequential_ids {
             if *sequential.get_ref() && settings.snapshot_url.is_none() {

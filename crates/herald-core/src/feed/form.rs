@@ -212,6 +212,7 @@ impl FeedForm {
             new.resume_query.clone_from(&old.resume_query);
             new.cursor_pointer.clone_from(&old.cursor_pointer);
             new.stall_timeout_secs = old.stall_timeout_secs;
+            new.control_events.clone_from(&old.control_events);
             new.sequential_ids = old.sequential_ids;
             new.record.clone_from(&old.record);
             new.message.clone_from(&old.message);

@@ -280,11 +280,13 @@ fn blank(feed: &str, event_id: &str, action: Action, title: String, now: EpochMs
     change
 }
 
-/// An event that could not be read as the feed says: its raw data, and why.
+/// An event that could not be read as the feed says: its raw data, and
+/// why. It goes to the timeline, not a popup, unless a rule says so.
 pub fn unreadable(ctx: Context<'_>, event: &Event, reason: &str) -> Change {
     let mut change = blank(ctx.feed, &event.last_event_id, Action::Unreadable, event.event.to_string(), ctx.now);
     change.body = Some(event.data.to_string());
     change.summary = format!("{}: {} (not readable: {reason})", event.event, snippet(&event.data, 80));
+    change.level = super::rules::Level::Timeline;
     change
 }
 
@@ -582,6 +584,7 @@ mod tests {
         );
         let change = unreadable(CTX, &event("update", "undefined"), "the data is not JSON");
         assert_eq!((change.action, change.body.as_deref()), (Action::Unreadable, Some("undefined")));
+        assert_eq!(change.level, crate::feed::Level::Timeline, "no popup unless a rule says so");
     }
 
     #[test]

@@ -68,6 +68,10 @@ pub struct FeedSettings {
     pub key_field: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stall_timeout_secs: Option<u64>,
+    /// Event types that say the stream is alive but are not news: never
+    /// stored, shown or taken as the cursor (default: the preset's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_events: Option<Vec<String>>,
     /// The stream's ids are consecutive integers, so an id that skips ahead
     /// is a gap: what lies between was lost, and the feed resyncs.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -167,6 +171,8 @@ pub struct Resolved {
     pub presence: Option<PresenceApi>,
     /// A create may be sent again with its `Idempotency-Key` (Herald's hub).
     pub idempotent_creates: bool,
+    /// Event types that are signs of life, not news.
+    pub control_events: Vec<String>,
 }
 
 /// What following a feed takes: the stream's config, an HTTP client that
@@ -218,16 +224,19 @@ impl Feed {
             no_ids: defaults.no_ids,
             presence: defaults.presence,
             idempotent_creates: defaults.idempotent_creates,
+            control_events: s.control_events.clone().unwrap_or(defaults.control_events),
         }
     }
 
-    /// What to follow the feed with, resuming after `cursor`. A feed with
+    /// What to follow the feed with, resuming after `cursor`, with the
+    /// server's keepalive as far as it is known. A feed with
     /// `auth` takes its secret from `secrets` (a blocking call for the OS
     /// keyring). `extra` headers are added as they are and never stored:
     /// `herald-cli tail -H` passes its own this way.
     pub fn setup(
         &self,
         cursor: Option<String>,
+        keepalive: Option<Duration>,
         secrets: &dyn Secrets,
         extra: &HeaderMap,
     ) -> Result<Setup, FeedSetupError> {
@@ -246,6 +255,8 @@ impl Feed {
             .resume(resolved.resume)
             .cursor_pointer(resolved.cursor_pointer)
             .stall_timeout(resolved.stall_timeout)
+            .keepalive(keepalive)
+            .control_events(resolved.control_events)
             .gone_comment(resolved.gone_comment);
         let trust = match &self.settings.ca_cert {
             Some(path) => {
@@ -284,14 +295,14 @@ mod tests {
         secrets.set("hub", "s3cret").unwrap();
         let mut feed = Feed::new("hub", "http://127.0.0.1:1/tasks/subscribe").with_preset(Preset::HeraldHub);
         feed.settings.auth = Some(Auth::bearer("hub"));
-        let setup = feed.setup(Some("7".into()), &secrets, &HeaderMap::new()).unwrap();
+        let setup = feed.setup(Some("7".into()), None, &secrets, &HeaderMap::new()).unwrap();
         assert_eq!(setup.config.last_event_id, "7");
         let auth = &setup.rest_headers[reqwest::header::AUTHORIZATION];
         assert!(auth.is_sensitive());
         assert!(!format!("{setup:?}").contains("s3cret"));
         let missing =
             Feed { settings: FeedSettings { ca_cert: Some("/nonexistent.pem".into()), ..Default::default() }, ..feed };
-        let err = missing.setup(None, &secrets, &HeaderMap::new()).unwrap_err();
+        let err = missing.setup(None, None, &secrets, &HeaderMap::new()).unwrap_err();
         assert!(err.reason.starts_with("ca_cert /nonexistent.pem:"), "{err}");
     }
 }

@@ -5,7 +5,7 @@
 //! |---|---|
 //! | `herald-hub` | records `{id, name, done, version}` with actor and time, snapshot `…/tasks`, "me" from `/me`, writes with `If-Match`, presence |
 //! | `task-list` | the same records without ids on the stream: a resync on every reconnection, a long stall timeout, writes |
-//! | `ntfy` | messages (title, body, priority, click, tags), `since=` from the payload's `/id` |
+//! | `ntfy` | messages (title, body, priority, click, tags), `since=` from a message's `/id`; `open`, `keepalive` and `poll_request` are control events; a stall timeout above ntfy's 45 s keepalive |
 //! | `nchan` | `Last-Event-ID`, and `:410` comments stop the feed as gone |
 //! | `mercure` | `Last-Event-ID` (the header; `lastEventID` for older hubs via `resume_query`) |
 //! | `generic` | the raw event type and data |
@@ -48,6 +48,8 @@ pub struct Defaults {
     /// The server takes an `Idempotency-Key` on a create (Herald's hub), so
     /// a create whose answer was lost may be sent again.
     pub idempotent_creates: bool,
+    /// Event types that say the connection is alive but are not news.
+    pub control_events: Vec<String>,
 }
 
 /// The default stall timeout: three of the hub's 15 s keepalives.
@@ -58,6 +60,15 @@ const STALL: Duration = Duration::from_secs(45);
 /// after 15 minutes. HTTP/2 pings and TCP keepalives find a dead connection
 /// long before that.
 const QUIET_LIST_STALL: Duration = Duration::from_secs(900);
+
+/// ntfy sends a keepalive every 45 s by default: a stall timeout of the
+/// same length races it. Twice that, and a little more for a busy server;
+/// a feed whose server is set slower learns it (see `sse::stall_timeout`).
+const NTFY_STALL: Duration = Duration::from_secs(100);
+
+/// ntfy's events that are not messages: the stream opened, it is alive,
+/// or (for its Android app) a poll is due.
+const NTFY_CONTROL: [&str; 3] = ["open", "keepalive", "poll_request"];
 
 impl Preset {
     pub const ALL: [Preset; 6] =
@@ -88,6 +99,7 @@ impl Preset {
             no_ids: false,
             presence: None,
             idempotent_creates: false,
+            control_events: Vec::new(),
         };
         // `…/tasks/subscribe` → the collection `…/tasks`, and the root `…`.
         let collection = url.split(['?', '#']).next().and_then(|u| u.strip_suffix("/subscribe")).map(str::to_owned);
@@ -119,7 +131,9 @@ impl Preset {
             Preset::Ntfy => Defaults {
                 resume: Resume::Query("since".into()),
                 cursor_pointer: Some("/id".into()),
+                stall_timeout: NTFY_STALL,
                 meaning: Meaning::Message(MessageMeaning::ntfy()),
+                control_events: NTFY_CONTROL.map(String::from).to_vec(),
                 ..plain
             },
             Preset::Nchan => Defaults { gone_comment: Some("410".into()), ..plain },
@@ -172,6 +186,9 @@ mod tests {
         let ntfy = Preset::Ntfy.defaults("https://ntfy.example/alerts/sse");
         assert_eq!((ntfy.resume, ntfy.cursor_pointer.as_deref()), (Resume::Query("since".into()), Some("/id")));
         assert!(matches!(ntfy.meaning, Meaning::Message(_)));
+        assert_eq!(ntfy.control_events, ["open", "keepalive", "poll_request"]);
+        assert!(ntfy.stall_timeout > Duration::from_secs(2 * 45), "above twice ntfy's keepalive");
+        assert!(Preset::Generic.defaults("http://h/e").control_events.is_empty(), "every event counts");
         let list = Preset::TaskList.defaults("https://10.0.0.1:8443/tasks/subscribe");
         assert!(list.no_ids && list.stall_timeout > Duration::from_secs(80));
         assert_eq!(Preset::Nchan.defaults("http://h/sub/x").gone_comment.as_deref(), Some("410"));

@@ -33,6 +33,28 @@ pub struct SubscriptionConfig {
     /// A comment that means the feed is gone for good, by its start: Nchan
     /// sends `:410: 410 Gone` for a deleted channel, then closes.
     pub gone_comment: Option<String>,
+    /// Event types that say the connection is alive but are not news
+    /// (ntfy's `open` and `keepalive`): they count as heard, but they never
+    /// move the cursor and are never handed on.
+    pub control_events: Vec<String>,
+    /// The longest wait for the server's keepalive already seen on this
+    /// feed: the stall timeout is never less than twice it (see
+    /// [`stall_timeout`]).
+    pub keepalive: Option<Duration>,
+}
+
+/// The most a learned keepalive raises the stall timeout to: a server
+/// that says nothing for longer is not keeping the stream alive.
+const MAX_LEARNED_STALL: Duration = Duration::from_secs(30 * 60);
+
+/// The stall timeout in force: the feed's own, or twice the longest wait
+/// for a keepalive seen on the feed when that is longer, so that a stream
+/// is never recycled while the server's keepalive is merely on its way.
+pub fn stall_timeout(configured: Duration, keepalive: Option<Duration>) -> Duration {
+    match keepalive {
+        Some(gap) => configured.max(gap.saturating_mul(2).min(MAX_LEARNED_STALL)),
+        None => configured,
+    }
 }
 
 /// How a feed tells the server where to resume.
@@ -63,6 +85,8 @@ impl SubscriptionConfig {
             resume: Resume::Header,
             cursor_pointer: None,
             gone_comment: None,
+            control_events: Vec::new(),
+            keepalive: None,
         }
     }
 
@@ -137,6 +161,21 @@ impl SubscriptionConfig {
         self.gone_comment = start;
         self
     }
+
+    pub fn control_events(mut self, types: Vec<String>) -> Self {
+        self.control_events = types;
+        self
+    }
+
+    pub fn keepalive(mut self, gap: Option<Duration>) -> Self {
+        self.keepalive = gap;
+        self
+    }
+
+    /// Whether `event_type` is a control event: alive, but not news.
+    pub fn is_control(&self, event_type: &str) -> bool {
+        self.control_events.iter().any(|t| t == event_type)
+    }
 }
 
 #[cfg(test)]
@@ -159,5 +198,16 @@ mod tests {
         assert!(config.headers[AUTHORIZATION].is_sensitive());
         assert!(!format!("{config:?}").contains("t0ken"));
         assert_eq!(config.clone().header("bad name", "x").unwrap_err(), InvalidHeader("bad name".into()));
+    }
+
+    #[test]
+    fn a_learned_keepalive_raises_the_stall_timeout_to_twice_it_and_no_further_than_a_cap() {
+        let secs = Duration::from_secs;
+        assert_eq!(stall_timeout(secs(45), None), secs(45));
+        assert_eq!(stall_timeout(secs(45), Some(secs(45))), secs(90), "ntfy's 45 s keepalive");
+        assert_eq!(stall_timeout(secs(900), Some(secs(15))), secs(900), "never lowered");
+        assert_eq!(stall_timeout(secs(45), Some(secs(86_400))), MAX_LEARNED_STALL);
+        let config = SubscriptionConfig::new("http://h/e").control_events(vec!["open".into(), "keepalive".into()]);
+        assert!(config.is_control("keepalive") && !config.is_control("message"));
     }
 }

@@ -16,9 +16,9 @@ use tokio::time::Instant;
 
 use super::backoff::backoff;
 use super::clock::{Clock, EpochMs};
-use super::config::{Resume, SubscriptionConfig};
+use super::config::{stall_timeout, Resume, SubscriptionConfig};
 use super::decoder::{ByteString, Decoder, Event, Frame};
-use super::state::{ConnectionState, Phase, StopReason};
+use super::state::{millis, ConnectionState, Phase, StopReason};
 use super::transport::{StreamRequest, StreamResponse, Transport};
 
 pub(super) enum Command {
@@ -35,6 +35,10 @@ enum Outcome {
 
 /// A connection that lasted this long counts as healthy, and resets the backoff.
 const HEALTHY_AFTER: Duration = Duration::from_secs(30);
+
+/// The longest a server's `Retry-After` is obeyed: a feed never waits
+/// longer than this for its next attempt, whatever it was told.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 /// Chunks that are already waiting go into one batch until it holds this
 /// many bytes or events. With EVENT_BUFFER batches queued for a slow reader,
@@ -55,6 +59,18 @@ pub(super) struct Connection {
     pub last_heard: Option<EpochMs>,
     /// Times the stream has opened (see [`ConnectionState::opened`]).
     pub opened: u32,
+    /// The longest wait for a keepalive seen on this feed, which the
+    /// stall timeout allows twice over.
+    pub keepalive: Option<Duration>,
+}
+
+/// What one chunk held besides its events.
+#[derive(Default)]
+struct Decoded {
+    /// A comment that says the feed is gone.
+    gone: Option<String>,
+    /// A sign of life that is not news: a control event or a comment.
+    alive: bool,
 }
 
 impl Connection {
@@ -88,7 +104,32 @@ impl Connection {
     }
 
     fn publish(&self, phase: Phase) {
-        self.state.send_replace(ConnectionState { phase, last_heard: self.last_heard, opened: self.opened });
+        self.state.send_replace(ConnectionState {
+            phase,
+            last_heard: self.last_heard,
+            opened: self.opened,
+            stall_timeout_ms: millis(self.stall_timeout()),
+            keepalive_ms: self.keepalive.map(millis),
+        });
+    }
+
+    fn stall_timeout(&self) -> Duration {
+        stall_timeout(self.config.stall_timeout, self.keepalive)
+    }
+
+    /// A keepalive ended a silence of `quiet`: if that is the longest yet,
+    /// the stall timeout grows to allow twice it, and the state says so.
+    fn learn_keepalive(&mut self, quiet: Duration) {
+        if self.keepalive.is_some_and(|known| known >= quiet) {
+            return;
+        }
+        self.keepalive = Some(quiet);
+        let (stall, keepalive) = (millis(self.stall_timeout()), millis(quiet));
+        tracing::debug!(url = %self.config.url, keepalive, stall, "learned the server's keepalive");
+        self.state.send_modify(|state| {
+            state.stall_timeout_ms = stall;
+            state.keepalive_ms = Some(keepalive);
+        });
     }
 
     fn request(&self) -> StreamRequest {
@@ -145,27 +186,33 @@ impl Connection {
     async fn stream(&mut self, mut response: StreamResponse) -> Outcome {
         let mut delivered = false;
         let mut batch_size = 0;
+        let mut quiet_since = Instant::now();
         loop {
+            let stall = self.stall_timeout();
             let chunk = tokio::select! {
-                chunk = tokio::time::timeout(self.config.stall_timeout, response.body.next()) => chunk,
+                chunk = tokio::time::timeout(stall, response.body.next()) => chunk,
                 command = self.commands.recv() => return command_outcome(command),
             };
             let Ok(mut chunk) = chunk else {
-                let reason = format!("nothing heard for {} s", self.config.stall_timeout.as_secs());
+                let reason = format!("nothing heard for {} s", stall.as_secs());
                 return Outcome::Retry { reason, healthy: delivered, retry_after: None };
             };
+            let quiet = quiet_since.elapsed();
+            quiet_since = Instant::now();
             // Decode this chunk and any already waiting behind it into one
             // batch, sent once: the hop to the reader dominates for small events.
             let mut batch = Vec::with_capacity(batch_size);
             let mut read = 0;
-            let mut gone = None;
+            let mut decoded = Decoded::default();
             let ended = loop {
                 match chunk {
                     Some(Ok(bytes)) => {
                         self.heard();
                         read += bytes.len();
-                        gone = self.decode(&bytes, &mut batch);
-                        if gone.is_some() {
+                        let this = self.decode(&bytes, &mut batch);
+                        decoded.alive |= this.alive;
+                        decoded.gone = this.gone;
+                        if decoded.gone.is_some() {
                             break None;
                         }
                     }
@@ -180,6 +227,9 @@ impl Connection {
                     None => break None,
                 }
             };
+            if decoded.alive {
+                self.learn_keepalive(quiet);
+            }
             if !batch.is_empty() {
                 delivered = true;
                 batch_size = batch.len();
@@ -187,7 +237,7 @@ impl Connection {
                     return Outcome::Stop(StopReason::Closed);
                 }
             }
-            if let Some(comment) = gone {
+            if let Some(comment) = decoded.gone {
                 // "410: 410 Gone": the status leads the comment.
                 let status = comment.split(|c: char| !c.is_ascii_digit()).next().and_then(|s| s.parse().ok());
                 return Outcome::Stop(StopReason::Gone { status: status.unwrap_or(410) });
@@ -198,30 +248,41 @@ impl Connection {
         }
     }
 
-    /// Decodes a chunk into `batch`; a comment that says the feed is gone
-    /// is returned.
-    fn decode(&mut self, bytes: &Bytes, batch: &mut Vec<Event>) -> Option<String> {
-        let url = &self.config.url;
+    /// Decodes a chunk into `batch`: its news, in order. Control events
+    /// are signs of life and nothing more: they are left out, and the
+    /// cursor stays where the news left it, whatever id they carried.
+    fn decode(&mut self, bytes: &Bytes, batch: &mut Vec<Event>) -> Decoded {
+        let config = &self.config;
         let retry = &mut self.retry;
         let first_new = batch.len();
-        let mut gone = None;
-        let gone = &mut gone;
+        let cursor_before = self.decoder.cursor();
+        let mut decoded = Decoded::default();
+        let mut controls = false;
         self.decoder.feed(bytes, &mut |frame| match frame {
+            Frame::Event(event) if config.is_control(&event.event) => controls = true,
             Frame::Event(event) => batch.push(event),
             Frame::Retry(delay) => *retry = delay,
             Frame::Comment(text) => {
-                if self.config.gone_comment.as_deref().is_some_and(|start| text.starts_with(start)) {
-                    *gone = Some(text);
+                decoded.alive = true;
+                if config.gone_comment.as_deref().is_some_and(|start| text.starts_with(start)) {
+                    decoded.gone = Some(text);
                 }
             }
-            Frame::Oversized { limit } => tracing::warn!(%url, limit, "skipped an event larger than the limit"),
+            Frame::Oversized { limit } => {
+                tracing::warn!(url = %config.url, limit, "skipped an event larger than the limit")
+            }
         });
+        decoded.alive |= controls;
+        if controls {
+            let news = batch[first_new..].last().map(|e| e.last_event_id.clone());
+            self.decoder.set_last_event_id(news.unwrap_or(cursor_before));
+        }
         if let Some(pointer) = &self.config.cursor_pointer {
             if let Some(cursor) = cursors_from_payload(&mut batch[first_new..], pointer) {
                 self.decoder.set_last_event_id(cursor);
             }
         }
-        gone.take()
+        decoded
     }
 
     /// Records that a byte arrived, publishing it at most once a second.
@@ -304,7 +365,7 @@ fn judge(response: &StreamResponse) -> Option<Outcome> {
         408 | 429 | 500..=599 => Some(Outcome::Retry {
             reason: format!("the server answered {code}"),
             healthy: false,
-            retry_after: retry_after(&response.headers),
+            retry_after: retry_after(&response.headers).map(|wait| wait.min(MAX_RETRY_AFTER)),
         }),
         300..=399 => Some(Outcome::Stop(StopReason::Failed {
             message: format!("the server answered {code}, a redirect without a usable Location"),

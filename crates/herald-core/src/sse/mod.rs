@@ -11,7 +11,7 @@ mod transport;
 
 pub use backoff::backoff;
 pub use clock::{now_ms, Clock, EpochMs, SystemClock};
-pub use config::{InvalidHeader, Resume, SubscriptionConfig};
+pub use config::{stall_timeout, InvalidHeader, Resume, SubscriptionConfig};
 pub use decoder::{ByteString, Decoder, Event, Frame, DEFAULT_MAX_EVENT_BYTES};
 pub use state::{ConnectionState, Phase, StopReason};
 pub use subscription::Subscription;

@@ -1,5 +1,7 @@
 //! The connection state a subscription publishes.
 
+use std::time::Duration;
+
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
@@ -54,6 +56,31 @@ pub struct ConnectionState {
     /// How many times the stream has opened. A new value means a new
     /// connection, even when the phases in between were never seen.
     pub opened: u32,
+    /// How long silence is borne before the stream is recycled: the feed's
+    /// stall timeout, or twice the server's keepalive once that is learned.
+    #[ts(type = "number")]
+    pub stall_timeout_ms: u64,
+    /// The longest wait for the server's keepalive seen on this feed (kept
+    /// in the store, so a restart need not learn it again).
+    #[ts(type = "number | null")]
+    pub keepalive_ms: Option<u64>,
+}
+
+impl ConnectionState {
+    /// Before anything is known of the connection.
+    pub fn new(phase: Phase, stall_timeout: Duration, keepalive: Option<Duration>) -> ConnectionState {
+        ConnectionState {
+            phase,
+            last_heard: None,
+            opened: 0,
+            stall_timeout_ms: millis(super::stall_timeout(stall_timeout, keepalive)),
+            keepalive_ms: keepalive.map(millis),
+        }
+    }
+}
+
+pub(super) fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 impl std::fmt::Display for StopReason {

@@ -45,9 +45,11 @@ impl Subscription {
     ) -> Subscription {
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (event_tx, events) = mpsc::channel(EVENT_BUFFER);
-        let (state_tx, state) =
-            watch::channel(ConnectionState { phase: Phase::Connecting, last_heard: None, opened: 0 });
+        let first = ConnectionState::new(Phase::Connecting, config.stall_timeout, config.keepalive);
+        let (state_tx, state) = watch::channel(first);
+        let keepalive = config.keepalive;
         let connection = Connection {
+            keepalive,
             decoder: Decoder::new(config.max_event_bytes).with_last_event_id(config.last_event_id.clone()),
             retry: config.retry,
             transport,

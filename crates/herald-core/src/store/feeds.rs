@@ -1,6 +1,8 @@
 //! Feeds as rows: their settings as JSON, their retention as columns.
 //! What a feed is and how its settings are checked is [`crate::feed`].
 
+use std::time::Duration;
+
 use rusqlite::params;
 
 use super::{FeedId, Store, StoreError};
@@ -54,6 +56,25 @@ impl Store {
         Ok(())
     }
 
+    /// The longest wait for a keepalive seen on `feed` (see
+    /// [`crate::sse::stall_timeout`]).
+    pub fn keepalive(&self, feed: FeedId) -> Result<Option<Duration>, StoreError> {
+        let ms: Option<i64> =
+            self.conn.query_row("SELECT keepalive_ms FROM feeds WHERE id = ?1", [feed.0], |r| r.get(0))?;
+        Ok(ms.map(|ms| Duration::from_millis(ms.unsigned_abs())))
+    }
+
+    /// Keeps `gap` as the longest wait for a keepalive on `feed`, unless a
+    /// longer one is kept already.
+    pub fn learn_keepalive(&self, feed: FeedId, gap: Duration) -> Result<(), StoreError> {
+        let ms = i64::try_from(gap.as_millis()).unwrap_or(i64::MAX);
+        self.conn.execute(
+            "UPDATE feeds SET keepalive_ms = ?2 WHERE id = ?1 AND coalesce(keepalive_ms, 0) < ?2",
+            params![feed.0, ms],
+        )?;
+        Ok(())
+    }
+
     /// Removes a feed with its history and cursor.
     pub fn remove_feed(&self, name: &str) -> Result<(), StoreError> {
         match self.conn.execute("DELETE FROM feeds WHERE name = ?1", [name])? {
@@ -76,6 +97,16 @@ mod tests {
         store.conn.execute("UPDATE feeds SET settings = '{\"colour\": 1}'", []).unwrap();
         let err = store.feeds().unwrap_err().to_string();
         assert!(err.starts_with("the settings of feed \"a\" in the store do not read back: unknown field"), "{err}");
+    }
+
+    #[test]
+    fn a_learned_keepalive_only_grows() {
+        let store = Store::in_memory().unwrap();
+        let feed = store.feed_for("a", "http://127.0.0.1/").unwrap();
+        assert_eq!(store.keepalive(feed).unwrap(), None);
+        store.learn_keepalive(feed, Duration::from_millis(45_010)).unwrap();
+        store.learn_keepalive(feed, Duration::from_secs(5)).unwrap();
+        assert_eq!(store.keepalive(feed).unwrap(), Some(Duration::from_millis(45_010)));
     }
 
     #[test]

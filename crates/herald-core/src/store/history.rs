@@ -80,6 +80,21 @@ fn insert(
     statement.raw_execute()
 }
 
+/// Each event's own id, if it carries one: its last event ID, when that
+/// differs from the one in force before it (`cursor`, then each event's).
+fn own_ids<'e>(cursor: &'e str, events: &'e [Event]) -> Vec<(&'e Event, Option<&'e str>)> {
+    let mut previous = cursor;
+    events
+        .iter()
+        .map(|event| {
+            let cursor: &str = &event.last_event_id;
+            let own_id = (cursor != previous && !cursor.is_empty()).then_some(cursor);
+            previous = cursor;
+            (event, own_id)
+        })
+        .collect()
+}
+
 /// A feed's records, inside the transaction of an ingest: what the engine
 /// reads before interpreting an event, and writes after.
 pub struct Records<'t> {
@@ -167,16 +182,7 @@ impl Store {
             let newest_before: i64 =
                 tx.prepare_cached("SELECT coalesce(max(id), 0) FROM events")?.query_row([], |r| r.get(0))?;
             let stored_cursor = cursor_of(&tx, feed)?.unwrap_or_default();
-            let mut previous: &str = &stored_cursor;
-            let rows: Vec<(&Event, Option<&str>)> = events
-                .iter()
-                .map(|event| {
-                    let cursor: &str = &event.last_event_id;
-                    let own_id = (cursor != previous && !cursor.is_empty()).then_some(cursor);
-                    previous = cursor;
-                    (event, own_id)
-                })
-                .collect();
+            let rows = own_ids(&stored_cursor, events);
             // Many rows per statement: SQLite's per-statement cost dominates for small events.
             let mut many = tx.prepare_cached(&INSERT_MANY)?;
             let mut one = tx.prepare_cached(&insert_sql(1))?;
@@ -218,6 +224,23 @@ impl Store {
         }
         tx.commit()?;
         Ok((done, changes))
+    }
+
+    /// Which of `events` an ingest would store as new: not those whose own
+    /// id is stored already, nor a repeat of one earlier in the batch. For
+    /// a reader that must stop after a number of new events.
+    pub fn unseen(&self, feed: FeedId, events: &[Event]) -> Result<Vec<bool>, StoreError> {
+        let cursor = cursor_of(&self.conn, feed)?.unwrap_or_default();
+        let mut stored = self.conn.prepare_cached("SELECT 1 FROM events WHERE feed_id = ?1 AND event_id = ?2")?;
+        let mut seen = std::collections::HashSet::new();
+        let mut unseen = Vec::with_capacity(events.len());
+        for (_, own_id) in own_ids(&cursor, events) {
+            unseen.push(match own_id {
+                Some(id) => seen.insert(id) && !stored.exists(params![feed.0, id])?,
+                None => true,
+            });
+        }
+        Ok(unseen)
     }
 
     /// Marks `feed`'s events (or every feed's) as read, up to the event
@@ -292,6 +315,20 @@ mod tests {
         assert_eq!(data, ["a", "b", "no id of its own", "c"]);
         assert_eq!(store.cursor(feed).unwrap().as_deref(), Some("3"));
         assert_eq!(store.history(None, Some(20)).unwrap().len(), 1, "since filters by arrival");
+    }
+
+    #[test]
+    fn what_is_unseen_is_what_an_ingest_would_store() {
+        let mut store = Store::in_memory().unwrap();
+        let feed = store.feed_for("tasks", "http://127.0.0.1/tasks/subscribe").unwrap();
+        store.ingest(feed, &[event("a", "1"), event("b", "2")], 10).unwrap();
+        // The second "c" has no id of its own; "d" comes again under its id.
+        let replay = [event("a", "1"), event("b", "2"), event("c", "3"), event("c", "3"), event("d", "4")]
+            .into_iter()
+            .chain([event("e", "5"), event("d", "4")])
+            .collect::<Vec<_>>();
+        assert_eq!(store.unseen(feed, &replay).unwrap(), [false, false, true, true, true, true, false]);
+        assert_eq!(store.ingest(feed, &replay, 20).unwrap(), Ingested { stored: 4, repeated: 3 });
     }
 
     #[test]

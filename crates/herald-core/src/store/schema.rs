@@ -95,6 +95,23 @@ fn migrations() -> Migrations<'static> {
         INSERT INTO events_search (events_search, rowid, title, summary, data)
             SELECT 'delete', id, title, summary, data FROM events WHERE action = 'none';",
         ),
+        // The longest wait for a feed's keepalive, learned on the stream, so
+        // that a restart keeps a stall timeout long enough for it.
+        // And ntfy's `open` and `keepalive` events, which older Herald kept
+        // as events: they are not news, and a cursor on one of them sends
+        // ntfy back to its whole cache. The cursor goes back to the last
+        // message (or to none, which asks ntfy for new messages only).
+        M::up(
+            "ALTER TABLE feeds ADD COLUMN keepalive_ms INTEGER;
+        CREATE TEMP TABLE ntfy_feeds AS
+            SELECT id FROM feeds WHERE json_extract(settings, '$.preset') = 'ntfy';
+        DELETE FROM events WHERE action = 'none' AND event_type IN ('open', 'keepalive', 'poll_request')
+            AND feed_id IN (SELECT id FROM ntfy_feeds);
+        UPDATE cursors SET last_event_id = coalesce(
+            (SELECT cursor FROM events WHERE events.feed_id = cursors.feed_id ORDER BY id DESC LIMIT 1), '')
+            WHERE feed_id IN (SELECT id FROM ntfy_feeds);
+        DROP TABLE ntfy_feeds;",
+        ),
     ])
 }
 
@@ -146,6 +163,39 @@ mod tests {
         assert_eq!(store.cursor(feed).unwrap().as_deref(), Some("7"));
         assert_eq!(store.history(Some(feed), None).unwrap().len(), 1);
         assert_eq!(store.retention(feed).unwrap(), Retention::default(), "an old feed keeps everything");
+    }
+
+    /// A store from before control events: its ntfy feed kept `open` and
+    /// `keepalive` events, and its cursor was a keepalive's id.
+    #[test]
+    fn an_ntfy_feeds_control_events_go_and_its_cursor_returns_to_its_last_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("old.db");
+        {
+            let mut conn = Connection::open(&path).unwrap();
+            migrations().to_version(&mut conn, 6).unwrap();
+            conn.execute_batch(
+                r#"INSERT INTO feeds (id, name, url, settings) VALUES
+                       (1, 'alerts', 'http://127.0.0.1/alerts/sse', '{"preset":"ntfy"}'),
+                       (2, 'plain', 'http://127.0.0.1/events', '{}');
+                 INSERT INTO events (feed_id, event_id, cursor, event_type, data, received_at, action) VALUES
+                     (1, 'o1', 'o1', 'open', '{}', 1, 'none'),
+                     (1, 'm1', 'm1', 'message', '{}', 2, 'message'),
+                     (1, 'k1', 'k1', 'keepalive', '{}', 3, 'none'),
+                     (2, 'k9', 'k9', 'keepalive', '{}', 3, 'message');
+                 INSERT INTO cursors (feed_id, last_event_id) VALUES (1, 'k1'), (2, 'k9');"#,
+            )
+            .unwrap();
+        }
+        let store = Store::open(&path).unwrap();
+        let alerts = store.feed_id("alerts").unwrap();
+        let kept: Vec<String> = store.history(Some(alerts), None).unwrap().into_iter().map(|e| e.event_type).collect();
+        assert_eq!(kept, ["message"]);
+        assert_eq!(store.cursor(alerts).unwrap().as_deref(), Some("m1"));
+        let plain = store.feed_id("plain").unwrap();
+        assert_eq!(store.history(Some(plain), None).unwrap().len(), 1, "another preset's events are its own");
+        assert_eq!(store.cursor(plain).unwrap().as_deref(), Some("k9"));
+        assert_eq!(store.keepalive(alerts).unwrap(), None);
     }
 
     #[test]

@@ -178,6 +178,11 @@ impl Decoder {
         &self.last_event_id
     }
 
+    /// The last event ID, shared rather than copied.
+    pub fn cursor(&self) -> ByteString {
+        self.last_event_id.clone()
+    }
+
     /// Ends the current stream: an unterminated block is discarded, and the
     /// next bytes are the start of a new stream (which may have its own BOM).
     pub fn end_of_stream(&mut self) {
