@@ -4,87 +4,22 @@
 
 use herald_test_support as common;
 
+mod support;
+
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::{serve, sse, Answer};
-use herald_core::engine::{Command, Engine, EngineConfig, EngineEvent, FeedState, Record, Reply, StoreAt, Write};
-use herald_core::feed::{Action, Auth, Change, Digest, Feed, Level, Preset};
+use herald_core::engine::{Command, EngineEvent, FeedState, Record, Reply, StoreAt, Write};
+use herald_core::feed::{Action, Auth, Change, Feed, Level, Preset};
 use herald_core::secrets::{MemorySecrets, Secrets};
 use herald_core::sse::{Phase, StopReason};
-use herald_core::store::{Store, TimelineQuery};
+use herald_core::store::TimelineQuery;
 use herald_hub::{HubConfig, LocalHub, StoreLocation, TaskPatch};
 use serde_json::json;
-use tokio::sync::mpsc;
+use support::Sink;
 
 const YOU: &str = "you-token-engine";
-const DEADLINE: Duration = Duration::from_secs(20);
-
-/// The sink's side of a running engine.
-struct Sink {
-    engine: Engine,
-    events: mpsc::Receiver<EngineEvent>,
-}
-
-impl Sink {
-    async fn start(store: StoreAt, feeds: &[Feed], secrets: MemorySecrets) -> Sink {
-        let store = match store {
-            StoreAt::Path(path) => Store::open(&path).unwrap(),
-            StoreAt::Memory => Store::in_memory().unwrap(),
-            StoreAt::Open(store) => store,
-        };
-        let mut store = store;
-        store.import_feeds(feeds).unwrap();
-        let (engine, events) = Engine::start(EngineConfig::new(StoreAt::Open(store), Arc::new(secrets))).await.unwrap();
-        Sink { engine, events }
-    }
-
-    async fn next(&mut self) -> EngineEvent {
-        tokio::time::timeout(DEADLINE, self.events.recv()).await.expect("the engine speaks in time").expect("running")
-    }
-
-    /// Events up to the first that `pick` takes, and what it took.
-    async fn until<T>(&mut self, mut pick: impl FnMut(&EngineEvent) -> Option<T>) -> (Vec<EngineEvent>, T) {
-        let mut seen = Vec::new();
-        loop {
-            let event = self.next().await;
-            if let Some(found) = pick(&event) {
-                return (seen, found);
-            }
-            seen.push(event);
-        }
-    }
-
-    async fn state(&mut self, want: impl Fn(&FeedState) -> bool) -> FeedState {
-        self.until(|e| match e {
-            EngineEvent::State { state } if want(state) => Some(state.clone()),
-            _ => None,
-        })
-        .await
-        .1
-    }
-
-    async fn open(&mut self) -> FeedState {
-        self.state(|s| matches!(s.connection.phase, Phase::Open { .. })).await
-    }
-
-    async fn changes(&mut self) -> Vec<Change> {
-        self.until(|e| match e {
-            EngineEvent::Changes { changes } => Some(changes.clone()),
-            _ => None,
-        })
-        .await
-        .1
-    }
-
-    async fn digest(&mut self) -> (Vec<EngineEvent>, Digest) {
-        self.until(|e| match e {
-            EngineEvent::Missed { digest } => Some(digest.clone()),
-            _ => None,
-        })
-        .await
-    }
-}
 
 fn summaries(changes: &[Change]) -> Vec<&str> {
     changes.iter().map(|c| c.summary.as_str()).collect()

@@ -1,12 +1,15 @@
 //! Servers for Herald's tests, on 127.0.0.1 only: a scripted raw HTTP
 //! server (each connection gets the next scripted answer byte for byte, and
 //! every request's head is recorded), an HTTPS server that speaks only
-//! HTTP/2 ([`tls`]), and nginx from apt ([`nginx`]). Shared by the crates'
+//! HTTP/2 ([`tls`]), nginx from apt ([`nginx`]), and the real ntfy and
+//! Mercure ([`real`]). Shared by the crates'
 //! loopback tests and the end-to-end test, as a crate rather than borrowed
 //! files.
 
 pub mod nginx;
 pub mod ntfy;
+pub mod process;
+pub mod real;
 pub mod tasklist;
 pub mod tls;
 

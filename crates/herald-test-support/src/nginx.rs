@@ -1,16 +1,19 @@
 //! nginx from apt, started by a test on 127.0.0.1 with a config and a
 //! prefix of its own (`nginx -c FILE -p DIR`), never as a service, and
-//! killed when dropped.
+//! stopped when dropped: SIGTERM to the master, which stops its workers
+//! and waits for them before it exits, so none is left running.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::Duration;
+
+use crate::process::{free_port, listening, ServerProcess};
 
 const BINARY: &str = "/usr/sbin/nginx";
 const LISTENING_WITHIN: Duration = Duration::from_secs(20);
 
 pub struct Nginx {
-    child: Child,
+    process: ServerProcess,
     /// `http://127.0.0.1:{port}`.
     pub url: String,
     dir: tempfile::TempDir,
@@ -24,7 +27,7 @@ impl Nginx {
     pub async fn start(main: &str, http: &str, server: &str) -> Nginx {
         assert!(Path::new(BINARY).exists(), "nginx is not installed: apt-get install nginx-light");
         let dir = tempfile::tempdir().expect("a directory for nginx");
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = free_port();
         let root = dir.path().display();
         let config = format!(
             r#"{main}
@@ -50,21 +53,11 @@ http {{
         );
         let file = dir.path().join("nginx.conf");
         std::fs::write(&file, config).expect("nginx.conf written");
-        let child = Command::new(BINARY)
-            .arg("-c")
-            .arg(&file)
-            .arg("-p")
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nginx started");
-        let nginx = Nginx { child, url: format!("http://127.0.0.1:{port}"), dir };
-        let deadline = tokio::time::Instant::now() + LISTENING_WITHIN;
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(tokio::time::Instant::now() < deadline, "nginx did not listen: {}", nginx.errors());
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let mut command = Command::new(BINARY);
+        command.arg("-c").arg(&file).arg("-p").arg(dir.path()).stdout(Stdio::null()).stderr(Stdio::null());
+        let process = ServerProcess::spawn(command, "nginx");
+        let nginx = Nginx { process, url: format!("http://127.0.0.1:{port}"), dir };
+        listening(port, LISTENING_WITHIN, "nginx", || nginx.errors()).await;
         nginx
     }
 
@@ -74,9 +67,9 @@ http {{
     }
 }
 
-impl Drop for Nginx {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+impl Nginx {
+    /// The master's pid, whose children are its workers.
+    pub fn pid(&self) -> u32 {
+        self.process.id()
     }
 }

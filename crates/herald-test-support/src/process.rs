@@ -1,0 +1,80 @@
+//! A server process started by a test: stopped as its own service manager
+//! would stop it (SIGTERM, then a wait for it to exit), so that it takes
+//! its children with it. SIGKILL to nginx's master, say, orphans its
+//! workers, and they outlive the test.
+
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+/// How long a server has to exit on SIGTERM before it is killed.
+const STOP_WITHIN: Duration = Duration::from_secs(10);
+
+pub struct ServerProcess {
+    child: Child,
+    name: String,
+}
+
+impl ServerProcess {
+    /// Starts `command`; `name` is what a failure calls it.
+    pub fn spawn(mut command: Command, name: &str) -> ServerProcess {
+        let child = command.spawn().unwrap_or_else(|e| panic!("{name} did not start: {e}"));
+        ServerProcess { child, name: name.to_owned() }
+    }
+
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Whether it has exited (and so what it logged is all there is).
+    pub fn exited(&mut self) -> bool {
+        !matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Sends `signal` (SIGTERM, SIGQUIT, SIGKILL) and waits for the exit;
+    /// SIGKILL if SIGTERM was not enough in time.
+    pub fn stop_with(&mut self, signal: libc::c_int) {
+        if self.exited() {
+            return;
+        }
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
+        // SAFETY: kill(2) takes any pid and signal; this pid is our own
+        // child, not yet reaped, so it cannot name another process.
+        unsafe { libc::kill(pid, signal) };
+        let deadline = Instant::now() + STOP_WITHIN;
+        while Instant::now() < deadline {
+            if self.exited() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        eprintln!("{} did not exit within {STOP_WITHIN:?} of signal {signal}: killing it", self.name);
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Stops it as a service manager would: SIGTERM, and a wait.
+    pub fn stop(&mut self) {
+        self.stop_with(libc::SIGTERM);
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Waits until something listens on `127.0.0.1:port`, or panics after
+/// `within` with what `log` says.
+pub async fn listening(port: u16, within: Duration, name: &str, log: impl Fn() -> String) {
+    let deadline = tokio::time::Instant::now() + within;
+    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        assert!(tokio::time::Instant::now() < deadline, "{name} did not listen on port {port}: {}", log());
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A port of 127.0.0.1 that nothing listens on now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
+}
