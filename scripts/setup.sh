@@ -8,8 +8,12 @@ export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 
 BUILD_PACKAGES=(build-essential pkg-config file patchelf libssl-dev libxdo-dev
   libwebkit2gtk-4.1-dev libayatana-appindicator3-dev librsvg2-dev)
+# dunst is here so that the tests prove they pass where a notification
+# daemon is installed, as on every desktop: their buses never activate it.
 TEST_PACKAGES=(xvfb xauth dbus dbus-x11 at-spi2-core webkit2gtk-driver gnome-keyring nginx libnginx-mod-nchan redis-server python3
-  debootstrap rpm)
+  debootstrap rpm dunst procps)
+# The tests' own session bus: no service directories, so it activates nothing.
+TEST_BUS=$ROOT/tests/dbus/session.conf
 TAURI_DRIVER_VERSION=2.1.0
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
@@ -82,6 +86,29 @@ repack_deb() {
   dpkg-deb --root-owner-group -Zxz -z9 -b "$dir/root" "$dir/repacked.deb" >/dev/null
   mv "$dir/repacked.deb" "$deb"
   rm -rf "$dir"
+}
+
+# The servers, daemons and programs that tests start, by the process name
+# the kernel keeps (its first 15 characters).
+TEST_PROCESSES='^(nginx|redis-server|ntfy|mercure|herald|herald-hub|herald-window|herald-cli|tauri-driver|WebKit.*|dbus-daemon|gnome-keyring-d|dunst|Xvfb)$'
+
+# test_processes: "PID NAME" of each such process now running, sorted.
+test_processes() {
+  ps -eo pid=,comm= | awk -v names="$TEST_PROCESSES" '$2 ~ names {print $1, $2}' | sort
+}
+
+# nothing_left_since FILE: fails, naming them, if processes of the tests'
+# kinds run now that were not running when FILE was written by
+# test_processes. Processes on their way out get a few seconds.
+nothing_left_since() {
+  local before=$1 left try
+  for try in $(seq 100); do
+    left=$(comm -13 "$before" <(test_processes))
+    [ -z "$left" ] && return 0
+    sleep 0.1
+  done
+  ps -o pid=,ppid=,args= -p "$(awk '{print $1}' <<<"$left" | paste -sd,)" >&2 || true
+  die "the tests left these running: $(tr '\n' ' ' <<<"$left")"
 }
 
 install_tauri_driver() {

@@ -18,7 +18,8 @@ use herald_test_support::{serve, sse, Answer};
 use std::io::{BufRead, BufReader};
 use std::sync::Arc;
 
-/// A private bus from `dbus-daemon`, stopped when dropped.
+/// A private bus from `dbus-daemon` with the tests' own configuration (it
+/// activates nothing installed on the machine), stopped when dropped.
 struct Bus {
     daemon: Child,
     address: String,
@@ -27,7 +28,8 @@ struct Bus {
 impl Bus {
     fn start() -> Bus {
         let mut daemon = Process::new("dbus-daemon")
-            .args(["--session", "--nofork", "--print-address=1"])
+            .arg(concat!("--config-file=", env!("CARGO_MANIFEST_DIR"), "/../../tests/dbus/session.conf"))
+            .args(["--nofork", "--print-address=1"])
             .stdout(Stdio::piped())
             .spawn()
             .expect("dbus-daemon (apt: dbus) runs");

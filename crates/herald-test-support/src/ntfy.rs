@@ -1,12 +1,28 @@
-//! An ntfy-style server for tests, following ntfy's documented wire format
-//! (ntfy itself needs a newer Go than Debian has): `GET /{topic}/sse`
-//! sends `event: open`, then each message as `event: message` with its
-//! JSON (`id`, `time`, `topic`, `title`, `message`, `priority`, `click`,
-//! `tags`) and no `id:` line; `?since=ID` replays what came after that id.
+//! An ntfy emulator, for what the real ntfy (see [`crate::real::ntfy`])
+//! cannot be made to do in a test: a storm faster than its rate limits,
+//! thousands of topics, a window test that needs no binary from outside.
+//!
+//! It sends exactly what ntfy 2.13 sends, checked with `curl -sN` against
+//! the real one:
+//!
+//! ```text
+//! event: open
+//! data: {"id":"l0lWw0X7fOmc","time":1796625170,"event":"open","topic":"alerts"}
+//!
+//! data: {"id":"NEOdWLLJHPJK","time":1796625171,"expires":1796668371,"event":"message","topic":"alerts","title":"T1","message":"hello","priority":5,"tags":["warning"],"click":"https://example.com"}
+//!
+//! event: keepalive
+//! data: {"id":"viLzgHM9iH1j","time":1796625175,"event":"keepalive","topic":"alerts"}
+//! ```
+//!
+//! A message has no `event:` line and no `id:` line; `open` and `keepalive`
+//! carry ids of their own in their data; a keepalive comes every 45 s (or
+//! as set). `?since=ID` replays the messages after that message, and an id
+//! that is not a message's replays the whole cache, as ntfy does.
 
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use axum::extract::{Path, Query, State};
 use axum::response::sse::{Event, Sse};
@@ -16,9 +32,19 @@ use serde_json::{json, Value};
 use tokio::sync::broadcast;
 use tokio_stream::StreamExt;
 
+/// ntfy's default keepalive interval.
+pub const KEEPALIVE: Duration = Duration::from_secs(45);
+
+/// How long ntfy keeps a message in its cache by default: 12 hours.
+const CACHE_SECS: u64 = 12 * 3600;
+
+/// A message as sent: its id, and its JSON text.
+type Sent = (String, Arc<str>);
+
 struct Topic {
-    messages: Mutex<Vec<Value>>,
-    live: broadcast::Sender<Value>,
+    messages: Mutex<Vec<Sent>>,
+    live: broadcast::Sender<Arc<str>>,
+    keepalive: Duration,
 }
 
 pub struct Ntfy {
@@ -42,36 +68,71 @@ struct Since {
     since: Option<String>,
 }
 
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+}
+
+/// A 12-character id of letters and digits, as ntfy makes them.
+fn new_id() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    (0..12).map(|_| ALPHABET[fastrand::usize(..ALPHABET.len())] as char).collect()
+}
+
+/// A JSON object with its fields in this order, as ntfy (Go) writes them.
+fn ordered(fields: &[(&str, Value)]) -> String {
+    let fields: Vec<String> = fields.iter().map(|(name, value)| format!("{}:{value}", json!(name))).collect();
+    format!("{{{}}}", fields.join(","))
+}
+
+/// `open` or `keepalive`, as ntfy sends them: an `event:` line, and an id of their own.
+fn control(kind: &str, topic: &str) -> Event {
+    let data = ordered(&[("id", json!(new_id())), ("time", json!(now())), ("event", json!(kind)), ("topic", json!(topic))]);
+    Event::default().event(kind).data(data)
+}
+
+/// A message: its JSON alone, with no `event:` line.
+fn message(json: &str) -> Event {
+    Event::default().data(json)
+}
+
 async fn sse(
     State(topic): State<Arc<Topic>>,
     Path(name): Path<String>,
     Query(since): Query<Since>,
 ) -> Sse<impl tokio_stream::Stream<Item = Result<Event, Infallible>>> {
     let live = topic.live.subscribe();
-    let backlog: Vec<Value> = {
-        let messages = topic.messages.lock().unwrap();
-        let after = since.since.as_deref().and_then(|id| messages.iter().position(|m| m["id"] == id));
-        messages.iter().skip(after.map_or(0, |at| at + 1)).cloned().collect()
+    let backlog: Vec<Arc<str>> = match since.since.as_deref() {
+        None | Some("") => Vec::new(),
+        Some(id) => {
+            let messages = topic.messages.lock().unwrap();
+            // An id that is not a message's: the whole cache.
+            let after = messages.iter().position(|(sent, _)| sent == id).map_or(0, |at| at + 1);
+            messages[after..].iter().map(|(_, json)| json.clone()).collect()
+        }
     };
-    let open = json!({"id": format!("open-{}", backlog.len()), "event": "open", "topic": name});
-    let first = std::iter::once(Event::default().event("open").data(open.to_string()));
-    let replay = backlog.into_iter().map(|m| Event::default().event("message").data(m.to_string()));
-    let head = tokio_stream::iter(first.chain(replay).map(Ok));
-    let tail = tokio_stream::wrappers::BroadcastStream::new(live)
-        .filter_map(|m| m.ok())
-        .map(|m| Ok(Event::default().event("message").data(m.to_string())));
-    Sse::new(head.chain(tail))
+    let head = std::iter::once(control("open", &name)).chain(backlog.iter().map(|json| message(json)));
+    let head = tokio_stream::iter(head.map(Ok).collect::<Vec<_>>());
+    let messages = tokio_stream::wrappers::BroadcastStream::new(live).filter_map(|m| m.ok()).map(|m| message(&m));
+    let start = tokio::time::Instant::now() + topic.keepalive;
+    let keepalives = tokio_stream::wrappers::IntervalStream::new(tokio::time::interval_at(start, topic.keepalive))
+        .map(move |_| control("keepalive", &name));
+    Sse::new(head.chain(messages.merge(keepalives).map(Ok)))
 }
 
 impl Ntfy {
     pub async fn start() -> Ntfy {
-        Ntfy::with_buffer(64).await
+        Ntfy::with(64, KEEPALIVE).await
     }
 
     /// A server whose live stream holds up to `buffer` messages for a slow
     /// subscriber before it drops them: a storm needs room.
     pub async fn with_buffer(buffer: usize) -> Ntfy {
-        let topic = Arc::new(Topic { messages: Mutex::default(), live: broadcast::channel(buffer).0 });
+        Ntfy::with(buffer, KEEPALIVE).await
+    }
+
+    /// A server with a live buffer and a keepalive interval of its own.
+    pub async fn with(buffer: usize, keepalive: Duration) -> Ntfy {
+        let topic = Arc::new(Topic { messages: Mutex::default(), live: broadcast::channel(buffer).0, keepalive });
         let app = Router::new().route("/{topic}/sse", get(sse)).with_state(topic.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -81,24 +142,52 @@ impl Ntfy {
 
     /// Publishes a message to the topic; its id, as ntfy would give it.
     pub fn publish(&self, topic: &str, message: &Message<'_>) -> String {
-        let mut messages = self.topic.messages.lock().unwrap();
-        let id = format!("m{}", messages.len() + 1);
-        let time = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
-        let mut json = json!({"id": id, "time": time, "event": "message", "topic": topic, "message": message.message});
-        if let Some(title) = message.title {
-            json["title"] = json!(title);
-        }
-        if let Some(priority) = message.priority {
-            json["priority"] = json!(priority);
-        }
-        if let Some(click) = message.click {
-            json["click"] = json!(click);
-        }
-        if !message.tags.is_empty() {
-            json["tags"] = json!(message.tags);
-        }
-        messages.push(json.clone());
+        let (id, time) = (new_id(), now());
+        let mut fields = vec![
+            ("id", json!(id)),
+            ("time", json!(time)),
+            ("expires", json!(time + CACHE_SECS)),
+            ("event", json!("message")),
+            ("topic", json!(topic)),
+        ];
+        fields.extend(message.title.map(|title| ("title", json!(title))));
+        fields.push(("message", json!(message.message)));
+        fields.extend(message.priority.map(|priority| ("priority", json!(priority))));
+        fields.extend((!message.tags.is_empty()).then(|| ("tags", json!(message.tags))));
+        fields.extend(message.click.map(|click| ("click", json!(click))));
+        let json: Arc<str> = ordered(&fields).into();
+        self.topic.messages.lock().unwrap().push((id.clone(), json.clone()));
         let _ = self.topic.live.send(json);
         id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What a subscriber reads, as `curl -sN` shows it.
+    async fn read(url: &str, until: usize) -> String {
+        let mut response = reqwest::get(url).await.unwrap();
+        let mut text = String::new();
+        while text.matches("\n\n").count() < until {
+            text.push_str(&String::from_utf8_lossy(&response.chunk().await.unwrap().unwrap()));
+        }
+        text
+    }
+
+    #[tokio::test]
+    async fn it_sends_what_ntfy_sends() {
+        let ntfy = Ntfy::with(16, Duration::from_millis(200)).await;
+        let first = ntfy.publish("alerts", &Message { title: Some("T1"), message: "hello", ..Default::default() });
+        let text = read(&format!("{}/alerts/sse?since=nothing-like-an-id", ntfy.url), 3).await;
+        let blocks: Vec<&str> = text.split("\n\n").collect();
+        assert!(blocks[0].starts_with("event: open\ndata: {\"id\":\""), "{text}");
+        assert!(blocks[1].starts_with(&format!("data: {{\"id\":\"{first}\",\"time\":")), "no event line: {text}");
+        assert!(blocks[1].contains(r#""event":"message","topic":"alerts","title":"T1","message":"hello"}"#));
+        assert!(blocks[2].starts_with("event: keepalive\ndata: {\"id\":\""), "{text}");
+        assert!(!text.contains("\nid:"), "ids only in the data");
+        let after = read(&format!("{}/alerts/sse?since={first}", ntfy.url), 2).await;
+        assert!(!after.contains("hello"), "since a message: what came after it: {after}");
     }
 }
