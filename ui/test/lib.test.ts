@@ -25,13 +25,13 @@ describe("feed status", () => {
   const now = 1_000_000;
   it("names each state a person cares about", () => {
     const retrying = (reason: string) =>
-      feedStatus(feed("f", { connection: { phase: { phase: "retrying", attempt: 2, at: now + 12_000, reason }, lastHeard: null, opened: 1 } }), now);
+      feedStatus(feed("f", { connection: { phase: { phase: "retrying", attempt: 2, at: now + 12_000, reason }, lastHeard: null, opened: 1, stallTimeoutMs: 45_000, keepaliveMs: null } }), now);
     expect(retrying("the server answered 503")).toMatchObject({ label: "Retrying", tone: "busy" });
     expect(retrying("the server answered 503").detail).toContain("next attempt in 12 s");
     expect(retrying("error sending request: connection refused").label).toBe("Offline");
     expect(retrying("invalid peer certificate: UnknownIssuer").label).toBe("Certificate refused");
     const stopped = (reason: never) =>
-      feedStatus(feed("f", { connection: { phase: { phase: "stopped", reason }, lastHeard: null, opened: 0 } }), now).label;
+      feedStatus(feed("f", { connection: { phase: { phase: "stopped", reason }, lastHeard: null, opened: 0, stallTimeoutMs: 45_000, keepaliveMs: null } }), now).label;
     expect(stopped({ kind: "needsAuthentication", status: 401 } as never)).toBe("Needs authentication");
     expect(feedStatus(feed("f", { paused: true }), now).label).toBe("Paused");
     expect(feedStatus(feed("f"), now).label).toBe("Connected");

@@ -2,6 +2,7 @@
 // its store holds today; and the controls to reconnect, pause and resume.
 import { createEffect, createResource, on, Show } from "solid-js";
 import type { Api } from "../api";
+import type { ConnectionState } from "../bindings/ConnectionState";
 import type { FeedState } from "../bindings/FeedState";
 import { feedStatus } from "../lib/status";
 import { ago, dayStart, until } from "../lib/time";
@@ -12,6 +13,14 @@ interface Props {
   now: number;
   news: number;
   onError(message: string): void;
+}
+
+/** How long the feed waits in silence before it reconnects, and why. */
+export function patience(connection: ConnectionState): string {
+  const secs = (ms: number) => `${Math.round(ms / 1000)} s`;
+  const stall = secs(connection.stallTimeoutMs);
+  if (connection.keepaliveMs === null) return stall;
+  return `${stall} (the server's keepalive was seen to take up to ${secs(connection.keepaliveMs)})`;
 }
 
 export function Health(props: Props) {
@@ -62,6 +71,12 @@ export function Health(props: Props) {
         <dd>{props.feed.connection.lastHeard === null ? "never" : ago(props.feed.connection.lastHeard, props.now)}</dd>
         <dt>Recycled after silence</dt>
         <dd>{props.feed.recycled}</dd>
+        <dt>Silence borne</dt>
+        <dd class="stall">{patience(props.feed.connection)}</dd>
+        <Show when={props.feed.unreadable}>
+          <dt>Last unreadable event</dt>
+          <dd class="unreadable">{props.feed.unreadable}</dd>
+        </Show>
         <dt>Events today</dt>
         <dd class="today">{activity()?.since ?? "…"}</dd>
         <dt>Events stored</dt>
