@@ -6,7 +6,7 @@
 //! same store, its engine is the one followed, over its socket: a second
 //! engine would be a second writer of the same feeds.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -52,7 +52,7 @@ pub async fn run(args: SyncArgs) -> u8 {
         Reply::Feeds { feeds } => feeds.len(),
         _ => 0,
     };
-    print(&out, count, events).await
+    print(&out, count, BTreeMap::new(), events).await
 }
 
 /// Follows the running Herald's engine: where each feed stands, once
@@ -71,6 +71,7 @@ async fn through(mut herald: Client, out: &Output) -> u8 {
     };
     feeds.iter().for_each(|state| out.feed_state(state));
     let count = feeds.len();
+    let shown = feeds.into_iter().map(|state| (state.name, state.connection.phase)).collect();
     let (events, received) = mpsc::channel(64);
     let lagged = *out;
     tokio::spawn(async move {
@@ -85,12 +86,20 @@ async fn through(mut herald: Client, out: &Output) -> u8 {
             }
         }
     });
-    print(out, count, received).await
+    print(out, count, shown, received).await
 }
 
 /// Prints what the engine says until Ctrl-C, or until every feed has
-/// stopped for good, or the engine is gone.
-async fn print(out: &Output, count: usize, mut events: mpsc::Receiver<EngineEvent>) -> u8 {
+/// stopped for good, or the engine is gone. A feed's state is printed when
+/// its phase changes (`shown` holds the last one printed): an open feed
+/// whose health changed, say when it learned the server's keepalive, is
+/// still the same connection.
+async fn print(
+    out: &Output,
+    count: usize,
+    mut shown: BTreeMap<String, Phase>,
+    mut events: mpsc::Receiver<EngineEvent>,
+) -> u8 {
     if count == 0 {
         out.error("the store has no feeds: add them with `herald-cli feeds add` or `feeds import`");
         return exit::USAGE;
@@ -100,7 +109,10 @@ async fn print(out: &Output, count: usize, mut events: mpsc::Receiver<EngineEven
         tokio::select! {
             event = events.recv() => match event {
                 Some(EngineEvent::State { state }) => {
-                    out.feed_state(&state);
+                    if shown.get(&state.name) != Some(&state.connection.phase) {
+                        out.feed_state(&state);
+                        shown.insert(state.name.clone(), state.connection.phase.clone());
+                    }
                     if matches!(state.connection.phase, Phase::Stopped { .. }) {
                         stopped.insert(state.name);
                         if stopped.len() == count {
@@ -120,7 +132,10 @@ async fn print(out: &Output, count: usize, mut events: mpsc::Receiver<EngineEven
                     Some(feed) => out.warning(&format!("feed {feed:?}: {message}")),
                     None => out.warning(&message),
                 },
-                Some(EngineEvent::Changes { .. } | EngineEvent::Removed { .. } | EngineEvent::Unread { .. }) => {}
+                Some(EngineEvent::Removed { feed }) => {
+                    shown.remove(&feed);
+                }
+                Some(EngineEvent::Changes { .. } | EngineEvent::Unread { .. }) => {}
                 None => return exit::FAILED,
             },
             _ = tokio::signal::ctrl_c() => return exit::INTERRUPTED,

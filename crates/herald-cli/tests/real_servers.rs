@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use herald_test_support::real::mercure::{self, Mercure};
-use herald_test_support::real::ntfy::{self, Message, Ntfy};
+use herald_test_support::real::ntfy::{self, Ntfy};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
@@ -67,13 +67,7 @@ impl Running {
 }
 
 async fn publish(server: &Ntfy, n: usize) -> Vec<String> {
-    let mut ids = Vec::new();
-    for i in 0..n {
-        let text = format!("message {i}");
-        let sent = server.publish("alerts", &Message { message: &text, ..Message::default() }).await;
-        ids.push(sent["id"].as_str().unwrap().to_owned());
-    }
-    ids
+    server.publish_numbered("alerts", 0..n).await
 }
 
 fn add_ntfy_feed(store: &Path, server: &Ntfy) {

@@ -77,12 +77,7 @@ fn ntfy_feed(server: &Ntfy) -> Feed {
 }
 
 async fn publish_n(server: &Ntfy, from: usize, to: usize) -> Vec<String> {
-    let mut ids = Vec::new();
-    for i in from..to {
-        let text = format!("message {i}");
-        ids.push(server.publish("alerts", &Message { message: &text, ..Message::default() }).await["id"].to_string());
-    }
-    ids.into_iter().map(|id| id.trim_matches('"').to_owned()).collect()
+    server.publish_numbered("alerts", from..to).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -75,7 +75,7 @@ pub async fn run(desk: Arc<Desk>, mut events: mpsc::Receiver<EngineEvent>, tray:
         };
         match &event {
             EngineEvent::State { state } => {
-                feeds.insert(state.name.clone(), state.clone());
+                feeds.insert(state.name.clone(), (**state).clone());
                 tray_stale = true;
             }
             EngineEvent::Removed { feed } => {

@@ -86,7 +86,8 @@ fn ordered(fields: &[(&str, Value)]) -> String {
 
 /// `open` or `keepalive`, as ntfy sends them: an `event:` line, and an id of their own.
 fn control(kind: &str, topic: &str) -> Event {
-    let data = ordered(&[("id", json!(new_id())), ("time", json!(now())), ("event", json!(kind)), ("topic", json!(topic))]);
+    let data =
+        ordered(&[("id", json!(new_id())), ("time", json!(now())), ("event", json!(kind)), ("topic", json!(topic))]);
     Event::default().event(kind).data(data)
 }
 

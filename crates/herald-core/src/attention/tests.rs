@@ -393,7 +393,7 @@ mod driver_clock {
         let mut count = shown.count.subscribe();
         let handle = driver::spawn(Attention::new(utc(), Quiet::default()), shown.clone(), clock.clone(), None);
         let open = state("tasks", Phase::Open { since: T0 });
-        handle.send(Input::Engine(EngineEvent::State { state: open }));
+        handle.send(Input::Engine(EngineEvent::State { state: Box::new(open) }));
         handle.send(Input::Engine(EngineEvent::Changes { changes: vec![change("tasks", "1", "Ana")] }));
         timeout(WITHIN, count.wait_for(|n| *n == 1)).await.expect("the change, at once").unwrap();
 

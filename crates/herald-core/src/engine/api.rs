@@ -235,7 +235,8 @@ pub struct Record {
 #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum EngineEvent {
     /// A feed's state changed: its phase, pause, problem or recycling.
-    State { state: FeedState },
+    /// (Boxed: it is by far the largest event, and the others are many.)
+    State { state: Box<FeedState> },
     /// Events as they arrived and were stored, before anything is shown.
     Events { feed: String, events: Vec<Event> },
     /// What those events changed, for people.

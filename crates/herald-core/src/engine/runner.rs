@@ -246,7 +246,7 @@ impl Runner {
         });
         if changed {
             let state = self.state.borrow().clone();
-            self.tell(EngineEvent::State { state }).await?;
+            self.tell(EngineEvent::State { state: Box::new(state) }).await?;
         }
 
         Ok(())

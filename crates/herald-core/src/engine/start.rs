@@ -50,7 +50,7 @@ impl RunnerStart {
                 state.problem = Some(message);
             });
             let state = self.state.borrow().clone();
-            let _ = self.sink.send(EngineEvent::State { state }).await;
+            let _ = self.sink.send(EngineEvent::State { state: Box::new(state) }).await;
             // Until told to try again (the secret may be in the keyring now).
             loop {
                 match self.control.recv().await {

@@ -131,7 +131,7 @@ impl Supervisor {
         let (state_tx, state) = watch::channel(first_state(&feed, keepalive));
         let (control, control_rx) = mpsc::unbounded_channel();
         let first = state.borrow().clone();
-        let _ = self.sink.send(EngineEvent::State { state: first }).await;
+        let _ = self.sink.send(EngineEvent::State { state: Box::new(first) }).await;
         let task = if feed.settings.paused {
             tokio::spawn(async {})
         } else {

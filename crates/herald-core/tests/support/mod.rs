@@ -54,7 +54,7 @@ impl Sink {
 
     pub async fn state(&mut self, want: impl Fn(&FeedState) -> bool) -> FeedState {
         self.until(|e| match e {
-            EngineEvent::State { state } if want(state) => Some(state.clone()),
+            EngineEvent::State { state } if want(state) => Some((**state).clone()),
             _ => None,
         })
         .await
@@ -82,7 +82,6 @@ impl Sink {
         .await
     }
 }
-
 
 impl Sink {
     /// The next events told, of any feed.

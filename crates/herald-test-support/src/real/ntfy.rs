@@ -36,15 +36,7 @@ pub struct Ntfy {
     client: reqwest::Client,
 }
 
-/// One message to publish; what is `None` is left out.
-#[derive(Debug, Clone, Default)]
-pub struct Message<'a> {
-    pub title: Option<&'a str>,
-    pub message: &'a str,
-    pub priority: Option<u8>,
-    pub click: Option<&'a str>,
-    pub tags: &'a [&'a str],
-}
+pub use crate::ntfy::Message;
 
 impl Ntfy {
     /// Starts a server, or `None` where this machine has no real ntfy
@@ -140,6 +132,17 @@ impl Ntfy {
             request = request.bearer_auth(token);
         }
         answer(request.send().await.expect("ntfy answers"), "publishing to ntfy").await
+    }
+
+    /// Publishes "message {i}" to `topic` for each `i` of `numbers`; their ids.
+    pub async fn publish_numbered(&self, topic: &str, numbers: std::ops::Range<usize>) -> Vec<String> {
+        let mut ids = Vec::new();
+        for i in numbers {
+            let text = format!("message {i}");
+            let sent = self.publish(topic, &Message { message: &text, ..Message::default() }).await;
+            ids.push(sent["id"].as_str().expect("ntfy gives every message an id").to_owned());
+        }
+        ids
     }
 
     /// What ntfy logged so far.

@@ -23,7 +23,7 @@ use tokio::sync::{mpsc, watch};
 async fn until(events: &mut mpsc::Receiver<EngineEvent>, want: impl Fn(&FeedState) -> bool) -> FeedState {
     loop {
         match tokio::time::timeout(Duration::from_secs(60), events.recv()).await.unwrap().unwrap() {
-            EngineEvent::State { state } if want(&state) => return state,
+            EngineEvent::State { state } if want(&state) => return *state,
             _ => {}
         }
     }

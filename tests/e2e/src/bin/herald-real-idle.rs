@@ -5,7 +5,9 @@
 //!   at each server's default keepalive (ntfy 45 s, Mercure 15 s): its
 //!   reconnections per hour, and the rows its store gains per day;
 //! - `sync` stopped and started 5 times, with messages published to ntfy
-//!   while it is away: how many messages it printed more than once.
+//!   while it is away, and each run staying through two keepalives (5 s
+//!   apart here) as any run longer than a minute does: how many messages it
+//!   printed more than once.
 //!
 //! ```sh
 //! cargo run -p herald-e2e --bin herald-real-idle -- --minutes 20 --baseline OLD/herald-cli target/debug/herald-cli
@@ -18,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use herald_test_support::real::mercure::{self, Mercure};
-use herald_test_support::real::ntfy::{self, Message, Ntfy};
+use herald_test_support::real::ntfy::{self, Ntfy};
 use serde_json::Value;
 use tokio::io::{AsyncBufReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
@@ -72,7 +74,8 @@ impl Sync {
 fn store_with(cli: &Path, dir: &Path, feed: &str) -> anyhow::Result<PathBuf> {
     let (store, file) = (dir.join("herald.db"), dir.join("feeds.toml"));
     std::fs::write(&file, feed)?;
-    let imported = std::process::Command::new(cli).args(["feeds", "import"]).arg(&file).arg("--store").arg(&store).output()?;
+    let imported =
+        std::process::Command::new(cli).args(["feeds", "import"]).arg(&file).arg("--store").arg(&store).output()?;
     if !imported.status.success() {
         bail!("feeds import: {}", String::from_utf8_lossy(&imported.stderr));
     }
@@ -113,19 +116,12 @@ async fn idle(cli: &Path, feed: &str, span: Duration) -> anyhow::Result<Idle> {
 /// `sync` stopped and started 5 times with ntfy messages published while it
 /// is away; how many messages it printed more than once, of how many.
 async fn restarts(cli: &Path) -> anyhow::Result<(usize, usize)> {
-    let server = Ntfy::start(ntfy::Options::default()).await.context("the real ntfy")?;
+    let keepalive = Duration::from_secs(5);
+    let server = Ntfy::start(ntfy::Options { keepalive, ..Default::default() }).await.context("the real ntfy")?;
     let dir = tempfile::tempdir()?;
     let feed = format!("[[feed]]\nname = \"alerts\"\nurl = \"{}/alerts/sse\"\npreset = \"ntfy\"\n", server.url);
     let store = store_with(cli, dir.path(), &feed)?;
-    let publish = async |n: usize| -> Vec<String> {
-        let mut ids = Vec::new();
-        for i in 0..n {
-            let text = format!("message {i}");
-            let sent = server.publish("alerts", &Message { message: &text, ..Message::default() }).await;
-            ids.push(sent["id"].as_str().unwrap_or_default().to_owned());
-        }
-        ids
-    };
+    let publish = async |n: usize| server.publish_numbered("alerts", 0..n).await;
     let mut printed: BTreeMap<String, usize> = BTreeMap::new();
     for round in 0..6 {
         let away = if round == 0 { Vec::new() } else { publish(3).await };
@@ -138,6 +134,8 @@ async fn restarts(cli: &Path) -> anyhow::Result<(usize, usize)> {
         }
         let live = publish(2).await;
         seen.extend(sync.events_until(&live[1]).await?);
+        // Time passing is what is measured: the run hears two keepalives.
+        tokio::time::sleep(keepalive * 2 + Duration::from_secs(1)).await;
         sync.interrupt().await?;
         for id in seen {
             *printed.entry(id).or_default() += 1;
@@ -154,7 +152,7 @@ async fn main() -> anyhow::Result<()> {
         match arg.as_str() {
             "--minutes" => minutes = args.next().context("--minutes N")?.parse()?,
             "--baseline" => clis.insert(0, ("baseline", PathBuf::from(args.next().context("--baseline CLI")?))),
-            cli => clis.push(("this", PathBuf::from(cli))),
+            cli => clis.push(("this", std::path::absolute(cli)?)),
         }
     }
     if clis.iter().all(|(who, _)| *who != "this") {
