@@ -59,6 +59,6 @@ record: Record<string, unknown> | null,
  */
 summary: string, 
 /**
- * What it deserves, by the feed's rules (see [`super::rules`]).
+ * What it deserves, by the feed's rules (see [`super::Rule`]).
  */
 level: Level, };

@@ -5,7 +5,6 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::rules::Level;
 use crate::sse::EpochMs;
 
 /// What a change did.
@@ -75,7 +74,7 @@ pub struct Change {
     pub record: Option<serde_json::Value>,
     /// The one sentence shown in the window and in the notification.
     pub summary: String,
-    /// What it deserves, by the feed's rules (see [`super::rules`]).
+    /// What it deserves, by the feed's rules (see [`super::Rule`]).
     #[serde(default)]
     pub level: Level,
 }
@@ -167,4 +166,20 @@ impl Change {
             (Action::Message | Action::Unreadable, _) => self.title.clone(),
         }
     }
+}
+
+/// What a change deserves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum Level {
+    /// A notification, coalesced with others and held back while quiet.
+    #[default]
+    Notify,
+    /// A notification that breaks through do not disturb, quiet hours and mutes.
+    Urgent,
+    /// The timeline and the digest only: no popup.
+    Timeline,
+    /// Kept in the store, read already, and never shown as news.
+    Ignore,
 }

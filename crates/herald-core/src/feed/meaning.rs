@@ -12,7 +12,7 @@ use herald_wire::ChangeKind;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::change::{Action, Change};
+use super::change::{Action, Change, Level};
 use crate::sse::{EpochMs, Event};
 
 /// How a feed's events read.
@@ -286,7 +286,7 @@ pub fn unreadable(ctx: Context<'_>, event: &Event, reason: &str) -> Change {
     let mut change = blank(ctx.feed, &event.last_event_id, Action::Unreadable, event.event.to_string(), ctx.now);
     change.body = Some(event.data.to_string());
     change.summary = format!("{}: {} (not readable: {reason})", event.event, snippet(&event.data, 80));
-    change.level = super::rules::Level::Timeline;
+    change.level = Level::Timeline;
     change
 }
 

@@ -29,13 +29,13 @@ use reqwest::header::HeaderMap;
 use serde::{Deserialize, Serialize};
 
 pub use auth::{Auth, AuthError, AuthScheme};
-pub use change::{Action, Change, Digest};
+pub use change::{Action, Change, Digest, Level};
 pub use file::{feeds_to_toml, parse_feeds, FeedsFileError};
 pub use form::{pinned_certificate_path, FeedForm, FieldError, FormAuth, HeaderField};
 pub use meaning::{FieldVerb, Me, Meaning, MessageMeaning, RecordMeaning};
 pub use presence::{PresenceApi, Present};
 pub use preset::Preset;
-pub use rules::{Coalesce, Level, Rule};
+pub use rules::{Coalesce, Rule};
 
 use crate::secrets::Secrets;
 use crate::sse::{Resume, SubscriptionConfig};

@@ -23,24 +23,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
+use super::change::{Change, Level};
 use super::meaning::scalar_text;
-use super::Change;
-
-/// What a change deserves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, TS)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
-pub enum Level {
-    /// A notification, coalesced with others and held back while quiet.
-    #[default]
-    Notify,
-    /// A notification that breaks through do not disturb, quiet hours and mutes.
-    Urgent,
-    /// The timeline and the digest only: no popup.
-    Timeline,
-    /// Kept in the store, read already, and never shown as news.
-    Ignore,
-}
 
 /// One condition on the event's data, at a JSON pointer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
