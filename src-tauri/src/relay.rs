@@ -11,12 +11,10 @@ use crate::window;
 
 /// Sent with each batch of changes: `{feed, count}`.
 pub const CHANGES_EVENT: &str = "herald://changes";
-/// Sent when a feed's state changes (a `FeedState`).
+/// Sent when a feed's state changes, its unread count included (a `FeedState`).
 pub const FEED_EVENT: &str = "herald://feed";
 /// Sent when a feed is removed (its name).
 pub const REMOVED_EVENT: &str = "herald://removed";
-/// Sent when a feed's unread count changes (`{feed, unread}`).
-pub const UNREAD_EVENT: &str = "herald://unread";
 /// Sent when Herald's own status changes (a `Status`).
 pub const STATUS_EVENT: &str = "herald://status";
 /// Sent when this window fell behind and lost pushes (how many): the page
@@ -44,9 +42,6 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, mut pushes: mpsc::Receiver<Push>) {
                     EngineEvent::Missed { digest } => news(&app, &digest.feed, digest.changes.len()),
                     EngineEvent::Removed { feed } => {
                         let _ = app.emit(REMOVED_EVENT, feed);
-                    }
-                    EngineEvent::Unread { feed, unread } => {
-                        let _ = app.emit(UNREAD_EVENT, serde_json::json!({ "feed": feed, "unread": unread }));
                     }
                     EngineEvent::Problem { .. } | EngineEvent::Events { .. } => {}
                 },

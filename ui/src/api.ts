@@ -27,11 +27,6 @@ export interface News {
   count: number;
 }
 
-export interface Unread {
-  feed: string;
-  unread: number;
-}
-
 type Listen<T> = (f: (value: T) => void) => Promise<UnlistenFn>;
 
 export interface Api {
@@ -77,9 +72,9 @@ export interface Api {
   /** Starts Herald at login, or stops; the setting now in force. */
   setAutostart(on: boolean): Promise<boolean>;
   onChanges: Listen<News>;
+  /** A feed's whole state, its unread count included, whenever it changes. */
   onFeed: Listen<FeedState>;
   onRemoved: Listen<string>;
-  onUnread: Listen<Unread>;
   onStatus: Listen<AppStatus>;
   onFocus: Listen<Target>;
   /** The window fell behind and lost this many pushes: read everything afresh. */
@@ -121,7 +116,6 @@ export const tauriApi: Api = {
   onChanges: on("herald://changes"),
   onFeed: on("herald://feed"),
   onRemoved: on("herald://removed"),
-  onUnread: on("herald://unread"),
   onStatus: on("herald://status"),
   onFocus: on("herald://focus"),
   onLagged: on("herald://lagged"),

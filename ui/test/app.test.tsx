@@ -36,6 +36,17 @@ describe("the window", () => {
     expect(screen.getByText("2 events")).toBeTruthy();
   });
 
+  it("takes each feed state as it comes, its unread count included", async () => {
+    const api = new FakeApi([feed("alerts", { unread: 2 })], []);
+    app(api);
+    const badge = async () => (await screen.findByRole("button", { name: /^alerts/ })).querySelector("[data-unread]");
+    expect((await badge())?.textContent).toBe("2");
+    api.emit("feed", feed("alerts", { unread: 5 }));
+    await waitFor(async () => expect((await badge())?.textContent).toBe("5"));
+    api.emit("feed", feed("alerts", { unread: 0 }));
+    await waitFor(async () => expect(await badge()).toBeNull());
+  });
+
   it("moves between feeds with the arrow keys and opens one with Enter", async () => {
     const api = new FakeApi([feed("a"), feed("b")], []);
     app(api);

@@ -1,7 +1,7 @@
 // A fake of the window's Api for component tests: canned feeds and a
 // timeline that honours offset, limit and a text filter, with every call
 // recorded. Events can be pushed as the engine would send them.
-import type { Api, AppStatus, Unread } from "../src/api";
+import type { Api, AppStatus } from "../src/api";
 import type { Change } from "../src/bindings/Change";
 import type { Conflict } from "../src/bindings/Conflict";
 import type { FeedRecord } from "../src/bindings/FeedRecord";
@@ -186,7 +186,6 @@ export class FakeApi implements Api {
   onChanges = this.listen("changes") as Api["onChanges"];
   onFeed = this.listen("feed") as Api["onFeed"];
   onRemoved = this.listen("removed") as Api["onRemoved"];
-  onUnread = this.listen("unread") as (f: (u: Unread) => void) => Promise<() => void>;
   onStatus = this.listen("status") as Api["onStatus"];
   onFocus = this.listen("focus") as Api["onFocus"];
   onLagged = this.listen("lagged") as Api["onLagged"];

@@ -135,7 +135,7 @@ async fn print(
                 Some(EngineEvent::Removed { feed }) => {
                     shown.remove(&feed);
                 }
-                Some(EngineEvent::Changes { .. } | EngineEvent::Unread { .. }) => {}
+                Some(EngineEvent::Changes { .. }) => {}
                 None => return exit::FAILED,
             },
             _ = tokio::signal::ctrl_c() => return exit::INTERRUPTED,

@@ -166,11 +166,18 @@ pub async fn run(args: TailArgs) -> u8 {
         }
     };
     let mut seen = 0u64;
+    // The state is printed when its phase changes, not when only its
+    // health or unread count did.
+    let mut shown: Option<Phase> = None;
     loop {
         tokio::select! {
             event = events.recv() => match event {
                 Some(EngineEvent::State { state }) => {
                     let phase = &state.connection.phase;
+                    if shown.as_ref() == Some(phase) {
+                        continue;
+                    }
+                    shown = Some(phase.clone());
                     out.state(&state.connection);
                     match phase {
                         // Every failed attempt says why.

@@ -584,16 +584,18 @@ async fn feeds_are_added_paused_resumed_read_and_removed_by_command() {
     let search = TimelineQuery { text: Some("ana".into()), ..Default::default() };
     let Reply::Timeline { page: found } = sink.engine.send(timeline(search)).await else { panic!() };
     assert_eq!(found.total, Some(1));
-    // Opening one marks it read, and the sinks hear the new count (as they
-    // heard it rise after the resync).
-    let unread = |e: &EngineEvent| match e {
-        EngineEvent::Unread { feed, unread } if feed == "hub" => Some(*unread),
-        _ => None,
+    // Opening one marks it read, and the sinks hear the feed's new state
+    // with its count (as they heard it rise after the resync).
+    let unread = |n: u64| {
+        move |e: &EngineEvent| match e {
+            EngineEvent::State { state } if state.name == "hub" => (state.unread == n).then_some(()),
+            _ => None,
+        }
     };
-    assert_eq!(sink.until(unread).await.1, 2);
+    sink.until(unread(2)).await;
     let read_one = Command::MarkRead { feed: None, rows: vec![found.entries[0].id] };
     assert_eq!(sink.engine.send(read_one).await, Reply::Done);
-    assert_eq!(sink.until(unread).await.1, 1);
+    sink.until(unread(1)).await;
     let Reply::Activity { activity } = sink.engine.send(Command::Activity { feed: "hub".into(), since: 0 }).await
     else {
         panic!()
@@ -602,7 +604,7 @@ async fn feeds_are_added_paused_resumed_read_and_removed_by_command() {
     assert!(activity.last_event_id.is_some());
 
     assert_eq!(sink.engine.send(Command::MarkRead { feed: Some("hub".into()), rows: vec![] }).await, Reply::Done);
-    assert_eq!(sink.until(unread).await.1, 0);
+    sink.until(unread(0)).await;
     let Reply::Feeds { feeds } = sink.engine.send(Command::Feeds).await else { panic!() };
     assert_eq!(feeds[0].unread, 0);
 

@@ -82,12 +82,6 @@ pub async fn run(desk: Arc<Desk>, mut events: mpsc::Receiver<EngineEvent>, tray:
                 feeds.remove(feed);
                 tray_stale = true;
             }
-            EngineEvent::Unread { feed, unread } => {
-                if let Some(state) = feeds.get_mut(feed) {
-                    state.unread = *unread;
-                    tray_stale = true;
-                }
-            }
             EngineEvent::Problem { feed, message } => {
                 tracing::warn!(feed = feed.as_deref().unwrap_or("-"), %message);
             }

@@ -90,6 +90,8 @@ pub struct Seen {
     pub title: String,
     /// The tooltip's title, where the item has one (libappindicator has none).
     pub tooltip: Option<String>,
+    /// The tooltip's text under its title: what Herald's feeds are doing.
+    pub tooltip_text: Option<String>,
     /// What identifies the icon shown: its name, or a digest of its pixels.
     pub icon: String,
     /// The menu's labels, depth first.
@@ -139,7 +141,8 @@ impl TrayHost {
         Ok(Seen {
             status: text("Status"),
             title: text("Title"),
-            tooltip: all.get("ToolTip").and_then(tooltip_title),
+            tooltip: all.get("ToolTip").and_then(|tip| tooltip_field(tip, 2)),
+            tooltip_text: all.get("ToolTip").and_then(|tip| tooltip_field(tip, 3)),
             icon: icon_identity(&all),
             menu: self.menu(&item.service, &menu_path).await?,
         })
@@ -168,9 +171,9 @@ impl TrayHost {
 }
 
 /// The `ToolTip` property is `(icon name, icon pixmaps, title, text)`.
-fn tooltip_title(value: &OwnedVariant) -> Option<String> {
+fn tooltip_field(value: &OwnedVariant, at: usize) -> Option<String> {
     let Variant::Structure(tip) = &**value else { return None };
-    match tip.fields().get(2) {
+    match tip.fields().get(at) {
         Some(Variant::Str(title)) => Some(title.to_string()),
         _ => None,
     }

@@ -20,8 +20,7 @@ export function createFeeds(api: Api): Feeds {
     setState(
       produce((s) => {
         const at = s.list.findIndex((f) => f.name === feed.name);
-        // A state event does not carry the unread count: keep the one known.
-        if (at >= 0) s.list[at] = { ...feed, unread: s.list[at].unread };
+        if (at >= 0) s.list[at] = feed;
         else s.list.push(feed);
       }),
     );
@@ -35,9 +34,6 @@ export function createFeeds(api: Api): Feeds {
     async start() {
       await api.onFeed(put);
       await api.onRemoved((name) => setState("list", (list) => list.filter((f) => f.name !== name)));
-      await api.onUnread(({ feed, unread }) =>
-        setState("list", (f) => f.name === feed, "unread", unread),
-      );
       await refresh();
     },
   };

@@ -176,7 +176,7 @@ fn take(attention: &mut Attention, event: EngineEvent, now: EpochMs) -> Shows {
             attention.removed(&feed);
             Vec::new()
         }
-        EngineEvent::Events { .. } | EngineEvent::Problem { .. } | EngineEvent::Unread { .. } => Vec::new(),
+        EngineEvent::Events { .. } | EngineEvent::Problem { .. } => Vec::new(),
     }
 }
 

@@ -234,7 +234,8 @@ pub struct Record {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
 pub enum EngineEvent {
-    /// A feed's state changed: its phase, pause, problem or recycling.
+    /// A feed's state changed: its phase, pause, problem, recycling or
+    /// unread count. It is always the whole state, as it is now.
     /// (Boxed: it is by far the largest event, and the others are many.)
     State { state: Box<FeedState> },
     /// Events as they arrived and were stored, before anything is shown.
@@ -247,7 +248,4 @@ pub enum EngineEvent {
     Problem { feed: Option<String>, message: String },
     /// A feed was removed.
     Removed { feed: String },
-    /// How many of a feed's events are unread now: after new events, and
-    /// after some were marked read.
-    Unread { feed: String, unread: u64 },
 }

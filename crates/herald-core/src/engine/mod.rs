@@ -16,6 +16,7 @@
 //! its own behind a local socket without its sinks changing.
 
 mod api;
+mod feed_state;
 mod rest;
 mod runner;
 mod snapshot;

@@ -16,9 +16,10 @@
 use std::sync::Arc;
 
 use serde_json::Value;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 
 use super::api::{EngineEvent, FeedState, Reply, Write};
+use super::feed_state::{Gone, StateCell};
 use super::rest;
 use super::snapshot::{fetch_snapshot, GapWatch};
 use super::write::{self as conditional, Resend, Written};
@@ -50,7 +51,7 @@ pub(super) struct Runner {
     pub writer: Writer,
     pub sink: mpsc::Sender<EngineEvent>,
     pub control: mpsc::UnboundedReceiver<Control>,
-    pub state: watch::Sender<FeedState>,
+    pub state: StateCell,
     /// The user's actor name on this feed, once known.
     pub me: Option<String>,
     /// The record the user has open, told again on every new connection:
@@ -80,9 +81,6 @@ pub(super) struct Runner {
 
 /// How often a feed's unread count may be counted and told.
 const UNREAD_PACE: std::time::Duration = std::time::Duration::from_millis(250);
-
-/// The sinks are gone: the engine is shutting down.
-struct Gone;
 
 impl Runner {
     /// Runs until told to stop, or until the subscription ends for good.
@@ -216,14 +214,14 @@ impl Runner {
         Ok(batch)
     }
 
-    /// Counts the unread events and tells the sinks.
+    /// Counts the unread events, onto the feed's state.
     async fn tell_unread(&mut self) -> Result<(), Gone> {
         let id = self.id;
         let unread = self.writer.call(move |store| store.unread(id)).await.map_err(|_| Gone)?;
         self.unread_at = tokio::time::Instant::now() + UNREAD_PACE;
         self.unread_stale = false;
         match unread {
-            Ok(unread) => self.tell(EngineEvent::Unread { feed: self.feed.name.clone(), unread }).await,
+            Ok(unread) => self.publish(|state| state.unread = unread).await,
             Err(e) => {
                 tracing::warn!(feed = %self.feed.name, error = %e, "counting unread events failed");
                 Ok(())
@@ -237,19 +235,7 @@ impl Runner {
 
     /// Publishes the feed's state if `change` altered it.
     async fn publish(&self, change: impl FnOnce(&mut FeedState)) -> Result<(), Gone> {
-        let mut changed = false;
-        self.state.send_if_modified(|state| {
-            let before = state.clone();
-            change(state);
-            changed = *state != before;
-            changed
-        });
-        if changed {
-            let state = self.state.borrow().clone();
-            self.tell(EngineEvent::State { state: Box::new(state) }).await?;
-        }
-
-        Ok(())
+        self.state.publish(change).await
     }
 
     /// A new connection state: news when its phase changed (every failed
@@ -267,7 +253,7 @@ impl Runner {
             if learned.is_some() {
                 return self.publish(|state| state.connection = now).await;
             }
-            self.state.send_modify(|state| state.connection.last_heard = now.last_heard);
+            self.state.quietly(|state| state.connection.last_heard = now.last_heard);
             return Ok(());
         }
         let recycled = matches!(&now.phase, Phase::Retrying { reason, .. } if reason.starts_with("nothing heard"));
@@ -421,7 +407,7 @@ impl Runner {
         if let Some(unread) = unread {
             self.unread_at = tokio::time::Instant::now() + UNREAD_PACE;
             self.unread_stale = false;
-            self.tell(EngineEvent::Unread { feed: self.feed.name.clone(), unread }).await?;
+            self.publish(|state| state.unread = unread).await?;
         } else if news {
             self.unread_stale = true;
         }
@@ -507,7 +493,7 @@ impl Runner {
             self.tell(EngineEvent::Missed { digest: Digest::new(&self.feed.name, changes) }).await?;
         }
         if let Some(unread) = unread {
-            self.tell(EngineEvent::Unread { feed: self.feed.name.clone(), unread }).await?;
+            self.publish(|state| state.unread = unread).await?;
         }
         Ok(resumes.is_some())
     }

@@ -5,9 +5,10 @@
 use std::sync::Arc;
 
 use reqwest::header::HeaderMap;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 
-use super::api::{EngineEvent, FeedState, Reply};
+use super::api::{EngineEvent, Reply};
+use super::feed_state::StateCell;
 use super::runner::{Control, Runner};
 use super::writer::Writer;
 use crate::feed::{Feed, Meaning, RecordMeaning};
@@ -28,7 +29,7 @@ pub(super) struct RunnerStart {
     pub writer: Writer,
     pub sink: mpsc::Sender<EngineEvent>,
     pub control: mpsc::UnboundedReceiver<Control>,
-    pub state: watch::Sender<FeedState>,
+    pub state: StateCell,
     pub max_events: Option<u64>,
     pub changes: bool,
     pub repeats: bool,
@@ -45,12 +46,13 @@ impl RunnerStart {
                 Ok(Err(e)) => e.reason,
                 Err(_) => "setting the feed up failed".into(),
             };
-            self.state.send_modify(|state| {
+            let stopped = self.state.publish(|state| {
                 state.connection.phase = Phase::Stopped { reason: StopReason::Failed { message: message.clone() } };
                 state.problem = Some(message);
             });
-            let state = self.state.borrow().clone();
-            let _ = self.sink.send(EngineEvent::State { state: Box::new(state) }).await;
+            if stopped.await.is_err() {
+                return;
+            }
             // Until told to try again (the secret may be in the keyring now).
             loop {
                 match self.control.recv().await {

@@ -7,10 +7,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
 use super::api::{Command, EngineEvent, FeedKind, FeedState, Record, Reply};
+use super::feed_state::StateCell;
 use super::runner::Control;
 use super::start::RunnerStart;
 use super::writer::Writer;
@@ -26,7 +27,7 @@ pub(super) struct Running {
     id: FeedId,
     feed: Feed,
     control: mpsc::UnboundedSender<Control>,
-    state: watch::Receiver<FeedState>,
+    state: StateCell,
     task: JoinHandle<()>,
 }
 
@@ -41,9 +42,9 @@ pub(super) struct Supervisor {
     pub runners: BTreeMap<String, Running>,
 }
 
-/// A feed's state before anything is known of its connection, but the
-/// keepalive learned on it before.
-fn first_state(feed: &Feed, keepalive: Option<Duration>) -> FeedState {
+/// A feed's state before anything is known of its connection, but what the
+/// store knows: the keepalive learned on it before, and its unread count.
+fn first_state(feed: &Feed, keepalive: Option<Duration>, unread: u64) -> FeedState {
     let resolved = feed.resolved();
     let phase = if feed.settings.paused { Phase::Stopped { reason: StopReason::Closed } } else { Phase::Connecting };
     FeedState {
@@ -62,7 +63,7 @@ fn first_state(feed: &Feed, keepalive: Option<Duration>) -> FeedState {
         unreadable: None,
         recycled: 0,
         last_error: None,
-        unread: 0,
+        unread,
         coalesce: feed.settings.coalesce.unwrap_or_default(),
         me: None,
         present: Vec::new(),
@@ -124,14 +125,14 @@ impl Supervisor {
     /// Starts following `feed` (or only announces it, when paused).
     pub async fn start(&mut self, feed: Feed) -> Result<(), EngineError> {
         let name = feed.name.clone();
-        let fetched = self
-            .writer
-            .call(move |store| store.feed_id(&name).and_then(|id| Ok((id, store.cursor(id)?, store.keepalive(id)?))));
-        let (id, cursor, keepalive) = fetched.await??;
-        let (state_tx, state) = watch::channel(first_state(&feed, keepalive));
+        let fetched = self.writer.call(move |store| {
+            let id = store.feed_id(&name)?;
+            Ok::<_, StoreError>((id, store.cursor(id)?, store.keepalive(id)?, store.unread(id)?))
+        });
+        let (id, cursor, keepalive, unread) = fetched.await??;
+        let state = StateCell::new(first_state(&feed, keepalive, unread), self.sink.clone());
         let (control, control_rx) = mpsc::unbounded_channel();
-        let first = state.borrow().clone();
-        let _ = self.sink.send(EngineEvent::State { state: Box::new(first) }).await;
+        let _ = state.announce().await;
         let task = if feed.settings.paused {
             tokio::spawn(async {})
         } else {
@@ -145,7 +146,7 @@ impl Supervisor {
                 writer: self.writer.clone(),
                 sink: self.sink.clone(),
                 control: control_rx,
-                state: state_tx,
+                state: state.clone(),
                 max_events: self.max_events,
                 changes: self.changes,
                 repeats: self.repeats,
@@ -230,8 +231,7 @@ impl Supervisor {
                     .await?;
                 for (id, unread) in counts {
                     let Some(running) = self.runners.values().find(|r| r.id == id) else { continue };
-                    let feed = running.feed.name.clone();
-                    let _ = self.sink.send(EngineEvent::Unread { feed, unread }).await;
+                    let _ = running.state.publish(|state| state.unread = unread).await;
                 }
                 Ok(Reply::Done)
             }
@@ -247,21 +247,7 @@ impl Supervisor {
             Command::Definitions => {
                 Ok(Reply::Definitions { feeds: self.runners.values().map(|r| r.feed.clone()).collect() })
             }
-            Command::Feeds => {
-                let ids: Vec<FeedId> = self.runners.values().map(|r| r.id).collect();
-                let unread = self
-                    .writer
-                    .call(move |store| ids.iter().map(|&id| store.unread(id).unwrap_or(0)).collect::<Vec<_>>())
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let feeds = self
-                    .runners
-                    .values()
-                    .zip(unread)
-                    .map(|(running, unread)| FeedState { unread, ..running.state.borrow().clone() })
-                    .collect();
-                Ok(Reply::Feeds { feeds })
-            }
+            Command::Feeds => Ok(Reply::Feeds { feeds: self.runners.values().map(|r| r.state.get()).collect() }),
             Command::Records { feed } => {
                 let running = self.running(&feed)?;
                 let Meaning::Record(meaning) = running.feed.resolved().meaning else {
