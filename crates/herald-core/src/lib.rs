@@ -1,19 +1,28 @@
 //! Herald's core: everything that runs without a window.
 //!
 //! - [`sse`]: a WHATWG-conformant Server-Sent Events decoder and a
-//!   subscription task that keeps a feed connected and resumes it with
-//!   `Last-Event-ID`.
-//! - [`tasks`]: the shared task list: its REST API, a replica kept current by
-//!   the stream, and the board that turns events into attributed notices.
-//! - [`attention`]: what deserves a notification and how it reads.
+//!   subscription task that keeps a feed connected, resumes it with
+//!   `Last-Event-ID`, and learns how long its server may stay silent.
+//! - [`feed`]: what a feed is (its URL, preset, auth, rules) and what its
+//!   events mean: records, messages, or raw events.
+//! - [`engine`]: one task per feed, feeding many sinks (the tray process,
+//!   `herald-cli`): it stores each event, resyncs from the snapshot when
+//!   continuity breaks, and writes to the server without overwriting a
+//!   teammate's change.
+//! - [`store`]: the local history of every event, each feed's cursor, its
+//!   records and its timeline (SQLite, with FTS5).
+//! - [`attention`]: what deserves a notification, when, and how it reads;
+//!   what the tray shows.
+//! - [`ipc`]: the owner-only local socket through which the window and
+//!   `herald-cli` talk to the one process that runs the engine.
+//! - [`probe`]: trying a feed before following it.
 //! - [`tls`]: trusting a feed's self-signed certificate.
-//! - [`store`]: the local history of every event, with each feed's cursor.
 //! - [`secrets`]: feeds' tokens, kept in the OS keyring and nowhere else.
-//! - [`resync`]: fetching a feed's snapshot when continuity is broken.
 //!
-//! Why it is separate from the desktop shell: all of this is logic that must
-//! be right, so it is tested here against real servers on loopback, with no
-//! window, no tauri and no display.
+//! Why it is separate from the processes: all of this is logic that must be
+//! right, so it is tested here against real servers on loopback, with no
+//! window, no tauri and no display. The tray process (`herald-desk`), the
+//! window (`src-tauri`) and `herald-cli` are thin around it.
 
 pub mod attention;
 pub mod engine;

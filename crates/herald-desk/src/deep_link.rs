@@ -9,7 +9,10 @@ pub const SCHEME: &str = "herald";
 
 /// What `link` asks to show, or why it does not read.
 pub fn parse(link: &str) -> anyhow::Result<Target> {
-    let rest = link.strip_prefix("herald://").ok_or_else(|| anyhow::anyhow!("{link:?} is not a herald:// link"))?;
+    let rest = link
+        .strip_prefix(SCHEME)
+        .and_then(|rest| rest.strip_prefix("://"))
+        .ok_or_else(|| anyhow::anyhow!("{link:?} is not a {SCHEME}:// link"))?;
     let parts: Vec<String> = rest.trim_end_matches('/').split('/').map(decode).collect::<anyhow::Result<_>>()?;
     let target = |feed: &str, key: Option<&str>| Target {
         feed: feed.to_owned(),

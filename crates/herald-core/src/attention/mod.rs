@@ -5,7 +5,7 @@
 //! [`Attention`] takes what the engine publishes (changes, digests, feed
 //! states) and the user's quiet settings, and says which notifications to
 //! show, each in a [`Slot`] that a later one may replace in place. The
-//! desktop shell only shows them ([`Notifier`]) and calls [`Attention::tick`]
+//! tray process only shows them ([`Notifier`]) and calls [`Attention::tick`]
 //! when [`Attention::next_wake`] says.
 //!
 //! - [`alert`]: how a notification reads, escaped for servers that read markup;

@@ -11,7 +11,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::{parse_feeds, Auth, AuthScheme, Feed, Me, Preset};
+use super::{parse_feeds, AuthScheme, Feed, Me, Preset};
 
 /// A feed as the window edits it. The secret is not here: it goes to the
 /// keyring on its own, and is never sent back.
@@ -236,17 +236,6 @@ pub fn pinned_certificate_path(dir: &std::path::Path, fingerprint: &str) -> Path
     dir.join(format!("{}.pem", name.to_ascii_lowercase()))
 }
 
-impl Auth {
-    /// The scheme of a form's authentication, with its keyring entry.
-    pub fn of_form(form: &FeedForm) -> Option<Auth> {
-        let entry = form.secret_entry()?;
-        Some(match form.auth {
-            FormAuth::Basic => Auth::basic(form.username.clone(), entry),
-            _ => Auth::bearer(entry),
-        })
-    }
-}
-
 impl FeedForm {
     /// The retention this form keeps.
     pub fn max_age(&self) -> Option<Duration> {
@@ -257,6 +246,7 @@ impl FeedForm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::feed::Auth;
 
     fn form(name: &str, url: &str) -> FeedForm {
         FeedForm { name: name.into(), url: url.into(), ..FeedForm::default() }

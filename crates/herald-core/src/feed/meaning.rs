@@ -143,8 +143,9 @@ pub enum Me {
     },
 }
 
+/// Where Herald's hub says who a token stands for, as most such endpoints do.
 fn default_me_pointer() -> String {
-    "/actor".into()
+    herald_wire::ME_POINTER.into()
 }
 
 /// What an event is for a record feed, before the record it names is looked up.

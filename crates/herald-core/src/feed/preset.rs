@@ -110,7 +110,7 @@ impl Preset {
                 meaning: Meaning::Record(RecordMeaning { version: Some("/version".into()), ..tasks() }),
                 me: root.as_deref().map(|root| Me::Endpoint {
                     url: format!("{root}{}", herald_wire::ME_PATH),
-                    pointer: "/actor".into(),
+                    pointer: herald_wire::ME_POINTER.into(),
                 }),
                 write_url: collection,
                 presence: root.map(|root| PresenceApi {

@@ -194,13 +194,6 @@ impl Store {
         Ok(Resynced { missed: if baseline { Vec::new() } else { changes }, changes: described, baseline })
     }
 
-    /// Whether the feed has a replica yet (a first snapshot was taken).
-    pub fn has_replica(&self, feed: FeedId) -> Result<bool, StoreError> {
-        let found =
-            self.conn.query_row("SELECT 1 FROM replicas WHERE feed_id = ?1", [feed.0], |_| Ok(())).optional()?;
-        Ok(found.is_some())
-    }
-
     /// The feed's records, by key: what Herald last knew of its collection.
     pub fn records(&self, feed: FeedId) -> Result<BTreeMap<String, Value>, StoreError> {
         Ok(records_of(&self.conn, feed)?)

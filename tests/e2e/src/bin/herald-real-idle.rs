@@ -45,9 +45,15 @@ impl Sync {
         Ok(Sync { child, lines })
     }
 
-    async fn line(&mut self) -> anyhow::Result<Value> {
-        let line = tokio::time::timeout(Duration::from_secs(120), self.lines.next_line()).await??;
+    /// The next line, however long it takes.
+    async fn next(&mut self) -> anyhow::Result<Value> {
+        let line = self.lines.next_line().await?;
         Ok(serde_json::from_str(&line.context("sync ended")?)?)
+    }
+
+    /// The next line, which is due within two minutes.
+    async fn line(&mut self) -> anyhow::Result<Value> {
+        tokio::time::timeout(Duration::from_secs(120), self.next()).await?
     }
 
     /// The ids of the events printed until `last` is.
@@ -100,7 +106,7 @@ async fn idle(cli: &Path, feed: &str, span: Duration) -> anyhow::Result<Idle> {
     let mut sync = Sync::start(cli, &store)?;
     let (start, mut opened) = (Instant::now(), 0u32);
     while start.elapsed() < span {
-        match tokio::time::timeout(span.saturating_sub(start.elapsed()), sync.line()).await {
+        match tokio::time::timeout(span.saturating_sub(start.elapsed()), sync.next()).await {
             Ok(line) => opened += u32::from(line?["state"] == "open"),
             Err(_) => break,
         }
