@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::process::{free_port, listening, ServerProcess};
+use crate::process::{free_port, listening, ServerProcess, PORT_TRIES};
 
 const BINARY: &str = "/usr/sbin/nginx";
 const LISTENING_WITHIN: Duration = Duration::from_secs(20);
@@ -26,8 +26,17 @@ impl Nginx {
     /// `upstream`), and `server` into its one `server` block, after `listen`.
     pub async fn start(main: &str, http: &str, server: &str) -> Nginx {
         assert!(Path::new(BINARY).exists(), "nginx is not installed: apt-get install nginx-light");
+        for _ in 0..PORT_TRIES {
+            if let Some(nginx) = Nginx::start_on(free_port(), main, http, server).await {
+                return nginx;
+            }
+        }
+        panic!("nginx found no free port in {PORT_TRIES} tries")
+    }
+
+    /// nginx on `port`, or `None` if it exited first (the port was taken).
+    async fn start_on(port: u16, main: &str, http: &str, server: &str) -> Option<Nginx> {
         let dir = tempfile::tempdir().expect("a directory for nginx");
-        let port = free_port();
         let root = dir.path().display();
         let config = format!(
             r#"{main}
@@ -55,10 +64,12 @@ http {{
         std::fs::write(&file, config).expect("nginx.conf written");
         let mut command = Command::new(BINARY);
         command.arg("-c").arg(&file).arg("-p").arg(dir.path()).stdout(Stdio::null()).stderr(Stdio::null());
-        let process = ServerProcess::spawn(command, "nginx");
-        let nginx = Nginx { process, url: format!("http://127.0.0.1:{port}"), dir };
-        listening(port, LISTENING_WITHIN, "nginx", || nginx.errors()).await;
-        nginx
+        let mut process = ServerProcess::spawn(command, "nginx");
+        let errors = || std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
+        if !listening(&mut process, port, LISTENING_WITHIN, errors).await {
+            return None;
+        }
+        Some(Nginx { process, url: format!("http://127.0.0.1:{port}"), dir })
     }
 
     /// What nginx logged at `warn` and above.

@@ -64,17 +64,49 @@ impl Drop for ServerProcess {
     }
 }
 
-/// Waits until something listens on `127.0.0.1:port`, or panics after
-/// `within` with what `log` says.
-pub async fn listening(port: u16, within: Duration, name: &str, log: impl Fn() -> String) {
+/// Waits until `process` itself listens on `127.0.0.1:port` (see
+/// [`listens`]) and says `true`; `false` if it exited first, as a server
+/// does when another took its port. Panics after `within` with what `log`
+/// says.
+pub async fn listening(process: &mut ServerProcess, port: u16, within: Duration, log: impl Fn() -> String) -> bool {
     let deadline = tokio::time::Instant::now() + within;
-    while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-        assert!(tokio::time::Instant::now() < deadline, "{name} did not listen on port {port}: {}", log());
+    while !listens(process.id(), port) {
+        if process.exited() {
+            return false;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "{} did not listen on port {port}: {}", process.name, log());
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    true
 }
+
+/// How many free ports a server is tried on before a test gives up.
+pub const PORT_TRIES: usize = 5;
 
 /// A port of 127.0.0.1 that nothing listens on now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port").port()
+}
+
+/// Whether process `pid` itself listens on `127.0.0.1:port`: the inode of
+/// the listening socket (`/proc/net/tcp`) is among its open files. A port
+/// picked by [`free_port`] may be taken by another test's server before
+/// this one binds it; then something listens there, but not this server.
+pub fn listens(pid: u32, port: u16) -> bool {
+    let Ok(table) = std::fs::read_to_string("/proc/net/tcp") else { return false };
+    let local = format!("0100007F:{port:04X}");
+    let mut sockets = Vec::new();
+    for line in table.lines().skip(1) {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        // The local address, the state (0A: listening), and the inode.
+        if let (Some(&address), Some(&"0A"), Some(inode)) = (fields.get(1), fields.get(3), fields.get(9)) {
+            if address == local {
+                sockets.push(format!("socket:[{inode}]"));
+            }
+        }
+    }
+    let Ok(files) = std::fs::read_dir(format!("/proc/{pid}/fd")) else { return false };
+    files
+        .flatten()
+        .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|to| sockets.iter().any(|s| to.as_os_str() == s.as_str())))
 }

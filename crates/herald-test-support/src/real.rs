@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::process::{free_port, listening, ServerProcess};
+use crate::process::{free_port, listening, ServerProcess, PORT_TRIES};
 
 pub mod mercure;
 pub mod ntfy;
@@ -53,15 +53,30 @@ struct Running {
 }
 
 impl Running {
-    /// Starts `command`, which is to listen on `port`, appending what it
-    /// says to `dir`'s `server.log`, and waits until it listens.
-    async fn start(mut command: Command, port: u16, dir: &Path, name: &'static str) -> Running {
+    /// Starts the server that `command` makes for a port, on a free port,
+    /// appending what it says to `dir`'s `server.log`, and waits until it
+    /// listens there itself. A port taken meanwhile by another test's
+    /// server makes it exit: it is started again on another.
+    async fn start(command: impl Fn(u16) -> Command, dir: &Path, name: &'static str) -> Running {
+        for _ in 0..PORT_TRIES {
+            let port = free_port();
+            if let Some(running) = Running::start_on(command(port), port, dir, name).await {
+                return running;
+            }
+        }
+        let log = std::fs::read_to_string(dir.join("server.log")).unwrap_or_default();
+        panic!("{name} found no free port in {PORT_TRIES} tries: {log}")
+    }
+
+    /// Starts `command`, which is to listen on `port`; `None` if it exited
+    /// first, as when the port was taken.
+    async fn start_on(mut command: Command, port: u16, dir: &Path, name: &'static str) -> Option<Running> {
         let log = dir.join("server.log");
         let file = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("a log file");
         command.stdin(Stdio::null()).stdout(file.try_clone().expect("a log file")).stderr(file);
-        let running = Running { process: ServerProcess::spawn(command, name), port, log };
-        listening(port, LISTENING_WITHIN, name, || running.log()).await;
-        running
+        let mut process = ServerProcess::spawn(command, name);
+        let read = || std::fs::read_to_string(&log).unwrap_or_default();
+        listening(&mut process, port, LISTENING_WITHIN, read).await.then(|| Running { process, port, log: log.clone() })
     }
 
     fn log(&self) -> String {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use serde_json::{json, Value};
 
-use super::{answer, binary, free_port, Running};
+use super::{answer, binary, Running};
 
 /// How the hub is set up.
 #[derive(Debug, Clone, Copy)]
@@ -43,8 +43,8 @@ impl Mercure {
     pub async fn start(options: Options) -> Option<Mercure> {
         let binary = binary("mercure")?;
         let dir = tempfile::tempdir().expect("a directory for mercure");
-        let port = free_port();
-        let running = Running::start(serve(&binary, dir.path(), port, options), port, dir.path(), "mercure").await;
+        let running = Running::start(|port| serve(&binary, dir.path(), port, options), dir.path(), "mercure").await;
+        let port = running.port;
         let hub = format!("http://127.0.0.1:{port}/.well-known/mercure");
         Some(Mercure { hub, running, dir, options, client: reqwest::Client::new() })
     }
@@ -62,7 +62,8 @@ impl Mercure {
         self.running.process.stop();
         let binary = binary("mercure").expect("it ran before");
         let command = serve(&binary, self.dir.path(), self.running.port, self.options);
-        self.running = Running::start(command, self.running.port, self.dir.path(), "mercure").await;
+        let started = Running::start_on(command, self.running.port, self.dir.path(), "mercure").await;
+        self.running = started.expect("its port is still free");
     }
 
     /// Publishes `data` to `topic` as an update of type `kind` (none for a

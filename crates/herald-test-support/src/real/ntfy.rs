@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use super::{answer, binary, free_port, Running};
+use super::{answer, binary, Running};
 
 /// How the server is set up.
 #[derive(Debug, Clone, Copy)]
@@ -44,8 +44,8 @@ impl Ntfy {
     pub async fn start(options: Options) -> Option<Ntfy> {
         let binary = binary("ntfy")?;
         let dir = tempfile::tempdir().expect("a directory for ntfy");
-        let port = free_port();
-        let running = Running::start(serve(&binary, dir.path(), port, options), port, dir.path(), "ntfy").await;
+        let running = Running::start(|port| serve(&binary, dir.path(), port, options), dir.path(), "ntfy").await;
+        let port = running.port;
         let mut ntfy = Ntfy {
             url: format!("http://127.0.0.1:{port}"),
             running,
@@ -66,7 +66,8 @@ impl Ntfy {
         self.stop();
         let binary = binary("ntfy").expect("it ran before");
         let command = serve(&binary, self.dir.path(), self.running.port, self.options);
-        self.running = Running::start(command, self.running.port, self.dir.path(), "ntfy").await;
+        let started = Running::start_on(command, self.running.port, self.dir.path(), "ntfy").await;
+        self.running = started.expect("its port is still free");
     }
 
     /// Stops the server until [`Ntfy::restart`].
