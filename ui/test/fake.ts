@@ -45,6 +45,8 @@ export function feed(name: string, over: Partial<FeedState> = {}): FeedState {
     },
     me: null,
     present: [],
+    // The engine derives it; here it follows the pause unless a test says.
+    health: { condition: over.paused ? "paused" : "live", reason: null },
     ...over,
   };
 }

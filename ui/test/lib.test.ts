@@ -2,6 +2,8 @@ import { describe, expect, it } from "vitest";
 import { MARK_END, MARK_START, runs } from "../src/lib/marks";
 import { feedStatus } from "../src/lib/status";
 import { ago, dayLabel, until } from "../src/lib/time";
+import type { Condition } from "../src/bindings/Condition";
+import type { FeedState } from "../src/bindings/FeedState";
 import { feed } from "./fake";
 
 describe("marks", () => {
@@ -23,16 +25,42 @@ describe("marks", () => {
 
 describe("feed status", () => {
   const now = 1_000_000;
-  it("names each state a person cares about", () => {
-    const retrying = (reason: string) =>
-      feedStatus(feed("f", { connection: { phase: { phase: "retrying", attempt: 2, at: now + 12_000, reason }, lastHeard: null, opened: 1, stallTimeoutMs: 45_000, keepaliveMs: null } }), now);
-    expect(retrying("the server answered 503")).toMatchObject({ label: "Retrying", tone: "busy" });
-    expect(retrying("the server answered 503").detail).toContain("next attempt in 12 s");
-    expect(retrying("error sending request: connection refused").label).toBe("Offline");
-    expect(retrying("invalid peer certificate: UnknownIssuer").label).toBe("Certificate refused");
-    const stopped = (reason: never) =>
-      feedStatus(feed("f", { connection: { phase: { phase: "stopped", reason }, lastHeard: null, opened: 0, stallTimeoutMs: 45_000, keepaliveMs: null } }), now).label;
-    expect(stopped({ kind: "needsAuthentication", status: 401 } as never)).toBe("Needs authentication");
+  const connection = (phase: FeedState["connection"]["phase"]) => ({
+    phase,
+    lastHeard: null,
+    opened: 1,
+    stallTimeoutMs: 45_000,
+    keepaliveMs: null,
+  });
+  it("puts the condition the engine decided in words, and never reads the reason to decide", () => {
+    const retrying = (condition: Condition, reason: string) =>
+      feedStatus(
+        feed("f", {
+          connection: connection({ phase: "retrying", attempt: 2, at: now + 12_000, reason: { kind: "status", status: 503 } }),
+          health: { condition, reason },
+        }),
+        now,
+      );
+    const busy = retrying("retrying", "the server answered 503");
+    expect(busy).toMatchObject({ label: "Retrying", tone: "busy" });
+    expect(busy.detail).toBe("next attempt in 12 s · the server answered 503");
+    expect(retrying("offline", "connection refused")).toMatchObject({ label: "Offline", tone: "bad" });
+    // A reason that reads like a certificate is still what the engine said.
+    expect(retrying("retrying", "certificate of the day").label).toBe("Retrying");
+    const stopped = (condition: Condition, reason: string | null) =>
+      feedStatus(
+        feed("f", {
+          connection: connection({ phase: "stopped", reason: { kind: "needsAuthentication", status: 401 } }),
+          health: { condition, reason },
+        }),
+        now,
+      );
+    expect(stopped("needsAuthentication", "authentication needed (401)")).toEqual({
+      label: "Needs authentication",
+      detail: "authentication needed (401)",
+      tone: "bad",
+    });
+    expect(stopped("certificateRefused", "UnknownIssuer").label).toBe("Certificate refused");
     expect(feedStatus(feed("f", { paused: true }), now).label).toBe("Paused");
     expect(feedStatus(feed("f"), now).label).toBe("Connected");
   });

@@ -69,16 +69,15 @@ impl Output {
         }
     }
 
-    /// A feed's state in `sync`: its phase, with the reason when it is not open.
+    /// A feed's state in `sync`: its phase and what it means (its
+    /// condition), with the reason when it is in trouble.
     pub fn feed_state(&self, state: &FeedState) {
         let phase = serde_json::to_value(&state.connection.phase).unwrap_or(Value::Null);
-        let reason = match &state.connection.phase {
-            Phase::Retrying { reason, .. } => Some(reason.clone()),
-            Phase::Stopped { reason } => Some(stop_message(reason)),
-            _ => None,
-        };
+        let reason = state.health.reason.clone();
         if self.json {
-            let mut line = json!({"kind": "state", "feed": state.name, "state": phase["phase"]});
+            let condition = serde_json::to_value(state.health.condition).unwrap_or(Value::Null);
+            let mut line =
+                json!({"kind": "state", "feed": state.name, "state": phase["phase"], "condition": condition});
             if let Some(reason) = reason {
                 line["reason"] = json!(reason);
             }
@@ -111,6 +110,12 @@ impl Output {
                 let phase = fields.remove("phase").unwrap_or(Value::Null);
                 fields.insert("kind".into(), json!("state"));
                 fields.insert("state".into(), phase);
+                // The reason as people read it, and its kind apart.
+                if let Phase::Retrying { reason, .. } = &state.phase {
+                    let cause = serde_json::to_value(reason).unwrap_or(Value::Null);
+                    fields.insert("cause".into(), cause["kind"].clone());
+                    fields.insert("reason".into(), json!(reason.to_string()));
+                }
                 fields.insert("lastHeard".into(), json!(state.last_heard));
             }
             self.line(&line.to_string());

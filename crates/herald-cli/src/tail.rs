@@ -181,7 +181,7 @@ pub async fn run(args: TailArgs) -> u8 {
                     out.state(&state.connection);
                     match phase {
                         // Every failed attempt says why.
-                        Phase::Retrying { reason, .. } => out.error(reason),
+                        Phase::Retrying { reason, .. } => out.error(&reason.to_string()),
                         Phase::Stopped { .. } => return finish(&out, phase),
                         _ => {}
                     }

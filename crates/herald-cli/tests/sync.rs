@@ -40,7 +40,7 @@ async fn sync_follows_every_feed_and_keeps_each_event_with_its_feed() {
     };
     // The hub sends only live changes to a new feed: make them once its feed is open.
     let mut events = Vec::new();
-    let open = serde_json::json!({"kind": "state", "feed": "tasks", "state": "open"});
+    let open = serde_json::json!({"kind": "state", "feed": "tasks", "state": "open", "condition": "live"});
     while events.len() < 3 {
         let line = next().await;
         if line == open {

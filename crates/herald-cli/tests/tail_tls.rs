@@ -41,7 +41,7 @@ async fn without_ca_cert_the_refusal_says_how_to_trust_it_and_exits_3() {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     let stopped = lines.iter().find(|l| l["state"] == "stopped").expect("a stopped state");
-    assert_eq!(stopped["reason"]["kind"], "failed");
+    assert_eq!(stopped["reason"]["kind"], "certificateRefused", "the kind, not only the text");
     let message = stopped["reason"]["message"].as_str().unwrap();
     assert!(message.contains("--ca-cert") && message.contains("SHA-256"), "{message}");
 }

@@ -8,7 +8,7 @@ use herald_test_support as common;
 use std::time::Duration;
 
 use common::{serve, sse, Answer};
-use herald_core::sse::{Event, Phase, Resume, StopReason, Subscription, SubscriptionConfig};
+use herald_core::sse::{Event, Failure, Phase, Resume, StopReason, Subscription, SubscriptionConfig};
 
 const DEADLINE: Duration = Duration::from_secs(20);
 
@@ -128,7 +128,8 @@ async fn a_503_with_retry_after_is_retried_after_that_long() {
         .unwrap()
         .clone();
     let Phase::Retrying { reason, .. } = retrying.phase else { unreachable!() };
-    assert_eq!(reason, "the server answered 503");
+    assert_eq!(reason, Failure::Status { status: 503 });
+    assert_eq!(reason.to_string(), "the server answered 503");
     assert_eq!(data(&events(&mut sub, 1).await), [("back", "")]);
 }
 

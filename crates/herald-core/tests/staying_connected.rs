@@ -10,7 +10,7 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use herald_core::sse::{
-    Clock, ConnectionState, EpochMs, Phase, StopReason, StreamRequest, StreamResponse, Subscription,
+    Clock, ConnectionState, EpochMs, Failure, Phase, StopReason, StreamRequest, StreamResponse, Subscription,
     SubscriptionConfig, Transport, TransportError,
 };
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
@@ -52,7 +52,7 @@ impl Transport for Script {
         Box::pin(async move {
             let mut headers = HeaderMap::new();
             let (status, body): (u16, BoxStream<'static, Result<Bytes, TransportError>>) = match reply {
-                Reply::Fail => return Err(TransportError::retryable("connection refused")),
+                Reply::Fail => return Err(TransportError::unreachable("connection refused")),
                 Reply::Status(status, extra) => {
                     for (name, value) in extra {
                         headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
@@ -186,7 +186,7 @@ async fn repeated_failures_back_off_exponentially_with_jitter_up_to_the_cap() {
     }
     let state = r.until(|s| matches!(s.phase, Phase::Retrying { attempt: 9, .. })).await;
     let Phase::Retrying { at, reason, .. } = state.phase else { unreachable!() };
-    assert_eq!(reason, "connection refused");
+    assert_eq!(reason, Failure::Unreachable { detail: "connection refused".into() });
     assert!(at > 1_000_000 + times[8] as i64, "`at` is in the future");
 }
 

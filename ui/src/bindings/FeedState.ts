@@ -2,6 +2,7 @@
 import type { Coalesce } from "./Coalesce";
 import type { ConnectionState } from "./ConnectionState";
 import type { FeedKind } from "./FeedKind";
+import type { Health } from "./Health";
 import type { Present } from "./Present";
 import type { Preset } from "./Preset";
 
@@ -44,4 +45,9 @@ me: string | null,
  * Who has the feed open now, the user included, where the server
  * says; empty while not connected.
  */
-present: Array<Present>, };
+present: Array<Present>, 
+/**
+ * What all of the above means to a person: derived by [`Health::of`]
+ * whenever the state changes, and read by everyone who shows it.
+ */
+health: Health, };

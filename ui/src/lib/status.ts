@@ -1,5 +1,8 @@
 // What a feed's state means to a person: one of a few words, a detail, and
-// a tone for its badge.
+// a tone for its badge. Herald's engine decides the feed's condition (its
+// `health`); this only puts it in words, and never reads a reason's text
+// to decide anything.
+import type { Condition } from "../bindings/Condition";
 import type { FeedState } from "../bindings/FeedState";
 import { until } from "./time";
 
@@ -11,34 +14,26 @@ export interface Status {
   tone: Tone;
 }
 
-const certificate = /certificate|UnknownIssuer|self.signed|tls/i;
-const offline = /connect|dns|resolve|unreachable|network|timed out|connection refused|error sending request/i;
+const words: Record<Condition, { label: string; tone: Tone }> = {
+  live: { label: "Connected", tone: "good" },
+  connecting: { label: "Connecting…", tone: "busy" },
+  paused: { label: "Paused", tone: "idle" },
+  retrying: { label: "Retrying", tone: "busy" },
+  offline: { label: "Offline", tone: "bad" },
+  needsAuthentication: { label: "Needs authentication", tone: "bad" },
+  certificateRefused: { label: "Certificate refused", tone: "bad" },
+  ended: { label: "Stopped", tone: "idle" },
+  stopped: { label: "Stopped", tone: "bad" },
+};
 
 export function feedStatus(state: FeedState, now: number): Status {
-  if (state.paused) return { label: "Paused", detail: "Not following until resumed", tone: "idle" };
+  const { condition, reason } = state.health;
+  const { label, tone } = words[condition];
   const phase = state.connection.phase;
-  switch (phase.phase) {
-    case "connecting":
-      return { label: "Connecting…", detail: "", tone: "busy" };
-    case "open":
-      return { label: "Connected", detail: `since ${new Date(phase.since).toLocaleTimeString()}`, tone: "good" };
-    case "retrying": {
-      const next = `next attempt ${until(phase.at, now)}`;
-      if (certificate.test(phase.reason)) return { label: "Certificate refused", detail: phase.reason, tone: "bad" };
-      if (offline.test(phase.reason)) return { label: "Offline", detail: `${next} · ${phase.reason}`, tone: "bad" };
-      return { label: "Retrying", detail: `${next} · ${phase.reason}`, tone: "busy" };
-    }
-    case "stopped": {
-      const r = phase.reason;
-      if (r.kind === "needsAuthentication")
-        return { label: "Needs authentication", detail: `The server answered ${r.status}`, tone: "bad" };
-      if (r.kind === "gone") return { label: "Gone", detail: `The server answered ${r.status}`, tone: "bad" };
-      if (r.kind === "failed") {
-        const label = certificate.test(r.message) ? "Certificate refused" : "Stopped";
-        return { label, detail: r.message, tone: "bad" };
-      }
-      if (r.kind === "noContent") return { label: "Stopped", detail: "The server asked Herald to stop", tone: "idle" };
-      return { label: "Stopped", detail: "", tone: "idle" };
-    }
-  }
+  let detail = reason ?? "";
+  if (condition === "paused") detail = "Not following until resumed";
+  else if (phase.phase === "open") detail = `since ${new Date(phase.since).toLocaleTimeString()}`;
+  else if (phase.phase === "retrying") detail = `next attempt ${until(phase.at, now)} · ${detail}`;
+  else if (phase.phase === "stopped" && phase.reason.kind === "noContent") detail = "The server asked Herald to stop";
+  return { label, detail, tone };
 }

@@ -9,73 +9,41 @@ use std::collections::BTreeMap;
 use jiff::tz::TimeZone;
 
 use super::alert::{escape_markup, Alert, Target, Urgency};
-use crate::engine::FeedState;
-use crate::sse::{EpochMs, Phase, StopReason};
-
-/// The kind of trouble a feed is in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Trouble {
-    /// It cannot reach its server, and keeps trying.
-    Offline,
-    /// The server refused the feed's credentials.
-    NeedsAuthentication,
-    /// The server's certificate was refused.
-    CertificateRefused,
-    /// It stopped for good, or its events cannot be read.
-    Stopped,
-}
-
-fn certificate(reason: &str) -> bool {
-    let lower = reason.to_ascii_lowercase();
-    ["certificate", "unknownissuer", "self-signed", "self signed"].iter().any(|w| lower.contains(w))
-}
+use crate::engine::{Condition, FeedState, Health};
+use crate::sse::{EpochMs, Phase};
 
 /// The trouble a feed is in, with its reason; `None` when it is live,
-/// connecting, paused, or stopped because the server asked it to.
-pub fn trouble(state: &FeedState) -> Option<(Trouble, String)> {
-    if state.paused {
-        return None;
-    }
-    if let Some(problem) = &state.problem {
-        return Some((Trouble::Stopped, problem.clone()));
-    }
-    match &state.connection.phase {
-        Phase::Open { .. } | Phase::Connecting => None,
-        Phase::Retrying { reason, .. } if certificate(reason) => Some((Trouble::CertificateRefused, reason.clone())),
-        Phase::Retrying { reason, .. } => Some((Trouble::Offline, reason.clone())),
-        Phase::Stopped { reason } => match reason {
-            StopReason::NoContent | StopReason::Closed => None,
-            StopReason::NeedsAuthentication { .. } => Some((Trouble::NeedsAuthentication, reason.to_string())),
-            StopReason::Failed { message } if certificate(message) => {
-                Some((Trouble::CertificateRefused, message.clone()))
-            }
-            _ => Some((Trouble::Stopped, reason.to_string())),
-        },
-    }
+/// connecting, paused, or stopped because it was asked to. The engine
+/// decided it (see [`Health`]); this only reads it.
+pub fn trouble(state: &FeedState) -> Option<(Condition, String)> {
+    let Health { condition, reason } = &state.health;
+    condition.is_trouble().then(|| (*condition, reason.clone().unwrap_or_default()))
 }
 
 /// What to do about it, in a sentence.
-fn advice(trouble: Trouble) -> &'static str {
+fn advice(trouble: Condition) -> &'static str {
     match trouble {
-        Trouble::Offline => "Herald keeps trying. Check the server and your network.",
-        Trouble::NeedsAuthentication => "Give Herald a valid token or password in the feed's settings.",
-        Trouble::CertificateRefused => "Open the feed's settings, check the certificate's fingerprint and trust it.",
-        Trouble::Stopped => "Open the feed's health in Herald for what to do.",
+        Condition::Offline => "Herald keeps trying. Check the server and your network.",
+        Condition::Retrying => "Herald keeps trying. The server may be down or overloaded.",
+        Condition::NeedsAuthentication => "Give Herald a valid token or password in the feed's settings.",
+        Condition::CertificateRefused => "Open the feed's settings, check the certificate's fingerprint and trust it.",
+        _ => "Open the feed's health in Herald for what to do.",
     }
 }
 
-fn headline(trouble: Trouble, source: &str) -> String {
+fn headline(trouble: Condition, source: &str) -> String {
     match trouble {
-        Trouble::Offline => format!("{source} is offline"),
-        Trouble::NeedsAuthentication => format!("{source} needs you to sign in again"),
-        Trouble::CertificateRefused => format!("{source}: its certificate was refused"),
-        Trouble::Stopped => format!("{source} has stopped"),
+        Condition::Offline => format!("{source} is offline"),
+        Condition::Retrying => format!("{source} keeps failing"),
+        Condition::NeedsAuthentication => format!("{source} needs you to sign in again"),
+        Condition::CertificateRefused => format!("{source}: its certificate was refused"),
+        _ => format!("{source} has stopped"),
     }
 }
 
 #[derive(Debug)]
 struct Watch {
-    trouble: Trouble,
+    trouble: Condition,
     reason: String,
     since: EpochMs,
     told: bool,

@@ -39,7 +39,7 @@ pub use alert::{
     Target, Urgency,
 };
 pub use click::{ClickRouter, Routed};
-pub use health::{trouble, Trouble};
+pub use health::trouble;
 pub use quiet::{next_at, DoNotDisturb, DoNotDisturbFor, Hush, Quiet, QuietHours};
 
 use crate::engine::FeedState;
@@ -292,4 +292,4 @@ fn secs(s: u64) -> EpochMs {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -4,9 +4,9 @@
 use std::time::Duration;
 
 use super::*;
-use crate::engine::{FeedKind, FeedState};
+use crate::engine::{Condition, FeedKind, FeedState, Health};
 use crate::feed::{Action, Level, Preset};
-use crate::sse::{ConnectionState, Phase, StopReason};
+use crate::sse::{ConnectionState, Failure, Phase, StopReason};
 
 const SEC: EpochMs = 1000;
 const T0: EpochMs = 1_800_000_000_000;
@@ -23,9 +23,9 @@ fn change(feed: &str, key: &str, actor: &str) -> Change {
     change
 }
 
-/// A feed's state as the engine publishes it, for the tests of this module.
-pub(super) fn state(feed: &str, phase: Phase) -> FeedState {
-    FeedState {
+/// A feed's state as the engine publishes it, for the tests of this crate.
+pub(crate) fn state(feed: &str, phase: Phase) -> FeedState {
+    let mut state = FeedState {
         name: feed.into(),
         url: format!("http://127.0.0.1/{feed}"),
         preset: Preset::Generic,
@@ -41,7 +41,10 @@ pub(super) fn state(feed: &str, phase: Phase) -> FeedState {
         coalesce: Coalesce::default(),
         me: None,
         present: Vec::new(),
-    }
+        health: Health::default(),
+    };
+    state.health = Health::of(&state);
+    state
 }
 
 /// Drives `attention` through `arrivals` (each a time and its changes), as
@@ -263,7 +266,8 @@ fn an_urgent_missed_change_breaks_through_in_a_digest_of_its_own() {
 fn a_feed_offline_past_its_threshold_says_so_once_and_once_more_when_back() {
     let mut attention = Attention::new(utc(), Quiet::default());
     attention.state(&state("tasks", Phase::Open { since: T0 }), T0);
-    let retrying = Phase::Retrying { attempt: 1, at: T0 + 5 * SEC, reason: "connection refused".into() };
+    let reason = Failure::Unreachable { detail: "connection refused".into() };
+    let retrying = Phase::Retrying { attempt: 1, at: T0 + 5 * SEC, reason };
     assert_eq!(attention.state(&state("tasks", retrying.clone()), T0), []);
     assert_eq!(attention.next_wake(T0), Some(T0 + 300 * SEC), "the default threshold, 5 minutes");
     assert_eq!(attention.tick(T0 + 299 * SEC), []);
@@ -285,7 +289,8 @@ fn a_feed_offline_past_its_threshold_says_so_once_and_once_more_when_back() {
 #[test]
 fn trouble_that_passes_before_the_threshold_is_never_told() {
     let mut attention = Attention::new(utc(), Quiet::default());
-    let mut short = state("tasks", Phase::Retrying { attempt: 1, at: T0, reason: "reset".into() });
+    let reason = Failure::Ended { detail: "reset".into() };
+    let mut short = state("tasks", Phase::Retrying { attempt: 1, at: T0, reason });
     short.coalesce.offline_after_secs = 10;
     attention.state(&short, T0);
     assert_eq!(attention.state(&state("tasks", Phase::Open { since: T0 }), T0 + 9 * SEC), []);
@@ -295,12 +300,16 @@ fn trouble_that_passes_before_the_threshold_is_never_told() {
 #[test]
 fn each_kind_of_trouble_says_what_to_do() {
     let auth = state("hub", Phase::Stopped { reason: StopReason::NeedsAuthentication { status: 401 } });
-    assert_eq!(trouble(&auth).map(|t| t.0), Some(Trouble::NeedsAuthentication));
-    let cert =
-        state("list", Phase::Retrying { attempt: 2, at: T0, reason: "invalid peer certificate: UnknownIssuer".into() });
-    assert_eq!(trouble(&cert).map(|t| t.0), Some(Trouble::CertificateRefused));
-    let paused = FeedState { paused: true, ..auth.clone() };
+    assert_eq!(trouble(&auth).map(|t| t.0), Some(Condition::NeedsAuthentication));
+    let refused = StopReason::CertificateRefused { message: "invalid peer certificate: UnknownIssuer".into() };
+    let cert = state("list", Phase::Stopped { reason: refused });
+    assert_eq!(trouble(&cert).map(|t| t.0), Some(Condition::CertificateRefused));
+    let mut paused = auth.clone();
+    paused.paused = true;
+    paused.health = Health::of(&paused);
     assert_eq!(trouble(&paused), None);
+    let busy = state("list", Phase::Retrying { attempt: 2, at: T0, reason: Failure::Status { status: 503 } });
+    assert_eq!(trouble(&busy), Some((Condition::Retrying, "the server answered 503".into())));
     let done = state("x", Phase::Stopped { reason: StopReason::NoContent });
     assert_eq!(trouble(&done), None);
     let mut attention = Attention::new(utc(), Quiet::default());
@@ -317,7 +326,8 @@ fn trouble_waits_for_the_end_of_do_not_disturb() {
         utc(),
         Quiet { do_not_disturb: DoNotDisturb::Until { at: T0 + 3600 * SEC }, ..Quiet::default() },
     );
-    let mut quick = state("tasks", Phase::Retrying { attempt: 1, at: T0, reason: "refused".into() });
+    let reason = Failure::Unreachable { detail: "refused".into() };
+    let mut quick = state("tasks", Phase::Retrying { attempt: 1, at: T0, reason });
     quick.coalesce.offline_after_secs = 1;
     assert_eq!(attention.state(&quick, T0), []);
     assert_eq!(attention.next_wake(T0 + 2 * SEC), Some(T0 + 3600 * SEC), "not a busy loop while quiet");

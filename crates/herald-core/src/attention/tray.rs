@@ -7,10 +7,10 @@
 //! for the state in the lower right, and a badge in the upper right while
 //! anything is unread (see [`draw`]).
 
-use super::health::{trouble, Trouble};
 use super::quiet::{DoNotDisturb, Quiet};
+use crate::engine::Condition;
 use crate::engine::FeedState;
-use crate::sse::{EpochMs, Phase};
+use crate::sse::EpochMs;
 
 /// The state the icon shows, most pressing first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -68,18 +68,17 @@ fn brief(reason: &str) -> String {
 }
 
 fn line(feed: &FeedState) -> String {
-    let status = if feed.paused {
-        "paused".to_owned()
-    } else {
-        match (trouble(feed), &feed.connection.phase) {
-            (Some((Trouble::Offline, reason)), _) => format!("offline ({})", brief(&reason)),
-            (Some((Trouble::NeedsAuthentication, _)), _) => "needs you to sign in".to_owned(),
-            (Some((Trouble::CertificateRefused, _)), _) => "certificate refused".to_owned(),
-            (Some((Trouble::Stopped, reason)), _) => format!("stopped ({})", brief(&reason)),
-            (None, Phase::Open { .. }) => "connected".to_owned(),
-            (None, Phase::Stopped { .. }) => "stopped".to_owned(),
-            (None, _) => "connecting".to_owned(),
-        }
+    let reason = brief(feed.health.reason.as_deref().unwrap_or_default());
+    let status = match feed.health.condition {
+        Condition::Paused => "paused".to_owned(),
+        Condition::Live => "connected".to_owned(),
+        Condition::Connecting => "connecting".to_owned(),
+        Condition::Retrying => format!("retrying ({reason})"),
+        Condition::Offline => format!("offline ({reason})"),
+        Condition::NeedsAuthentication => "needs you to sign in".to_owned(),
+        Condition::CertificateRefused => "certificate refused".to_owned(),
+        Condition::Ended => "stopped".to_owned(),
+        Condition::Stopped => format!("stopped ({reason})"),
     };
     let unread = if feed.unread > 0 { format!(" · {} unread", feed.unread) } else { String::new() };
     format!("{}: {status}{unread}", feed.source())
@@ -90,17 +89,17 @@ pub fn view<'a>(feeds: impl IntoIterator<Item = &'a FeedState>, quiet: &Quiet, n
     let feeds: Vec<&FeedState> = feeds.into_iter().collect();
     let followed: Vec<&&FeedState> = feeds.iter().filter(|f| !f.paused).collect();
     let unread: u64 = feeds.iter().map(|f| f.unread).sum();
-    let troubles: Vec<Option<Trouble>> = followed.iter().map(|f| trouble(f).map(|(t, _)| t)).collect();
+    let conditions: Vec<Condition> = followed.iter().map(|f| f.health.condition).collect();
     let dnd = match quiet.do_not_disturb {
         DoNotDisturb::On => true,
         DoNotDisturb::Until { at } => now < at,
         DoNotDisturb::Off => false,
     };
-    let state = if troubles.iter().flatten().any(|t| *t != Trouble::Offline) {
+    let state = if conditions.iter().any(|c| c.needs_you()) {
         TrayState::NeedsAttention
-    } else if !followed.is_empty() && troubles.iter().all(|t| *t == Some(Trouble::Offline)) {
+    } else if !followed.is_empty() && conditions.iter().all(|c| *c == Condition::Offline) {
         TrayState::Offline
-    } else if followed.iter().any(|f| !matches!(f.connection.phase, Phase::Open { .. })) {
+    } else if conditions.iter().any(|c| *c != Condition::Live) {
         TrayState::Retrying
     } else if dnd {
         TrayState::DoNotDisturb
@@ -186,7 +185,8 @@ pub fn draw(rgba: &mut [u8], width: u32, height: u32, state: TrayState, unread: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sse::StopReason;
+    use crate::engine::Health;
+    use crate::sse::{Failure, Phase, StopReason};
 
     const NOW: EpochMs = 1_800_000_000_000;
 
@@ -200,8 +200,19 @@ mod tests {
         feed(name, Phase::Open { since: NOW })
     }
 
-    fn retrying(name: &str, reason: &str) -> FeedState {
-        feed(name, Phase::Retrying { attempt: 2, at: NOW + 5000, reason: reason.into() })
+    fn failing(name: &str, reason: Failure) -> FeedState {
+        feed(name, Phase::Retrying { attempt: 2, at: NOW + 5000, reason })
+    }
+
+    /// A feed whose server cannot be reached.
+    fn retrying(name: &str, detail: &str) -> FeedState {
+        failing(name, Failure::Unreachable { detail: detail.into() })
+    }
+
+    fn paused(mut state: FeedState) -> FeedState {
+        state.paused = true;
+        state.health = Health::of(&state);
+        state
     }
 
     #[test]
@@ -209,14 +220,16 @@ mod tests {
         let quiet = Quiet::default();
         let state = |feeds: &[FeedState]| view(feeds, &quiet, NOW).state;
         assert_eq!(state(&[open("a"), open("b")]), TrayState::Live);
-        assert_eq!(state(&[open("a"), retrying("b", "reset by peer")]), TrayState::Retrying);
+        let reset = failing("b", Failure::Ended { detail: "reset by peer".into() });
+        assert_eq!(state(&[open("a"), reset]), TrayState::Retrying, "one of two is away");
+        assert_eq!(state(&[failing("a", Failure::Status { status: 503 })]), TrayState::Retrying, "a 503 is no outage");
         assert_eq!(state(&[open("a"), feed("b", Phase::Connecting)]), TrayState::Retrying);
         assert_eq!(state(&[retrying("a", "refused"), retrying("b", "refused")]), TrayState::Offline);
         let auth = feed("c", Phase::Stopped { reason: StopReason::NeedsAuthentication { status: 401 } });
         assert_eq!(state(&[retrying("a", "refused"), auth.clone()]), TrayState::NeedsAttention);
-        let cert = retrying("d", "invalid peer certificate: UnknownIssuer");
-        assert_eq!(state(&[open("a"), cert]), TrayState::NeedsAttention);
-        let paused = FeedState { paused: true, ..auth };
+        let refused = StopReason::CertificateRefused { message: "invalid peer certificate: UnknownIssuer".into() };
+        assert_eq!(state(&[open("a"), feed("d", Phase::Stopped { reason: refused })]), TrayState::NeedsAttention);
+        let paused = paused(auth);
         assert_eq!(state(std::slice::from_ref(&paused)), TrayState::Paused);
         assert_eq!(state(&[open("a"), paused]), TrayState::Live, "a paused feed beside a live one");
         assert_eq!(state(&[]), TrayState::Live);
@@ -232,10 +245,17 @@ mod tests {
         let mut tasks = open("tasks");
         tasks.unread = 5;
         let down = retrying("alerts", "connection refused");
-        let v = view(&[tasks, down, open("demo")], &Quiet::default(), NOW);
-        assert_eq!(v.tooltip, "3 feeds · last heard 12 s ago · 5 unread");
+        let busy = failing("list", Failure::Status { status: 503 });
+        let v = view(&[tasks, down, open("demo"), busy], &Quiet::default(), NOW);
+        assert_eq!(v.tooltip, "4 feeds · last heard 12 s ago · 5 unread");
         assert_eq!(v.unread, 5);
-        assert_eq!(v.lines, ["tasks: connected · 5 unread", "alerts: offline (connection refused)", "demo: connected"]);
+        let lines = [
+            "tasks: connected · 5 unread",
+            "alerts: offline (connection refused)",
+            "demo: connected",
+            "list: retrying (the server answered 503)",
+        ];
+        assert_eq!(v.lines, lines);
         let dnd = Quiet { do_not_disturb: DoNotDisturb::On, ..Quiet::default() };
         assert_eq!(view(&[open("a")], &dnd, NOW).tooltip, "1 feed · last heard 12 s ago · do not disturb");
         let long =

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use ts_rs::TS;
 
+use super::health::Health;
 use crate::feed::{Change, Coalesce, Digest, Feed, Present, Preset};
 use crate::sse::{ConnectionState, EpochMs, Event};
 use crate::store::{Activity, TimelinePage, TimelineQuery};
@@ -196,6 +197,9 @@ pub struct FeedState {
     /// Who has the feed open now, the user included, where the server
     /// says; empty while not connected.
     pub present: Vec<Present>,
+    /// What all of the above means to a person: derived by [`Health::of`]
+    /// whenever the state changes, and read by everyone who shows it.
+    pub health: Health,
 }
 
 impl FeedState {

@@ -17,6 +17,7 @@
 
 mod api;
 mod feed_state;
+mod health;
 mod rest;
 mod runner;
 mod snapshot;
@@ -34,6 +35,7 @@ use reqwest::header::HeaderMap;
 use tokio::sync::{mpsc, oneshot};
 
 pub use api::{Command, Conflict, EngineEvent, FeedKind, FeedState, Record, Reply, Write};
+pub use health::{Condition, Health};
 pub use snapshot::{fetch_snapshot, FetchError, GapWatch, MAX_SNAPSHOT_BYTES, SEQUENCE_HEADER};
 pub use writer::{Writer, WriterGone};
 

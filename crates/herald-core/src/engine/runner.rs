@@ -28,7 +28,7 @@ use crate::feed::meaning::{self, Context, Read, RecordOp};
 use crate::feed::presence;
 use crate::feed::rules;
 use crate::feed::{Change, Digest, Feed, Level, Meaning, RecordMeaning, Resolved, Rule, Setup};
-use crate::sse::{now_ms, ConnectionState, Event, Phase, StopReason, Subscription};
+use crate::sse::{now_ms, ConnectionState, Event, Failure, Phase, StopReason, Subscription};
 use crate::store::{FeedId, MissedChange};
 
 // The event type by which the hub says it cannot replay from the cursor.
@@ -256,13 +256,12 @@ impl Runner {
             self.state.quietly(|state| state.connection.last_heard = now.last_heard);
             return Ok(());
         }
-        let recycled = matches!(&now.phase, Phase::Retrying { reason, .. } if reason.starts_with("nothing heard"));
+        let recycled = matches!(&now.phase, Phase::Retrying { reason: Failure::Stalled { .. }, .. });
         let error = match &now.phase {
-            Phase::Retrying { reason, .. } => Some(reason.clone()),
-            Phase::Stopped {
-                reason:
-                    reason @ (StopReason::Failed { .. } | StopReason::NeedsAuthentication { .. } | StopReason::Gone { .. }),
-            } => Some(reason.to_string()),
+            Phase::Retrying { reason, .. } => Some(reason.to_string()),
+            Phase::Stopped { reason } if !matches!(reason, StopReason::NoContent | StopReason::Closed) => {
+                Some(reason.to_string())
+            }
             _ => None,
         };
         // Who is here is known only while connected; the server says it

@@ -41,14 +41,15 @@ impl RunnerStart {
             let (feed, cursor, keepalive, secrets, extra) =
                 (self.feed.clone(), self.cursor.clone(), self.keepalive, self.secrets.clone(), self.extra.clone());
             let setup = move || feed.setup(cursor, keepalive, &*secrets, &extra);
-            let message = match tokio::task::spawn_blocking(setup).await {
+            let reason = match tokio::task::spawn_blocking(setup).await {
                 Ok(Ok(setup)) => break setup,
-                Ok(Err(e)) => e.reason,
-                Err(_) => "setting the feed up failed".into(),
+                Ok(Err(e)) if e.needs_secret => StopReason::NeedsSecret { message: e.reason },
+                Ok(Err(e)) => StopReason::Failed { message: e.reason },
+                Err(_) => StopReason::Failed { message: "setting the feed up failed".into() },
             };
             let stopped = self.state.publish(|state| {
-                state.connection.phase = Phase::Stopped { reason: StopReason::Failed { message: message.clone() } };
-                state.problem = Some(message);
+                state.problem = Some(reason.to_string());
+                state.connection.phase = Phase::Stopped { reason };
             });
             if stopped.await.is_err() {
                 return;

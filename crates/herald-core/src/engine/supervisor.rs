@@ -12,6 +12,7 @@ use tokio::task::JoinHandle;
 
 use super::api::{Command, EngineEvent, FeedKind, FeedState, Record, Reply};
 use super::feed_state::StateCell;
+use super::health::Health;
 use super::runner::Control;
 use super::start::RunnerStart;
 use super::writer::Writer;
@@ -47,7 +48,7 @@ pub(super) struct Supervisor {
 fn first_state(feed: &Feed, keepalive: Option<Duration>, unread: u64) -> FeedState {
     let resolved = feed.resolved();
     let phase = if feed.settings.paused { Phase::Stopped { reason: StopReason::Closed } } else { Phase::Connecting };
-    FeedState {
+    let mut state = FeedState {
         name: feed.name.clone(),
         url: feed.url.clone(),
         preset: feed.settings.preset.unwrap_or_default(),
@@ -67,7 +68,10 @@ fn first_state(feed: &Feed, keepalive: Option<Duration>, unread: u64) -> FeedSta
         coalesce: feed.settings.coalesce.unwrap_or_default(),
         me: None,
         present: Vec::new(),
-    }
+        health: Health::default(),
+    };
+    state.health = Health::of(&state);
+    state
 }
 
 impl Supervisor {

@@ -146,6 +146,9 @@ pub struct Feed {
 pub struct FeedSetupError {
     pub feed: String,
     pub reason: String,
+    /// Its secret is what is missing (not in the keyring, or no keyring):
+    /// the user can give it, and nothing else is wrong.
+    pub needs_secret: bool,
 }
 
 /// Everything about a feed that the engine needs, with the preset's
@@ -240,7 +243,7 @@ impl Feed {
         secrets: &dyn Secrets,
         extra: &HeaderMap,
     ) -> Result<Setup, FeedSetupError> {
-        let fail = |reason: String| FeedSetupError { feed: self.name.clone(), reason };
+        let fail = |reason: String| FeedSetupError { feed: self.name.clone(), reason, needs_secret: false };
         let resolved = self.resolved();
         let mut config = SubscriptionConfig::new(&self.url);
         for (name, value) in &self.settings.headers {
@@ -248,7 +251,10 @@ impl Feed {
         }
         config = config.headers(extra);
         if let Some(auth) = &self.settings.auth {
-            config = auth.apply(config, secrets).map_err(|e| fail(e.to_string()))?;
+            config = auth.apply(config, secrets).map_err(|e| FeedSetupError {
+                needs_secret: matches!(e, auth::AuthError::Secret(_)),
+                ..fail(e.to_string())
+            })?;
         }
         let config = config
             .last_event_id(cursor.unwrap_or_default())

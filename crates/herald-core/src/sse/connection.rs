@@ -18,8 +18,8 @@ use super::backoff::backoff;
 use super::clock::{Clock, EpochMs};
 use super::config::{stall_timeout, Resume, SubscriptionConfig};
 use super::decoder::{ByteString, Decoder, Event, Frame};
-use super::state::{millis, ConnectionState, Phase, StopReason};
-use super::transport::{StreamRequest, StreamResponse, Transport};
+use super::state::{millis, ConnectionState, Failure, Phase, StopReason};
+use super::transport::{StreamRequest, StreamResponse, Transport, TransportError, TransportFailure};
 
 pub(super) enum Command {
     ReconnectNow,
@@ -29,7 +29,7 @@ pub(super) enum Command {
 /// How one connection attempt ended.
 enum Outcome {
     Stop(StopReason),
-    Retry { reason: String, healthy: bool, retry_after: Option<Duration> },
+    Retry { reason: Failure, healthy: bool, retry_after: Option<Duration> },
     ReconnectNow,
 }
 
@@ -164,8 +164,7 @@ impl Connection {
         };
         let response = match response {
             Ok(response) => response,
-            Err(e) if e.permanent => return Outcome::Stop(StopReason::Failed { message: e.message }),
-            Err(e) => return Outcome::Retry { reason: e.message, healthy: false, retry_after: None },
+            Err(e) => return failed(e, false),
         };
         if let Some(outcome) = judge(&response) {
             return outcome;
@@ -194,7 +193,7 @@ impl Connection {
                 command = self.commands.recv() => return command_outcome(command),
             };
             let Ok(mut chunk) = chunk else {
-                let reason = format!("nothing heard for {} s", stall.as_secs());
+                let reason = Failure::Stalled { silent_ms: millis(stall) };
                 return Outcome::Retry { reason, healthy: delivered, retry_after: None };
             };
             let quiet = quiet_since.elapsed();
@@ -216,8 +215,13 @@ impl Connection {
                             break None;
                         }
                     }
-                    Some(Err(e)) => break Some(e.message),
-                    None => break Some("the server ended the stream".to_owned()),
+                    Some(Err(e)) => break Some(e),
+                    None => {
+                        break Some(TransportError {
+                            message: "the server ended the stream".into(),
+                            kind: TransportFailure::Broken,
+                        })
+                    }
                 }
                 if read >= MAX_BATCH_BYTES || batch.len() >= MAX_BATCH_EVENTS {
                     break None;
@@ -242,8 +246,8 @@ impl Connection {
                 let status = comment.split(|c: char| !c.is_ascii_digit()).next().and_then(|s| s.parse().ok());
                 return Outcome::Stop(StopReason::Gone { status: status.unwrap_or(410) });
             }
-            if let Some(reason) = ended {
-                return Outcome::Retry { reason, healthy: delivered, retry_after: None };
+            if let Some(error) = ended {
+                return failed(error, delivered);
             }
         }
     }
@@ -338,6 +342,20 @@ fn with_query(url: &str, name: &str, cursor: &str) -> String {
     parsed.into()
 }
 
+/// What a transport's failure means for the subscription: a refused
+/// certificate or a redirect that cannot be followed stops it, anything else
+/// is tried again.
+fn failed(error: TransportError, healthy: bool) -> Outcome {
+    let TransportError { message, kind } = error;
+    let reason = match kind {
+        TransportFailure::CertificateRefused => return Outcome::Stop(StopReason::CertificateRefused { message }),
+        TransportFailure::Redirect => return Outcome::Stop(StopReason::Failed { message }),
+        TransportFailure::Unreachable => Failure::Unreachable { detail: message },
+        TransportFailure::Broken => Failure::Ended { detail: message },
+    };
+    Outcome::Retry { reason, healthy, retry_after: None }
+}
+
 fn command_outcome(command: Option<Command>) -> Outcome {
     match command {
         Some(Command::ReconnectNow) => Outcome::ReconnectNow,
@@ -363,7 +381,7 @@ fn judge(response: &StreamResponse) -> Option<Outcome> {
         401 | 403 => Some(Outcome::Stop(StopReason::NeedsAuthentication { status: code })),
         404 | 410 => Some(Outcome::Stop(StopReason::Gone { status: code })),
         408 | 429 | 500..=599 => Some(Outcome::Retry {
-            reason: format!("the server answered {code}"),
+            reason: Failure::Status { status: code },
             healthy: false,
             retry_after: retry_after(&response.headers).map(|wait| wait.min(MAX_RETRY_AFTER)),
         }),

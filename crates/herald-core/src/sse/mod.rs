@@ -13,6 +13,8 @@ pub use backoff::backoff;
 pub use clock::{now_ms, Clock, EpochMs, SystemClock};
 pub use config::{stall_timeout, InvalidHeader, Resume, SubscriptionConfig};
 pub use decoder::{ByteString, Decoder, Event, Frame, DEFAULT_MAX_EVENT_BYTES};
-pub use state::{ConnectionState, Phase, StopReason};
+pub use state::{ConnectionState, Failure, Phase, StopReason};
 pub use subscription::Subscription;
-pub use transport::{error_chain, HttpTransport, StreamRequest, StreamResponse, Transport, TransportError};
+pub use transport::{
+    error_chain, HttpTransport, StreamRequest, StreamResponse, Transport, TransportError, TransportFailure,
+};

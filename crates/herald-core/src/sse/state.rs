@@ -21,11 +21,41 @@ pub enum Phase {
         attempt: u32,
         #[ts(type = "number")]
         at: EpochMs,
-        reason: String,
+        reason: Failure,
     },
     Stopped {
         reason: StopReason,
     },
+}
+
+/// Why an attempt failed, by kind, for every reader to tell apart without
+/// reading its text; its `Display` is the sentence people read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[ts(export)]
+pub enum Failure {
+    /// Nothing was heard for the stall timeout: the stream was recycled.
+    Stalled {
+        #[ts(type = "number")]
+        silent_ms: u64,
+    },
+    /// The server could not be reached: its name did not resolve, or the
+    /// connection was refused or timed out.
+    Unreachable { detail: String },
+    /// The server answered a status that may pass (408, 429, 5xx).
+    Status { status: u16 },
+    /// The stream ended, or broke while it was read.
+    Ended { detail: String },
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Stalled { silent_ms } => write!(f, "nothing heard for {} s", silent_ms / 1000),
+            Failure::Unreachable { detail } | Failure::Ended { detail } => f.write_str(detail),
+            Failure::Status { status } => write!(f, "the server answered {status}"),
+        }
+    }
 }
 
 /// Why a subscription ended for good.
@@ -39,6 +69,12 @@ pub enum StopReason {
     NeedsAuthentication { status: u16 },
     /// 404 or 410.
     Gone { status: u16 },
+    /// The server's certificate was refused (the message says which, and
+    /// its fingerprint, to trust it).
+    CertificateRefused { message: String },
+    /// The feed's secret could not be had: not in the keyring, or no
+    /// keyring.
+    NeedsSecret { message: String },
     /// Any other response that retrying will not fix.
     Failed { message: String },
     /// The subscription was closed by its owner.
@@ -89,7 +125,9 @@ impl std::fmt::Display for StopReason {
             StopReason::NoContent => f.write_str("the server asked to stop (204)"),
             StopReason::NeedsAuthentication { status } => write!(f, "authentication needed ({status})"),
             StopReason::Gone { status } => write!(f, "the feed is gone ({status})"),
-            StopReason::Failed { message } => f.write_str(message),
+            StopReason::CertificateRefused { message }
+            | StopReason::NeedsSecret { message }
+            | StopReason::Failed { message } => f.write_str(message),
             StopReason::Closed => f.write_str("closed"),
         }
     }

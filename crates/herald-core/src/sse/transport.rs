@@ -21,27 +21,42 @@ pub struct StreamRequest {
 #[error("{message}")]
 pub struct TransportError {
     pub message: String,
-    /// No retry can fix it (a refused certificate): the subscription stops.
-    pub permanent: bool,
+    pub kind: TransportFailure,
+}
+
+/// What kind of failure a [`TransportError`] is: it decides whether a retry
+/// can fix it, and what the user is told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportFailure {
+    /// The server could not be reached: its name, the connection, a timeout.
+    Unreachable,
+    /// The connection broke while the stream was read.
+    Broken,
+    /// The server's certificate was refused: no retry can fix it.
+    CertificateRefused,
+    /// The server's redirects cannot be followed: no retry can fix it.
+    Redirect,
 }
 
 impl TransportError {
     /// A failure worth retrying, such as a refused connection.
-    pub fn retryable(message: impl Into<String>) -> Self {
-        TransportError { message: message.into(), permanent: false }
+    pub fn unreachable(message: impl Into<String>) -> Self {
+        TransportError { message: message.into(), kind: TransportFailure::Unreachable }
     }
 
     fn from_reqwest(error: &reqwest::Error) -> Self {
         if let Some(problem) = crate::tls::certificate_problem(error) {
-            return TransportError { message: problem, permanent: true };
+            return TransportError { message: problem, kind: TransportFailure::CertificateRefused };
         }
         // A redirect loop (a 301 or 307 whose Location is empty or points
         // back) fails the same way every time: retrying only repeats it.
         if error.is_redirect() {
             let message = format!("the server's redirects cannot be followed: {}", error_chain(error));
-            return TransportError { message, permanent: true };
+            return TransportError { message, kind: TransportFailure::Redirect };
         }
-        TransportError::retryable(error_chain(error))
+        let kind =
+            if error.is_body() || error.is_decode() { TransportFailure::Broken } else { TransportFailure::Unreachable };
+        TransportError { message: error_chain(error), kind }
     }
 }
 
