@@ -18,6 +18,7 @@
 //! - [`probe`]: trying a feed before following it.
 //! - [`tls`]: trusting a feed's self-signed certificate.
 //! - [`secrets`]: feeds' tokens, kept in the OS keyring and nowhere else.
+//! - [`blocking`]: the one way blocking work leaves the async runtime.
 //!
 //! Why it is separate from the processes: all of this is logic that must be
 //! right, so it is tested here against real servers on loopback, with no
@@ -25,6 +26,7 @@
 //! window (`src-tauri`) and `herald-cli` are thin around it.
 
 pub mod attention;
+pub mod blocking;
 pub mod engine;
 pub mod feed;
 pub mod ipc;

@@ -9,6 +9,7 @@
 //! the certificate is refused, its fingerprint, so the user can decide to
 //! trust exactly that certificate.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -58,12 +59,12 @@ pub struct ProbedEvent {
 /// fingerprint).
 pub async fn probe(
     feed: &Feed,
-    secrets: &dyn Secrets,
+    secrets: Arc<dyn Secrets>,
     budget: Duration,
     max_events: usize,
 ) -> (ProbeReport, Option<Refused>) {
     let mut report = ProbeReport::default();
-    let setup = match feed.setup(None, None, secrets, &HeaderMap::new()) {
+    let setup = match feed.setup(None, None, secrets, HeaderMap::new()).await {
         Ok(setup) => setup,
         Err(e) => {
             report.problem = Some(e.reason);

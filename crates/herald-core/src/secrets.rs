@@ -41,7 +41,7 @@ pub trait Secrets: Send + Sync {
 }
 
 /// The OS keyring. Each call blocks (a D-Bus round trip on Linux), so async
-/// code calls it from `spawn_blocking` or `block_in_place`.
+/// code calls it through [`crate::blocking::run`].
 #[derive(Debug, Default, Clone, Copy)]
 pub struct OsKeyring;
 

@@ -24,13 +24,14 @@ fn subscribe(client: reqwest::Client, server: &TlsServer) -> Subscription {
     Subscription::start(client, config)
 }
 
-/// Waits for the subscription to stop, and returns why.
+/// Waits for the subscription to stop on a refused certificate, and
+/// returns what it says.
 async fn stop_message(subscription: &Subscription) -> String {
     let mut state = subscription.state();
     let state = state.wait_for(|s| matches!(s.phase, Phase::Stopped { .. })).await.unwrap().clone();
     match state.phase {
-        Phase::Stopped { reason: StopReason::Failed { message } } => message,
-        other => panic!("expected a failure, got {other:?}"),
+        Phase::Stopped { reason: StopReason::CertificateRefused { message } } => message,
+        other => panic!("expected a refused certificate, got {other:?}"),
     }
 }
 

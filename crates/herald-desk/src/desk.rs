@@ -226,7 +226,7 @@ impl Handler for Desk {
             Request::FeedForm { name } => json(feed_setup::form(self, &name).await?),
             Request::ValidateFeed { form } => form.to_feed().map(|_| Value::Null),
             Request::ProbeFeed { form, secret } => json(feed_setup::probe(self, form, secret).await?),
-            Request::TrustCertificate { fingerprint } => json(feed_setup::trust(self, &fingerprint)?),
+            Request::TrustCertificate { fingerprint } => json(feed_setup::trust(self, &fingerprint).await?),
             Request::SaveFeed { form, secret } => feed_setup::save(self, form, secret).await.map(|()| Value::Null),
             Request::RemoveFeed { name } => {
                 self.engine_command(Command::RemoveFeed { name }).await.map(|_| Value::Null)

@@ -11,6 +11,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
+use herald_core::blocking;
 use herald_core::engine::{Command, Reply};
 use herald_core::feed::{feeds_to_toml, parse_feeds, pinned_certificate_path, Feed, FeedForm, FieldError};
 use herald_core::ipc::failure;
@@ -48,7 +49,7 @@ pub async fn probe(desk: &Desk, form: FeedForm, secret: Option<String>) -> Resul
     if let (Some(entry), Some(secret)) = (form.secret_entry(), secret.filter(|s| !s.is_empty())) {
         secrets.session.set(&entry, &secret).map_err(|e| failure(e.to_string()))?;
     }
-    let (report, refused) = try_feed(&feed, &secrets, PROBE_BUDGET, PROBE_EVENTS).await;
+    let (report, refused) = try_feed(&feed, Arc::new(secrets), PROBE_BUDGET, PROBE_EVENTS).await;
     if let Some(refused) = refused {
         desk.remember_refused(refused.fingerprint, refused.der);
     }
@@ -58,13 +59,16 @@ pub async fn probe(desk: &Desk, form: FeedForm, secret: Option<String>) -> Resul
 /// Trusts exactly the certificate a probe was refused, named by the
 /// fingerprint the user compared: saves it beside the store, and returns
 /// the file to give as the feed's CA certificate.
-pub fn trust(desk: &Desk, fingerprint: &str) -> Result<String, FieldError> {
+pub async fn trust(desk: &Desk, fingerprint: &str) -> Result<String, FieldError> {
     let der =
         desk.refused(fingerprint).ok_or_else(|| failure("test the connection first: no such certificate was seen"))?;
-    std::fs::create_dir_all(&desk.certs_dir).map_err(|e| failure(format!("{}: {e}", desk.certs_dir.display())))?;
-    let path = pinned_certificate_path(&desk.certs_dir, fingerprint);
-    std::fs::write(&path, pem(&der)).map_err(|e| failure(format!("{}: {e}", path.display())))?;
-    Ok(path.display().to_string())
+    let (dir, path) = (desk.certs_dir.clone(), pinned_certificate_path(&desk.certs_dir, fingerprint));
+    blocking::run(move || {
+        std::fs::create_dir_all(&dir).map_err(|e| failure(format!("{}: {e}", dir.display())))?;
+        std::fs::write(&path, pem(&der)).map_err(|e| failure(format!("{}: {e}", path.display())))?;
+        Ok(path.display().to_string())
+    })
+    .await
 }
 
 /// Adds the feed, or replaces the one of its name, keeping what the form
@@ -75,9 +79,8 @@ pub async fn save(desk: &Desk, form: FeedForm, secret: Option<String>) -> Result
     let feed = form.to_feed_over(feeds.iter().find(|f| f.name == form.name.trim()))?;
     if let (Some(entry), Some(secret)) = (form.secret_entry(), secret.filter(|s| !s.is_empty())) {
         let secrets = desk.secrets.clone();
-        let kept = tokio::task::spawn_blocking(move || secrets.set(&entry, &secret)).await;
-        kept.map_err(|e| failure(e.to_string()))?
-            .map_err(|e| FieldError { field: "secret".into(), message: e.to_string() })?;
+        let kept = blocking::run(move || secrets.set(&entry, &secret)).await;
+        kept.map_err(|e| FieldError { field: "secret".into(), message: e.to_string() })?;
     }
     add(desk, feed).await
 }
@@ -92,7 +95,9 @@ async fn add(desk: &Desk, feed: Feed) -> Result<(), FieldError> {
 /// Imports the feeds file at `path`: all of it, or nothing, with the line
 /// and reason of the first problem. How many feeds it held.
 pub async fn import(desk: &Desk, path: &Path) -> Result<usize, FieldError> {
-    let text = std::fs::read_to_string(path).map_err(|e| failure(format!("{}: {e}", path.display())))?;
+    let read = path.to_owned();
+    let text = blocking::run(move || std::fs::read_to_string(read)).await;
+    let text = text.map_err(|e| failure(format!("{}: {e}", path.display())))?;
     let feeds = parse_feeds(&text).map_err(|e| failure(format!("{}: {e}", path.display())))?;
     let count = feeds.len();
     for feed in feeds {
@@ -105,7 +110,9 @@ pub async fn import(desk: &Desk, path: &Path) -> Result<usize, FieldError> {
 /// of their keyring entries.
 pub async fn export(desk: &Desk, path: &Path) -> Result<(), FieldError> {
     let feeds = definitions(desk).await?;
-    std::fs::write(path, feeds_to_toml(&feeds)).map_err(|e| failure(format!("{}: {e}", path.display())))
+    let (write, text) = (path.to_owned(), feeds_to_toml(&feeds));
+    let written = blocking::run(move || std::fs::write(write, text)).await;
+    written.map_err(|e| failure(format!("{}: {e}", path.display())))
 }
 
 /// The keyring, shared, as the fallback of a probe's own secrets.

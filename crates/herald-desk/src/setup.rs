@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+use herald_core::blocking;
 use herald_core::feed::{Auth, Feed, Preset, Retention};
 use herald_core::secrets::{OsKeyring, Secrets, SessionSecrets};
 use herald_core::store::Store;
@@ -70,7 +71,9 @@ pub async fn prepare(
     token: Option<String>,
     demo_every: Duration,
 ) -> anyhow::Result<Start> {
-    let mut store = Store::open(store_path).with_context(|| format!("opening the store {}", store_path.display()))?;
+    let path = store_path.to_owned();
+    let store = blocking::run(move || Store::open(&path)).await;
+    let mut store = store.with_context(|| format!("opening the store {}", store_path.display()))?;
     let secrets = SessionSecrets::over(OsKeyring);
     if let Some(root) = server {
         let feed = server_feed(root)?;
@@ -78,7 +81,11 @@ pub async fn prepare(
         let auth = match token {
             Some(token) => {
                 let entry = feed.name.clone();
-                let kept = tokio::task::block_in_place(|| secrets.set(&entry, &token));
+                let kept = blocking::run({
+                    let entry = entry.clone();
+                    move || OsKeyring.set(&entry, &token)
+                })
+                .await;
                 kept.with_context(|| "keeping HERALD_TOKEN in the OS keyring")?;
                 Some(Auth::bearer(entry))
             }

@@ -130,9 +130,7 @@ impl Engine {
         let store = match config.store {
             StoreAt::Open(store) => store,
             StoreAt::Memory => Store::in_memory()?,
-            StoreAt::Path(path) => tokio::task::spawn_blocking(move || Store::open(&path))
-                .await
-                .map_err(|e| EngineError::Writer(std::io::Error::other(e)))??,
+            StoreAt::Path(path) => crate::blocking::run(move || Store::open(&path)).await?,
         };
         let writer = Writer::start(store).map_err(EngineError::Writer)?;
         let feeds = writer.call(|store| store.feeds()).await??;

@@ -1,6 +1,7 @@
 //! Getting a feed's runner going: its setup needs the feed's secret, a
-//! blocking keyring call made off the runtime's threads. A setup that fails
-//! stops the feed with the reason, until it is told to try again.
+//! blocking keyring call made off the runtime's threads ([`Feed::setup`]).
+//! A setup that fails stops the feed with the reason, until it is told to
+//! try again.
 
 use std::sync::Arc;
 
@@ -38,14 +39,11 @@ pub(super) struct RunnerStart {
 impl RunnerStart {
     pub async fn run(mut self) {
         let setup = loop {
-            let (feed, cursor, keepalive, secrets, extra) =
-                (self.feed.clone(), self.cursor.clone(), self.keepalive, self.secrets.clone(), self.extra.clone());
-            let setup = move || feed.setup(cursor, keepalive, &*secrets, &extra);
-            let reason = match tokio::task::spawn_blocking(setup).await {
-                Ok(Ok(setup)) => break setup,
-                Ok(Err(e)) if e.needs_secret => StopReason::NeedsSecret { message: e.reason },
-                Ok(Err(e)) => StopReason::Failed { message: e.reason },
-                Err(_) => StopReason::Failed { message: "setting the feed up failed".into() },
+            let setup = self.feed.setup(self.cursor.clone(), self.keepalive, self.secrets.clone(), self.extra.clone());
+            let reason = match setup.await {
+                Ok(setup) => break setup,
+                Err(e) if e.needs_secret => StopReason::NeedsSecret { message: e.reason },
+                Err(e) => StopReason::Failed { message: e.reason },
             };
             let stopped = self.state.publish(|state| {
                 state.problem = Some(reason.to_string());

@@ -232,11 +232,23 @@ impl Feed {
     }
 
     /// What to follow the feed with, resuming after `cursor`, with the
-    /// server's keepalive as far as it is known. A feed with
-    /// `auth` takes its secret from `secrets` (a blocking call for the OS
-    /// keyring). `extra` headers are added as they are and never stored:
-    /// `herald-cli tail -H` passes its own this way.
-    pub fn setup(
+    /// server's keepalive as far as it is known. A feed with `auth` takes
+    /// its secret from `secrets`, and a `ca_cert` is read from its file:
+    /// blocking work, done off the runtime (see [`crate::blocking`]).
+    /// `extra` headers are added as they are and never stored: `herald-cli
+    /// tail -H` passes its own this way.
+    pub async fn setup(
+        &self,
+        cursor: Option<String>,
+        keepalive: Option<Duration>,
+        secrets: std::sync::Arc<dyn Secrets>,
+        extra: HeaderMap,
+    ) -> Result<Setup, FeedSetupError> {
+        let feed = self.clone();
+        crate::blocking::run(move || feed.setup_blocking(cursor, keepalive, &*secrets, &extra)).await
+    }
+
+    fn setup_blocking(
         &self,
         cursor: Option<String>,
         keepalive: Option<Duration>,
@@ -301,14 +313,14 @@ mod tests {
         secrets.set("hub", "s3cret").unwrap();
         let mut feed = Feed::new("hub", "http://127.0.0.1:1/tasks/subscribe").with_preset(Preset::HeraldHub);
         feed.settings.auth = Some(Auth::bearer("hub"));
-        let setup = feed.setup(Some("7".into()), None, &secrets, &HeaderMap::new()).unwrap();
+        let setup = feed.setup_blocking(Some("7".into()), None, &secrets, &HeaderMap::new()).unwrap();
         assert_eq!(setup.config.last_event_id, "7");
         let auth = &setup.rest_headers[reqwest::header::AUTHORIZATION];
         assert!(auth.is_sensitive());
         assert!(!format!("{setup:?}").contains("s3cret"));
         let missing =
             Feed { settings: FeedSettings { ca_cert: Some("/nonexistent.pem".into()), ..Default::default() }, ..feed };
-        let err = missing.setup(None, None, &secrets, &HeaderMap::new()).unwrap_err();
+        let err = missing.setup_blocking(None, None, &secrets, &HeaderMap::new()).unwrap_err();
         assert!(err.reason.starts_with("ca_cert /nonexistent.pem:"), "{err}");
     }
 }
