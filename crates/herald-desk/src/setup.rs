@@ -11,7 +11,7 @@ use anyhow::Context;
 use herald_core::blocking;
 use herald_core::feed::{Auth, Feed, Preset, Retention};
 use herald_core::secrets::{OsKeyring, Secrets, SessionSecrets};
-use herald_core::store::Store;
+use herald_core::store::{Store, StoreError};
 use herald_hub::demo::DemoHub;
 
 /// The demo's feed, found again by its name.
@@ -42,7 +42,8 @@ pub fn server_feed(root: &str) -> anyhow::Result<Feed> {
 
 /// Adds `feed` unless a feed of that name is stored, keeping a stored
 /// one's history and choices; either way it gets `preset` and `auth` if
-/// it has none. Returns the feed as stored.
+/// it has none. Returns the feed as stored. A stored feed that cannot be
+/// read is an error, never a reason to write a new one over it.
 fn ensure(store: &mut Store, mut feed: Feed, auth: Option<Auth>) -> anyhow::Result<Feed> {
     match store.feed(&feed.name) {
         Ok(stored) => {
@@ -54,10 +55,11 @@ fn ensure(store: &mut Store, mut feed: Feed, auth: Option<Auth>) -> anyhow::Resu
             }
             feed = stored;
         }
-        Err(_) => {
+        Err(StoreError::NoSuchFeed(_)) => {
             feed.settings.auth = auth;
             feed.retention = Retention { max_count: None, max_age: Some(DEFAULT_KEEP) };
         }
+        Err(e) => return Err(e.into()),
     }
     store.import_feeds(std::slice::from_ref(&feed))?;
     Ok(feed)
@@ -158,5 +160,27 @@ mod tests {
         assert_eq!(store.feed_id(url).unwrap(), id, "the same feed");
         assert_eq!(store.cursor(id).unwrap().as_deref(), Some("7"), "its cursor stays");
         assert_eq!(store.history(Some(id), None).unwrap().len(), 1, "and its history");
+    }
+
+    #[test]
+    fn a_stored_feed_that_does_not_read_back_is_an_error_not_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("herald.db");
+        let feed = server_feed("http://127.0.0.1:7878").unwrap();
+        let mut store = Store::open(&path).unwrap();
+        ensure(&mut store, feed.clone(), None).unwrap();
+        let spoiled = "UPDATE feeds SET settings = '{not json' WHERE name = ?1";
+        rusqlite::Connection::open(&path).unwrap().execute(spoiled, [&feed.name]).unwrap();
+        let mut store = Store::open(&path).unwrap();
+        let error = ensure(&mut store, feed.clone(), None).unwrap_err();
+        assert!(
+            matches!(error.downcast_ref::<StoreError>(), Some(StoreError::BadSettings { .. })),
+            "its kind, kept: {error:?}"
+        );
+        let settings: String = rusqlite::Connection::open(&path)
+            .unwrap()
+            .query_row("SELECT settings FROM feeds WHERE name = ?1", [&feed.name], |r| r.get(0))
+            .unwrap();
+        assert_eq!(settings, "{not json", "left as it was, for the user to see");
     }
 }
