@@ -20,14 +20,16 @@ pub use herald_wire::SEQUENCE_HEADER;
 use herald_wire::{IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER};
 
 pub fn router(hub: Arc<Hub>) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/tasks", get(list).post(create))
         .route("/tasks/subscribe", get(crate::stream::subscribe))
         .route("/tasks/{id}", get(one).put(update).delete(remove))
         .route("/me", get(me))
         .route("/healthz", get(healthz))
-        .route("/metrics", get(metrics))
-        .route(herald_wire::PRESENCE_PATH, axum::routing::put(view))
+        .route(herald_wire::PRESENCE_PATH, axum::routing::put(view));
+    #[cfg(feature = "metrics")]
+    let router = router.route("/metrics", get(metrics));
+    router
         .layer(axum::middleware::from_fn_with_state(hub.clone(), count_refusals))
         // A span per request (method, path), and its status and time at debug level.
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -177,6 +179,7 @@ async fn count_refusals(State(hub): State<Arc<Hub>>, request: Request, next: Nex
 }
 
 /// `GET /metrics`, in the Prometheus text format (see [`crate::metrics`]).
+#[cfg(feature = "metrics")]
 async fn metrics(State(hub): State<Arc<Hub>>) -> Response {
     let Ok(text) = hub.metrics().scrape(hub.open_streams()) else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();

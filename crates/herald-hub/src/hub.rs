@@ -15,6 +15,7 @@ use crate::limits::Gate;
 use crate::metrics::Metrics;
 use crate::model::{Change, CreateKey, Created, IfMatch, Task, TaskPatch, Written};
 use crate::presence::Room;
+#[cfg(feature = "redis")]
 use crate::storage::redis::RedisLocation;
 use crate::storage::{self, Storage, StoreError, StoreLocation};
 
@@ -26,6 +27,7 @@ pub struct Hub {
     gate: Arc<Gate>,
     metrics: Metrics,
     /// The Redis that other hubs share, to share who is here with them.
+    #[cfg(feature = "redis")]
     shared: Option<RedisLocation>,
 }
 
@@ -35,15 +37,26 @@ impl Hub {
         let storage = storage::open(location, config.history).await?;
         let closing = CancellationToken::new();
         let gate = Gate::new(config.max_streams, config.max_streams_per_client);
+        #[cfg(feature = "redis")]
         let shared = match location {
             StoreLocation::Redis(redis) => Some(redis.clone()),
             StoreLocation::File(_) | StoreLocation::Memory => None,
         };
         let metrics = Metrics::default();
-        Ok(Arc::new(Hub { storage, config, closing, room: Room::new(), gate, metrics, shared }))
+        Ok(Arc::new(Hub {
+            storage,
+            config,
+            closing,
+            room: Room::new(),
+            gate,
+            metrics,
+            #[cfg(feature = "redis")]
+            shared,
+        }))
     }
 
     /// Where this hub shares who is here with other hubs, if it does.
+    #[cfg(feature = "redis")]
     pub(crate) fn shared(&self) -> Option<&RedisLocation> {
         self.shared.as_ref()
     }

@@ -37,6 +37,7 @@ mod http;
 mod hub;
 mod limits;
 mod local;
+#[cfg_attr(not(feature = "metrics"), path = "metrics_off.rs")]
 mod metrics;
 mod model;
 mod presence;
@@ -55,6 +56,7 @@ pub use local::LocalHub;
 pub use model::{
     clean_name, Change, ChangeKind, CreateKey, Created, IfMatch, NewTask, Stale, Task, TaskPatch, Written,
 };
+#[cfg(feature = "redis")]
 pub use storage::redis::RedisLocation;
 pub use storage::{Storage, StoreError, StoreLocation};
 use tokio::net::{TcpListener, TcpStream};
@@ -68,9 +70,12 @@ pub async fn run(
 ) -> std::io::Result<()> {
     let closing = hub.closing().clone();
     tokio::spawn(hub.room().clone().tell(hub.config().presence_debounce, closing.clone()));
+    #[cfg(feature = "redis")]
     let sharing = hub
         .shared()
         .map(|redis| tokio::spawn(presence::exchange::run(redis.clone(), hub.room().clone(), closing.clone())));
+    #[cfg(not(feature = "redis"))]
+    let sharing: Option<tokio::task::JoinHandle<()>> = None;
     let ended = closing.clone();
     let keepalive = hub.config().keepalive;
     let app = router(hub);

@@ -15,6 +15,7 @@
 //! Hubs that share a Redis also share who is here ([`exchange`]): each
 //! tells its streams everyone present through any of them.
 
+#[cfg(feature = "redis")]
 pub(crate) mod exchange;
 
 use std::collections::{BTreeMap, HashMap};
@@ -139,11 +140,13 @@ impl Room {
     }
 
     /// This hub's own part of every presence told from now on.
+    #[cfg(feature = "redis")]
     pub fn follow_own(&self) -> watch::Receiver<Arc<Presence>> {
         self.own.subscribe()
     }
 
     /// Who is here through the other hubs, as they last said.
+    #[cfg(feature = "redis")]
     pub fn set_elsewhere(&self, elsewhere: Presence) {
         let mut known = self.elsewhere();
         if *known != elsewhere {

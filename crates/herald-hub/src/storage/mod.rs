@@ -17,6 +17,7 @@
 //! - [`Storage::follow`] delivers every change committed after it was
 //!   called, in sequence order (it may lag; the stream then reads the log).
 
+#[cfg(feature = "redis")]
 pub mod redis;
 pub mod sqlite;
 
@@ -35,6 +36,7 @@ pub enum StoreLocation {
     /// SQLite in memory, gone when the hub stops: for tests and the embedded demo.
     Memory,
     /// A Redis server, shared by every hub given the same URL and prefix.
+    #[cfg(feature = "redis")]
     Redis(redis::RedisLocation),
 }
 
@@ -113,6 +115,7 @@ pub async fn open(location: &StoreLocation, history: Option<u64>) -> Result<Arc<
     Ok(match location {
         StoreLocation::File(path) => Arc::new(sqlite::Sqlite::open(Some(path), history)?),
         StoreLocation::Memory => Arc::new(sqlite::Sqlite::open(None, history)?),
+        #[cfg(feature = "redis")]
         StoreLocation::Redis(redis) => Arc::new(redis::Redis::open(redis, history).await?),
     })
 }
