@@ -1,0 +1,123 @@
+//! The tray process alone (no window, `HERALD_WINDOW=none`), as it runs
+//! most of the day: its memory (RSS and PSS, settled) and its binary's size,
+//! for each `herald` given, in the same run:
+//!
+//! - with 10 idle feeds, each a stream of one hub on loopback;
+//! - with the embedded demo (`--demo`), whose hub runs inside the process.
+//!
+//! ```sh
+//! dbus-run-session --config-file=tests/dbus/session.conf -- \
+//!   cargo run -p herald-e2e --bin herald-tray-memory -- BEFORE/herald AFTER/herald
+//! ```
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use herald_core::engine::{Command as EngineCommand, Reply};
+use herald_core::feed::{Feed, Preset};
+use herald_core::ipc::Client;
+use herald_core::sse::Phase;
+use herald_core::store::Store;
+use herald_e2e::procs::{rss_pss, tree_rss};
+use herald_hub::{HubConfig, LocalHub, StoreLocation};
+
+const FEEDS: usize = 10;
+
+/// Waits until the RSS of `pid` has stayed within 1% for 3 s.
+async fn settled(pid: u32) -> anyhow::Result<()> {
+    let mut recent: Vec<u64> = Vec::new();
+    let give_up = tokio::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        recent.push(tree_rss(pid));
+        let last = &recent[recent.len().saturating_sub(30)..];
+        let (low, high) = (last.iter().min().copied().unwrap_or(0), last.iter().max().copied().unwrap_or(0));
+        if last.len() == 30 && high - low <= high / 100 {
+            return Ok(());
+        }
+        anyhow::ensure!(tokio::time::Instant::now() < give_up, "the memory of {pid} did not settle");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Starts `herald` on `store` (or its demo), and waits until `open` feeds
+/// are connected, as its socket says.
+async fn start(herald: &Path, dir: &Path, demo: bool, open: usize) -> anyhow::Result<Child> {
+    let socket = dir.join("herald.sock");
+    let mut command = Command::new(herald);
+    command
+        .arg("--hidden")
+        .env("HERALD_WINDOW", "none")
+        .env("HERALD_SOCKET", &socket)
+        .env("XDG_DATA_HOME", dir.join("data"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if demo {
+        command.arg("--demo");
+    } else {
+        command.env("HERALD_STORE", dir.join("herald.db"));
+    }
+    let child = command.spawn()?;
+    let give_up = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Ok(client) = Client::connect(&socket).await {
+            if let Reply::Feeds { feeds } = client.send(EngineCommand::Feeds).await {
+                let live = feeds.iter().filter(|f| matches!(f.connection.phase, Phase::Open { .. })).count();
+                if live >= open {
+                    return Ok(child);
+                }
+            }
+        }
+        anyhow::ensure!(tokio::time::Instant::now() < give_up, "{} feeds did not open", open);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn measure(herald: &Path, demo: bool, hub: &LocalHub) -> anyhow::Result<(u64, u64)> {
+    let dir = tempfile::tempdir()?;
+    if !demo {
+        let feeds: Vec<Feed> = (0..FEEDS)
+            .map(|i| {
+                Feed::new(format!("tasks {i}"), format!("{}/tasks/subscribe", hub.url)).with_preset(Preset::HeraldHub)
+            })
+            .collect();
+        Store::open(&dir.path().join("herald.db"))?.import_feeds(&feeds)?;
+    }
+    let mut child = start(herald, dir.path(), demo, if demo { 1 } else { FEEDS }).await?;
+    settled(child.id()).await?;
+    let memory = rss_pss(child.id());
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status()?;
+    child.wait()?;
+    Ok(memory)
+}
+
+fn mib(kib: u64) -> String {
+    format!("{:.1}", kib as f64 / 1024.0)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let heralds: Vec<String> = std::env::args().skip(1).collect();
+    anyhow::ensure!(!heralds.is_empty(), "usage: herald-tray-memory HERALD...");
+    let mut config = HubConfig::default().with_actor("Ana", "ana-token");
+    config.anonymous_reads = true;
+    let hub = LocalHub::start(config, &StoreLocation::Memory).await?;
+    println!("| herald | binary (MiB) | {FEEDS} idle feeds: RSS | PSS (MiB) | demo: RSS | PSS (MiB) |");
+    println!("|---|---|---|---|---|---|");
+    for herald in &heralds {
+        let path = Path::new(herald);
+        let size = std::fs::metadata(path)?.len() / 1024;
+        let (feeds_rss, feeds_pss) = measure(path, false, &hub).await?;
+        let (demo_rss, demo_pss) = measure(path, true, &hub).await?;
+        println!(
+            "| {herald} | {} | {} | {} | {} | {} |",
+            mib(size),
+            mib(feeds_rss),
+            mib(feeds_pss),
+            mib(demo_rss),
+            mib(demo_pss)
+        );
+    }
+    hub.stop().await?;
+    Ok(())
+}
