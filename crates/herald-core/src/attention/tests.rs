@@ -43,7 +43,7 @@ pub(crate) fn state(feed: &str, phase: Phase) -> FeedState {
         present: Vec::new(),
         health: Health::default(),
     };
-    state.health = Health::of(&state);
+    state.health = state.health_now();
     state
 }
 
@@ -306,7 +306,7 @@ fn each_kind_of_trouble_says_what_to_do() {
     assert_eq!(trouble(&cert).map(|t| t.0), Some(Condition::CertificateRefused));
     let mut paused = auth.clone();
     paused.paused = true;
-    paused.health = Health::of(&paused);
+    paused.health = paused.health_now();
     assert_eq!(trouble(&paused), None);
     let busy = state("list", Phase::Retrying { attempt: 2, at: T0, reason: Failure::Status { status: 503 } });
     assert_eq!(trouble(&busy), Some((Condition::Retrying, "the server answered 503".into())));

@@ -185,7 +185,6 @@ pub fn draw(rgba: &mut [u8], width: u32, height: u32, state: TrayState, unread: 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::Health;
     use crate::sse::{Failure, Phase, StopReason};
 
     const NOW: EpochMs = 1_800_000_000_000;
@@ -211,7 +210,7 @@ mod tests {
 
     fn paused(mut state: FeedState) -> FeedState {
         state.paused = true;
-        state.health = Health::of(&state);
+        state.health = state.health_now();
         state
     }
 

@@ -203,6 +203,12 @@ pub struct FeedState {
 }
 
 impl FeedState {
+    /// What it means to a person now (see [`Health::of`]); kept in
+    /// `health` whenever the state changes.
+    pub fn health_now(&self) -> Health {
+        Health::of(self.paused, self.problem.as_deref(), &self.connection.phase)
+    }
+
     /// Where its changes come from, as people read it: its name, or the
     /// host of its URL when it is named by its URL.
     pub fn source(&self) -> String {

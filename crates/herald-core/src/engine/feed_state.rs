@@ -13,7 +13,6 @@
 use tokio::sync::{mpsc, watch};
 
 use super::api::{EngineEvent, FeedState};
-use super::health::Health;
 
 /// The sinks are gone: the engine is shutting down.
 #[derive(Debug)]
@@ -52,7 +51,7 @@ impl StateCell {
         let changed = self.state.send_if_modified(|state| {
             let before = state.clone();
             change(state);
-            state.health = Health::of(state);
+            state.health = state.health_now();
             *state != before
         });
         if changed {

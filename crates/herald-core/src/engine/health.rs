@@ -8,7 +8,6 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::api::FeedState;
 use crate::sse::{Failure, Phase, StopReason};
 
 /// Where a feed stands, as people are told.
@@ -75,20 +74,21 @@ impl Default for Health {
 }
 
 impl Health {
-    /// The health of `state`, from its pause, its problem and its phase.
-    pub fn of(state: &FeedState) -> Health {
+    /// The health of a feed from its pause, its problem (what is wrong
+    /// besides the connection) and its connection's phase.
+    pub fn of(paused: bool, problem: Option<&str>, phase: &Phase) -> Health {
         let health = |condition, reason: Option<String>| Health { condition, reason };
-        if state.paused {
+        if paused {
             return health(Condition::Paused, None);
         }
-        if let Some(problem) = &state.problem {
-            let condition = match &state.connection.phase {
+        if let Some(problem) = problem {
+            let condition = match phase {
                 Phase::Stopped { reason: StopReason::NeedsSecret { .. } } => Condition::NeedsAuthentication,
                 _ => Condition::Stopped,
             };
-            return health(condition, Some(problem.clone()));
+            return health(condition, Some(problem.to_owned()));
         }
-        match &state.connection.phase {
+        match phase {
             Phase::Open { .. } => health(Condition::Live, None),
             Phase::Connecting => health(Condition::Connecting, None),
             Phase::Retrying { reason, .. } => {
@@ -116,13 +116,14 @@ impl Health {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::FeedState;
 
     fn state(phase: Phase) -> FeedState {
         crate::attention::tests::state("tasks", phase)
     }
 
     fn condition(phase: Phase) -> Condition {
-        Health::of(&state(phase)).condition
+        state(phase).health_now().condition
     }
 
     #[test]
@@ -145,13 +146,13 @@ mod tests {
     #[test]
     fn the_reason_is_the_sentence_and_pause_and_problems_come_first() {
         let phase = Phase::Retrying { attempt: 1, at: 0, reason: Failure::Status { status: 503 } };
-        assert_eq!(Health::of(&state(phase.clone())).reason.as_deref(), Some("the server answered 503"));
+        assert_eq!(state(phase.clone()).health_now().reason.as_deref(), Some("the server answered 503"));
         let mut paused = state(phase.clone());
         paused.paused = true;
-        assert_eq!(Health::of(&paused), Health { condition: Condition::Paused, reason: None });
+        assert_eq!(paused.health_now(), Health { condition: Condition::Paused, reason: None });
         let mut broken = state(Phase::Open { since: 0 });
         broken.problem = Some("storing its events failed".into());
-        let health = Health::of(&broken);
+        let health = broken.health_now();
         assert_eq!(
             (health.condition, health.reason.as_deref()),
             (Condition::Stopped, Some("storing its events failed"))

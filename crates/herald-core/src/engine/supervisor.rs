@@ -70,7 +70,7 @@ fn first_state(feed: &Feed, keepalive: Option<Duration>, unread: u64) -> FeedSta
         present: Vec::new(),
         health: Health::default(),
     };
-    state.health = Health::of(&state);
+    state.health = state.health_now();
     state
 }
 
