@@ -80,3 +80,20 @@ fn ticks_per_second() -> f64 {
             .unwrap_or(100.0)
     })
 }
+
+/// Whether memory has settled: the last 30 samples (3 s at 100 ms apart)
+/// stay within 1% of each other. The tools that measure memory feed it a
+/// sample at a time and stop once it says so.
+#[derive(Default)]
+pub struct Settling {
+    recent: Vec<u64>,
+}
+
+impl Settling {
+    pub fn settled(&mut self, sample: u64) -> bool {
+        self.recent.push(sample);
+        let last = &self.recent[self.recent.len().saturating_sub(30)..];
+        let (low, high) = (last.iter().min().copied().unwrap_or(0), last.iter().max().copied().unwrap_or(0));
+        last.len() == 30 && high - low <= high / 100
+    }
+}

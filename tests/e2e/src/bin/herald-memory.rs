@@ -14,7 +14,7 @@
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use herald_e2e::procs::{process_tree, rss_pss, tree_rss};
+use herald_e2e::procs::{process_tree, rss_pss, tree_rss, Settling};
 use herald_e2e::x11::Display;
 
 fn report(label: &str, root: u32) {
@@ -41,13 +41,8 @@ fn wait_until(what: &str, mut done: impl FnMut() -> bool) -> anyhow::Result<()> 
 
 /// Waits until the total RSS under `root` has stayed within 1% for 3 s.
 fn wait_until_settled(root: u32) -> anyhow::Result<()> {
-    let mut recent: Vec<u64> = Vec::new();
-    wait_until("the memory to settle", || {
-        recent.push(tree_rss(root));
-        let last = &recent[recent.len().saturating_sub(30)..];
-        let (low, high) = (last.iter().min().copied().unwrap_or(0), last.iter().max().copied().unwrap_or(0));
-        last.len() == 30 && high - low <= high / 100
-    })
+    let mut settling = Settling::default();
+    wait_until("the memory to settle", || settling.settled(tree_rss(root)))
 }
 
 fn main() -> anyhow::Result<()> {

@@ -19,20 +19,17 @@ use herald_core::feed::{Feed, Preset};
 use herald_core::ipc::Client;
 use herald_core::sse::Phase;
 use herald_core::store::Store;
-use herald_e2e::procs::{rss_pss, tree_rss};
+use herald_e2e::procs::{rss_pss, tree_rss, Settling};
 use herald_hub::{HubConfig, LocalHub, StoreLocation};
 
 const FEEDS: usize = 10;
 
 /// Waits until the RSS of `pid` has stayed within 1% for 3 s.
 async fn settled(pid: u32) -> anyhow::Result<()> {
-    let mut recent: Vec<u64> = Vec::new();
+    let mut settling = Settling::default();
     let give_up = tokio::time::Instant::now() + Duration::from_secs(120);
     loop {
-        recent.push(tree_rss(pid));
-        let last = &recent[recent.len().saturating_sub(30)..];
-        let (low, high) = (last.iter().min().copied().unwrap_or(0), last.iter().max().copied().unwrap_or(0));
-        if last.len() == 30 && high - low <= high / 100 {
+        if settling.settled(tree_rss(pid)) {
             return Ok(());
         }
         anyhow::ensure!(tokio::time::Instant::now() < give_up, "the memory of {pid} did not settle");
