@@ -2,88 +2,83 @@
 //! process (`herald_desk`'s `feed_setup` holds the bodies). What only a window can
 //! do stays here: the OS file dialogs of import and export.
 
-use herald_core::feed::{FeedForm, FieldError};
-use herald_core::ipc::{failure, Request};
+use herald_core::engine::RemoveFeed;
+use herald_core::feed::FeedForm;
+use herald_core::ipc::{
+    ExportFeeds, FeedInput, GetFeedForm, ImportFeeds, ProbeFeed, SaveFeed, TrustCertificate, ValidateFeed,
+};
 use herald_core::probe::ProbeReport;
-use serde::de::DeserializeOwned;
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_dialog::{DialogExt, FilePath};
 use tokio::sync::oneshot;
 
+use crate::commands::CommandResult;
 use crate::Link;
-
-async fn ask<T: DeserializeOwned>(link: &Link, request: Request) -> Result<T, FieldError> {
-    link.call_as(request).await
-}
 
 /// The form of a feed that exists, to edit it. Its secret stays in the keyring.
 #[tauri::command]
-pub async fn feed_form(link: State<'_, Link>, name: String) -> Result<FeedForm, FieldError> {
-    ask(&link, Request::FeedForm { name }).await
+pub async fn feed_form(link: State<'_, Link>, name: String) -> CommandResult<FeedForm> {
+    link.ask(GetFeedForm { name }).await
 }
 
-/// The first problem of a form, field by field, as the feeds file has it.
+/// The first problem of a form, by its field, as the feeds file has it.
 #[tauri::command]
-pub async fn validate_feed(link: State<'_, Link>, form: FeedForm) -> Result<(), FieldError> {
-    ask(&link, Request::ValidateFeed { form }).await
+pub async fn validate_feed(link: State<'_, Link>, form: FeedForm) -> CommandResult<()> {
+    link.ask(ValidateFeed { form }).await
 }
 
 /// Tries the feed as the form has it, with the secret typed (not yet kept)
 /// or the one the keyring has.
 #[tauri::command]
-pub async fn probe_feed(
-    link: State<'_, Link>,
-    form: FeedForm,
-    secret: Option<String>,
-) -> Result<ProbeReport, FieldError> {
-    ask(&link, Request::ProbeFeed { form, secret }).await
+pub async fn probe_feed(link: State<'_, Link>, form: FeedForm, secret: Option<String>) -> CommandResult<ProbeReport> {
+    link.ask(ProbeFeed { form, secret }).await
 }
 
 /// Trusts exactly the certificate a probe was refused; the file to give as
 /// the feed's CA certificate.
 #[tauri::command]
-pub async fn trust_certificate(link: State<'_, Link>, fingerprint: String) -> Result<String, FieldError> {
-    ask(&link, Request::TrustCertificate { fingerprint }).await
+pub async fn trust_certificate(link: State<'_, Link>, fingerprint: String) -> CommandResult<String> {
+    link.ask(TrustCertificate { fingerprint }).await
 }
 
 /// Adds the feed, or replaces the one of its name; a secret goes to the keyring first.
 #[tauri::command]
-pub async fn save_feed(link: State<'_, Link>, form: FeedForm, secret: Option<String>) -> Result<(), FieldError> {
-    ask(&link, Request::SaveFeed { form, secret }).await
+pub async fn save_feed(link: State<'_, Link>, form: FeedForm, secret: Option<String>) -> CommandResult<()> {
+    link.ask(SaveFeed { feed: FeedInput::Form(Box::new(form)), secret }).await
 }
 
 #[tauri::command]
-pub async fn remove_feed(link: State<'_, Link>, name: String) -> Result<(), FieldError> {
-    ask(&link, Request::RemoveFeed { name }).await
+pub async fn remove_feed(link: State<'_, Link>, name: String) -> CommandResult<()> {
+    link.ask(RemoveFeed { name }).await
 }
 
 /// Waits for the dialog's choice; `None` when the user cancelled.
-async fn chosen(picked: oneshot::Receiver<Option<FilePath>>) -> Result<Option<std::path::PathBuf>, FieldError> {
+async fn chosen(picked: oneshot::Receiver<Option<FilePath>>) -> CommandResult<Option<std::path::PathBuf>> {
     let Some(path) = picked.await.ok().flatten() else { return Ok(None) };
-    path.into_path().map(Some).map_err(|e| failure(e.to_string()))
+    path.into_path().map(Some).map_err(|e| herald_core::Error::invalid(e.to_string()))
 }
 
 /// Imports a feeds file the user picks: all of it, or nothing, with the
 /// line and reason of the first problem. How many feeds it held.
 #[tauri::command]
-pub async fn import_feeds<R: Runtime>(app: AppHandle<R>, link: State<'_, Link>) -> Result<usize, FieldError> {
+pub async fn import_feeds<R: Runtime>(app: AppHandle<R>, link: State<'_, Link>) -> CommandResult<usize> {
     let (picked, choice) = oneshot::channel();
     app.dialog().file().set_title("Import feeds").add_filter("Feeds file", &["toml"]).pick_file(move |path| {
         let _ = picked.send(path);
     });
     let Some(path) = chosen(choice).await? else { return Ok(0) };
-    ask(&link, Request::ImportFeeds { path }).await
+    link.ask(ImportFeeds { path }).await
 }
 
 /// Exports every feed to a file the user picks; where it went. Secrets are
 /// never in it: only the names of their keyring entries.
 #[tauri::command]
-pub async fn export_feeds<R: Runtime>(app: AppHandle<R>, link: State<'_, Link>) -> Result<Option<String>, FieldError> {
+pub async fn export_feeds<R: Runtime>(app: AppHandle<R>, link: State<'_, Link>) -> CommandResult<Option<String>> {
     let (picked, choice) = oneshot::channel();
     app.dialog().file().set_title("Export feeds").set_file_name("feeds.toml").save_file(move |path| {
         let _ = picked.send(path);
     });
     let Some(path) = chosen(choice).await? else { return Ok(None) };
-    ask::<()>(&link, Request::ExportFeeds { path: path.clone() }).await?;
+    link.ask(ExportFeeds { path: path.clone() }).await?;
     Ok(Some(path.display().to_string()))
 }

@@ -1,7 +1,7 @@
 //! Herald's window: a process of its own, started when it is wanted and
 //! gone when it is closed. It is a client of the tray process (`herald`,
 //! in `herald-desk`) over the local socket: its commands are thin
-//! forwards of [`herald_core::ipc::Request`]s, and what the tray process
+//! asks of typed calls ([`herald_core::call::Call`]), and what the tray process
 //! pushes becomes the page's events. It runs no engine, no tray and no
 //! notifications of its own.
 
@@ -106,7 +106,7 @@ pub fn main() -> anyhow::Result<()> {
     let mut client = runtime.block_on(Client::connect(&socket)).with_context(|| {
         format!("Herald is not running (nothing answers at {}): start it with `herald`", socket.display())
     })?;
-    let pushes = runtime.block_on(client.subscribe(true)).map_err(|e| anyhow::anyhow!("{}", e.message))?;
+    let pushes = runtime.block_on(client.subscribe(true))?;
     let app = run_app(tauri::Builder::default(), Arc::new(client), pushes, true).build(tauri::generate_context!())?;
     // The last window closed is the end of this process: the tray process stays.
     app.run(|_, _| {});

@@ -95,7 +95,7 @@ fn commands_reach_the_engine_and_only_teammates_changes_alert() {
     assert_eq!(got[0].target.key, Some(first.to_string()));
 
     // The user's own change, through the command, raises no alert; Ana's next one does.
-    invoke(&webview, "write", json!({ "feed": "demo", "write": { "op": "create", "fields": { "name": "Mine" } } }))
+    invoke(&webview, "write", json!({ "feed": "demo", "write": { "op": "create", "fields": { "title": "Mine" } } }))
         .unwrap();
     runtime.block_on(demo.server.hub.delete(TEAMMATE, first, None)).unwrap();
     let got = wait_alerts(2);
@@ -126,18 +126,19 @@ fn commands_reach_the_engine_and_only_teammates_changes_alert() {
     assert_eq!(invoke(&webview, "quiet", json!({})).unwrap()["doNotDisturb"], json!({ "kind": "off" }));
 
     let refused =
-        invoke(&webview, "write", json!({ "feed": "demo", "write": { "op": "create", "fields": { "name": "  " } } }))
+        invoke(&webview, "write", json!({ "feed": "demo", "write": { "op": "create", "fields": { "title": "  " } } }))
             .unwrap_err();
-    assert_eq!(refused, json!("Give it a name."));
+    assert_eq!(refused, json!({ "kind": "invalid", "field": "title", "message": "Give it a name." }));
     let unknown = invoke(&webview, "records", json!({ "feed": "nope" })).unwrap_err();
-    assert_eq!(unknown, json!("there is no feed named \"nope\""));
+    assert_eq!(unknown, json!({ "kind": "notFound", "message": "there is no feed named \"nope\"" }));
     assert_eq!(invoke(&webview, "take_focus", json!({})).unwrap(), serde_json::Value::Null);
 
     // The feed form: refused field by field, in the feeds file's words;
     // saved with its secret, which goes to the keyring and never comes back.
     let form = |name: &str, url: &str| json!({ "name": name, "url": url, "auth": "bearer" });
     let bad = invoke(&webview, "validate_feed", json!({ "form": form("x", "ftp://example.com/") })).unwrap_err();
-    assert_eq!(bad, json!({ "field": "url", "message": "\"ftp://example.com/\" is not an http(s) URL" }));
+    let message = "\"ftp://example.com/\" is not an http(s) URL";
+    assert_eq!(bad, json!({ "kind": "invalid", "field": "url", "message": message }));
     let url = format!("{}/tasks/subscribe", demo.server.url);
     let saved = json!({ "form": form("second", &url), "secret": "s3cret-token" });
     invoke(&webview, "save_feed", saved).unwrap();
@@ -154,5 +155,5 @@ fn commands_reach_the_engine_and_only_teammates_changes_alert() {
         .collect();
     assert_eq!(names, ["demo", "second"]);
     let untrusted = invoke(&webview, "trust_certificate", json!({ "fingerprint": "AB:CD" })).unwrap_err();
-    assert_eq!(untrusted["message"], json!("test the connection first: no such certificate was seen"));
+    assert_eq!(untrusted["kind"], json!("notFound"), "{untrusted}");
 }

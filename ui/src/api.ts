@@ -1,10 +1,11 @@
 // The window's only way to Herald: typed calls into the Rust core and the
 // events it sends. The types are generated from Rust (ts-rs), so the two
-// sides cannot drift. Components take an `Api`, so tests give them a fake.
+// sides cannot drift. Every call rejects with a `HeraldError`, whose kind
+// the page reads (lib/errors.ts). Components take an `Api`, so tests give
+// them a fake.
 import { invoke } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import type { Activity } from "./bindings/Activity";
-import type { Conflict } from "./bindings/Conflict";
 import type { FeedForm } from "./bindings/FeedForm";
 import type { FeedRecord } from "./bindings/FeedRecord";
 import type { DoNotDisturbFor } from "./bindings/DoNotDisturbFor";
@@ -34,9 +35,10 @@ export interface Api {
   records(feed: string): Promise<FeedRecord[]>;
   timeline(query: TimelineQuery): Promise<TimelinePage>;
   activity(feed: string, since: number): Promise<Activity>;
-  /** Null when written; the conflict when the record moved on from the
-   * write's base, and nothing was written. */
-  write(feed: string, write: Write): Promise<Conflict | null>;
+  /** Writes the roles set (title, flag); the feed places them. Rejects
+   * with kind "conflict" when the record moved on from the write's base,
+   * and nothing was written. */
+  write(feed: string, write: Write): Promise<void>;
   /** Says which record the window has open (null: none), for presence. */
   view(feed: string, key: string | null): Promise<void>;
   /** Marks `rows` read, or all of a feed's events (or every feed's) when empty. */
@@ -47,7 +49,7 @@ export interface Api {
   openLink(url: string): Promise<void>;
   /** A feed's form, to edit it; its secret stays in the keyring. */
   feedForm(name: string): Promise<FeedForm>;
-  /** Rejects with a `FieldError` naming the first field that is wrong. */
+  /** Rejects with kind "invalid", naming the first field that is wrong. */
   validateFeed(form: FeedForm): Promise<void>;
   probeFeed(form: FeedForm, secret: string | null): Promise<ProbeReport>;
   /** Trusts the certificate a probe was refused; the file it was saved to. */

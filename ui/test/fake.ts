@@ -6,6 +6,7 @@ import type { Change } from "../src/bindings/Change";
 import type { Conflict } from "../src/bindings/Conflict";
 import type { FeedRecord } from "../src/bindings/FeedRecord";
 import type { FeedForm } from "../src/bindings/FeedForm";
+import type { HeraldError } from "../src/bindings/HeraldError";
 import type { ProbeReport } from "../src/bindings/ProbeReport";
 import type { FeedState } from "../src/bindings/FeedState";
 import type { DoNotDisturbFor } from "../src/bindings/DoNotDisturbFor";
@@ -119,9 +120,14 @@ export class FakeApi implements Api {
   activity = async (feed: string, since: number) => (
     this.record("activity", feed, since), { since: 3, stored: 10, lastEventAt: null, lastEventId: "41" }
   );
-  /** What the next writes answer: a conflict, or null (written). */
+  /** What the next writes answer: a conflict (rejected with it, as Herald
+   * does), or null (written). */
   writeAnswers: (Conflict | null)[] = [];
-  write = async (...args: unknown[]) => (this.record("write", ...args), this.writeAnswers.shift() ?? null);
+  write = async (...args: unknown[]) => {
+    this.record("write", ...args);
+    const conflict = this.writeAnswers.shift() ?? null;
+    if (conflict !== null) throw { kind: "conflict", conflict } satisfies HeraldError;
+  };
   view = async (feed: string, key: string | null) => this.record("view", feed, key);
   recordList: FeedRecord[] = [];
   markRead = async (feed: string | null, rows: number[]) => {
@@ -137,14 +143,14 @@ export class FakeApi implements Api {
   feedForm = async (name: string) => {
     this.record("feedForm", name);
     const form = this.forms.get(name);
-    if (!form) throw { field: "", message: `there is no feed named "${name}"` };
+    if (!form) throw { kind: "notFound", message: `there is no feed named "${name}"` } satisfies HeraldError;
     return structuredClone(form);
   };
   validateFeed = async (form: FeedForm) => {
     this.record("validateFeed", form);
-    if (!/^https?:\/\//.test(form.url)) throw { field: "url", message: `"${form.url}" is not an http(s) URL` };
+    if (!/^https?:\/\//.test(form.url)) throw { kind: "invalid", field: "url", message: `"${form.url}" is not an http(s) URL` } satisfies HeraldError;
     if (form.headers.some((h) => h.name.toLowerCase() === "authorization"))
-      throw { field: "headers", message: "use the token field" };
+      throw { kind: "invalid", field: "headers", message: "use the token field" } satisfies HeraldError;
   };
   probeFeed = async (form: FeedForm, secret: string | null) => {
     this.record("probeFeed", form, secret);
@@ -152,8 +158,12 @@ export class FakeApi implements Api {
     return this.probeAnswers.shift()!;
   };
   trustCertificate = async (fingerprint: string) => (this.record("trustCertificate", fingerprint), `/certs/${fingerprint}.pem`);
+  /** What the next save is refused with, as Herald would refuse it. */
+  saveRefusals: HeraldError[] = [];
   saveFeed = async (form: FeedForm, secret: string | null) => {
     this.record("saveFeed", form, secret);
+    const refused = this.saveRefusals.shift();
+    if (refused) throw refused;
     await this.validateFeed(form);
     this.forms.set(form.name, structuredClone(form));
   };

@@ -23,6 +23,8 @@ const type = (label: string, value: string) => {
   fireEvent.change(input, { target: { value } });
 };
 
+const SAVE = "Add feed";
+
 describe("the feed form", () => {
   it("shows each field's problem under it, in the core's words", async () => {
     const api = new FakeApi([], []);
@@ -32,6 +34,29 @@ describe("the feed form", () => {
     const url = screen.getByLabelText("Stream URL");
     expect(url.getAttribute("aria-invalid")).toBe("true");
     expect(url.getAttribute("aria-describedby")).toBe(error.id);
+  });
+
+  it("shows an error by its kind: a field's beside its input, any other above the form", async () => {
+    const api = new FakeApi([], []);
+    api.saveRefusals = [
+      { kind: "invalid", field: "url", message: "the server refused it" },
+      { kind: "unavailable", message: "Herald has stopped" },
+      { kind: "invalid", field: "secret", message: "no keyring to keep it in" },
+    ];
+    await openAdd(api);
+    type("Name", "alerts");
+    type("Stream URL", "https://ntfy.example/alerts/sse");
+    const save = () => screen.getByRole("button", { name: SAVE }).click();
+    save();
+    const beside = await screen.findByText("the server refused it");
+    expect(beside.classList.contains("field-error")).toBe(true);
+    save();
+    const above = await screen.findByText("Herald has stopped");
+    expect(above.classList.contains("notice")).toBe(true);
+    expect(screen.queryByText("the server refused it")).toBeNull();
+    // The secret's input is not on show without an authentication: above.
+    save();
+    expect((await screen.findByText("no keyring to keep it in")).classList.contains("notice")).toBe(true);
   });
 
   it("updates a control in place when its error comes, so typing goes on", async () => {

@@ -104,7 +104,7 @@ describe("others are here", () => {
     screen.getByRole("button", { name: "Save" }).click();
     await waitFor(() => expect(api.called("write").length).toBe(1));
     const [, sent] = api.called("write")[0] as [string, { fields: unknown; base: Record<string, unknown> }];
-    expect(sent.fields).toEqual({ name: "Buy oat milk" });
+    expect(sent.fields).toEqual({ title: "Buy oat milk" });
     expect(sent.base.version).toBe(2);
   });
 
@@ -124,7 +124,7 @@ describe("others are here", () => {
     (await screen.findByRole("button", { name: "Apply mine" })).click();
     await waitFor(() => expect(api.called("write").length).toBe(2));
     const [, again] = api.called("write")[1] as [string, { fields: unknown; base: Record<string, unknown> }];
-    expect(again.fields).toEqual({ name: "Buy oat milk" });
+    expect(again.fields).toEqual({ title: "Buy oat milk" });
     expect(again.base).toEqual({ id: 1, name: "Buy soy milk", done: false, version: 2 });
     await waitFor(() => expect(screen.queryByRole("alertdialog")).toBeNull());
   });
@@ -134,7 +134,7 @@ describe("others are here", () => {
     await screen.findByRole("alertdialog", { name: /^Ana deleted this/ });
     screen.getByRole("button", { name: "Add it again" }).click();
     await waitFor(() => expect(api.called("write").length).toBe(2));
-    expect(api.called("write")[1]).toEqual(["tasks", { op: "create", fields: { name: "Buy oat milk" } }]);
+    expect(api.called("write")[1]).toEqual(["tasks", { op: "create", fields: { title: "Buy oat milk" } }]);
   });
 });
 
@@ -153,7 +153,7 @@ async function saveRenamed(answer: Conflict) {
 /** The hub's answer to a stale rename: Ana changed it first. */
 function conflict(now: Record<string, unknown>): Conflict {
   return {
-    tried: { op: "update", key: "1", fields: { name: "Buy oat milk" }, base: milk().value },
+    tried: { op: "update", key: "1", fields: { title: "Buy oat milk" }, base: milk().value },
     current: { id: 1, name: "Buy milk", done: false, version: 2, ...now },
     actor: "Ana",
     at: Date.now(),

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use herald_core::feed::{feeds_to_toml, parse_feeds, Auth, Feed, Me, Preset};
+use herald_core::feed::{check, feeds_to_toml, parse_feeds, Auth, Feed, Me, Preset};
 use herald_core::secrets::{OsKeyring, Secrets};
 use serde_json::json;
 
@@ -114,11 +114,12 @@ pub async fn run(args: FeedsArgs) -> u8 {
         FeedsCommand::Add(add) => match feeds.get(&add.name).await {
             // A feed already there keeps its other settings (and secret).
             Ok(existing) => {
-                // The same checks as a feeds file, so a feed added here exports and imports cleanly.
-                match parse_feeds(&feeds_to_toml(&[added(add, existing)])) {
-                    Ok(parsed) => feeds.put(&parsed).await,
-                    Err(e) => {
-                        out.error(&e.reason);
+                // The same check as a feeds file's, so a feed added here exports and imports cleanly.
+                let feed = added(add, existing);
+                match check(&feed) {
+                    Ok(()) => feeds.put(&[feed]).await,
+                    Err(refusal) => {
+                        out.error(&format!("{}: {}", refusal.setting.key(), refusal.reason));
                         return exit::USAGE;
                     }
                 }

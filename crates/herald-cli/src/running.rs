@@ -7,16 +7,16 @@
 
 use std::path::{Path, PathBuf};
 
-use herald_core::engine::{Command, Reply};
+use herald_core::engine::{GetDefinitions, RemoveFeed};
 use herald_core::feed::Feed;
-use herald_core::ipc::{self, Client, Request};
+use herald_core::ipc::{self, Client, FeedInput, GetStorePath, SaveFeed};
 use herald_core::store::Store;
 
 /// Herald, if it runs on `store` and answers on its socket.
 pub async fn on(store: &Path) -> Option<Client> {
     let client = Client::connect(&ipc::socket_path()).await.ok()?;
     // A Herald that cannot say (an older one, or one in memory) is not on it.
-    let theirs: Option<PathBuf> = client.call_as(Request::Store).await.ok()?;
+    let theirs: Option<PathBuf> = client.ask(GetStorePath).await.ok()?;
     same_file(&theirs?, store).then_some(client)
 }
 
@@ -46,11 +46,7 @@ impl Feeds {
     pub async fn list(&self) -> Result<Vec<Feed>, String> {
         match self {
             Feeds::Store(store) => store.feeds().map_err(|e| e.to_string()),
-            Feeds::Herald(client) => match client.send(Command::Definitions).await {
-                Reply::Definitions { feeds } => Ok(feeds),
-                Reply::Error { message } => Err(message),
-                other => Err(format!("Herald answered {other:?}")),
-            },
+            Feeds::Herald(client) => client.ask(GetDefinitions).await.map_err(|e| e.to_string()),
         }
     }
 
@@ -65,8 +61,8 @@ impl Feeds {
             Feeds::Store(store) => store.import_feeds(feeds).map_err(|e| e.to_string()),
             Feeds::Herald(client) => {
                 for feed in feeds {
-                    let add = Command::AddFeed { feed: Box::new(feed.clone()) };
-                    client.call(Request::Engine { command: add }).await.map_err(|e| e.message)?;
+                    let save = SaveFeed { feed: FeedInput::Feed(Box::new(feed.clone())), secret: None };
+                    client.ask(save).await.map_err(|e| e.to_string())?;
                 }
                 Ok(())
             }
@@ -77,9 +73,7 @@ impl Feeds {
     pub async fn remove(&self, name: &str) -> Result<(), String> {
         match self {
             Feeds::Store(store) => store.remove_feed(name).map_err(|e| e.to_string()),
-            Feeds::Herald(client) => {
-                client.call(Request::RemoveFeed { name: name.to_owned() }).await.map(drop).map_err(|e| e.message)
-            }
+            Feeds::Herald(client) => client.ask(RemoveFeed { name: name.to_owned() }).await.map_err(|e| e.to_string()),
         }
     }
 }

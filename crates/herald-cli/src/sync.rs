@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::Args;
-use herald_core::engine::{Command, Engine, EngineConfig, EngineEvent, Reply, StoreAt};
+use herald_core::engine::{Engine, EngineConfig, EngineEvent, GetFeeds, StoreAt};
 use herald_core::ipc::{Client, Push};
 use herald_core::secrets::OsKeyring;
 use herald_core::sse::Phase;
@@ -48,10 +48,7 @@ pub async fn run(args: SyncArgs) -> u8 {
             return exit::USAGE;
         }
     };
-    let count = match engine.send(Command::Feeds).await {
-        Reply::Feeds { feeds } => feeds.len(),
-        _ => 0,
-    };
+    let count = engine.ask(GetFeeds).await.map_or(0, |feeds| feeds.len());
     print(&out, count, BTreeMap::new(), events).await
 }
 
@@ -61,14 +58,11 @@ async fn through(mut herald: Client, out: &Output) -> u8 {
     let mut pushes = match herald.subscribe(false).await {
         Ok(pushes) => pushes,
         Err(e) => {
-            out.error(&e.message);
+            out.error(&e.to_string());
             return exit::FAILED;
         }
     };
-    let feeds = match herald.send(Command::Feeds).await {
-        Reply::Feeds { feeds } => feeds,
-        _ => Vec::new(),
-    };
+    let feeds = herald.ask(GetFeeds).await.unwrap_or_default();
     feeds.iter().for_each(|state| out.feed_state(state));
     let count = feeds.len();
     let shown = feeds.into_iter().map(|state| (state.name, state.connection.phase)).collect();

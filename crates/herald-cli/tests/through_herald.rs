@@ -9,7 +9,7 @@ use std::process::{Output, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
-use herald_core::engine::{Command as EngineCommand, Reply, StoreAt};
+use herald_core::engine::{GetFeeds, StoreAt};
 use herald_core::ipc::{bind, serve};
 use herald_core::secrets::MemorySecrets;
 use herald_core::sse::Phase;
@@ -54,7 +54,7 @@ impl Running {
 
     /// The feeds the running engine follows.
     async fn following(&self) -> Vec<String> {
-        let Reply::Feeds { feeds } = self.desk.engine().send(EngineCommand::Feeds).await else { panic!("feeds") };
+        let feeds = self.desk.engine().ask(GetFeeds).await.expect("feeds");
         feeds.into_iter().map(|f| f.name).collect()
     }
 }

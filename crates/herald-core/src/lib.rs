@@ -19,6 +19,8 @@
 //! - [`tls`]: trusting a feed's self-signed certificate.
 //! - [`secrets`]: feeds' tokens, kept in the OS keyring and nowhere else.
 //! - [`blocking`]: the one way blocking work leaves the async runtime.
+//! - [`call`]: a request that names its answer, and [`error`]: the one
+//!   error a request ends in, by kind, from the store to the screen.
 //!
 //! Why it is separate from the processes: all of this is logic that must be
 //! right, so it is tested here against real servers on loopback, with no
@@ -27,7 +29,9 @@
 
 pub mod attention;
 pub mod blocking;
+pub mod call;
 pub mod engine;
+pub mod error;
 pub mod feed;
 pub mod ipc;
 pub mod probe;
@@ -35,6 +39,8 @@ pub mod secrets;
 pub mod sse;
 pub mod store;
 pub mod tls;
+
+pub use error::Error;
 
 /// Whether `text` is an absolute http(s) URL with a host: the only kind
 /// Herald fetches, or opens when a notification is clicked.

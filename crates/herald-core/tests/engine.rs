@@ -10,11 +10,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{serve, sse, Answer};
-use herald_core::engine::{Command, EngineEvent, FeedState, Record, Reply, StoreAt, Write};
+use herald_core::engine::{
+    AddFeed, EngineEvent, FeedState, GetActivity, GetFeeds, GetRecords, GetTimeline, MarkRead, PauseFeed, Record,
+    RemoveFeed, StoreAt, ViewRecord, WriteRecord,
+};
 use herald_core::feed::{Action, Auth, Change, Feed, Level, Preset};
+use herald_core::feed::{Fields, Write};
 use herald_core::secrets::{MemorySecrets, Secrets};
 use herald_core::sse::{Phase, StopReason};
 use herald_core::store::TimelineQuery;
+use herald_core::Error;
 use herald_hub::{HubConfig, LocalHub, StoreLocation, TaskPatch};
 use serde_json::json;
 use support::Sink;
@@ -63,31 +68,32 @@ async fn the_hub_preset_attributes_changes_and_marks_the_users_own() {
     assert_eq!((changes[0].own, changes[0].key.as_deref(), changes[0].event_id.as_str()), (false, Some("1"), "2"));
 
     // The user's own change goes through REST and comes back marked as own.
-    let created = Write::Create { fields: json!({"name": "Water plants"}) };
-    assert_eq!(sink.engine.send(Command::Write { feed: "hub".into(), write: created }).await, Reply::Done);
+    let created = Write::Create { fields: Fields { title: Some("Water plants".into()), flag: None } };
+    assert_eq!(sink.engine.ask(WriteRecord { feed: "hub".into(), write: created }).await, Ok(()));
     let own = sink.changes().await;
     assert_eq!((summaries(&own), own[0].own), (vec!["You added 'Water plants'"], true));
     let delete = Write::Delete { key: "1".into(), base: None };
-    assert_eq!(sink.engine.send(Command::Write { feed: "hub".into(), write: delete }).await, Reply::Done);
+    assert_eq!(sink.engine.ask(WriteRecord { feed: "hub".into(), write: delete }).await, Ok(()));
     assert_eq!(summaries(&sink.changes().await), ["You deleted 'Buy milk'"]);
-    let Reply::Records { records } = sink.engine.send(Command::Records { feed: "hub".into() }).await else { panic!() };
+    let records = sink.engine.ask(GetRecords { feed: "hub".into() }).await.expect("records");
     let titles: Vec<(&str, Option<bool>)> = records.iter().map(|r| (r.title.as_str(), r.flag)).collect();
     assert_eq!(titles, [("Water plants", Some(false))]);
 
-    // A refused write says why, in the server's words.
-    let missing = Write::Update { key: "99".into(), fields: json!({"done": true}), base: None };
-    let refused = sink.engine.send(Command::Write { feed: "hub".into(), write: missing }).await;
-    assert_eq!(refused, Reply::Error { message: "the server answered 404: no task with id 99".into() });
+    // A refused write says why, in the server's words, and what kind of
+    // trouble it is.
+    let missing = Write::Update { key: "99".into(), fields: Fields { title: None, flag: Some(true) }, base: None };
+    let refused = sink.engine.ask(WriteRecord { feed: "hub".into(), write: missing }).await;
+    assert_eq!(refused, Err(Error::not_found("the server answered 404: no task with id 99")));
 }
 
 /// The record as the engine keeps it, which is what the window shows.
 async fn record(sink: &Sink, feed: &str, key: &str) -> Record {
-    let Reply::Records { records } = sink.engine.send(Command::Records { feed: feed.into() }).await else { panic!() };
+    let records = sink.engine.ask(GetRecords { feed: feed.into() }).await.expect("records");
     records.into_iter().find(|r| r.key == key).expect("the record is kept")
 }
 
-async fn write(sink: &Sink, feed: &str, write: Write) -> Reply {
-    sink.engine.send(Command::Write { feed: feed.into(), write }).await
+async fn write(sink: &Sink, feed: &str, write: Write) -> Result<(), Error> {
+    sink.engine.ask(WriteRecord { feed: feed.into(), write }).await
 }
 
 #[tokio::test]
@@ -102,8 +108,12 @@ async fn a_stale_edit_to_the_hub_is_refused_with_its_version_and_applied_against
 
     // Ana completes it; the user, who saw it open, renames it.
     hub.hub.update("Ana", 1, &TaskPatch { done: Some(true), name: None }, None).await.unwrap();
-    let rename = |base| Write::Update { key: "1".into(), fields: json!({"name": "Buy oat milk"}), base: Some(base) };
-    let Reply::Conflict { conflict } = write(&sink, "hub", rename(seen.clone())).await else {
+    let rename = |base| Write::Update {
+        key: "1".into(),
+        fields: Fields { title: Some("Buy oat milk".into()), flag: None },
+        base: Some(base),
+    };
+    let Err(Error::Conflict { conflict }) = write(&sink, "hub", rename(seen.clone())).await else {
         panic!("a stale edit went through")
     };
     assert_eq!(conflict.current, Some(json!({"id": 1, "name": "Buy milk", "done": true, "version": 2})));
@@ -113,7 +123,7 @@ async fn a_stale_edit_to_the_hub_is_refused_with_its_version_and_applied_against
     assert_eq!(hub.hub.get(1).await.unwrap().unwrap().name, "Buy milk", "nothing was overwritten");
 
     // "Apply mine": the same edit, made against what is there now.
-    assert_eq!(write(&sink, "hub", rename(conflict.current.clone().unwrap())).await, Reply::Done);
+    assert_eq!(write(&sink, "hub", rename(conflict.current.clone().unwrap())).await, Ok(()));
     let now = hub.hub.get(1).await.unwrap().unwrap();
     assert_eq!((now.name.as_str(), now.done, now.version), ("Buy oat milk", true, 3), "Ana's change kept too");
 }
@@ -175,8 +185,8 @@ async fn a_create_whose_answer_was_lost_is_sent_again_and_makes_one_task() {
     let mut sink = Sink::start(StoreAt::Memory, &[feed], secrets).await;
     sink.open().await;
 
-    let create = Write::Create { fields: json!({"name": "Buy milk"}) };
-    assert_eq!(write(&sink, "hub", create).await, Reply::Done);
+    let create = Write::Create { fields: Fields { title: Some("Buy milk".into()), flag: None } };
+    assert_eq!(write(&sink, "hub", create).await, Ok(()));
     let (tasks, _) = hub.hub.snapshot().await.unwrap();
     let names: Vec<&str> = tasks.iter().map(|t| t.name.as_str()).collect();
     assert_eq!(names, ["Buy milk"], "one task, though the create was sent twice");
@@ -199,21 +209,25 @@ async fn a_task_list_without_versions_is_reread_before_a_write_and_a_change_sinc
 
     // A teammate completes it between the user's read and the user's write.
     list.set_done(milk.parse().unwrap(), true);
-    let rename = |base| Write::Update { key: milk.clone(), fields: json!({"name": "Buy oat milk"}), base: Some(base) };
-    let Reply::Conflict { conflict } = write(&sink, "list", rename(seen.clone())).await else {
+    let rename = |base| Write::Update {
+        key: milk.clone(),
+        fields: Fields { title: Some("Buy oat milk".into()), flag: None },
+        base: Some(base),
+    };
+    let Err(Error::Conflict { conflict }) = write(&sink, "list", rename(seen.clone())).await else {
         panic!("a stale edit went through")
     };
     assert_eq!(conflict.current, Some(json!({"id": 1, "name": "Buy milk", "done": 1})));
     assert_eq!(list.names(), ["Buy milk"], "nothing was overwritten");
 
     // Against what is there now, it goes through.
-    assert_eq!(write(&sink, "list", rename(conflict.current.unwrap())).await, Reply::Done);
+    assert_eq!(write(&sink, "list", rename(conflict.current.unwrap())).await, Ok(()));
     assert_eq!(list.names(), ["Buy oat milk"]);
 
     // A delete made against a record someone else deleted finds nothing there.
     list.delete(milk.parse().unwrap());
     let delete = Write::Delete { key: milk.clone(), base: Some(seen) };
-    let Reply::Conflict { conflict } = write(&sink, "list", delete).await else { panic!("nothing to refuse") };
+    let Err(Error::Conflict { conflict }) = write(&sink, "list", delete).await else { panic!("nothing to refuse") };
     assert_eq!(conflict.current, None);
 }
 
@@ -243,7 +257,7 @@ async fn who_is_here_is_on_the_feeds_state_and_never_stored_or_news() {
     let view = ana.put(format!("{}/presence", hub.url)).bearer_auth("ana-token-engine").json(&json!({"viewing": 4}));
     assert_eq!(view.send().await.unwrap().status(), 204);
     sink.state(here(&[("Ana", Some("4")), ("You", None)])).await;
-    assert_eq!(sink.engine.send(Command::View { feed: "hub".into(), key: Some("7".into()) }).await, Reply::Done);
+    assert_eq!(sink.engine.ask(ViewRecord { feed: "hub".into(), key: Some("7".into()) }).await, Ok(()));
     sink.state(here(&[("Ana", Some("4")), ("You", Some("7"))])).await;
 
     // Ana leaves.
@@ -256,9 +270,7 @@ async fn who_is_here_is_on_the_feeds_state_and_never_stored_or_news() {
         !between.iter().any(|e| matches!(e, EngineEvent::Events { .. } | EngineEvent::Changes { .. })),
         "presence is neither stored nor news: {between:?}"
     );
-    let Reply::Timeline { page } = sink.engine.send(Command::Timeline { query: TimelineQuery::default() }).await else {
-        panic!()
-    };
+    let page = sink.engine.ask(GetTimeline { query: TimelineQuery::default() }).await.expect("a page");
     assert!(page.entries.is_empty(), "nothing of presence in the timeline");
 }
 
@@ -274,7 +286,7 @@ async fn presence_comes_back_after_a_hub_restart_with_the_open_record_told_again
     let viewing =
         |key: Option<&'static str>| move |s: &FeedState| s.present.len() == 1 && s.present[0].viewing.as_deref() == key;
     sink.state(viewing(None)).await;
-    assert_eq!(sink.engine.send(Command::View { feed: "hub".into(), key: Some("3".into()) }).await, Reply::Done);
+    assert_eq!(sink.engine.ask(ViewRecord { feed: "hub".into(), key: Some("3".into()) }).await, Ok(()));
     sink.state(viewing(Some("3"))).await;
 
     let addr = hub.addr;
@@ -427,7 +439,7 @@ async fn a_task_list_without_ids_resyncs_on_every_connection_and_reads_what_it_i
     assert_eq!(server.request_line(0), "GET /tasks/subscribe HTTP/1.1");
     assert_eq!(server.header(0, "accept").as_deref(), Some("text/event-stream"), "exactly, as such servers need");
     assert_eq!(server.request_line(1), "GET /tasks HTTP/1.1", "the snapshot follows the stream's opening");
-    let Reply::Records { records } = sink.engine.send(Command::Records { feed: "list".into() }).await else { panic!() };
+    let records = sink.engine.ask(GetRecords { feed: "list".into() }).await.expect("records");
     let keys: Vec<&str> = records.iter().map(|r| r.key.as_str()).collect();
     assert_eq!(keys, ["2", "27", "4"]);
 }
@@ -554,35 +566,35 @@ async fn feeds_are_added_paused_resumed_read_and_removed_by_command() {
     hub.hub.create("Ana", "a").await.unwrap();
     let (feed, secrets) = hub_feed(&hub);
     let mut sink = Sink::start(StoreAt::Memory, &[], secrets).await;
-    assert_eq!(sink.engine.send(Command::AddFeed { feed: Box::new(feed.clone()) }).await, Reply::Done);
+    assert_eq!(sink.engine.ask(AddFeed { feed: Box::new(feed.clone()) }).await, Ok(()));
     sink.open().await;
     hub.hub.create("Ana", "b").await.unwrap();
     assert_eq!(summaries(&sink.changes().await), ["Ana added 'b'"]);
 
-    let pause = Command::PauseFeed { name: "hub".into(), paused: true };
-    assert_eq!(sink.engine.send(pause).await, Reply::Done);
+    let pause = PauseFeed { name: "hub".into(), paused: true };
+    assert_eq!(sink.engine.ask(pause).await, Ok(()));
     let paused = sink.state(|s| s.paused).await;
     assert_eq!(paused.connection.phase, Phase::Stopped { reason: StopReason::Closed });
     hub.hub.create("Ana", "c").await.unwrap();
-    let resume = Command::PauseFeed { name: "hub".into(), paused: false };
-    assert_eq!(sink.engine.send(resume).await, Reply::Done);
+    let resume = PauseFeed { name: "hub".into(), paused: false };
+    assert_eq!(sink.engine.ask(resume).await, Ok(()));
     // Resumed, it resyncs as on any start: what came while it was paused
     // is told once, in a digest.
     let (_, digest) = sink.digest().await;
     assert_eq!(summaries(&digest.changes), ["Someone added 'c'"]);
 
-    let Reply::Feeds { feeds } = sink.engine.send(Command::Feeds).await else { panic!() };
+    let feeds = sink.engine.ask(GetFeeds).await.expect("feeds");
     assert_eq!((feeds.len(), feeds[0].unread), (1, 2));
 
     // The timeline holds both, newest first, with their meaning; a search
     // finds one by a word of its sentence.
-    let timeline = |query: TimelineQuery| Command::Timeline { query };
-    let Reply::Timeline { page } = sink.engine.send(timeline(TimelineQuery::default())).await else { panic!() };
+    let timeline = |query: TimelineQuery| sink.engine.ask(GetTimeline { query });
+    let page = timeline(TimelineQuery::default()).await.expect("a page");
     let sentences: Vec<&str> = page.entries.iter().map(|e| e.change.summary.as_str()).collect();
     assert_eq!(sentences, ["Someone added 'c'", "Ana added 'b'"]);
     assert!(page.entries[0].change.missed);
     let search = TimelineQuery { text: Some("ana".into()), ..Default::default() };
-    let Reply::Timeline { page: found } = sink.engine.send(timeline(search)).await else { panic!() };
+    let found = timeline(search).await.expect("a page");
     assert_eq!(found.total, Some(1));
     // Opening one marks it read, and the sinks hear the feed's new state
     // with its count (as they heard it rise after the resync).
@@ -593,26 +605,23 @@ async fn feeds_are_added_paused_resumed_read_and_removed_by_command() {
         }
     };
     sink.until(unread(2)).await;
-    let read_one = Command::MarkRead { feed: None, rows: vec![found.entries[0].id] };
-    assert_eq!(sink.engine.send(read_one).await, Reply::Done);
+    let read_one = MarkRead { feed: None, rows: vec![found.entries[0].id] };
+    assert_eq!(sink.engine.ask(read_one).await, Ok(()));
     sink.until(unread(1)).await;
-    let Reply::Activity { activity } = sink.engine.send(Command::Activity { feed: "hub".into(), since: 0 }).await
-    else {
-        panic!()
-    };
+    let activity = sink.engine.ask(GetActivity { feed: "hub".into(), since: 0 }).await.expect("its activity");
     assert_eq!((activity.since, activity.stored), (2, 2));
     assert!(activity.last_event_id.is_some());
 
-    assert_eq!(sink.engine.send(Command::MarkRead { feed: Some("hub".into()), rows: vec![] }).await, Reply::Done);
+    assert_eq!(sink.engine.ask(MarkRead { feed: Some("hub".into()), rows: vec![] }).await, Ok(()));
     sink.until(unread(0)).await;
-    let Reply::Feeds { feeds } = sink.engine.send(Command::Feeds).await else { panic!() };
+    let feeds = sink.engine.ask(GetFeeds).await.expect("feeds");
     assert_eq!(feeds[0].unread, 0);
 
-    assert_eq!(sink.engine.send(Command::RemoveFeed { name: "hub".into() }).await, Reply::Done);
+    assert_eq!(sink.engine.ask(RemoveFeed { name: "hub".into() }).await, Ok(()));
     sink.until(|e| matches!(e, EngineEvent::Removed { feed } if feed == "hub").then_some(())).await;
-    let gone = sink.engine.send(Command::Records { feed: "hub".into() }).await;
-    assert_eq!(gone, Reply::Error { message: "there is no feed named \"hub\"".into() });
+    let gone = sink.engine.ask(GetRecords { feed: "hub".into() }).await;
+    assert!(matches!(gone, Err(Error::NotFound { .. })), "{gone:?}");
     let bad = Feed::new("bad", "ftp://example.com/x");
-    let refused = sink.engine.send(Command::AddFeed { feed: Box::new(bad) }).await;
-    assert_eq!(refused, Reply::Error { message: "\"ftp://example.com/x\" is not an http(s) URL".into() });
+    let refused = sink.engine.ask(AddFeed { feed: Box::new(bad) }).await;
+    assert_eq!(refused, Err(Error::invalid_field("url", "\"ftp://example.com/x\" is not an http(s) URL")));
 }

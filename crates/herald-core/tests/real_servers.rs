@@ -13,7 +13,7 @@ mod support;
 
 use std::time::Duration;
 
-use herald_core::engine::{Command, FeedState, Reply, StoreAt};
+use herald_core::engine::{FeedState, GetFeeds, StoreAt};
 use herald_core::feed::{Action, Auth, Feed, Preset};
 use herald_core::secrets::{MemorySecrets, Secrets};
 use herald_core::sse::{Event, Phase, StopReason};
@@ -40,7 +40,7 @@ async fn events(sink: &mut Sink, n: usize) -> Vec<Event> {
 
 /// The feed's state as the engine has it now.
 async fn state(sink: &Sink, feed: &str) -> FeedState {
-    let Reply::Feeds { feeds } = sink.engine.send(Command::Feeds).await else { panic!("the engine answers") };
+    let feeds = sink.engine.ask(GetFeeds).await.expect("the engine answers");
     feeds.into_iter().find(|f| f.name == feed).expect("the feed is followed")
 }
 

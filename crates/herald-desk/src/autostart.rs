@@ -24,6 +24,7 @@ pub fn dir() -> Option<PathBuf> {
 }
 
 /// The user's autostart entries, and the `herald` to start.
+#[derive(Debug, Clone)]
 pub struct Autostart {
     dir: PathBuf,
     exe: PathBuf,

@@ -13,8 +13,8 @@ use anyhow::Context;
 use herald_core::attention::driver;
 use herald_core::attention::tray::view;
 use herald_core::attention::{Attention, DoNotDisturb, Notifier};
-use herald_core::engine::{Command, Engine, EngineConfig, Reply, StoreAt};
-use herald_core::ipc::{self, Client, Request};
+use herald_core::engine::{Engine, EngineConfig, GetFeeds, PauseFeed, StoreAt};
+use herald_core::ipc::{self, Client, OpenWindow};
 use herald_core::secrets::Secrets;
 use herald_core::sse::{now_ms, SystemClock};
 use herald_core::store::Store;
@@ -37,7 +37,7 @@ pub async fn run(options: Options, token: Option<String>) -> anyhow::Result<()> 
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
             // One Herald per user: the running one opens its window.
             let client = Client::connect(&socket).await.context("reaching the running Herald")?;
-            client.call(Request::OpenWindow { target }).await.map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            client.ask(OpenWindow { target }).await.context("asking the running Herald to open its window")?;
             return Ok(());
         }
         Err(e) => return Err(e).with_context(|| format!("binding {}", socket.display())),
@@ -128,9 +128,11 @@ async fn act(desk: &Arc<Desk>, action: crate::tray::TrayAction, stop: &mpsc::Unb
         TrayAction::Open => desk.open_window(),
         TrayAction::PauseAll | TrayAction::ResumeAll => {
             let paused = action == TrayAction::PauseAll;
-            let Reply::Feeds { feeds } = desk.engine().send(Command::Feeds).await else { return };
+            let Ok(feeds) = desk.engine().ask(GetFeeds).await else { return };
             for feed in feeds.into_iter().filter(|f| f.paused != paused) {
-                desk.engine().send(Command::PauseFeed { name: feed.name, paused }).await;
+                if let Err(e) = desk.engine().ask(PauseFeed { name: feed.name, paused }).await {
+                    tracing::warn!(error = %e, "pausing or resuming a feed from the tray failed");
+                }
             }
         }
         TrayAction::DoNotDisturb(span) => {

@@ -1,7 +1,5 @@
-//! The desk: one value holding what every request needs, and the dispatch
-//! of each [`Request`] to its body. Answers are JSON values, so the window
-//! can hand them to its page as they are, and the CLI can read them as the
-//! types they are.
+//! The desk: one value holding what every request needs. How it answers
+//! each request, with the request's own answer type, is in `answers.rs`.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -11,16 +9,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use herald_core::attention::driver::{AttentionHandle, Input};
 use herald_core::attention::{Routed, Target};
-use herald_core::engine::{Command, Engine, Reply, Write};
-use herald_core::feed::FieldError;
-use herald_core::ipc::{failure, Handler, Push, Request, Status};
+use herald_core::engine::{Engine, MarkRead, ReconnectNow};
+use herald_core::ipc::{Push, Status};
 use herald_core::secrets::Secrets;
 use herald_core::sse::now_ms;
-use serde_json::Value;
 use tokio::sync::{broadcast, watch};
 
 use crate::autostart::Autostart;
-use crate::feed_setup;
 use crate::notify::{Action, Heard};
 use crate::wake::Wake;
 
@@ -58,27 +53,23 @@ const PUSHES: usize = 1024;
 pub struct Desk {
     pub(crate) engine: Engine,
     pub(crate) secrets: Arc<dyn Secrets>,
-    attention: AttentionHandle,
+    pub(crate) attention: AttentionHandle,
     pub(crate) certs_dir: PathBuf,
-    ports: Arc<dyn Ports>,
-    autostart: Autostart,
-    store: Option<PathBuf>,
+    pub(crate) ports: Arc<dyn Ports>,
+    pub(crate) autostart: Autostart,
+    pub(crate) store: Option<PathBuf>,
     /// Certificates a probe was refused, by fingerprint, until trusted.
     refused: Mutex<HashMap<String, Vec<u8>>>,
     /// What a notification click asked a window not yet open to show.
-    focus: Mutex<Option<Target>>,
+    pub(crate) focus: Mutex<Option<Target>>,
     status: watch::Sender<Status>,
-    pushes: broadcast::Sender<Push>,
+    pub(crate) pushes: broadcast::Sender<Push>,
     /// Held by each window subscribed over the socket.
-    windows: Arc<()>,
+    pub(crate) windows: Arc<()>,
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-fn json<T: serde::Serialize>(value: T) -> Result<Value, FieldError> {
-    serde_json::to_value(value).map_err(|e| failure(e.to_string()))
 }
 
 impl Desk {
@@ -174,7 +165,9 @@ impl Desk {
             Heard::Clicked { action: Action::Read, routed: Routed { feed: Some(feed), .. } } => {
                 let desk = self.clone();
                 tokio::spawn(async move {
-                    desk.engine.send(Command::MarkRead { feed: Some(feed), rows: Vec::new() }).await;
+                    if let Err(e) = desk.engine.ask(MarkRead { feed: Some(feed), rows: Vec::new() }).await {
+                        tracing::warn!(error = %e, "marking a feed read from its notification failed");
+                    }
                 });
             }
             Heard::Clicked { action: Action::Mute, routed: Routed { feed: Some(feed), .. } } => {
@@ -192,7 +185,9 @@ impl Desk {
         if wake == Wake::Resumed {
             self.attention.send(Input::Woke);
         }
-        self.engine.send(Command::ReconnectNow { name: None }).await;
+        if let Err(e) = self.engine.ask(ReconnectNow { name: None }).await {
+            tracing::warn!(error = %e, "reconnecting every feed failed");
+        }
     }
 
     pub(crate) fn remember_refused(&self, fingerprint: String, der: Vec<u8>) {
@@ -201,69 +196,5 @@ impl Desk {
 
     pub(crate) fn refused(&self, fingerprint: &str) -> Option<Vec<u8>> {
         lock(&self.refused).get(fingerprint).cloned()
-    }
-
-    async fn engine_command(&self, command: Command) -> Result<Value, FieldError> {
-        if let Command::Write { write: Write::Create { fields }, .. } = &command {
-            let named = fields.get("name").and_then(|n| n.as_str()).is_some_and(|n| !n.trim().is_empty());
-            if !named {
-                return Err(FieldError { field: "name".into(), message: "Give it a name.".into() });
-            }
-        }
-        match self.engine.send(command).await {
-            Reply::Error { message } => Err(failure(message)),
-            reply => json(reply),
-        }
-    }
-}
-
-impl Handler for Desk {
-    async fn handle(&self, request: Request) -> Result<Value, FieldError> {
-        match request {
-            Request::Engine { command } => self.engine_command(command).await,
-            // The socket's server answers this itself.
-            Request::Subscribe { .. } => Ok(Value::Null),
-            Request::FeedForm { name } => json(feed_setup::form(self, &name).await?),
-            Request::ValidateFeed { form } => form.to_feed().map(|_| Value::Null),
-            Request::ProbeFeed { form, secret } => json(feed_setup::probe(self, form, secret).await?),
-            Request::TrustCertificate { fingerprint } => json(feed_setup::trust(self, &fingerprint).await?),
-            Request::SaveFeed { form, secret } => feed_setup::save(self, form, secret).await.map(|()| Value::Null),
-            Request::RemoveFeed { name } => {
-                self.engine_command(Command::RemoveFeed { name }).await.map(|_| Value::Null)
-            }
-            Request::ImportFeeds { path } => json(feed_setup::import(self, &path).await?),
-            Request::ExportFeeds { path } => feed_setup::export(self, &path).await.map(|()| Value::Null),
-            Request::Quiet => json(self.attention.quiet()),
-            Request::SetQuiet { quiet } => {
-                self.attention.send(Input::SetQuiet(quiet));
-                Ok(Value::Null)
-            }
-            Request::DoNotDisturb { span } => json(self.attention.do_not_disturb(span)),
-            Request::TestNotification => {
-                let tested = self.ports.test_notification().await;
-                self.set_notifications_error(tested.as_ref().err().cloned());
-                tested.map(|()| Value::Null).map_err(failure)
-            }
-            Request::Status => json(self.status()),
-            Request::Store => json(&self.store),
-            Request::Autostart => json(self.autostart.enabled()),
-            Request::SetAutostart { on } => {
-                self.autostart.set(on).map_err(|e| failure(format!("Could not change starting at login: {e}")))?;
-                json(self.autostart.enabled())
-            }
-            Request::TakeFocus => json(lock(&self.focus).take()),
-            Request::OpenWindow { target } => {
-                match target {
-                    Some(target) => self.show(target),
-                    None => self.open_window(),
-                }
-                Ok(Value::Null)
-            }
-        }
-    }
-
-    fn subscribe(&self, window: bool) -> (broadcast::Receiver<Push>, Option<Box<dyn Send>>) {
-        let presence: Option<Box<dyn Send>> = if window { Some(Box::new(self.windows.clone())) } else { None };
-        (self.pushes.subscribe(), presence)
     }
 }

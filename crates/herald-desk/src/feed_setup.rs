@@ -2,9 +2,9 @@
 //! certificate, save (the secret straight to the keyring), and import or
 //! export a feeds file.
 //!
-//! The checks are herald-core's ([`FeedForm::to_feed`] is the feeds file's
-//! parser), so the window refuses what `herald-cli feeds import` refuses, in
-//! the same words. A secret travels only into the keyring: no request
+//! The checks are herald-core's ([`herald_core::feed::check`], the feeds
+//! file's own), so the window refuses what `herald-cli feeds import`
+//! refuses, in the same words. A secret travels only into the keyring: no request
 //! returns one, and none is logged.
 
 use std::path::Path;
@@ -12,12 +12,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use herald_core::blocking;
-use herald_core::engine::{Command, Reply};
-use herald_core::feed::{feeds_to_toml, parse_feeds, pinned_certificate_path, Feed, FeedForm, FieldError};
-use herald_core::ipc::failure;
+use herald_core::engine::{AddFeed, GetDefinitions};
+use herald_core::feed::{feeds_to_toml, parse_feeds, pinned_certificate_path, Feed, FeedForm};
+use herald_core::ipc::FeedInput;
 use herald_core::probe::{probe as try_feed, ProbeReport};
 use herald_core::secrets::{MemorySecrets, SecretError, Secrets, SessionSecrets};
 use herald_core::tls::pem;
+use herald_core::Error;
 
 use crate::Desk;
 
@@ -25,29 +26,28 @@ use crate::Desk;
 const PROBE_BUDGET: Duration = Duration::from_secs(4);
 const PROBE_EVENTS: usize = 5;
 
-async fn definitions(desk: &Desk) -> Result<Vec<Feed>, FieldError> {
-    match desk.engine.send(Command::Definitions).await {
-        Reply::Definitions { feeds } => Ok(feeds),
-        Reply::Error { message } => Err(failure(message)),
-        other => Err(failure(format!("unexpected reply {other:?}"))),
-    }
+/// The form of a feed that exists, to edit it. Its secret stays in the keyring.
+pub async fn form(desk: &Desk, name: &str) -> Result<FeedForm, Error> {
+    let feeds = desk.engine.ask(GetDefinitions).await?;
+    let feed = feeds.iter().find(|f| f.name == name);
+    let feed = feed.ok_or_else(|| Error::not_found(format!("there is no feed named {name:?}")))?;
+    Ok(FeedForm::of(feed))
 }
 
-/// The form of a feed that exists, to edit it. Its secret stays in the keyring.
-pub async fn form(desk: &Desk, name: &str) -> Result<FeedForm, FieldError> {
-    let feeds = definitions(desk).await?;
-    let feed =
-        feeds.iter().find(|f| f.name == name).ok_or_else(|| failure(format!("there is no feed named {name:?}")))?;
-    Ok(FeedForm::of(feed))
+/// A form as a feed over what is stored (see [`FeedForm::to_feed_over`]),
+/// checked off the runtime: the check reads the feed's certificate file.
+async fn feed_of(form: FeedForm, existing: Option<Feed>) -> Result<Feed, Error> {
+    blocking::run(move || form.to_feed_over(existing.as_ref())).await.map_err(Error::from)
 }
 
 /// Tries the feed as the form has it, with the secret typed (not yet kept)
 /// or the one the keyring has.
-pub async fn probe(desk: &Desk, form: FeedForm, secret: Option<String>) -> Result<ProbeReport, FieldError> {
-    let feed = form.to_feed()?;
+pub async fn probe(desk: &Desk, form: FeedForm, secret: Option<String>) -> Result<ProbeReport, Error> {
+    let entry = form.secret_entry();
+    let feed = feed_of(form, None).await?;
     let secrets = SessionSecrets { session: MemorySecrets::default(), keyring: Box::new(Shared(desk.secrets.clone())) };
-    if let (Some(entry), Some(secret)) = (form.secret_entry(), secret.filter(|s| !s.is_empty())) {
-        secrets.session.set(&entry, &secret).map_err(|e| failure(e.to_string()))?;
+    if let (Some(entry), Some(secret)) = (entry, secret.filter(|s| !s.is_empty())) {
+        secrets.session.set(&entry, &secret).map_err(|e| Error::internal(e.to_string()))?;
     }
     let (report, refused) = try_feed(&feed, Arc::new(secrets), PROBE_BUDGET, PROBE_EVENTS).await;
     if let Some(refused) = refused {
@@ -59,60 +59,69 @@ pub async fn probe(desk: &Desk, form: FeedForm, secret: Option<String>) -> Resul
 /// Trusts exactly the certificate a probe was refused, named by the
 /// fingerprint the user compared: saves it beside the store, and returns
 /// the file to give as the feed's CA certificate.
-pub async fn trust(desk: &Desk, fingerprint: &str) -> Result<String, FieldError> {
-    let der =
-        desk.refused(fingerprint).ok_or_else(|| failure("test the connection first: no such certificate was seen"))?;
+pub async fn trust(desk: &Desk, fingerprint: &str) -> Result<String, Error> {
+    let seen = desk.refused(fingerprint);
+    let der = seen.ok_or_else(|| Error::not_found("test the connection first: no such certificate was seen"))?;
     let (dir, path) = (desk.certs_dir.clone(), pinned_certificate_path(&desk.certs_dir, fingerprint));
     blocking::run(move || {
-        std::fs::create_dir_all(&dir).map_err(|e| failure(format!("{}: {e}", dir.display())))?;
-        std::fs::write(&path, pem(&der)).map_err(|e| failure(format!("{}: {e}", path.display())))?;
+        std::fs::create_dir_all(&dir).map_err(|e| Error::unavailable(format!("{}: {e}", dir.display())))?;
+        std::fs::write(&path, pem(&der)).map_err(|e| Error::unavailable(format!("{}: {e}", path.display())))?;
         Ok(path.display().to_string())
     })
     .await
 }
 
-/// Adds the feed, or replaces the one of its name, keeping what the form
-/// does not show. A secret given goes to the keyring first; the feed is
-/// saved only once it is kept there.
-pub async fn save(desk: &Desk, form: FeedForm, secret: Option<String>) -> Result<(), FieldError> {
-    let feeds = definitions(desk).await?;
-    let feed = form.to_feed_over(feeds.iter().find(|f| f.name == form.name.trim()))?;
-    if let (Some(entry), Some(secret)) = (form.secret_entry(), secret.filter(|s| !s.is_empty())) {
+/// Adds the feed, or replaces the one of its name: from a form, keeping
+/// what the form does not show. A secret given goes to the keyring first
+/// (the form's entry, or the feed's own); the feed is saved only once it is
+/// kept there.
+pub async fn save(desk: &Desk, input: FeedInput, secret: Option<String>) -> Result<(), Error> {
+    let (feed, entry) = match input {
+        FeedInput::Form(form) => {
+            let form = *form;
+            let feeds = desk.engine.ask(GetDefinitions).await?;
+            let existing = feeds.into_iter().find(|f| f.name == form.name.trim());
+            let entry = form.secret_entry();
+            (feed_of(form, existing).await?, entry)
+        }
+        FeedInput::Feed(feed) => {
+            let entry = feed.settings.auth.as_ref().map(|auth| auth.keyring.clone());
+            (*feed, entry)
+        }
+    };
+    if let Some(secret) = secret.filter(|s| !s.is_empty()) {
+        let entry = entry.ok_or_else(|| Error::invalid_field("secret", "this feed takes no secret: it has no auth"))?;
         let secrets = desk.secrets.clone();
         let kept = blocking::run(move || secrets.set(&entry, &secret)).await;
-        kept.map_err(|e| FieldError { field: "secret".into(), message: e.to_string() })?;
+        // No keyring to keep it in: a field error, beside the secret's input.
+        kept.map_err(|e| Error::invalid_field("secret", e.to_string()))?;
     }
-    add(desk, feed).await
-}
-
-async fn add(desk: &Desk, feed: Feed) -> Result<(), FieldError> {
-    match desk.engine.send(Command::AddFeed { feed: Box::new(feed) }).await {
-        Reply::Error { message } => Err(failure(message)),
-        _ => Ok(()),
-    }
+    desk.engine.ask(AddFeed { feed: Box::new(feed) }).await
 }
 
 /// Imports the feeds file at `path`: all of it, or nothing, with the line
 /// and reason of the first problem. How many feeds it held.
-pub async fn import(desk: &Desk, path: &Path) -> Result<usize, FieldError> {
+pub async fn import(desk: &Desk, path: &Path) -> Result<usize, Error> {
     let read = path.to_owned();
-    let text = blocking::run(move || std::fs::read_to_string(read)).await;
-    let text = text.map_err(|e| failure(format!("{}: {e}", path.display())))?;
-    let feeds = parse_feeds(&text).map_err(|e| failure(format!("{}: {e}", path.display())))?;
+    let feeds = blocking::run(move || {
+        let text = std::fs::read_to_string(&read).map_err(|e| Error::not_found(format!("{}: {e}", read.display())))?;
+        parse_feeds(&text).map_err(|e| Error::invalid(format!("{}: {e}", read.display())))
+    })
+    .await?;
     let count = feeds.len();
     for feed in feeds {
-        add(desk, feed).await?;
+        desk.engine.ask(AddFeed { feed: Box::new(feed) }).await?;
     }
     Ok(count)
 }
 
 /// Exports every feed to `path`. Secrets are never in it: only the names
 /// of their keyring entries.
-pub async fn export(desk: &Desk, path: &Path) -> Result<(), FieldError> {
-    let feeds = definitions(desk).await?;
+pub async fn export(desk: &Desk, path: &Path) -> Result<(), Error> {
+    let feeds = desk.engine.ask(GetDefinitions).await?;
     let (write, text) = (path.to_owned(), feeds_to_toml(&feeds));
     let written = blocking::run(move || std::fs::write(write, text)).await;
-    written.map_err(|e| failure(format!("{}: {e}", path.display())))
+    written.map_err(|e| Error::unavailable(format!("{}: {e}", path.display())))
 }
 
 /// The keyring, shared, as the fallback of a probe's own secrets.

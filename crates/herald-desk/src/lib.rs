@@ -1,11 +1,12 @@
 //! What Herald does on the desktop without a window. [`Desk`] answers the
-//! requests of the window and of `herald-cli` ([`herald_core::ipc::Request`])
-//! against the one engine, the keyring and the user's attention settings.
+//! requests of the window and of `herald-cli` ([`herald_core::ipc::Request`],
+//! each with its own answer type) against the one engine, the keyring and the user's attention settings.
 //! It links no GTK and no WebKit: the window (`herald-window`) is a process
 //! of its own, one of its clients over the socket, started when it is
 //! wanted. What a desktop must do for it (open the window, show a test
 //! notification) it asks of its [`Ports`].
 
+mod answers;
 pub mod autostart;
 pub mod daemon;
 pub mod deep_link;

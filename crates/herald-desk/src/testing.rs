@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use herald_core::attention::{driver, Alert, Attention, Notifier, NotifyError, Quiet, Slot, Target};
-use herald_core::engine::{Command, Engine, EngineConfig, EngineError, EngineEvent, Reply, StoreAt};
+use herald_core::engine::{Engine, EngineConfig, EngineError, EngineEvent, GetFeeds, StoreAt};
 use herald_core::secrets::Secrets;
 use herald_core::sse::{Phase, SystemClock};
 use tokio::sync::{mpsc, watch};
@@ -101,9 +101,7 @@ pub async fn desk(store: StoreAt, secrets: Arc<dyn Secrets>, dir: &Path) -> Resu
 pub async fn phase_when(desk: &Desk, feed: &str, done: impl Fn(&Phase) -> bool) -> Phase {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        let Reply::Feeds { feeds } = desk.engine().send(Command::Feeds).await else {
-            panic!("the engine lists its feeds")
-        };
+        let feeds = desk.engine().ask(GetFeeds).await.expect("the engine lists its feeds");
         let phase = feeds.into_iter().find(|f| f.name == feed).map(|f| f.connection.phase);
         if let Some(phase) = phase.as_ref().filter(|p| done(p)) {
             return phase.clone();

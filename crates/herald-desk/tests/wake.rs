@@ -6,10 +6,10 @@
 use std::process::{Child, Command as Process, Stdio};
 use std::time::Instant;
 
+use herald_core::call::Serve;
 use herald_core::engine::StoreAt;
 use herald_core::feed::FeedForm;
-use herald_core::ipc::Handler;
-use herald_core::ipc::Request;
+use herald_core::ipc::{FeedInput, SaveFeed};
 use herald_core::secrets::MemorySecrets;
 use herald_core::sse::Phase;
 use herald_desk::testing;
@@ -100,7 +100,7 @@ async fn a_resume_reconnects_a_feed_waiting_out_an_hour() {
     let open = || Answer::Hold(sse(b"id: 1\ndata: back\n\n"));
     let server = serve(vec![Answer::Close(busy), open(), open()]).await;
     let form = FeedForm { name: "alerts".into(), url: format!("{}/sse", server.url), ..FeedForm::default() };
-    desk.handle(Request::SaveFeed { form, secret: None }).await.unwrap();
+    desk.answer(SaveFeed { feed: FeedInput::Form(Box::new(form)), secret: None }).await.unwrap();
     testing::phase_when(&desk, "alerts", |p| matches!(p, Phase::Retrying { .. })).await;
 
     let mut watcher = Watcher::subscribe(&bus.connect().await).await.unwrap();

@@ -14,6 +14,7 @@ import { Timeline } from "../components/Timeline";
 import { feedStatus } from "../lib/status";
 import { createFeeds } from "./feeds";
 import type { Route, Tab } from "./route";
+import { messageOf } from "../lib/errors";
 
 const TABS: [Tab, string][] = [
   ["records", "Records"],
@@ -53,13 +54,13 @@ export function App(props: { api: Api }) {
     if (change.key !== null && feeds.get(change.feed)?.kind === "record") {
       setRoute({ page: "feed", feed: change.feed, tab: "records", focus: change.key });
     } else if (change.click !== null) {
-      api.openLink(change.click).catch((e) => fail(String(e)));
+      api.openLink(change.click).catch((e) => fail(messageOf(e)));
     }
   };
 
   onMount(async () => {
     const tick = setInterval(() => setNow(Date.now()), 1000);
-    const poll = setInterval(() => feeds.refresh().catch((e) => fail(String(e))), 10_000);
+    const poll = setInterval(() => feeds.refresh().catch((e) => fail(messageOf(e))), 10_000);
     onCleanup(() => (clearInterval(tick), clearInterval(poll)));
     try {
       await api.onChanges(() => setNews((n) => n + 1));
@@ -68,7 +69,7 @@ export function App(props: { api: Api }) {
       // Pushes were lost: what is shown may be stale, so all of it is read again.
       await api.onLagged(() => {
         setNews((n) => n + 1);
-        feeds.refresh().catch((e) => fail(String(e)));
+        feeds.refresh().catch((e) => fail(messageOf(e)));
       });
       await feeds.start();
       setNotice((await api.appStatus()).notificationsError);
@@ -79,12 +80,12 @@ export function App(props: { api: Api }) {
         openTarget({ feed: feeds.list[0].name, key: null, click: null, since: null });
       }
     } catch (e) {
-      fail(String(e));
+      fail(messageOf(e));
     }
   });
 
   const openSaved = (name: string) => {
-    feeds.refresh().catch((e) => fail(String(e)));
+    feeds.refresh().catch((e) => fail(messageOf(e)));
     setRoute({ page: "feed", feed: name, tab: "health" });
   };
   const editing = () => {

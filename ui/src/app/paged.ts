@@ -4,6 +4,7 @@ import { createSignal } from "solid-js";
 import type { Api } from "../api";
 import type { TimelineEntry } from "../bindings/TimelineEntry";
 import type { TimelineQuery } from "../bindings/TimelineQuery";
+import { messageOf } from "../lib/errors";
 
 export const PAGE = 100;
 
@@ -43,7 +44,7 @@ export function createPaged(api: Api, first: TimelineQuery): Paged {
       .catch((e) => {
         if (asked !== generation) return;
         pages.delete(page);
-        setError(String(e));
+        setError(messageOf(e));
       });
   };
 

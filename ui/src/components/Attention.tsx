@@ -6,6 +6,7 @@ import { createResource, For, Show, createSignal } from "solid-js";
 import type { Api } from "../api";
 import type { DoNotDisturbFor } from "../bindings/DoNotDisturbFor";
 import type { Quiet } from "../bindings/Quiet";
+import { messageOf } from "../lib/errors";
 
 const SPANS: [DoNotDisturbFor, string][] = [
   ["hour", "For 1 hour"],
@@ -27,7 +28,7 @@ export function dndLabel(quiet: Quiet): string {
 export function AttentionSettings(props: { api: Api; onError(message: string): void }) {
   const [quiet, { mutate }] = createResource(() => props.api.quiet());
   const [tested, setTested] = createSignal<string | null>(null);
-  const fail = (e: unknown) => props.onError(String((e as { message?: string })?.message ?? e));
+  const fail = (e: unknown) => props.onError(messageOf(e));
   const save = (next: Quiet) => {
     mutate(next);
     props.api.setQuiet(next).catch(fail);
@@ -35,7 +36,7 @@ export function AttentionSettings(props: { api: Api; onError(message: string): v
   const dnd = (span: DoNotDisturbFor | null) => props.api.doNotDisturb(span).then(mutate, fail);
   const test = () => {
     setTested(null);
-    props.api.testNotification().then(() => setTested("Sent. If none appeared, check your desktop's notification settings."), (e) => setTested(String(e)));
+    props.api.testNotification().then(() => setTested("Sent. If none appeared, check your desktop's notification settings."), (e) => setTested(messageOf(e)));
   };
   return (
     <Show when={quiet()}>

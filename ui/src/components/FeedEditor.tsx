@@ -1,14 +1,15 @@
-// Adding or editing a feed. Each field is checked by herald-core's feeds
-// file parser (the same words as `herald-cli feeds import`), the secret
+// Adding or editing a feed. Each field is checked by herald-core's one
+// check of a feed (the same words as `herald-cli feeds import`), the secret
 // goes straight to the OS keyring and is never shown again, and "Test
 // connection" tries the feed exactly as Herald would follow it.
-import { createSignal, For, type JSX, Show } from "solid-js";
+import { createSignal, For, type JSX, onCleanup, onMount, Show } from "solid-js";
 import { createStore, unwrap } from "solid-js/store";
 import type { Api } from "../api";
 import type { FeedForm } from "../bindings/FeedForm";
-import type { FieldError } from "../bindings/FieldError";
+import type { HeraldError } from "../bindings/HeraldError";
 import type { Preset } from "../bindings/Preset";
 import type { ProbeReport } from "../bindings/ProbeReport";
+import { asHeraldError, fieldOf, messageOf } from "../lib/errors";
 import { defaultKeepDays } from "../lib/settings";
 import { PRESETS, ProbeResult } from "./ProbeResult";
 
@@ -38,24 +39,29 @@ export function blankForm(): FeedForm {
   };
 }
 
-const asFieldError = (e: unknown): FieldError =>
-  typeof e === "object" && e !== null && "field" in e ? (e as FieldError) : { field: "", message: String(e) };
-
 const numberOrNull = (text: string) => (text.trim() === "" ? null : Number(text));
 
 export function FeedEditor(props: Props) {
   const editing = props.initial !== undefined;
   const [form, setForm] = createStore<FeedForm>(structuredClone(props.initial ?? blankForm()));
   const [secret, setSecret] = createSignal("");
-  const [error, setError] = createSignal<FieldError | null>(null);
+  const [error, setError] = createSignal<HeraldError | null>(null);
   const [report, setReport] = createSignal<ProbeReport | null>(null);
   const [busy, setBusy] = createSignal<string | null>(null);
   const [removing, setRemoving] = createSignal(false);
 
   const current = () => structuredClone(unwrap(form)) as FeedForm;
   const secretOrNull = () => (secret() === "" ? null : secret());
-  const errorFor = (field: string) => (error()?.field === field ? error()!.message : null);
-  const validate = () => props.api.validateFeed(current()).then(() => setError(null), (e) => setError(asFieldError(e)));
+  // The inputs on show now (some come and go with the authentication).
+  const [shown, setShown] = createSignal<ReadonlySet<string>>(new Set(["headers"]));
+  // An invalid field is told beside its input; anything else, or a field
+  // not on show, above the form.
+  const errorFor = (field: string) => (fieldOf(error()) === field ? messageOf(error()) : null);
+  const general = () => {
+    const field = fieldOf(error());
+    return error() !== null && (field === null || !shown().has(field)) ? messageOf(error()) : null;
+  };
+  const validate = () => props.api.validateFeed(current()).then(() => setError(null), (e) => setError(asHeraldError(e)));
 
   const test = async () => {
     setBusy("Testing…");
@@ -65,7 +71,7 @@ export function FeedEditor(props: Props) {
       setError(null);
       if (form.preset === null && found.looksLike && found.problem === null) setForm("preset", found.looksLike);
     } catch (e) {
-      setError(asFieldError(e));
+      setError(asHeraldError(e));
     } finally {
       setBusy(null);
     }
@@ -75,7 +81,7 @@ export function FeedEditor(props: Props) {
       setForm("caCert", await props.api.trustCertificate(fingerprint));
       await test();
     } catch (e) {
-      setError(asFieldError(e));
+      setError(asHeraldError(e));
     }
   };
   const save = async (event: SubmitEvent) => {
@@ -86,7 +92,7 @@ export function FeedEditor(props: Props) {
       setSecret("");
       props.onSaved(form.name.trim());
     } catch (e) {
-      setError(asFieldError(e));
+      setError(asHeraldError(e));
     } finally {
       setBusy(null);
     }
@@ -97,7 +103,7 @@ export function FeedEditor(props: Props) {
       await props.api.removeFeed(form.name);
       props.onRemoved();
     } catch (e) {
-      setError(asFieldError(e));
+      setError(asHeraldError(e));
     }
   };
 
@@ -107,6 +113,8 @@ export function FeedEditor(props: Props) {
   // take the focus, and the text being typed, away from the user).
   const field = (name: string, label: string, control: (id: string, describedBy: () => string | undefined) => JSX.Element, hint?: string) => {
     const id = `feed-${name}`;
+    onMount(() => setShown((names) => new Set(names).add(name)));
+    onCleanup(() => setShown((names) => new Set([...names].filter((n) => n !== name))));
     const describedBy = () => (errorFor(name) !== null ? `${id}-error` : hint ? `${id}-hint` : undefined);
     const made = control(id, describedBy);
     return (
@@ -145,10 +153,12 @@ export function FeedEditor(props: Props) {
 
   return (
     <form class="feed-editor" aria-label={editing ? "Edit feed" : "Add a feed"} onSubmit={save} novalidate>
-      <Show when={error() && error()!.field === ""}>
-        <p class="notice" role="alert">
-          {error()!.message}
-        </p>
+      <Show when={general()}>
+        {(message) => (
+          <p class="notice" classList={{ [error()!.kind]: true }} role="alert">
+            {message()}
+          </p>
+        )}
       </Show>
       {text("name", "Name", editing ? "A feed's name cannot change." : "How Herald names it in the sidebar and notifications.")}
       {text("url", "Stream URL", "The text/event-stream address.", "url")}

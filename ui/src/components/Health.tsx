@@ -6,6 +6,7 @@ import type { ConnectionState } from "../bindings/ConnectionState";
 import type { FeedState } from "../bindings/FeedState";
 import { feedStatus } from "../lib/status";
 import { ago, dayStart, until } from "../lib/time";
+import { messageOf } from "../lib/errors";
 
 interface Props {
   api: Api;
@@ -31,7 +32,7 @@ export function Health(props: Props) {
   createEffect(on(() => props.news, () => refetch(), { defer: true }));
   const status = () => feedStatus(props.feed, props.now);
   const phase = () => props.feed.connection.phase;
-  const fail = (e: unknown) => props.onError(String(e));
+  const fail = (e: unknown) => props.onError(messageOf(e));
 
   return (
     <section class="health" aria-label={`${props.feed.name} health`}>

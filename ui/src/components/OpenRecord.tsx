@@ -63,7 +63,7 @@ export function OpenRecord(props: Props) {
     if (!text || !seen) return;
     setSaving(true);
     try {
-      if (await props.onWrite({ op: "update", key: props.recordKey, fields: { name: text }, base: seen.value })) settle();
+      if (await props.onWrite({ op: "update", key: props.recordKey, fields: { title: text }, base: seen.value })) settle();
     } finally {
       setSaving(false);
     }
@@ -108,7 +108,7 @@ export function OpenRecord(props: Props) {
                     const write: Write = {
                       op: "update",
                       key: props.recordKey,
-                      fields: { done: box.checked },
+                      fields: { flag: box.checked },
                       base: record().value,
                     };
                     // Refused, the box shows what is there, not what was tried.

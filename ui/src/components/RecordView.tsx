@@ -12,6 +12,7 @@ import type { Conflict } from "../bindings/Conflict";
 import type { FeedRecord } from "../bindings/FeedRecord";
 import type { FeedState } from "../bindings/FeedState";
 import type { Write } from "../bindings/Write";
+import { asHeraldError, messageOf } from "../lib/errors";
 import { others } from "../lib/people";
 import { ago } from "../lib/time";
 import { Faces } from "./Faces";
@@ -53,19 +54,30 @@ export function RecordView(props: Props) {
     on(() => props.news, () => (refetch(), refetchDeleted()), { defer: true }),
   );
   const [name, setName] = createSignal("");
-  const fail = (e: unknown) => props.onError(String(e));
+  const fail = (e: unknown) => props.onError(messageOf(e));
   const [open, setOpen] = createSignal<string | null>(null);
   const [conflict, setConflict] = createSignal<Conflict | null>(null);
+  // The title of the record a conflict is about, as the user saw it: a
+  // record someone deleted is made again under it.
+  let conflictTitle: string | undefined;
 
-  /** Sends a write; true when written. A conflict opens its record. */
+  /** Sends a write (of roles: the feed places them); true when written.
+   * A conflict opens its record. */
   const write = async (w: Write): Promise<boolean> => {
     try {
-      const refused = await props.api.write(props.feed.name, w);
-      if (refused === null) return true;
-      if (w.op !== "create") setOpen(w.key);
-      setConflict(refused);
+      await props.api.write(props.feed.name, w);
+      return true;
     } catch (e) {
-      fail(e);
+      const error = asHeraldError(e);
+      if (error.kind !== "conflict") {
+        fail(error);
+        return false;
+      }
+      if (w.op !== "create") {
+        conflictTitle = record(w.key)?.title;
+        setOpen(w.key);
+      }
+      setConflict(error.conflict);
     }
     return false;
   };
@@ -75,7 +87,7 @@ export function RecordView(props: Props) {
     let again: Write | null;
     if (tried.op === "create") again = tried;
     else if (c.current !== null) again = { ...tried, base: c.current };
-    else if (tried.op === "update") again = { op: "create", fields: { name: tried.fields.name ?? tried.base?.name } };
+    else if (tried.op === "update") again = { op: "create", fields: { title: tried.fields.title ?? conflictTitle } };
     else again = null;
     setConflict(null);
     return again === null || (await write(again));
@@ -112,7 +124,7 @@ export function RecordView(props: Props) {
     event.preventDefault();
     const text = name().trim();
     if (!text) return;
-    void write({ op: "create", fields: { name: text } }).then((written) => written && setName(""));
+    void write({ op: "create", fields: { title: text } }).then((written) => written && setName(""));
   };
 
   // A record a notification asked for is opened.
@@ -193,7 +205,7 @@ export function RecordView(props: Props) {
                     aria-label={`Done: ${record.title}`}
                     onChange={(e) => {
                       const box = e.currentTarget;
-                      const done: Write = { op: "update", key: record.key, fields: { done: box.checked }, base: record.value };
+                      const done: Write = { op: "update", key: record.key, fields: { flag: box.checked }, base: record.value };
                       void write(done).then((written) => written || (box.checked = record.flag === true));
                     }}
                   />

@@ -2,6 +2,7 @@
 // retention a new feed starts with, and the feeds file.
 import { createResource, createSignal, For, Show } from "solid-js";
 import type { Api } from "../api";
+import { messageOf } from "../lib/errors";
 import { defaultKeepDays, setDefaultKeepDays } from "../lib/settings";
 import { applyTheme, savedTheme, type Theme } from "../lib/theme";
 import { AttentionSettings } from "./Attention";
@@ -16,10 +17,7 @@ export function Settings(props: { api: Api; onError(message: string): void }) {
   const [theme, setTheme] = createSignal(savedTheme());
   const [keepDays, setKeepDays] = createSignal(defaultKeepDays());
   const [done, setDone] = createSignal<string | null>(null);
-  const fail = (e: unknown) => {
-    const error = e as { message?: string };
-    props.onError(error?.message ?? String(e));
-  };
+  const fail = (e: unknown) => props.onError(messageOf(e));
   const importFile = () =>
     props.api.importFeeds().then((n) => setDone(n === 0 ? null : `Imported ${n} ${n === 1 ? "feed" : "feeds"}.`), fail);
   const exportFile = () => props.api.exportFeeds().then((path) => setDone(path ? `Exported to ${path}.` : null), fail);
@@ -82,10 +80,10 @@ export function Settings(props: { api: Api; onError(message: string): void }) {
 
 /** Starting Herald, in the tray, when the user logs in. */
 function StartAtLogin(props: { api: Api; onError(e: unknown): void }) {
-  const [on, { mutate }] = createResource(() => props.api.autostart().catch((e) => (props.onError(e), false)));
+  const [on, { mutate }] = createResource(() => props.api.autostart().catch((e) => (props.onError(messageOf(e)), false)));
   const toggle = (next: boolean) =>
     props.api.setAutostart(next).then(mutate, (e) => {
-      props.onError(e);
+      props.onError(messageOf(e));
       mutate(!next);
     });
   return (

@@ -11,6 +11,7 @@ import { createPaged } from "../app/paged";
 import { ago, dayLabel, dayStart } from "../lib/time";
 import { Marked } from "./Marked";
 import { noFilters, TimelineFilters, type Filters } from "./TimelineFilters";
+import { messageOf } from "../lib/errors";
 
 /** The most characters of a title or body a row shows. */
 const SHOWN = 400;
@@ -112,12 +113,12 @@ export function Timeline(props: Props) {
 
   const open = (entry: TimelineEntry) => {
     if (!entry.read) {
-      props.api.markRead(null, [entry.id]).then(() => paged.markRead(entry.id), (e) => props.onError(String(e)));
+      props.api.markRead(null, [entry.id]).then(() => paged.markRead(entry.id), (e) => props.onError(messageOf(e)));
     }
     props.onOpen(entry);
   };
   const markAll = () =>
-    props.api.markRead(props.feed ?? null, []).then(() => paged.reset(query()), (e) => props.onError(String(e)));
+    props.api.markRead(props.feed ?? null, []).then(() => paged.reset(query()), (e) => props.onError(messageOf(e)));
 
   const newDay = (index: number, entry: TimelineEntry) => {
     if (index === 0) return true;

@@ -3,19 +3,23 @@
 //!
 //! Its shape is ripgrep's: one engine, many consumers. `herald-cli tail`,
 //! `sync` and the app's relay are all sinks of the same [`EngineEvent`]
-//! stream, and they steer it with the same serde [`Command`]s. Nothing else
+//! stream, and they steer it with the same typed calls ([`calls`]), each
+//! answered with its own type by [`Engine::ask`]. Nothing else
 //! in Herald reads a subscription, so a rule about staying connected, or
 //! about what counts as missed, lives here once.
 //!
 //! - one task per feed ([`runner`]) owns that feed's connection;
 //! - one thread ([`writer`]) owns the store, and every write goes through it;
 //! - the supervisor (this module's task) starts and stops runners as
-//!   commands say, answers queries, and applies retention.
+//!   calls say, answers queries, and applies retention.
 //!
-//! Because the API is messages, the engine can later move into a process of
-//! its own behind a local socket without its sinks changing.
+//! Because the calls are serde messages, the tray process's socket carries
+//! them as they are, and `herald-cli` asks a Herald running elsewhere just
+//! as it asks an engine of its own.
 
+mod answers;
 mod api;
+pub mod calls;
 mod feed_state;
 mod health;
 mod rest;
@@ -34,11 +38,14 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use tokio::sync::{mpsc, oneshot};
 
-pub use api::{Command, Conflict, EngineEvent, FeedKind, FeedState, Record, Reply, Write};
+pub use api::{EngineEvent, FeedKind, FeedState, Record};
+pub use calls::*;
 pub use health::{Condition, Health};
 pub use snapshot::{fetch_snapshot, FetchError, GapWatch, MAX_SNAPSHOT_BYTES, SEQUENCE_HEADER};
+pub use supervisor::{EngineCall, Job};
 pub use writer::{Writer, WriterGone};
 
+use crate::error::Error;
 use crate::secrets::Secrets;
 use crate::store::{Store, StoreError};
 use supervisor::Supervisor;
@@ -115,11 +122,12 @@ pub enum EngineError {
 /// sink slows the engine rather than lose what it should have shown.
 const SINK_BUFFER: usize = 256;
 
-/// The handle to a running engine: commands in, one reply each. The engine
-/// stops (and with it every feed) when the last handle is dropped.
+/// The handle to a running engine: calls in, each answered with its own
+/// type. The engine stops (and with it every feed) when the last handle is
+/// dropped.
 #[derive(Clone)]
 pub struct Engine {
-    commands: mpsc::UnboundedSender<(Command, oneshot::Sender<Reply>)>,
+    jobs: mpsc::UnboundedSender<Job>,
 }
 
 impl Engine {
@@ -140,7 +148,7 @@ impl Engine {
             }
         }
         let (sink, events) = mpsc::channel(SINK_BUFFER);
-        let (commands, incoming) = mpsc::unbounded_channel();
+        let (jobs, incoming) = mpsc::unbounded_channel();
         let mut supervisor = Supervisor {
             writer,
             sink,
@@ -161,15 +169,13 @@ impl Engine {
             }
         }
         tokio::spawn(supervisor.run(incoming, config.prune_every));
-        Ok((Engine { commands }, events))
+        Ok((Engine { jobs }, events))
     }
 
-    /// Sends a command and waits for its reply.
-    pub async fn send(&self, command: Command) -> Reply {
-        let (reply, answer) = oneshot::channel();
-        if self.commands.send((command, reply)).is_err() {
-            return Reply::Error { message: "the engine has stopped".into() };
-        }
-        answer.await.unwrap_or_else(|_| Reply::Error { message: "the engine has stopped".into() })
+    /// Asks the engine, and waits for the answer.
+    pub async fn ask<C: EngineCall>(&self, call: C) -> crate::call::Answer<C> {
+        let (answer, answered) = oneshot::channel();
+        self.jobs.send(call.job(answer)).map_err(|_| Error::stopped())?;
+        answered.await.map_err(|_| Error::stopped())?
     }
 }

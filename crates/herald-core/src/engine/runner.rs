@@ -18,16 +18,17 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::sync::{mpsc, oneshot};
 
-use super::api::{EngineEvent, FeedState, Reply, Write};
+use super::api::{EngineEvent, FeedState};
 use super::feed_state::{Gone, StateCell};
 use super::rest;
 use super::snapshot::{fetch_snapshot, GapWatch};
 use super::write::{self as conditional, Resend, Written};
 use super::writer::Writer;
+use crate::error::Error;
 use crate::feed::meaning::{self, Context, Read, RecordOp};
 use crate::feed::presence;
 use crate::feed::rules;
-use crate::feed::{Change, Digest, Feed, Level, Meaning, RecordMeaning, Resolved, Rule, Setup};
+use crate::feed::{Change, Digest, Feed, Level, Meaning, RecordMeaning, Resolved, Rule, Setup, Write};
 use crate::sse::{now_ms, ConnectionState, Event, Failure, Phase, StopReason, Subscription};
 use crate::store::{FeedId, MissedChange};
 
@@ -38,7 +39,7 @@ use herald_wire::RESET_EVENT as RESET;
 pub(super) enum Control {
     ReconnectNow,
     Stop,
-    Write(Write, oneshot::Sender<Reply>),
+    Write(Write, oneshot::Sender<Result<(), Error>>),
     /// The record the user has open, to tell the server (presence).
     View(Option<String>),
 }
@@ -533,10 +534,10 @@ impl Runner {
         });
     }
 
-    fn write(&self, write: Write, reply: oneshot::Sender<Reply>) {
+    fn write(&self, write: Write, reply: oneshot::Sender<Result<(), Error>>) {
         let Some(collection) = self.resolved.write_url.clone() else {
             let message = format!("the feed {:?} takes no writes: it has no write_url", self.feed.name);
-            let _ = reply.send(Reply::Error { message });
+            let _ = reply.send(Err(Error::invalid(message)));
             return;
         };
         let (client, headers, records) =
@@ -545,9 +546,9 @@ impl Runner {
         tokio::spawn(async move {
             let done = conditional::write(&client, &headers, &collection, write, &records, resend).await;
             let _ = reply.send(match done {
-                Ok(Written::Done) => Reply::Done,
-                Ok(Written::Refused(conflict)) => Reply::Conflict { conflict: Box::new(conflict) },
-                Err(message) => Reply::Error { message },
+                Ok(Written::Done) => Ok(()),
+                Ok(Written::Refused(conflict)) => Err(Error::Conflict { conflict: Box::new(conflict) }),
+                Err(error) => Err(error),
             });
         });
     }

@@ -8,10 +8,11 @@ use std::sync::Arc;
 use reqwest::header::HeaderMap;
 use tokio::sync::mpsc;
 
-use super::api::{EngineEvent, Reply};
+use super::api::EngineEvent;
 use super::feed_state::StateCell;
 use super::runner::{Control, Runner};
 use super::writer::Writer;
+use crate::error::Error;
 use crate::feed::{Feed, Meaning, RecordMeaning};
 use crate::secrets::Secrets;
 use crate::sse::{Phase, StopReason};
@@ -58,7 +59,7 @@ impl RunnerStart {
                     Some(Control::ReconnectNow) => break,
                     Some(Control::Write(_, reply)) => {
                         let message = format!("the feed {:?} is not running", self.feed.name);
-                        let _ = reply.send(Reply::Error { message });
+                        let _ = reply.send(Err(Error::unavailable(message)));
                     }
                     Some(Control::View(_)) => {}
                     Some(Control::Stop) | None => return,

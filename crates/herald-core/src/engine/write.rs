@@ -23,9 +23,9 @@ use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use super::api::{Conflict, Write};
+use crate::error::Error;
 use crate::feed::meaning::scalar_text;
-use crate::feed::RecordMeaning;
+use crate::feed::{Conflict, RecordMeaning, Write};
 use crate::sse::error_chain;
 
 /// How a write makes sure that the record is still what the user saw.
@@ -85,7 +85,14 @@ pub async fn write(
     write: Write,
     records: &RecordMeaning,
     resend: Resend,
-) -> Result<Written, String> {
+) -> Result<Written, Error> {
+    // The roles the user set, where this feed's records have them.
+    let body = match &write {
+        Write::Create { fields } => Some(fields.to_json(records, true)),
+        Write::Update { fields, .. } => Some(fields.to_json(records, false)),
+        Write::Delete { .. } => None,
+    };
+    let body = body.transpose().map_err(Error::from)?;
     let guard = Guard::of(&write, records);
     let item = |key: &str| format!("{}/{}", collection.trim_end_matches('/'), urlencoded(key));
     if let (Guard::Reread(base), Write::Update { key, .. } | Write::Delete { key, .. }) = (&guard, &write) {
@@ -96,13 +103,18 @@ pub async fn write(
         }
     }
     let request = match &write {
-        Write::Create { fields } => client.post(collection).json(fields),
-        Write::Update { key, fields, .. } => client.put(item(key)).json(fields),
+        Write::Create { .. } => client.post(collection),
+        Write::Update { key, .. } => client.put(item(key)),
         Write::Delete { key, .. } => client.delete(item(key)),
+    };
+    let request = match &body {
+        Some(body) => request.json(body),
+        None => request,
     };
     let mut request = request.headers(headers.clone());
     if let Guard::IfMatch(tag) = &guard {
-        let tag = HeaderValue::from_str(tag).map_err(|_| format!("the version {tag} cannot be sent"))?;
+        let tag =
+            HeaderValue::from_str(tag).map_err(|_| Error::invalid(format!("the version {tag} cannot be sent")))?;
         request = request.header(IF_MATCH, tag);
     }
     let response = match (&write, resend) {
@@ -112,7 +124,7 @@ pub async fn write(
         }
         _ => request.send().await,
     };
-    let response = response.map_err(|e| error_chain(&e))?;
+    let response = response.map_err(|e| Error::unavailable(error_chain(&e)))?;
     let status = response.status();
     if status.is_success() {
         return Ok(Written::Done);
@@ -126,7 +138,17 @@ pub async fn write(
         .ok()
         .and_then(|v| v.get("error").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_else(|| body.chars().take(200).collect());
-    Err(format!("the server answered {}: {said}", status.as_u16()))
+    Err(refusal(status, format!("the server answered {}: {said}", status.as_u16())))
+}
+
+/// What a server's refusal means to the user, by its status.
+fn refusal(status: StatusCode, message: String) -> Error {
+    match status {
+        StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN => Error::needs_you(message),
+        StatusCode::NOT_FOUND | StatusCode::GONE => Error::not_found(message),
+        status if status.is_client_error() && status != StatusCode::TOO_MANY_REQUESTS => Error::invalid(message),
+        _ => Error::unavailable(message),
+    }
 }
 
 /// Sends `request`, which carries its key, and sends it again while no
@@ -174,15 +196,19 @@ fn retry_after(response: &Response) -> Option<Duration> {
 }
 
 /// The record as the server has it now; `None` when it is gone.
-async fn reread(client: &reqwest::Client, headers: &HeaderMap, url: &str) -> Result<Option<Value>, String> {
-    let response = client.get(url).headers(headers.clone()).send().await.map_err(|e| error_chain(&e))?;
+async fn reread(client: &reqwest::Client, headers: &HeaderMap, url: &str) -> Result<Option<Value>, Error> {
+    let response =
+        client.get(url).headers(headers.clone()).send().await.map_err(|e| Error::unavailable(error_chain(&e)))?;
     match response.status() {
         StatusCode::NOT_FOUND | StatusCode::GONE => Ok(None),
         status if status.is_success() => {
-            let now = response.json().await.map_err(|e| format!("re-reading {url}: {}", error_chain(&e)))?;
+            let read = response.json().await;
+            let now = read.map_err(|e| Error::unavailable(format!("re-reading {url}: {}", error_chain(&e))))?;
             Ok(Some(now))
         }
-        status => Err(format!("re-reading the record before writing: {url} answered {}", status.as_u16())),
+        status => {
+            Err(refusal(status, format!("re-reading the record before writing: {url} answered {}", status.as_u16())))
+        }
     }
 }
 
@@ -214,6 +240,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::feed::Fields;
 
     #[test]
     fn keys_are_one_path_segment() {
@@ -225,14 +252,21 @@ mod tests {
     fn a_base_with_a_version_is_sent_as_if_match_and_one_without_is_reread() {
         let hub = RecordMeaning { version: Some("/version".into()), ..RecordMeaning::default() };
         let plain = RecordMeaning::default();
-        let update = |base: Option<Value>| Write::Update { key: "1".into(), fields: json!({"done": true}), base };
+        let update = |base: Option<Value>| Write::Update {
+            key: "1".into(),
+            fields: Fields { title: None, flag: Some(true) },
+            base,
+        };
         let seen = json!({"id": 1, "name": "a", "done": false, "version": 4});
         assert_eq!(Guard::of(&update(Some(seen.clone())), &hub), Guard::IfMatch("\"4\"".into()));
         assert_eq!(Guard::of(&update(Some(seen.clone())), &plain), Guard::Reread(seen.clone()));
         assert_eq!(Guard::of(&update(None), &hub), Guard::None, "no base: the write goes through as before");
         let unversioned = json!({"id": 1, "name": "a"});
         assert_eq!(Guard::of(&update(Some(unversioned.clone())), &hub), Guard::Reread(unversioned));
-        assert_eq!(Guard::of(&Write::Create { fields: json!({"name": "a"}) }, &hub), Guard::None);
+        assert_eq!(
+            Guard::of(&Write::Create { fields: Fields { title: Some("a".into()), flag: None } }, &hub),
+            Guard::None
+        );
     }
 
     #[test]

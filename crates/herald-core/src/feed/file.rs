@@ -7,14 +7,13 @@
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
-use toml::Spanned;
+use toml::de::DeTable;
 
-use super::rules::{self, Coalesce, Rule};
-use super::{Auth, AuthScheme, Feed, FeedSettings, Me, MessageMeaning, Preset, RecordMeaning, Retention};
+use super::check::check;
+use super::{Feed, FeedSettings, Retention};
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 #[error("line {line}: {reason}")]
@@ -23,293 +22,166 @@ pub struct FeedsFileError {
     pub reason: String,
 }
 
-/// One `[[feed]]` table as written, with where each value is.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFeed {
-    name: Spanned<String>,
-    url: Spanned<String>,
-    preset: Option<Spanned<Preset>>,
-    record: Option<Spanned<RecordMeaning>>,
-    message: Option<Spanned<MessageMeaning>>,
-    me: Option<Spanned<Me>>,
-    write_url: Option<Spanned<String>>,
-    #[serde(default)]
-    paused: bool,
-    #[serde(default)]
-    headers: Option<Spanned<BTreeMap<String, String>>>,
-    ca_cert: Option<Spanned<PathBuf>>,
-    resume_query: Option<Spanned<String>>,
-    cursor_pointer: Option<Spanned<String>>,
-    snapshot_url: Option<Spanned<String>>,
-    key_field: Option<Spanned<String>>,
-    stall_timeout_secs: Option<Spanned<u64>>,
-    control_events: Option<Spanned<Vec<String>>>,
-    auth: Option<Spanned<RawAuth>>,
-    sequential_ids: Option<Spanned<bool>>,
-    keep_count: Option<Spanned<u64>>,
-    keep_days: Option<Spanned<u64>>,
-    #[serde(default)]
-    rule: Vec<Spanned<Rule>>,
-    coalesce: Option<Spanned<Coalesce>>,
-}
-
-/// `auth = { scheme = "bearer", keyring = "tasks" }`, and the secrets that
-/// people will try to write there, so they can be refused by name.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAuth {
-    scheme: AuthScheme,
-    username: Option<String>,
-    keyring: Option<String>,
-    token: Option<Spanned<toml::Value>>,
-    password: Option<Spanned<toml::Value>>,
-    secret: Option<Spanned<toml::Value>>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    #[serde(default)]
-    feed: Vec<RawFeed>,
-}
-
-/// The same shape, for writing.
-#[derive(Serialize)]
-struct FileOut<'a> {
-    feed: Vec<FeedOut<'a>>,
-}
-
-#[derive(Serialize)]
-struct FeedOut<'a> {
-    name: &'a str,
-    url: &'a str,
+/// One `[[feed]]` as a feeds file has it: the feed's own settings, flat,
+/// beside its name, URL and retention. The same shape is read and written,
+/// and each setting is spelled once, in [`FeedSettings`].
+#[derive(Serialize, Deserialize)]
+struct OnFile {
+    name: String,
+    url: String,
     #[serde(flatten)]
-    settings: &'a FeedSettings,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    settings: FeedSettings,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     keep_count: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     keep_days: Option<u64>,
+    /// Whatever else is written there, to be refused by its key.
+    #[serde(flatten, default, skip_serializing)]
+    unknown: BTreeMap<String, toml::Value>,
+}
+
+/// The keys of [`OnFile`] that are not settings.
+const NOT_SETTINGS: [&str; 4] = ["name", "url", "keep_count", "keep_days"];
+
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileShape {
+    #[serde(default)]
+    feed: Vec<OnFile>,
 }
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
-/// Header names that carry credentials, which a feeds file must not hold.
-const CREDENTIAL_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+/// Where a `[[feed]]` is written: its own span, and each key's.
+type Place = (Range<usize>, BTreeMap<String, Range<usize>>);
 
-use crate::is_http_url as http_url;
-
-/// The first pointer of `pointers` that is not a JSON pointer, if any.
-fn bad_pointer<'a>(pointers: impl IntoIterator<Item = (&'static str, Option<&'a str>)>) -> Option<String> {
-    pointers.into_iter().find_map(|(field, pointer)| {
-        pointer
-            .filter(|p| !p.starts_with('/'))
-            .map(|p| format!("{field} {p:?} must be a JSON pointer, such as \"/id\""))
-    })
+/// Where each feed's keys are written in a feeds file.
+struct Places<'i> {
+    text: &'i str,
+    feeds: Vec<Place>,
 }
 
-/// Reads and checks a feeds file; the first problem is returned with its line.
+impl<'i> Places<'i> {
+    fn find(text: &'i str) -> Places<'i> {
+        let mut feeds = Vec::new();
+        if let Ok(table) = DeTable::parse(text) {
+            let tables = table.get_ref().iter().find(|(key, _)| key.get_ref() == "feed");
+            for feed in tables.and_then(|(_, value)| value.get_ref().as_array()).into_iter().flatten() {
+                let keys = feed.get_ref().as_table().into_iter().flatten();
+                let keys = keys.map(|(key, value)| (key.get_ref().to_string(), key.span().start..value.span().end));
+                feeds.push((feed.span(), keys.collect()));
+            }
+        }
+        Places { text, feeds }
+    }
+
+    fn line_of(&self, offset: usize) -> usize {
+        self.text[..offset.min(self.text.len())].matches('\n').count() + 1
+    }
+
+    /// The line of `key` in feed `index`, or of the feed when it has none.
+    fn line(&self, index: usize, key: &str) -> usize {
+        let Some((span, keys)) = self.feeds.get(index) else { return 1 };
+        self.line_of(keys.get(key).unwrap_or(span).start)
+    }
+}
+
+/// Reads and checks a feeds file; the first problem is returned with its
+/// line. Each feed is checked by [`check`]: the same check as the window's
+/// form and the engine's.
 pub fn parse_feeds(text: &str) -> Result<Vec<Feed>, FeedsFileError> {
-    let line_of = |offset: usize| text[..offset.min(text.len())].matches('\n').count() + 1;
-    let raw: RawFile = toml::from_str(text).map_err(|e| FeedsFileError {
-        line: e.span().map(|s| line_of(s.start)).unwrap_or(1),
-        reason: e.message().to_owned(),
+    let places = Places::find(text);
+    let refuse = |line: usize, reason: String| FeedsFileError { line, reason };
+    refuse_secrets(text, &places)?;
+    let file: FileShape = toml::from_str(text).map_err(|e| match e.span() {
+        Some(span) => {
+            refuse(settings_line(text, &places, span.clone()).unwrap_or(places.line_of(span.start)), e.message().into())
+        }
+        None => refuse(1, e.message().into()),
     })?;
-    let refuse = |span: Range<usize>, reason: String| FeedsFileError { line: line_of(span.start), reason };
     let mut feeds: Vec<Feed> = Vec::new();
-    for raw in raw.feed {
-        let name = raw.name.get_ref().trim().to_owned();
-        if name.is_empty() {
-            return Err(refuse(raw.name.span(), "a feed needs a name".into()));
+    for (index, on_file) in file.feed.into_iter().enumerate() {
+        if let Some(key) = on_file.unknown.keys().next() {
+            return Err(refuse(places.line(index, key), format!("unknown field `{key}`")));
         }
-        if feeds.iter().any(|f| f.name == name) {
-            return Err(refuse(raw.name.span(), format!("there are two feeds named {name:?}")));
+        let feed = Feed {
+            name: on_file.name.trim().to_owned(),
+            url: on_file.url,
+            settings: on_file.settings,
+            retention: Retention {
+                max_count: on_file.keep_count,
+                max_age: on_file.keep_days.map(|days| DAY * u32::try_from(days).unwrap_or(u32::MAX)),
+            },
+        };
+        check(&feed).map_err(|refusal| refuse(places.line(index, refusal.setting.key()), refusal.reason))?;
+        if feeds.iter().any(|f| f.name == feed.name) {
+            return Err(refuse(places.line(index, "name"), format!("there are two feeds named {:?}", feed.name)));
         }
-        if !http_url(raw.url.get_ref()) {
-            return Err(refuse(raw.url.span(), format!("{:?} is not an http(s) URL", raw.url.get_ref())));
-        }
-        let mut settings =
-            FeedSettings { preset: raw.preset.map(Spanned::into_inner), paused: raw.paused, ..FeedSettings::default() };
-        if let Some(record) = raw.record {
-            let r = record.get_ref();
-            let pointers = [("record.key", Some(r.key.as_str())), ("record.title", r.title.as_deref())]
-                .into_iter()
-                .chain([("record.actor", r.actor.as_deref()), ("record.at", r.at.as_deref())])
-                .chain(r.verbs.iter().map(|v| ("record.verbs.field", Some(v.field.as_str()))));
-            if let Some(reason) = bad_pointer(pointers) {
-                return Err(refuse(record.span(), reason));
-            }
-            settings.record = Some(record.into_inner());
-        }
-        if let Some(message) = raw.message {
-            let m = message.get_ref();
-            let pointers = [("message.title", m.title.as_deref()), ("message.body", m.body.as_deref())]
-                .into_iter()
-                .chain([("message.priority", m.priority.as_deref()), ("message.click", m.click.as_deref())])
-                .chain([("message.tags", m.tags.as_deref())]);
-            if let Some(reason) = bad_pointer(pointers) {
-                return Err(refuse(message.span(), reason));
-            }
-            if settings.record.is_some() {
-                return Err(refuse(message.span(), "a feed carries records or messages, not both".into()));
-            }
-            settings.message = Some(message.into_inner());
-        }
-        if let Some(me) = raw.me {
-            match me.get_ref() {
-                Me::Actor { actor } if actor.trim().is_empty() => {
-                    return Err(refuse(me.span(), "me.actor must name the user".into()))
-                }
-                Me::Endpoint { url, .. } if !http_url(url) => {
-                    return Err(refuse(me.span(), format!("me.url {url:?} is not an http(s) URL")))
-                }
-                Me::Endpoint { pointer, .. } if !pointer.starts_with('/') => {
-                    return Err(refuse(me.span(), format!("me.pointer {pointer:?} must be a JSON pointer")))
-                }
-                _ => settings.me = Some(me.into_inner()),
-            }
-        }
-        for rule in raw.rule {
-            if let Err(reason) = rules::check(rule.get_ref()) {
-                return Err(refuse(rule.span(), format!("rule: {reason}")));
-            }
-            settings.rules.push(rule.into_inner());
-        }
-        if let Some(coalesce) = raw.coalesce {
-            if let Err(reason) = coalesce.get_ref().check() {
-                return Err(refuse(coalesce.span(), format!("coalesce: {reason}")));
-            }
-            settings.coalesce = Some(coalesce.into_inner());
-        }
-        if let Some(url) = raw.write_url {
-            if !http_url(url.get_ref()) {
-                return Err(refuse(url.span(), format!("{:?} is not an http(s) URL", url.get_ref())));
-            }
-            settings.write_url = Some(url.into_inner());
-        }
-        if let Some(headers) = raw.headers {
-            for (header, value) in headers.get_ref() {
-                let bad = reqwest::header::HeaderName::from_bytes(header.as_bytes()).is_err()
-                    || reqwest::header::HeaderValue::from_str(value).is_err();
-                if bad {
-                    return Err(refuse(headers.span(), format!("the header {header:?} has an invalid name or value")));
-                }
-                if CREDENTIAL_HEADERS.contains(&header.to_ascii_lowercase().as_str()) {
-                    let reason = format!(
-                        "{header} holds a credential, which belongs in the OS keyring, not in this file: \
-                         use auth = {{ scheme = \"bearer\", keyring = \"ENTRY\" }} and `herald-cli feeds secret`"
-                    );
-                    return Err(refuse(headers.span(), reason));
-                }
-            }
-            settings.headers = headers.into_inner();
-        }
-        if let Some(path) = raw.ca_cert {
-            let checked = std::fs::read(path.get_ref())
-                .map_err(|e| e.to_string())
-                .and_then(|pem| crate::tls::ExtraTrust::from_pem(&pem).map_err(|e| e.to_string()));
-            if let Err(e) = checked {
-                return Err(refuse(path.span(), format!("ca_cert {}: {e}", path.get_ref().display())));
-            }
-            settings.ca_cert = Some(path.into_inner());
-        }
-        if let Some(query) = raw.resume_query {
-            if query.get_ref().is_empty() {
-                return Err(refuse(query.span(), "resume_query needs a parameter name".into()));
-            }
-            settings.resume_query = Some(query.into_inner());
-        }
-        if let Some(pointer) = raw.cursor_pointer {
-            if !pointer.get_ref().is_empty() && !pointer.get_ref().starts_with('/') {
-                return Err(refuse(pointer.span(), "cursor_pointer must be a JSON pointer, such as \"/id\"".into()));
-            }
-            settings.cursor_pointer = Some(pointer.into_inner());
-        }
-        if let Some(url) = raw.snapshot_url {
-            if !http_url(url.get_ref()) {
-                return Err(refuse(url.span(), format!("{:?} is not an http(s) URL", url.get_ref())));
-            }
-            settings.snapshot_url = Some(url.into_inner());
-        }
-        if let Some(key) = raw.key_field {
-            if key.get_ref().trim().is_empty() {
-                return Err(refuse(key.span(), "key_field must name a field".into()));
-            }
-            settings.key_field = Some(key.into_inner());
-        }
-        if let Some(secs) = raw.stall_timeout_secs {
-            if !(1..=86_400).contains(secs.get_ref()) {
-                return Err(refuse(secs.span(), "stall_timeout_secs must be between 1 and 86400".into()));
-            }
-            settings.stall_timeout_secs = Some(*secs.get_ref());
-        }
-        if let Some(types) = raw.control_events {
-            if let Some(bad) = types.get_ref().iter().find(|t| t.is_empty() || t.contains(['\r', '\n'])) {
-                return Err(refuse(types.span(), format!("control_events: {bad:?} is not an event type")));
-            }
-            settings.control_events = Some(types.into_inner());
-        }
-        if let Some(sequential) = raw.sequential_ids {
-            if *sequential.get_ref() && settings.snapshot_url.is_none() {
-                let reason = "sequential_ids needs a snapshot_url to resync from when a gap is found";
-                return Err(refuse(sequential.span(), reason.into()));
-            }
-            settings.sequential_ids = *sequential.get_ref();
-        }
-        if let Some(auth) = raw.auth {
-            settings.auth = Some(checked_auth(auth, &name).map_err(|(span, reason)| refuse(span, reason))?);
-        }
-        let mut retention = Retention::default();
-        if let Some(count) = raw.keep_count {
-            if *count.get_ref() == 0 {
-                return Err(refuse(count.span(), "keep_count must keep at least 1 event".into()));
-            }
-            retention.max_count = Some(*count.get_ref());
-        }
-        if let Some(days) = raw.keep_days {
-            if !(1..=36_500).contains(days.get_ref()) {
-                return Err(refuse(days.span(), "keep_days must be between 1 and 36500".into()));
-            }
-            retention.max_age = Some(DAY * u32::try_from(*days.get_ref()).unwrap_or(36_500));
-        }
-        feeds.push(Feed { name, url: raw.url.into_inner(), settings, retention });
+        feeds.push(feed);
     }
     Ok(feeds)
 }
 
-/// The feed's auth, or where and why it is refused.
-fn checked_auth(raw: Spanned<RawAuth>, feed: &str) -> Result<Auth, (Range<usize>, String)> {
-    let span = raw.span();
-    let raw = raw.into_inner();
-    for (field, value) in [("token", &raw.token), ("password", &raw.password), ("secret", &raw.secret)] {
-        if let Some(value) = value {
+/// A secret written into a feed's `auth`, refused by name before anything
+/// else, so its value is never echoed in another error.
+fn refuse_secrets(text: &str, places: &Places) -> Result<(), FeedsFileError> {
+    let Ok(table) = text.parse::<toml::Table>() else { return Ok(()) };
+    let feeds = table.get("feed").and_then(toml::Value::as_array).into_iter().flatten();
+    for (index, feed) in feeds.enumerate() {
+        let Some(auth) = feed.get("auth").and_then(toml::Value::as_table) else { continue };
+        let name = feed.get("name").and_then(toml::Value::as_str).unwrap_or("NAME");
+        let line = places.line(index, "auth");
+        if let Some(field) = ["token", "password", "secret"].into_iter().find(|field| auth.contains_key(*field)) {
             let reason = format!(
                 "auth.{field}: a secret belongs in the OS keyring, not in this file; \
-                 store it with `herald-cli feeds secret {feed}` and name it with auth.keyring"
+                 store it with `herald-cli feeds secret {name}` and name it with auth.keyring"
             );
-            return Err((value.span(), reason));
+            return Err(FeedsFileError { line, reason });
+        }
+        if !auth.contains_key("keyring") {
+            let reason = "auth needs keyring, the entry that holds the secret".into();
+            return Err(FeedsFileError { line, reason });
         }
     }
-    let keyring =
-        raw.keyring.ok_or_else(|| (span.clone(), "auth needs keyring, the entry that holds the secret".into()))?;
-    let auth = Auth { scheme: raw.scheme, username: raw.username, keyring };
-    match auth.problem() {
-        Some(reason) => Err((span, reason)),
-        None => Ok(auth),
+    Ok(())
+}
+
+/// A setting that does not read is reported by serde at its whole feed
+/// (settings are read as one, flattened): the line of the key, or of the
+/// `[[feed.rule]]`, that does not read on its own.
+fn settings_line(text: &str, places: &Places, span: Range<usize>) -> Option<usize> {
+    let index = places.feeds.iter().position(|(feed, _)| *feed == span)?;
+    let table = text.parse::<toml::Table>().ok()?;
+    let feed = table.get("feed")?.as_array()?.get(index)?.as_table()?;
+    let reads = |key: &str, value: toml::Value| {
+        let one: toml::Table = [(key.to_owned(), value)].into_iter().collect();
+        FeedSettings::deserialize(toml::Value::Table(one)).is_ok()
+    };
+    let (key, value) =
+        feed.iter().find(|(key, value)| !NOT_SETTINGS.contains(&key.as_str()) && !reads(key, (*value).clone()))?;
+    if let Some(items) = value.as_array() {
+        let bad = items.iter().position(|item| !reads(key, toml::Value::Array(vec![item.clone()])))?;
+        let item = DeTable::parse(text).ok()?;
+        let tables = item.get_ref().iter().find(|(k, _)| k.get_ref() == "feed")?.1.get_ref().as_array()?;
+        let entry = tables.get(index)?.get_ref().as_table()?.iter().find(|(k, _)| k.get_ref() == key)?;
+        let span = entry.1.get_ref().as_array()?.get(bad)?.span();
+        return Some(places.line_of(span.start));
     }
+    Some(places.line(index, key))
 }
 
 /// The feeds as a feeds file that [`parse_feeds`] reads back.
 pub fn feeds_to_toml(feeds: &[Feed]) -> String {
-    let file = FileOut {
+    let file = FileShape {
         feed: feeds
             .iter()
-            .map(|f| FeedOut {
-                name: &f.name,
-                url: &f.url,
-                settings: &f.settings,
+            .map(|f| OnFile {
+                name: f.name.clone(),
+                url: f.url.clone(),
+                settings: f.settings.clone(),
                 keep_count: f.retention.max_count,
                 keep_days: f.retention.max_age.map(|age| age.as_secs().div_ceil(DAY.as_secs())),
+                unknown: BTreeMap::new(),
             })
             .collect(),
     };
@@ -319,8 +191,8 @@ pub fn feeds_to_toml(feeds: &[Feed]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::Level;
     use crate::feed::Preset;
+    use crate::feed::{Auth, Level};
     use crate::store::Store;
 
     const GOOD: &str = r#"
@@ -394,8 +266,8 @@ summary = "{actor} finished {/name}"
         );
         assert_eq!(
             err(&feed("headers = { Authorization = \"Bearer x\" }")),
-            "line 4: Authorization holds a credential, which belongs in the OS keyring, not in this file: \
-             use auth = { scheme = \"bearer\", keyring = \"ENTRY\" } and `herald-cli feeds secret`"
+            "line 4: Authorization holds a credential, which Herald keeps only in the OS keyring: give the feed an \
+             authentication (auth = { scheme = \"bearer\", keyring = \"ENTRY\" }), and the token there"
         );
         assert_eq!(
             err(&feed("auth = { scheme = \"bearer\", token = \"abc\" }")),
@@ -436,7 +308,8 @@ summary = "{actor} finished {/name}"
             "line 6: rule: the condition on \"/p\" needs exactly one of equals, contains or exists"
         );
         assert!(
-            err(&rule("then = \"loud\"")).starts_with("line 7: unknown variant `loud`"),
+            // A rule that does not read is found by its `[[feed.rule]]`.
+            err(&rule("then = \"loud\"")).starts_with("line 6: unknown variant `loud`"),
             "{}",
             err(&rule("then = \"loud\""))
         );
@@ -446,5 +319,9 @@ summary = "{actor} finished {/name}"
             err(&rule("event = \"create\""))
         );
         assert_eq!(err(&feed("coalesce = { burst_count = 0 }")), "line 4: coalesce: burst_count must be at least 1");
+        // A setting of the wrong type is found by its own key, in its own feed.
+        let second =
+            format!("{}{}", feed(""), feed("paused = true\nstall_timeout_secs = \"soon\"").replace("\"a\"", "\"b\""));
+        assert_eq!(err(&second), "line 9: invalid type: string \"soon\", expected u64");
     }
 }

@@ -1,9 +1,7 @@
-//! The window's feed form, validated by the feeds file's own code.
-//!
-//! Why through TOML: a feed added in the window must be refused for exactly
-//! the reasons, and in the words, that `herald-cli feeds import` uses. So
-//! the form is written as a one-feed file with each field on a line of its
-//! own, parsed by [`parse_feeds`], and a refusal's line names the field.
+//! The window's feed form. A feed added in the window must be refused for
+//! exactly the reasons, and in the words, that `herald-cli feeds import`
+//! uses: so the form becomes a [`Feed`] and is checked by the same
+//! [`check`], and a refusal's setting names the form's input.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -11,7 +9,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::{parse_feeds, AuthScheme, Feed, Me, Preset};
+use super::check::{check, Setting};
+use super::{Auth, AuthScheme, Feed, Me, Preset, Retention};
 
 /// A feed as the window edits it. The secret is not here: it goes to the
 /// keyring on its own, and is never sent back.
@@ -61,10 +60,10 @@ pub enum FormAuth {
     Basic,
 }
 
-/// Why a form was refused, and which field to fix.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS, thiserror::Error)]
-#[serde(rename_all = "camelCase")]
-#[ts(export)]
+/// Why a form was refused, and which field to fix (empty: a setting the
+/// form does not show). It crosses to the window as an invalid
+/// [`Error`](crate::Error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{field}: {message}")]
 pub struct FieldError {
     /// The form's field (`name`, `url`, `headers`, …).
@@ -73,23 +72,6 @@ pub struct FieldError {
 }
 
 const DAY: u64 = 24 * 3600;
-
-/// A TOML basic string on one line: every quote, backslash and control
-/// character escaped, so a value can never end its line or its string.
-fn quoted(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for ch in text.chars() {
-        match ch {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
-}
 
 impl FeedForm {
     /// The form for an existing feed, to edit it.
@@ -129,98 +111,66 @@ impl FeedForm {
 
     /// The feed this form describes, or the first field that is wrong.
     pub fn to_feed(&self) -> Result<Feed, FieldError> {
-        let refuse = |field: &str, message: String| FieldError { field: field.into(), message };
-        if let Some(header) = self.headers.iter().find(|h| h.name.trim().eq_ignore_ascii_case("authorization")) {
-            return Err(refuse(
-                "headers",
-                format!(
-                    "{:?} carries credentials, which Herald keeps only in the OS keyring: choose an \
-                     authentication and give the token or password there instead",
-                    header.name
-                ),
-            ));
-        }
-        let mut lines: Vec<(&str, String)> = vec![
-            ("", "[[feed]]".into()),
-            ("name", format!("name = {}", quoted(self.name.trim()))),
-            ("url", format!("url = {}", quoted(self.url.trim()))),
-        ];
-        if let Some(preset) = self.preset {
-            let name =
-                serde_json::to_value(preset).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
-            lines.push(("preset", format!("preset = {}", quoted(&name))));
-        }
-        let headers: Vec<String> = self
-            .headers
-            .iter()
-            .filter(|h| !h.name.trim().is_empty() || !h.value.is_empty())
-            .map(|h| format!("{} = {}", quoted(h.name.trim()), quoted(&h.value)))
-            .collect();
-        if !headers.is_empty() {
-            lines.push(("headers", format!("headers = {{ {} }}", headers.join(", "))));
-        }
-        for (field, key, value) in
-            [("snapshotUrl", "snapshot_url", &self.snapshot_url), ("keyField", "key_field", &self.key_field)]
-        {
-            if !value.trim().is_empty() {
-                lines.push((field, format!("{key} = {}", quoted(value.trim()))));
-            }
-        }
-        let me = self.me.trim();
-        if !me.is_empty() {
-            let key = if me.contains("://") { "url" } else { "actor" };
-            lines.push(("me", format!("me = {{ {key} = {} }}", quoted(me))));
-        }
-        let entry = quoted(self.name.trim());
-        match self.auth {
-            FormAuth::None => {}
-            FormAuth::Bearer => lines.push(("auth", format!("auth = {{ scheme = \"bearer\", keyring = {entry} }}"))),
-            FormAuth::Basic => {
-                let user = self.username.trim();
-                let user = if user.is_empty() { String::new() } else { format!("username = {}, ", quoted(user)) };
-                lines.push(("username", format!("auth = {{ scheme = \"basic\", {user}keyring = {entry} }}")));
-            }
-        }
-        if let Some(path) = self.ca_cert.as_deref().filter(|p| !p.trim().is_empty()) {
-            lines.push(("caCert", format!("ca_cert = {}", quoted(path))));
-        }
-        if let Some(days) = self.keep_days {
-            lines.push(("keepDays", format!("keep_days = {days}")));
-        }
-        if let Some(count) = self.keep_count {
-            lines.push(("keepCount", format!("keep_count = {count}")));
-        }
-        if self.paused {
-            lines.push(("paused", "paused = true".into()));
-        }
-        let text: String = lines.iter().map(|(_, line)| format!("{line}\n")).collect();
-        let mut feeds = parse_feeds(&text).map_err(|e| {
-            let field = lines.get(e.line.saturating_sub(1)).map(|(field, _)| *field).unwrap_or("");
-            refuse(if field.is_empty() { "name" } else { field }, e.reason)
-        })?;
-        feeds.pop().ok_or_else(|| refuse("name", "the form describes no feed".into()))
+        self.to_feed_over(None)
     }
 
     /// The feed the form describes, over `existing` (the feed as stored, when
     /// editing): what the form does not show (its meaning, rules, resume
     /// mode and write URL) stays as it was, rather than reverting to the
-    /// preset's.
+    /// preset's. Checked by [`check`], as a feeds file is; a refusal names
+    /// the form's input, or none when the setting is not on the form.
     pub fn to_feed_over(&self, existing: Option<&Feed>) -> Result<Feed, FieldError> {
-        let mut feed = self.to_feed()?;
-        if let Some(old) = existing {
-            let (new, old) = (&mut feed.settings, &old.settings);
-            new.resume_query.clone_from(&old.resume_query);
-            new.cursor_pointer.clone_from(&old.cursor_pointer);
-            new.stall_timeout_secs = old.stall_timeout_secs;
-            new.control_events.clone_from(&old.control_events);
-            new.sequential_ids = old.sequential_ids;
-            new.record.clone_from(&old.record);
-            new.message.clone_from(&old.message);
-            new.write_url.clone_from(&old.write_url);
-            new.rules.clone_from(&old.rules);
-            new.coalesce = old.coalesce;
-        }
+        let mut feed = existing.cloned().unwrap_or_else(|| Feed::new("", ""));
+        let name = self.name.trim();
+        let given = |text: &str| Some(text.trim().to_owned()).filter(|t| !t.is_empty());
+        feed.name = name.to_owned();
+        feed.url = self.url.trim().to_owned();
+        let s = &mut feed.settings;
+        s.preset = self.preset;
+        s.headers = self
+            .headers
+            .iter()
+            .filter(|h| !h.name.trim().is_empty() || !h.value.is_empty())
+            .map(|h| (h.name.trim().to_owned(), h.value.clone()))
+            .collect();
+        s.snapshot_url = given(&self.snapshot_url);
+        s.key_field = given(&self.key_field);
+        s.me = given(&self.me).map(|me| match (&s.me, me.contains("://")) {
+            (Some(Me::Endpoint { pointer, .. }), true) => Me::Endpoint { url: me, pointer: pointer.clone() },
+            (_, true) => Me::Endpoint { url: me, pointer: herald_wire::ME_POINTER.into() },
+            (_, false) => Me::Actor { actor: me },
+        });
+        s.auth = match self.auth {
+            FormAuth::None => None,
+            FormAuth::Bearer => Some(Auth { scheme: AuthScheme::Bearer, username: None, keyring: name.to_owned() }),
+            FormAuth::Basic => {
+                Some(Auth { scheme: AuthScheme::Basic, username: given(&self.username), keyring: name.to_owned() })
+            }
+        };
+        s.ca_cert = self.ca_cert.as_deref().and_then(given).map(PathBuf::from);
+        s.paused = self.paused;
+        feed.retention = Retention { max_count: self.keep_count, max_age: self.max_age() };
+        check(&feed)
+            .map_err(|refusal| FieldError { field: self.input(refusal.setting).into(), message: refusal.reason })?;
         Ok(feed)
+    }
+
+    /// The form's input for a setting; empty for one the form does not show.
+    fn input(&self, setting: Setting) -> &'static str {
+        match setting {
+            Setting::Name => "name",
+            Setting::Url => "url",
+            Setting::Headers => "headers",
+            Setting::CaCert => "caCert",
+            Setting::SnapshotUrl => "snapshotUrl",
+            Setting::KeyField => "keyField",
+            Setting::Me => "me",
+            Setting::Auth if self.auth == FormAuth::Basic => "username",
+            Setting::Auth => "auth",
+            Setting::KeepCount => "keepCount",
+            Setting::KeepDays => "keepDays",
+            _ => "",
+        }
     }
 
     /// The keyring entry that holds this feed's secret, when it has one.
@@ -239,14 +189,14 @@ pub fn pinned_certificate_path(dir: &std::path::Path, fingerprint: &str) -> Path
 impl FeedForm {
     /// The retention this form keeps.
     pub fn max_age(&self) -> Option<Duration> {
-        self.keep_days.map(|d| Duration::from_secs(d * DAY))
+        self.keep_days.map(|d| Duration::from_secs(d.saturating_mul(DAY)))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::Auth;
+    use crate::feed::{parse_feeds, Auth};
 
     fn form(name: &str, url: &str) -> FeedForm {
         FeedForm { name: name.into(), url: url.into(), ..FeedForm::default() }
@@ -313,7 +263,7 @@ then = "urgent"
         header.headers = vec![HeaderField { name: "Authorization".into(), value: "Bearer t".into() }];
         let error = refused(header);
         assert_eq!(error.field, "headers");
-        assert!(error.message.contains("token or password"), "{}", error.message);
+        assert!(error.message.contains("OS keyring"), "{}", error.message);
         let mut cookie = form("x", "http://127.0.0.1/");
         cookie.headers = vec![HeaderField { name: "Cookie".into(), value: "s=1".into() }];
         assert_eq!(refused(cookie).field, "headers");

@@ -7,13 +7,17 @@
 //!   list, ntfy, Nchan, Mercure, or any plain stream);
 //! - [`meaning`]: how an event becomes a [`Change`] a person can read;
 //! - [`auth`]: the scheme and the keyring entry of a feed's secret;
+//! - [`check`]: the one check of a feed, naming the setting it refuses;
 //! - [`file`]: the TOML form users write, import and export;
 //! - [`form`]: the window's form, checked by the same code as the file;
 //! - [`rules`]: which changes deserve a popup, and how it reads;
-//! - [`presence`]: who else is here, where the server says so.
+//! - [`presence`]: who else is here, where the server says so;
+//! - [`Write`]: an edit to a record, and the [`Conflict`] that refuses one.
 
 mod auth;
 mod change;
+mod check;
+mod edit;
 mod file;
 mod form;
 pub mod meaning;
@@ -30,6 +34,8 @@ use serde::{Deserialize, Serialize};
 
 pub use auth::{Auth, AuthError, AuthScheme};
 pub use change::{Action, Change, Digest, Level};
+pub use check::{check, Refusal, Setting};
+pub use edit::{Conflict, Fields, Write};
 pub use file::{feeds_to_toml, parse_feeds, FeedsFileError};
 pub use form::{pinned_certificate_path, FeedForm, FieldError, FormAuth, HeaderField};
 pub use meaning::{FieldVerb, Me, Meaning, MessageMeaning, RecordMeaning};

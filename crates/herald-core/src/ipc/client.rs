@@ -5,16 +5,15 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::io::BufReader;
 use tokio::net::UnixStream;
 use tokio::sync::{mpsc, oneshot};
 
 use super::frame;
-use super::{failure, Call, Message, Outcome, Push, Request};
-use crate::engine::{Command, Reply};
-use crate::feed::FieldError;
+use super::{Message, Numbered, Outcome, Push, Request, Subscribe};
+use crate::call::{Answer, Call};
+use crate::error::Error;
 
 /// Pushes held for a client that has not read them yet; past this it is
 /// told it lagged, as the server does.
@@ -38,38 +37,28 @@ impl Client {
         Ok(Client { calls, pushes: Some(pushes) })
     }
 
-    /// Sends `request` and waits for its answer.
-    pub async fn call(&self, request: Request) -> Result<Value, FieldError> {
+    /// Asks Herald, and waits for the answer: the call's own answer type.
+    pub async fn ask<C: Call + Into<Request>>(&self, call: C) -> Answer<C> {
+        let value = self.request(call.into()).await?;
+        serde_json::from_value(value).map_err(|e| Error::internal(format!("an answer that does not read: {e}")))
+    }
+
+    async fn request(&self, request: Request) -> Result<Value, Error> {
         let (answer, answered) = oneshot::channel();
-        self.calls.send((request, answer)).map_err(|_| gone())?;
-        answered.await.map_err(|_| gone())?.into_result()
-    }
-
-    /// Sends `request`, and reads its answer as a `T`.
-    pub async fn call_as<T: DeserializeOwned>(&self, request: Request) -> Result<T, FieldError> {
-        let value = self.call(request).await?;
-        serde_json::from_value(value).map_err(|e| failure(format!("an answer that does not read: {e}")))
-    }
-
-    /// Sends one of the engine's commands; its reply.
-    pub async fn send(&self, command: Command) -> Reply {
-        match self.call_as::<Reply>(Request::Engine { command }).await {
-            Ok(reply) => reply,
-            Err(error) => Reply::Error { message: error.message },
+        self.calls.send((request, answer)).map_err(|_| Error::stopped())?;
+        match answered.await.map_err(|_| Error::stopped())? {
+            Outcome::Ok(value) => Ok(value),
+            Outcome::Error(error) => Err(error),
         }
     }
 
     /// Subscribes, and takes what is pushed from now on (once). A `window`
     /// counts as an open window while it stays connected.
-    pub async fn subscribe(&mut self, window: bool) -> Result<mpsc::Receiver<Push>, FieldError> {
-        let pushes = self.pushes.take().ok_or_else(|| failure("already subscribed"))?;
-        self.call(Request::Subscribe { window }).await?;
+    pub async fn subscribe(&mut self, window: bool) -> Result<mpsc::Receiver<Push>, Error> {
+        let pushes = self.pushes.take().ok_or_else(|| Error::invalid("already subscribed"))?;
+        self.ask(Subscribe { window }).await?;
         Ok(pushes)
     }
-}
-
-fn gone() -> FieldError {
-    failure("Herald has stopped")
 }
 
 /// The connection's task.
@@ -111,7 +100,7 @@ async fn run(stream: UnixStream, mut calls: mpsc::UnboundedReceiver<(Request, Pe
                 let Some((request, caller)) = call else { return };
                 let id = next;
                 next += 1;
-                if frame::write(&mut write, &Call { id, request }).await.is_err() {
+                if frame::write(&mut write, &Numbered { id, request }).await.is_err() {
                     return;
                 }
                 pending.insert(id, caller);

@@ -18,23 +18,15 @@ use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::{broadcast, mpsc};
 
 use super::frame::{self, FrameError};
-use super::{failure, Call, Message, Outcome, Push, Request};
+use super::request::{dispatch, Handler};
+use super::{Message, Numbered, Outcome, Push, Request, Subscribe};
 use crate::engine::EngineEvent;
-use crate::feed::FieldError;
+use crate::error::Error;
 
 /// Answers and pushes waiting to be written to one client. A client that
 /// reads slower than its pushes come loses pushes, and is told so, rather
 /// than slowing Herald.
 const OUTBOX: usize = 256;
-
-/// What serves the calls.
-pub trait Handler: Send + Sync + 'static {
-    /// Answers one request.
-    fn handle(&self, request: Request) -> impl Future<Output = Result<Value, FieldError>> + Send;
-    /// What happens from now on, for a client that subscribes, and what to
-    /// hold while it stays connected (a window's presence).
-    fn subscribe(&self, window: bool) -> (broadcast::Receiver<Push>, Option<Box<dyn Send>>);
-}
 
 /// This process's effective uid.
 pub fn uid() -> u32 {
@@ -110,7 +102,7 @@ async fn connection<H: Handler>(stream: UnixStream, handler: Arc<H>) {
                     let call = read_call(&line);
                     line.clear();
                     match call {
-                        Ok(Call { id, request: Request::Subscribe { window } }) => {
+                        Ok(Numbered { id, request: Request::Subscribe(Subscribe { window }) }) => {
                             if pushing.is_none() {
                                 let (pushes, guard) = handler.subscribe(window);
                                 held = guard;
@@ -118,10 +110,10 @@ async fn connection<H: Handler>(stream: UnixStream, handler: Arc<H>) {
                             }
                             let _ = outbox.send(Message::Answer { id, outcome: Outcome::Ok(Value::Null) }).await;
                         }
-                        Ok(Call { id, request }) => {
+                        Ok(Numbered { id, request }) => {
                             let (handler, outbox) = (handler.clone(), outbox.clone());
                             tokio::spawn(async move {
-                                let outcome = handler.handle(request).await.into();
+                                let outcome = dispatch(&*handler, request).await;
                                 let _ = outbox.send(Message::Answer { id, outcome }).await;
                             });
                         }
@@ -132,7 +124,7 @@ async fn connection<H: Handler>(stream: UnixStream, handler: Arc<H>) {
                 }
                 Ok(false) => break,
                 Err(FrameError::TooLong) => {
-                    let error = failure(FrameError::TooLong.to_string());
+                    let error = Error::invalid(FrameError::TooLong.to_string());
                     let _ = frame::write(&mut write, &Message::Answer { id: 0, outcome: Outcome::Error(error) }).await;
                     break;
                 }
@@ -152,10 +144,10 @@ async fn connection<H: Handler>(stream: UnixStream, handler: Arc<H>) {
 }
 
 /// A call, or the id to answer (0 when it has none) and why it does not read.
-fn read_call(line: &[u8]) -> Result<Call, (u64, FieldError)> {
-    let value: Value = frame::parse(line).map_err(|e| (0, failure(e.to_string())))?;
+fn read_call(line: &[u8]) -> Result<Numbered, (u64, Error)> {
+    let value: Value = frame::parse(line).map_err(|e| (0, Error::invalid(e.to_string())))?;
     let id = value.get("id").and_then(Value::as_u64).unwrap_or(0);
-    serde_json::from_value(value).map_err(|e| (id, failure(format!("a request that does not read: {e}"))))
+    serde_json::from_value(value).map_err(|e| (id, Error::invalid(format!("a request that does not read: {e}"))))
 }
 
 /// Carries what happens to one client, saying how much it lost if it fell

@@ -6,33 +6,50 @@ use std::sync::Arc;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::{broadcast, oneshot, Mutex};
 
-use super::*;
-use crate::engine::Reply;
+use std::any::Any;
 
-/// Answers `Quiet` at once, and `Status` only when the test opens its gate.
+use serde_json::json;
+
+use super::*;
+use crate::call::{Answer, Call, Serve};
+use crate::engine::GetFeeds;
+
+/// Answers `GetStatus` only when the test opens its gate, and a few other
+/// calls at once; anything else is unavailable.
 struct Echo {
     pushes: broadcast::Sender<Push>,
     gate: Mutex<Option<oneshot::Receiver<()>>>,
 }
 
-impl Handler for Echo {
-    async fn handle(&self, request: Request) -> Result<Value, FieldError> {
-        match request {
-            Request::Status => {
+impl<C: Call> Serve<C> for Echo {
+    async fn answer(&self, call: C) -> Answer<C> {
+        let call: &dyn Any = &call;
+        let answer = if call.is::<GetStatus>() {
+            None
+        } else if call.is::<GetFeeds>() {
+            Some(json!([]))
+        } else if call.is::<GetAutostart>() {
+            Some(json!(true))
+        } else if let Some(GetFeedForm { name }) = call.downcast_ref() {
+            return Err(Error::not_found(format!("no feed {name}")));
+        } else {
+            return Err(Error::unavailable("not in this test"));
+        };
+        let answer = match answer {
+            Some(answer) => answer,
+            None => {
                 let gate = self.gate.lock().await.take();
                 if let Some(gate) = gate {
                     let _ = gate.await;
                 }
-                Ok(serde_json::json!({ "notificationsError": "gated" }))
+                json!({ "notificationsError": "gated" })
             }
-            Request::Engine { command: Command::Feeds } => {
-                Ok(serde_json::to_value(Reply::Feeds { feeds: Vec::new() }).expect("a reply"))
-            }
-            Request::FeedForm { name } => Err(FieldError { field: "name".into(), message: format!("no feed {name}") }),
-            _ => Ok(Value::String("done".into())),
-        }
+        };
+        Ok(serde_json::from_value(answer).expect("the answer's own type"))
     }
+}
 
+impl Handler for Echo {
     fn subscribe(&self, _window: bool) -> (broadcast::Receiver<Push>, Option<Box<dyn Send>>) {
         (self.pushes.subscribe(), None)
     }
@@ -65,13 +82,14 @@ async fn calls_are_answered_by_id_whatever_order_they_finish_in() {
     let client = Arc::new(Client::connect(&running.path).await.expect("connected"));
     let slow = tokio::spawn({
         let client = client.clone();
-        async move { client.call_as::<Status>(Request::Status).await }
+        async move { client.ask(GetStatus).await }
     });
-    // The quick call is answered while the slow one waits at its gate.
-    assert_eq!(client.call(Request::Quiet).await, Ok(Value::String("done".into())));
-    assert_eq!(client.send(Command::Feeds).await, Reply::Feeds { feeds: Vec::new() });
-    let refused = client.call(Request::FeedForm { name: "x".into() }).await;
-    assert_eq!(refused, Err(FieldError { field: "name".into(), message: "no feed x".into() }));
+    // The quick calls are answered while the slow one waits at its gate,
+    // each with its own type.
+    assert_eq!(client.ask(GetAutostart).await, Ok(true));
+    assert_eq!(client.ask(GetFeeds).await, Ok(Vec::new()));
+    let refused = client.ask(GetFeedForm { name: "x".into() }).await;
+    assert_eq!(refused, Err(Error::not_found("no feed x")), "its kind crosses the socket");
     running.open_gate.take().expect("a gate").send(()).expect("the gate");
     let status = slow.await.expect("joined").expect("answered");
     assert_eq!(status.notifications_error.as_deref(), Some("gated"));
@@ -95,15 +113,19 @@ async fn a_line_that_does_not_read_costs_only_itself() {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
     write.write_all(b"{not json\n{\"id\":7,\"request\":{\"kind\":\"noSuchThing\"}}\n").await.expect("written");
-    write.write_all(b"{\"id\":8,\"request\":{\"kind\":\"quiet\"}}\n").await.expect("written");
+    write.write_all(b"{\"id\":8,\"request\":{\"kind\":\"getAutostart\"}}\n").await.expect("written");
     let first: Message = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
-    let Message::Answer { id: 0, outcome: Outcome::Error(error) } = first else { panic!("{first:?}") };
-    assert!(error.message.contains("does not read"), "{error:?}");
+    let Message::Answer { id: 0, outcome: Outcome::Error(Error::Invalid { field: None, message }) } = first else {
+        panic!("{first:?}")
+    };
+    assert!(message.contains("does not read"), "{message}");
     let second: Message = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
-    let Message::Answer { id: 7, outcome: Outcome::Error(error) } = second else { panic!("{second:?}") };
-    assert!(error.message.contains("noSuchThing"), "{error:?}");
+    let Message::Answer { id: 7, outcome: Outcome::Error(Error::Invalid { message, .. }) } = second else {
+        panic!("{second:?}")
+    };
+    assert!(message.contains("noSuchThing"), "{message}");
     let third = lines.next_line().await.unwrap().unwrap();
-    assert_eq!(third, r#"{"id":8,"ok":"done"}"#, "the wire format, exactly");
+    assert_eq!(third, r#"{"id":8,"ok":true}"#, "the wire format, exactly");
 }
 
 #[tokio::test]
@@ -116,8 +138,10 @@ async fn a_line_too_long_is_refused_and_the_connection_closed() {
     // The server stops reading at the limit; the rest need not be taken.
     let _ = write.write_all(&long).await;
     let answer: Message = serde_json::from_str(&lines.next_line().await.unwrap().unwrap()).unwrap();
-    let Message::Answer { id: 0, outcome: Outcome::Error(error) } = answer else { panic!("{answer:?}") };
-    assert!(error.message.contains("more than"), "{error:?}");
+    let Message::Answer { id: 0, outcome: Outcome::Error(Error::Invalid { message, .. }) } = answer else {
+        panic!("{answer:?}")
+    };
+    assert!(message.contains("more than"), "{message}");
     assert_eq!(lines.next_line().await.unwrap(), None, "closed");
 }
 
@@ -156,7 +180,7 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
 try:
-    s.sendall(b'{"id":1,"request":{"kind":"quiet"}}\n')
+    s.sendall(b'{"id":1,"request":{"kind":"getAutostart"}}\n')
     print(repr(s.recv(4096)))
 except OSError:  # closed before the line was even taken
     print(repr(b''))
@@ -182,5 +206,5 @@ except OSError:  # closed before the line was even taken
     let other = run("65534").await.unwrap();
     assert_eq!(String::from_utf8_lossy(&other.stdout).trim(), "b''", "{}", String::from_utf8_lossy(&other.stderr));
     let owner = run("0").await.unwrap();
-    assert_eq!(String::from_utf8_lossy(&owner.stdout).trim(), r#"b'{"id":1,"ok":"done"}\n'"#, "the owner is answered");
+    assert_eq!(String::from_utf8_lossy(&owner.stdout).trim(), r#"b'{"id":1,"ok":true}\n'"#, "the owner is answered");
 }

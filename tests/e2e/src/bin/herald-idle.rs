@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use herald_core::engine::{Command, Reply};
+use herald_core::engine::GetFeeds;
 use herald_core::feed::{Feed, Preset};
 use herald_core::ipc::Client;
 use herald_core::sse::Phase;
@@ -59,7 +59,7 @@ async fn main() -> anyhow::Result<()> {
     let client =
         herald_e2e::eventually("Herald to answer", || async { Ok(Client::connect(&socket).await.ok()) }).await?;
     herald_e2e::eventually("every feed connected", || async {
-        let Reply::Feeds { feeds } = client.send(Command::Feeds).await else { return Ok(None) };
+        let Ok(feeds) = client.ask(GetFeeds).await else { return Ok(None) };
         let open = feeds.iter().filter(|f| matches!(f.connection.phase, Phase::Open { .. })).count();
         Ok((open == FEEDS).then_some(()))
     })

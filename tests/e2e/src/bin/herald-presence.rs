@@ -11,7 +11,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use herald_core::engine::{Command, Engine, EngineConfig, EngineEvent, FeedState, StoreAt};
+use herald_core::engine::{Engine, EngineConfig, EngineEvent, FeedState, StoreAt, ViewRecord};
 use herald_core::feed::{Auth, Feed, Preset};
 use herald_core::secrets::{MemorySecrets, Secrets};
 use herald_core::sse::Phase;
@@ -67,7 +67,7 @@ async fn main() {
         move |s: &FeedState| s.present.iter().any(|p| p.actor == "You" && p.viewing.as_deref() == key)
     };
     until(&mut events, viewing(None)).await;
-    engine.send(Command::View { feed: "hub".into(), key: Some("1".into()) }).await;
+    engine.ask(ViewRecord { feed: "hub".into(), key: Some("1".into()) }).await.expect("the record is viewed");
     let t = Instant::now();
     until(&mut events, viewing(Some("1"))).await;
     println!("the open record is shown as open after {:?}", t.elapsed());

@@ -14,7 +14,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use herald_core::engine::{Command as EngineCommand, Reply};
+use herald_core::engine::GetFeeds;
 use herald_core::feed::{Feed, Preset};
 use herald_core::ipc::Client;
 use herald_core::sse::Phase;
@@ -58,7 +58,7 @@ async fn start(herald: &Path, dir: &Path, demo: bool, open: usize) -> anyhow::Re
     let give_up = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         if let Ok(client) = Client::connect(&socket).await {
-            if let Reply::Feeds { feeds } = client.send(EngineCommand::Feeds).await {
+            if let Ok(feeds) = client.ask(GetFeeds).await {
                 let live = feeds.iter().filter(|f| matches!(f.connection.phase, Phase::Open { .. })).count();
                 if live >= open {
                     return Ok(child);

@@ -1,0 +1,196 @@
+//! How the supervisor answers each call ([`super::calls`]): one method per
+//! call, each with its own answer type.
+
+use tokio::sync::oneshot;
+
+use super::api::{EngineEvent, Record};
+use super::calls::*;
+use super::runner::Control;
+use super::supervisor::{Answers, Supervisor};
+use crate::call::Answer;
+use crate::error::Error;
+use crate::feed::meaning::{self, truthy};
+use crate::feed::Meaning;
+use crate::sse::Event;
+use crate::store::{FeedId, StoreError};
+
+impl Answers<AddFeed> for Supervisor {
+    async fn answer(&mut self, call: AddFeed) -> Answer<AddFeed> {
+        self.put(*call.feed).await
+    }
+}
+
+impl Answers<RemoveFeed> for Supervisor {
+    async fn answer(&mut self, RemoveFeed { name }: RemoveFeed) -> Answer<RemoveFeed> {
+        if let Some(old) = self.stop(&name) {
+            let _ = old.task.await;
+        }
+        let removed = name.clone();
+        self.store(move |store| store.remove_feed(&removed)).await?;
+        let _ = self.sink.send(EngineEvent::Removed { feed: name }).await;
+        Ok(())
+    }
+}
+
+impl Answers<PauseFeed> for Supervisor {
+    async fn answer(&mut self, PauseFeed { name, paused }: PauseFeed) -> Answer<PauseFeed> {
+        let mut feed = self.running(&name)?.feed.clone();
+        if feed.settings.paused == paused {
+            return Ok(());
+        }
+        feed.settings.paused = paused;
+        self.put(feed).await
+    }
+}
+
+impl Answers<ReconnectNow> for Supervisor {
+    async fn answer(&mut self, ReconnectNow { name }: ReconnectNow) -> Answer<ReconnectNow> {
+        let names: Vec<String> = match name {
+            Some(name) => vec![self.running(&name)?.feed.name.clone()],
+            None => self.runners.keys().cloned().collect(),
+        };
+        for name in names {
+            let Some(running) = self.runners.get(&name) else { continue };
+            if running.feed.settings.paused {
+                continue;
+            }
+            if running.task.is_finished() {
+                // Stopped for good (a refused secret, say): start it afresh.
+                let feed = running.feed.clone();
+                self.runners.remove(&name);
+                self.start(feed).await.map_err(|e| Error::internal(e.to_string()))?;
+            } else {
+                let _ = running.control.send(Control::ReconnectNow);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Answers<MarkRead> for Supervisor {
+    async fn answer(&mut self, MarkRead { feed, rows }: MarkRead) -> Answer<MarkRead> {
+        let ids: Vec<FeedId> = match &feed {
+            Some(name) => vec![self.running(name)?.id],
+            None => self.runners.values().map(|r| r.id).collect(),
+        };
+        let one = feed.is_some().then(|| ids[0]);
+        let counts = self
+            .store(move |store| {
+                if rows.is_empty() {
+                    store.mark_read(one, None)?;
+                } else {
+                    store.mark_rows_read(&rows)?;
+                }
+                ids.iter().map(|&id| Ok((id, store.unread(id)?))).collect::<Result<Vec<(FeedId, u64)>, StoreError>>()
+            })
+            .await?;
+        for (id, unread) in counts {
+            let Some(running) = self.runners.values().find(|r| r.id == id) else { continue };
+            let _ = running.state.publish(|state| state.unread = unread).await;
+        }
+        Ok(())
+    }
+}
+
+impl Answers<GetTimeline> for Supervisor {
+    async fn answer(&mut self, GetTimeline { query }: GetTimeline) -> Answer<GetTimeline> {
+        self.store(move |store| store.timeline(&query)).await
+    }
+}
+
+impl Answers<GetActivity> for Supervisor {
+    async fn answer(&mut self, GetActivity { feed, since }: GetActivity) -> Answer<GetActivity> {
+        let id = self.running(&feed)?.id;
+        self.store(move |store| store.activity(id, since)).await
+    }
+}
+
+impl Answers<GetFeeds> for Supervisor {
+    async fn answer(&mut self, _: GetFeeds) -> Answer<GetFeeds> {
+        Ok(self.runners.values().map(|r| r.state.get()).collect())
+    }
+}
+
+impl Answers<GetDefinitions> for Supervisor {
+    async fn answer(&mut self, _: GetDefinitions) -> Answer<GetDefinitions> {
+        Ok(self.runners.values().map(|r| r.feed.clone()).collect())
+    }
+}
+
+impl Answers<GetRecords> for Supervisor {
+    async fn answer(&mut self, GetRecords { feed }: GetRecords) -> Answer<GetRecords> {
+        let running = self.running(&feed)?;
+        let Meaning::Record(meaning) = running.feed.resolved().meaning else {
+            return Err(Error::invalid(format!("the feed {feed:?} carries no records")));
+        };
+        let id = running.id;
+        let (records, last) = self
+            .store(move |store| {
+                let records = store.records(id)?;
+                let keys: Vec<&str> = records.keys().map(String::as_str).collect();
+                let last = store.last_changes(id, &keys)?;
+                Ok((records, last))
+            })
+            .await?;
+        let records = records
+            .into_iter()
+            .zip(last)
+            .map(|((key, value), last_change)| Record {
+                title: meaning.title_of(&value, &key),
+                flag: meaning.verbs.first().and_then(|v| value.pointer(&v.field)).and_then(truthy),
+                key,
+                value,
+                last_change,
+            })
+            .collect();
+        Ok(records)
+    }
+}
+
+impl Answers<GetRecent> for Supervisor {
+    async fn answer(&mut self, GetRecent { feed, limit }: GetRecent) -> Answer<GetRecent> {
+        let running = self.running(&feed)?;
+        let meaning = running.feed.resolved().meaning;
+        if matches!(meaning, Meaning::Record(_)) {
+            return Err(Error::invalid(format!("the feed {feed:?} carries records: ask for its records")));
+        }
+        let id = running.id;
+        let stored = self.store(move |store| store.recent(id, limit)).await?;
+        let changes = stored
+            .into_iter()
+            .filter_map(|stored| {
+                let event = Event {
+                    event: stored.event_type.as_str().into(),
+                    data: stored.data.as_str().into(),
+                    last_event_id: stored.event_id.as_deref().unwrap_or("").into(),
+                };
+                let ctx = meaning::Context { feed: &feed, me: None, now: stored.received_at };
+                match &meaning {
+                    Meaning::Message(message) => message.read(ctx, &event),
+                    _ => Some(meaning::raw(ctx, &event)),
+                }
+            })
+            .collect();
+        Ok(changes)
+    }
+}
+
+impl Answers<WriteRecord> for Supervisor {
+    async fn answer(&mut self, WriteRecord { feed, write }: WriteRecord) -> Answer<WriteRecord> {
+        let running = self.running(&feed)?;
+        let (reply, answer) = oneshot::channel();
+        let not_running = || Error::unavailable(format!("the feed {feed:?} is not running"));
+        running.control.send(Control::Write(write, reply)).map_err(|_| not_running())?;
+        answer.await.map_err(|_| not_running())?
+    }
+}
+
+impl Answers<ViewRecord> for Supervisor {
+    async fn answer(&mut self, ViewRecord { feed, key }: ViewRecord) -> Answer<ViewRecord> {
+        let running = self.running(&feed)?;
+        running
+            .control
+            .send(Control::View(key))
+            .map_err(|_| Error::unavailable(format!("the feed {feed:?} is not running")))
+    }
+}

@@ -1,0 +1,147 @@
+//! What a client of the socket may ask the tray process beyond the
+//! engine's own calls: its feeds' forms, keeping quiet, starting at login,
+//! the window. Each type names its answer ([`Call`](crate::call::Call)).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::Status;
+use crate::attention::{DoNotDisturbFor, Quiet, Target};
+use crate::call::answers;
+use crate::feed::{Feed, FeedForm};
+use crate::probe::ProbeReport;
+
+/// Push what happens to this client from now on. A window is counted as
+/// open while it stays subscribed, and is spared the raw events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscribe {
+    #[serde(default)]
+    pub window: bool,
+}
+
+/// The form of a feed that exists, to edit it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetFeedForm {
+    pub name: String,
+}
+
+/// The first problem of a form, by its field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ValidateFeed {
+    pub form: FeedForm,
+}
+
+/// Tries a feed as the form has it, with a typed secret not yet kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProbeFeed {
+    pub form: FeedForm,
+    pub secret: Option<String>,
+}
+
+/// Trusts the certificate a probe was refused, by its fingerprint; the
+/// file to give as the feed's CA certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrustCertificate {
+    pub fingerprint: String,
+}
+
+/// Adds or replaces a feed; a secret given goes to the keyring first. This
+/// is how every client adds a feed: the window from its form, `herald-cli`
+/// with the whole feed (an import, `feeds add`, `feeds secret`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SaveFeed {
+    pub feed: FeedInput,
+    pub secret: Option<String>,
+}
+
+/// A feed as a client has it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum FeedInput {
+    /// The window's form: what it does not show stays as stored.
+    Form(Box<FeedForm>),
+    /// The whole feed, as a feeds file has it.
+    Feed(Box<Feed>),
+}
+
+/// Imports a feeds file: all of it, or nothing. How many feeds it held.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ImportFeeds {
+    pub path: PathBuf,
+}
+
+/// Exports every feed to a file (secrets only by their entries' names).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExportFeeds {
+    pub path: PathBuf,
+}
+
+/// The quiet settings in force.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetQuiet;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetQuiet {
+    pub quiet: Quiet,
+}
+
+/// Do not disturb for a span from now, or off; the settings it leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetDoNotDisturb {
+    pub span: Option<DoNotDisturbFor>,
+}
+
+/// Shows a test notification at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShowTestNotification;
+
+/// Herald's own status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetStatus;
+
+/// The store Herald keeps (`None` for one in memory), so that `herald-cli`
+/// knows whether its changes must go through Herald.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetStorePath;
+
+/// Whether Herald starts at login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetAutostart;
+
+/// Starts Herald at login, or stops doing so; answers the new setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetAutostart {
+    pub on: bool,
+}
+
+/// What a notification click asked the window to show, once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TakeFocus;
+
+/// Opens the window, on a target if one is given.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenWindow {
+    pub target: Option<Target>,
+}
+
+answers! {
+    Subscribe => (),
+    GetFeedForm => FeedForm,
+    ValidateFeed => (),
+    ProbeFeed => ProbeReport,
+    TrustCertificate => String,
+    SaveFeed => (),
+    ImportFeeds => usize,
+    ExportFeeds => (),
+    GetQuiet => Quiet,
+    SetQuiet => (),
+    SetDoNotDisturb => Quiet,
+    ShowTestNotification => (),
+    GetStatus => Status,
+    GetStorePath => Option<PathBuf>,
+    GetAutostart => bool,
+    SetAutostart => bool,
+    TakeFocus => Option<Target>,
+    OpenWindow => (),
+}

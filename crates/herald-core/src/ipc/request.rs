@@ -1,0 +1,99 @@
+//! Every request the socket carries, as one serde enum, and what serves
+//! them: a [`Handler`] answers each request type with its own method
+//! ([`Serve`]), and [`dispatch`] sends each request to that method and
+//! writes its answer for the wire. Only the wire sees JSON.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tokio::sync::broadcast;
+
+use super::calls::*;
+use super::{Outcome, Push};
+use crate::call::Serve;
+use crate::engine::{
+    GetActivity, GetDefinitions, GetFeeds, GetRecent, GetRecords, GetTimeline, MarkRead, PauseFeed, ReconnectNow,
+    RemoveFeed, ViewRecord, WriteRecord,
+};
+use crate::error::Error;
+
+macro_rules! requests {
+    ($($call:ident,)*) => {
+        /// What a client asks: [`Subscribe`], or a call a [`Handler`] serves.
+        #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "kind", rename_all = "camelCase")]
+        pub enum Request {
+            Subscribe(Subscribe),
+            $($call($call),)*
+        }
+
+        impl From<Subscribe> for Request {
+            fn from(call: Subscribe) -> Request {
+                Request::Subscribe(call)
+            }
+        }
+
+        $(impl From<$call> for Request {
+            fn from(call: $call) -> Request {
+                Request::$call(call)
+            }
+        })*
+
+        /// What serves the socket: an answer for every request type, and
+        /// what to push to a client that subscribes.
+        pub trait Handler: $(Serve<$call> +)* Send + Sync + 'static {
+            /// What happens from now on, for a client that subscribes, and
+            /// what to hold while it stays connected (a window's presence).
+            fn subscribe(&self, window: bool) -> (broadcast::Receiver<Push>, Option<Box<dyn Send>>);
+        }
+
+        /// Answers `request` with `handler`'s method for its type. The
+        /// server answers [`Subscribe`] itself.
+        pub async fn dispatch<H: Handler>(handler: &H, request: Request) -> Outcome {
+            match request {
+                Request::Subscribe(_) => Outcome::Ok(Value::Null),
+                $(Request::$call(call) => outcome(Serve::<$call>::answer(handler, call).await),)*
+            }
+        }
+    };
+}
+
+requests! {
+    // The engine's calls, as they are (adding a feed is `SaveFeed`: from a form).
+    RemoveFeed,
+    PauseFeed,
+    ReconnectNow,
+    MarkRead,
+    GetTimeline,
+    GetActivity,
+    GetFeeds,
+    GetDefinitions,
+    GetRecords,
+    GetRecent,
+    WriteRecord,
+    ViewRecord,
+    // The tray process's own.
+    GetFeedForm,
+    ValidateFeed,
+    ProbeFeed,
+    TrustCertificate,
+    SaveFeed,
+    ImportFeeds,
+    ExportFeeds,
+    GetQuiet,
+    SetQuiet,
+    SetDoNotDisturb,
+    ShowTestNotification,
+    GetStatus,
+    GetStorePath,
+    GetAutostart,
+    SetAutostart,
+    TakeFocus,
+    OpenWindow,
+}
+
+fn outcome<T: Serialize>(answer: Result<T, Error>) -> Outcome {
+    match answer.and_then(|answer| serde_json::to_value(answer).map_err(|e| Error::internal(e.to_string()))) {
+        Ok(value) => Outcome::Ok(value),
+        Err(error) => Outcome::Error(error),
+    }
+}
