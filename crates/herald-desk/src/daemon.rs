@@ -12,7 +12,7 @@ use std::time::Duration;
 use anyhow::Context;
 use herald_core::attention::driver;
 use herald_core::attention::tray::view;
-use herald_core::attention::{Attention, DoNotDisturb, Notifier};
+use herald_core::attention::{Attention, Notifier};
 use herald_core::engine::{Engine, EngineConfig, GetFeeds, PauseFeed, StoreAt};
 use herald_core::ipc::{self, Client, OpenWindow};
 use herald_core::secrets::Secrets;
@@ -86,7 +86,7 @@ pub async fn run(options: Options, token: Option<String>) -> anyhow::Result<()> 
     let (actions, mut picked) = mpsc::unbounded_channel();
     let quiet = desk.attention().quiet();
     let first = view(std::iter::empty(), &quiet, now_ms());
-    let tray = crate::tray::Tray::start(first, quiet.do_not_disturb != DoNotDisturb::Off, actions).await;
+    let tray = crate::tray::Tray::start(first, actions).await;
     let tray: Option<Arc<dyn TraySink>> = tray.map(|t| Arc::new(t) as Arc<dyn TraySink>);
     tokio::spawn(relay::run(desk.clone(), events, tray));
     {
@@ -173,11 +173,7 @@ async fn terminated() {
 }
 
 impl TraySink for crate::tray::Tray {
-    fn show(
-        &self,
-        view: herald_core::attention::tray::TrayView,
-        dnd_on: bool,
-    ) -> futures_util::future::BoxFuture<'_, ()> {
-        Box::pin(crate::tray::Tray::show(self, view, dnd_on))
+    fn show(&self, view: herald_core::attention::tray::TrayView) -> futures_util::future::BoxFuture<'_, ()> {
+        Box::pin(crate::tray::Tray::show(self, view))
     }
 }

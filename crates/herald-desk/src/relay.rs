@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use herald_core::attention::driver::Input;
 use herald_core::attention::tray::view;
-use herald_core::attention::DoNotDisturb;
 use herald_core::engine::{EngineEvent, FeedState};
 use herald_core::ipc::Push;
 use herald_core::sse::now_ms;
@@ -22,11 +21,7 @@ const TRAY_PACE: Duration = Duration::from_millis(500);
 
 /// What the relay shows the tray on.
 pub trait TraySink: Send + Sync + 'static {
-    fn show(
-        &self,
-        view: herald_core::attention::tray::TrayView,
-        dnd_on: bool,
-    ) -> futures_util::future::BoxFuture<'_, ()>;
+    fn show(&self, view: herald_core::attention::tray::TrayView) -> futures_util::future::BoxFuture<'_, ()>;
 }
 
 /// Relays the engine's events until the engine stops.
@@ -68,7 +63,7 @@ pub async fn run(desk: Arc<Desk>, mut events: mpsc::Receiver<EngineEvent>, tray:
                     let quiet = attention.quiet();
                     let error = desk.status().notifications_error;
                     let view = view(feeds.values(), &quiet, now_ms()).with_notifications_error(error.as_deref());
-                    tray.show(view, quiet.do_not_disturb != DoNotDisturb::Off).await;
+                    tray.show(view).await;
                 }
                 continue;
             }

@@ -59,7 +59,6 @@ fn icon(source: &Source, view: &TrayView) -> ksni::Icon {
 /// The item as the bus sees it.
 struct Item {
     view: TrayView,
-    dnd_on: bool,
     icon: Vec<ksni::Icon>,
     actions: mpsc::UnboundedSender<TrayAction>,
 }
@@ -116,12 +115,12 @@ impl ksni::Tray for Item {
         let dnd = |span| Some(TrayAction::DoNotDisturb(span));
         menu.push(
             SubMenu {
-                label: if self.dnd_on { "Do not disturb (on)" } else { "Do not disturb" }.into(),
+                label: if self.view.do_not_disturb { "Do not disturb (on)" } else { "Do not disturb" }.into(),
                 submenu: vec![
                     item("For 1 hour", true, dnd(Some(DoNotDisturbFor::Hour))),
                     item("Until tomorrow", true, dnd(Some(DoNotDisturbFor::Tomorrow))),
                     item("Until I turn it off", true, dnd(Some(DoNotDisturbFor::UntilOff))),
-                    item("Turn off", self.dnd_on, dnd(None)),
+                    item("Turn off", self.view.do_not_disturb, dnd(None)),
                 ],
                 ..Default::default()
             }
@@ -143,9 +142,9 @@ pub struct Tray {
 impl Tray {
     /// Puts Herald in the tray; `None`, having said why once, where the
     /// desktop has no tray.
-    pub async fn start(view: TrayView, dnd_on: bool, actions: mpsc::UnboundedSender<TrayAction>) -> Option<Tray> {
+    pub async fn start(view: TrayView, actions: mpsc::UnboundedSender<TrayAction>) -> Option<Tray> {
         let source = decode().map_err(|e| tracing::warn!(error = %e, "the tray icon does not load")).ok()?;
-        let first = Item { icon: vec![icon(&source, &view)], view, dnd_on, actions };
+        let first = Item { icon: vec![icon(&source, &view)], view, actions };
         match first.spawn().await {
             Ok(handle) => Some(Tray { handle, source }),
             Err(e) => {
@@ -159,7 +158,7 @@ impl Tray {
     }
 
     /// Shows `view`; the icon is drawn again only when its state or badge changed.
-    pub async fn show(&self, view: TrayView, dnd_on: bool) {
+    pub async fn show(&self, view: TrayView) {
         let looks = (view.state, view.unread > 0);
         let icon = icon(&self.source, &view);
         self.handle
@@ -168,7 +167,6 @@ impl Tray {
                     item.icon = vec![icon];
                 }
                 item.view = view;
-                item.dnd_on = dnd_on;
             })
             .await;
     }

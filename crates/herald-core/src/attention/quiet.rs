@@ -127,14 +127,24 @@ pub fn next_at(time: Time, now: EpochMs, tz: &TimeZone) -> EpochMs {
     today.tomorrow().map(on).unwrap_or(EpochMs::MAX)
 }
 
+impl DoNotDisturb {
+    /// Whether it is on at `now`: the one place that decides it, for the
+    /// notifications, the tray's icon and tooltip, and the tray's menu.
+    pub fn is_on(&self, now: EpochMs) -> bool {
+        match *self {
+            DoNotDisturb::On => true,
+            DoNotDisturb::Until { at } => now < at,
+            DoNotDisturb::Off => false,
+        }
+    }
+}
+
 impl Quiet {
     /// Whether `feed`'s changes are held back at `now`, and why; urgent
     /// ones break through all of it.
     pub fn hush(&self, feed: &str, now: EpochMs, tz: &TimeZone) -> Option<Hush> {
-        match self.do_not_disturb {
-            DoNotDisturb::On => return Some(Hush::DoNotDisturb),
-            DoNotDisturb::Until { at } if now < at => return Some(Hush::DoNotDisturb),
-            _ => {}
+        if self.do_not_disturb.is_on(now) {
+            return Some(Hush::DoNotDisturb);
         }
         if self.hours.is_some_and(|hours| hours.contains(zoned(now, tz).time())) {
             return Some(Hush::QuietHours);

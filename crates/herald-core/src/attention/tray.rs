@@ -7,7 +7,7 @@
 //! for the state in the lower right, and a badge in the upper right while
 //! anything is unread (see [`draw`]).
 
-use super::quiet::{DoNotDisturb, Quiet};
+use super::quiet::Quiet;
 use crate::engine::Condition;
 use crate::engine::FeedState;
 use crate::sse::EpochMs;
@@ -39,6 +39,8 @@ pub struct TrayView {
     pub tooltip: String,
     /// One line per feed: "Tasks: connected".
     pub lines: Vec<String>,
+    /// Do not disturb is on (the menu shows it checked).
+    pub do_not_disturb: bool,
 }
 
 /// "12 s ago", "3 min ago", "2 h ago".
@@ -90,11 +92,7 @@ pub fn view<'a>(feeds: impl IntoIterator<Item = &'a FeedState>, quiet: &Quiet, n
     let followed: Vec<&&FeedState> = feeds.iter().filter(|f| !f.paused).collect();
     let unread: u64 = feeds.iter().map(|f| f.unread).sum();
     let conditions: Vec<Condition> = followed.iter().map(|f| f.health.condition).collect();
-    let dnd = match quiet.do_not_disturb {
-        DoNotDisturb::On => true,
-        DoNotDisturb::Until { at } => now < at,
-        DoNotDisturb::Off => false,
-    };
+    let dnd = quiet.do_not_disturb.is_on(now);
     let state = if conditions.iter().any(|c| c.needs_you()) {
         TrayState::NeedsAttention
     } else if !followed.is_empty() && conditions.iter().all(|c| *c == Condition::Offline) {
@@ -119,7 +117,8 @@ pub fn view<'a>(feeds: impl IntoIterator<Item = &'a FeedState>, quiet: &Quiet, n
     if dnd {
         parts.push("do not disturb".into());
     }
-    TrayView { state, unread, tooltip: parts.join(" · "), lines: feeds.iter().map(|f| line(f)).collect() }
+    let lines = feeds.iter().map(|f| line(f)).collect();
+    TrayView { state, unread, tooltip: parts.join(" · "), lines, do_not_disturb: dnd }
 }
 
 impl TrayView {
@@ -185,6 +184,7 @@ pub fn draw(rgba: &mut [u8], width: u32, height: u32, state: TrayState, unread: 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::attention::DoNotDisturb;
     use crate::sse::{Failure, Phase, StopReason};
 
     const NOW: EpochMs = 1_800_000_000_000;
@@ -237,6 +237,10 @@ mod tests {
         assert_eq!(view(&[retrying("a", "x"), open("b")], &dnd, NOW).state, TrayState::Retrying, "trouble first");
         let ended = Quiet { do_not_disturb: DoNotDisturb::Until { at: NOW }, ..Quiet::default() };
         assert_eq!(view(&[open("a")], &ended, NOW).state, TrayState::Live);
+        // The menu reads the same decision: an hour that has run out is off
+        // there too, though the settings still say "until".
+        assert!(!view(&[open("a")], &ended, NOW).do_not_disturb);
+        assert!(view(&[open("a")], &dnd, NOW).do_not_disturb);
     }
 
     #[test]
