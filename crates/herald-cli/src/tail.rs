@@ -16,7 +16,7 @@ use crate::exit;
 use crate::output::{stop_message, Output};
 use crate::running;
 
-#[derive(Args)]
+#[derive(Args, Clone)]
 pub struct TailArgs {
     /// The feed's URL (http or https).
     #[arg(required_unless_present = "feed")]
@@ -146,7 +146,12 @@ pub async fn run(args: TailArgs) -> u8 {
             return exit::USAGE;
         }
     }
-    let (store, name, headers) = match tokio::task::block_in_place(|| prepare(&args, &out)) {
+    // Opening the store and reading the keyring block: off the runtime.
+    let prepared = {
+        let (args, out) = (args.clone(), out);
+        herald_core::blocking::run(move || prepare(&args, &out)).await
+    };
+    let (store, name, headers) = match prepared {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
