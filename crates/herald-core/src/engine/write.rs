@@ -24,7 +24,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::error::Error;
-use crate::feed::meaning::scalar_text;
+use crate::feed::values::scalar_text;
 use crate::feed::{Conflict, RecordMeaning, Write};
 use crate::sse::error_chain;
 

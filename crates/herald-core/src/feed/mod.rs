@@ -11,6 +11,7 @@
 //! - [`file`]: the TOML form users write, import and export;
 //! - [`form`]: the window's form, checked by the same code as the file;
 //! - [`rules`]: which changes deserve a popup, and how it reads;
+//! - [`values`]: reading a payload's JSON loosely, as servers mix types;
 //! - [`presence`]: who else is here, where the server says so;
 //! - [`Write`]: an edit to a record, and the [`Conflict`] that refuses one.
 
@@ -24,6 +25,7 @@ pub mod meaning;
 pub mod presence;
 pub mod preset;
 pub mod rules;
+pub mod values;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;

@@ -24,7 +24,7 @@ use serde_json::Value;
 use ts_rs::TS;
 
 use super::change::{Change, Level};
-use super::meaning::scalar_text;
+use super::values::scalar_text;
 
 /// One condition on the event's data, at a JSON pointer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,7 +18,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{FeedId, Store, StoreError};
-use crate::feed::meaning::key_at;
+use crate::feed::values::key_at;
 use crate::feed::Change;
 use crate::sse::EpochMs;
 
@@ -214,7 +214,7 @@ fn records_of(conn: &rusqlite::Connection, feed: FeedId) -> rusqlite::Result<BTr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::meaning::unchanged;
+    use crate::feed::values::unchanged;
     use serde_json::json;
 
     fn snapshot(items: Value, cursor: Option<&str>) -> Snapshot {
