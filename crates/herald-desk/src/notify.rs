@@ -179,7 +179,7 @@ fn act(told: &Told, key: &str, routed: Routed) {
 }
 
 fn rule(member: &'static str) -> zbus::Result<MatchRule<'static>> {
-    MatchRule::builder().msg_type(MessageType::Signal).interface(INTERFACE).path(PATH).member(member).build()
+    Ok(MatchRule::builder().msg_type(MessageType::Signal).interface(INTERFACE)?.path(PATH)?.member(member)?.build())
 }
 
 /// Routes clicks and actions until the session bus goes away.

@@ -44,7 +44,7 @@ pub struct Watcher {
 }
 
 fn rule(path: &'static str, interface: &'static str, member: &'static str) -> zbus::Result<MatchRule<'static>> {
-    MatchRule::builder().msg_type(MessageType::Signal).path(path).interface(interface).member(member).build()
+    Ok(MatchRule::builder().msg_type(MessageType::Signal).path(path)?.interface(interface)?.member(member)?.build())
 }
 
 impl Watcher {

@@ -40,7 +40,7 @@ impl Bus {
     }
 
     async fn connect(&self) -> zbus::Connection {
-        zbus::connection::Builder::address(self.address.as_str()).build().await.unwrap()
+        zbus::connection::Builder::address(self.address.as_str()).unwrap().build().await.unwrap()
     }
 }
 
