@@ -12,6 +12,9 @@
 //!   stream is open, so nothing falls between the two);
 //! - on a gap, for a feed whose ids are consecutive integers
 //!   (`sequential_ids`): an id that skips ahead means events were lost.
+//!
+//! The resync itself is in `resync.rs`; what the feed does with others
+//! (who the user is, who is here, the record open, writes) in `together.rs`.
 
 use std::sync::Arc;
 
@@ -298,23 +301,6 @@ impl Runner {
         Ok(())
     }
 
-    /// Asks the feed's "me" who the user is, when it says; a failure only
-    /// means own changes are not recognised, and is reported as such.
-    async fn find_me(&mut self) -> Result<(), Gone> {
-        let Some(me) = self.resolved.me.clone() else { return Ok(()) };
-        match rest::me(&self.setup.client, &self.setup.rest_headers, &me).await {
-            Ok(found) => {
-                self.me = found.clone();
-                self.publish(|state| state.me = found).await?;
-            }
-            Err(e) => {
-                let message = format!("cannot tell your own changes from others': {e}");
-                self.tell(EngineEvent::Problem { feed: Some(self.feed.name.clone()), message }).await?;
-            }
-        }
-        Ok(())
-    }
-
     /// Stores a batch with what it means, then tells the sinks: whatever
     /// they show is already durable. A replay of events the store holds is
     /// stored and told once. Returns how many events the sinks were told.
@@ -427,129 +413,7 @@ impl Runner {
         .await?;
         Err(Gone)
     }
-
-    /// Fetches the snapshot and records what it shows was missed; the stream
-    /// then resumes from its cursor, if it has one (and then this is true).
-    /// A snapshot that cannot be fetched or read is the feed's problem,
-    /// shown with its reason, and the feed goes on with its stream.
-    async fn resync(&mut self) -> Result<bool, Gone> {
-        let Some(url) = self.resolved.snapshot_url.clone() else { return Ok(false) };
-        let key = self.resolved.key.clone();
-        let fetched = fetch_snapshot(&self.setup.client, &url, &self.setup.rest_headers, &key).await;
-        let snapshot = match fetched {
-            Ok(snapshot) => snapshot,
-            Err(e) => {
-                let message = format!("cannot resync, so changes may have been missed: {e}");
-                tracing::warn!(feed = %self.feed.name, %message);
-                self.tell(EngineEvent::Problem { feed: Some(self.feed.name.clone()), message: message.clone() })
-                    .await?;
-                self.snapshot_problem = true;
-                self.publish(|state| state.problem = Some(message)).await?;
-                return Ok(false);
-            }
-        };
-        let resumes = snapshot.cursor.clone();
-        let (id, judge, name, me) = (self.id, self.records.clone(), self.feed.name.clone(), self.me.clone());
-        let rules = self.rules.clone();
-        let resynced = self
-            .writer
-            .call(move |store| {
-                let ctx = Context { feed: &name, me: me.as_deref(), now: now_ms() };
-                let resynced = store.resync(
-                    id,
-                    &key,
-                    &snapshot,
-                    ctx.now,
-                    &|known: &Value, now: &Value| judge.unchanged(known, now),
-                    &|m: &MissedChange| {
-                        let mut change = judge.missed(ctx, &m.key, m.before.as_ref(), m.after.as_ref())?;
-                        rules::judge_value(&rules, judge.event_type_of(m.kind), Some(m.value()), &mut change);
-                        Some(change)
-                    },
-                );
-                let unread =
-                    resynced.as_ref().ok().filter(|r| !r.missed.is_empty()).and_then(|_| store.unread(id).ok());
-                resynced.map(|resynced| (resynced, unread))
-            })
-            .await
-            .map_err(|_| Gone)?;
-        let (resynced, unread) = match resynced {
-            Ok(resynced) => resynced,
-            Err(e) => return self.stop_failed(format!("storing its snapshot failed: {e}")).await,
-        };
-        if let Some(cursor) = &resumes {
-            self.setup.config.last_event_id = cursor.clone();
-        }
-        if std::mem::take(&mut self.snapshot_problem) {
-            self.publish(|state| state.problem = None).await?;
-        }
-        if self.me.is_none() {
-            self.find_me().await?;
-        }
-        // What the rules ignore is stored read, and is no news in the digest.
-        let changes: Vec<Change> = resynced.changes.into_iter().filter(|c| c.level != Level::Ignore).collect();
-        if !changes.is_empty() {
-            tracing::info!(feed = %self.feed.name, missed = changes.len(), "resynced from the snapshot");
-            self.tell(EngineEvent::Missed { digest: Digest::new(&self.feed.name, changes) }).await?;
-        }
-        if let Some(unread) = unread {
-            self.publish(|state| state.unread = unread).await?;
-        }
-        Ok(resumes.is_some())
-    }
-
-    /// Takes who is here out of a batch: it is told on the feed's state,
-    /// never stored, and never a change. The last one in the batch holds.
-    async fn hear_presence(&mut self, batch: &mut Vec<Event>) -> Result<(), Gone> {
-        let Some(api) = &self.resolved.presence else { return Ok(()) };
-        let mut heard = None;
-        batch.retain(|event| {
-            let is_presence = *event.event == *api.event;
-            if is_presence {
-                heard = Some(presence::read(&event.data));
-            }
-            !is_presence
-        });
-        match heard {
-            Some(Ok(present)) => self.publish(|state| state.present = present).await,
-            Some(Err(e)) => {
-                tracing::warn!(feed = %self.feed.name, error = %e, "a presence event could not be read");
-                Ok(())
-            }
-            None => Ok(()),
-        }
-    }
-
-    /// Tells the server which record the user has open. Presence is
-    /// ambient: a failure is logged, and the next renewal tries again.
-    fn view(&self) {
-        let Some(api) = &self.resolved.presence else { return };
-        let key = self.viewing.clone();
-        let (client, headers, url) = (self.setup.client.clone(), self.setup.rest_headers.clone(), api.url.clone());
-        let feed = self.feed.name.clone();
-        tokio::spawn(async move {
-            if let Err(e) = rest::view(&client, &headers, &url, key.as_deref()).await {
-                tracing::info!(%feed, error = %e, "telling which record is open failed");
-            }
-        });
-    }
-
-    fn write(&self, write: Write, reply: oneshot::Sender<Result<(), Error>>) {
-        let Some(collection) = self.resolved.write_url.clone() else {
-            let message = format!("the feed {:?} takes no writes: it has no write_url", self.feed.name);
-            let _ = reply.send(Err(Error::invalid(message)));
-            return;
-        };
-        let (client, headers, records) =
-            (self.setup.client.clone(), self.setup.rest_headers.clone(), self.records.clone());
-        let resend = if self.resolved.idempotent_creates { Resend::CreatesWithKey } else { Resend::Never };
-        tokio::spawn(async move {
-            let done = conditional::write(&client, &headers, &collection, write, &records, resend).await;
-            let _ = reply.send(match done {
-                Ok(Written::Done) => Ok(()),
-                Ok(Written::Refused(conflict)) => Err(Error::Conflict { conflict: Box::new(conflict) }),
-                Err(error) => Err(error),
-            });
-        });
-    }
 }
+
+mod resync;
+mod together;

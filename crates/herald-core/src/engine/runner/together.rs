@@ -1,0 +1,79 @@
+//! What a feed does with the people on it: who the user is (own changes
+//! are not news), who else is here, the record the user has open, and the
+//! user's writes.
+
+use super::*;
+
+impl Runner {
+    /// Asks the feed's "me" who the user is, when it says; a failure only
+    /// means own changes are not recognised, and is reported as such.
+    pub(super) async fn find_me(&mut self) -> Result<(), Gone> {
+        let Some(me) = self.resolved.me.clone() else { return Ok(()) };
+        match rest::me(&self.setup.client, &self.setup.rest_headers, &me).await {
+            Ok(found) => {
+                self.me = found.clone();
+                self.publish(|state| state.me = found).await?;
+            }
+            Err(e) => {
+                let message = format!("cannot tell your own changes from others': {e}");
+                self.tell(EngineEvent::Problem { feed: Some(self.feed.name.clone()), message }).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes who is here out of a batch: it is told on the feed's state,
+    /// never stored, and never a change. The last one in the batch holds.
+    pub(super) async fn hear_presence(&mut self, batch: &mut Vec<Event>) -> Result<(), Gone> {
+        let Some(api) = &self.resolved.presence else { return Ok(()) };
+        let mut heard = None;
+        batch.retain(|event| {
+            let is_presence = *event.event == *api.event;
+            if is_presence {
+                heard = Some(presence::read(&event.data));
+            }
+            !is_presence
+        });
+        match heard {
+            Some(Ok(present)) => self.publish(|state| state.present = present).await,
+            Some(Err(e)) => {
+                tracing::warn!(feed = %self.feed.name, error = %e, "a presence event could not be read");
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// Tells the server which record the user has open. Presence is
+    /// ambient: a failure is logged, and the next renewal tries again.
+    pub(super) fn view(&self) {
+        let Some(api) = &self.resolved.presence else { return };
+        let key = self.viewing.clone();
+        let (client, headers, url) = (self.setup.client.clone(), self.setup.rest_headers.clone(), api.url.clone());
+        let feed = self.feed.name.clone();
+        tokio::spawn(async move {
+            if let Err(e) = rest::view(&client, &headers, &url, key.as_deref()).await {
+                tracing::info!(%feed, error = %e, "telling which record is open failed");
+            }
+        });
+    }
+
+    pub(super) fn write(&self, write: Write, reply: oneshot::Sender<Result<(), Error>>) {
+        let Some(collection) = self.resolved.write_url.clone() else {
+            let message = format!("the feed {:?} takes no writes: it has no write_url", self.feed.name);
+            let _ = reply.send(Err(Error::invalid(message)));
+            return;
+        };
+        let (client, headers, records) =
+            (self.setup.client.clone(), self.setup.rest_headers.clone(), self.records.clone());
+        let resend = if self.resolved.idempotent_creates { Resend::CreatesWithKey } else { Resend::Never };
+        tokio::spawn(async move {
+            let done = conditional::write(&client, &headers, &collection, write, &records, resend).await;
+            let _ = reply.send(match done {
+                Ok(Written::Done) => Ok(()),
+                Ok(Written::Refused(conflict)) => Err(Error::Conflict { conflict: Box::new(conflict) }),
+                Err(error) => Err(error),
+            });
+        });
+    }
+}
