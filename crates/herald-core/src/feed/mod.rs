@@ -42,7 +42,7 @@ pub use file::{feeds_to_toml, parse_feeds, FeedsFileError};
 pub use form::{pinned_certificate_path, FeedForm, FieldError, FormAuth, HeaderField};
 pub use meaning::{FieldVerb, Me, Meaning, MessageMeaning, RecordMeaning};
 pub use presence::{PresenceApi, Present};
-pub use preset::Preset;
+pub use preset::{Preset, Resolved};
 pub use rules::{Coalesce, Rule};
 
 use crate::secrets::Secrets;
@@ -159,33 +159,6 @@ pub struct FeedSetupError {
     pub needs_secret: bool,
 }
 
-/// Everything about a feed that the engine needs, with the preset's
-/// defaults filled in.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Resolved {
-    pub resume: Resume,
-    pub cursor_pointer: Option<String>,
-    pub snapshot_url: Option<String>,
-    /// A JSON pointer to a record's key, in events and in the snapshot.
-    pub key: String,
-    pub stall_timeout: Duration,
-    pub sequential_ids: bool,
-    pub meaning: Meaning,
-    pub me: Option<Me>,
-    pub write_url: Option<String>,
-    /// A comment by which the server says the feed is gone (Nchan).
-    pub gone_comment: Option<String>,
-    /// The stream carries no ids of its own, whatever it sends first: every
-    /// reconnection needs a resync (a REST task list).
-    pub no_ids: bool,
-    /// Where the server says who else is here, if it does (Herald's hub).
-    pub presence: Option<PresenceApi>,
-    /// A create may be sent again with its `Idempotency-Key` (Herald's hub).
-    pub idempotent_creates: bool,
-    /// Event types that are signs of life, not news.
-    pub control_events: Vec<String>,
-}
-
 /// What following a feed takes: the stream's config, an HTTP client that
 /// trusts the feed's own certificates, and the headers (auth among them)
 /// for its REST calls: the snapshot, "me" and writes.
@@ -209,34 +182,32 @@ impl Feed {
     /// The feed's settings with its preset's defaults filled in.
     pub fn resolved(&self) -> Resolved {
         let s = &self.settings;
-        let preset = s.preset.unwrap_or_default();
-        let defaults = preset.defaults(&self.url);
-        let key = match (&s.record, &s.key_field) {
+        let mut resolved = s.preset.unwrap_or_default().defaults(&self.url);
+        resolved.key = match (&s.record, &s.key_field) {
             (Some(record), _) => record.key.clone(),
             (None, Some(field)) => format!("/{field}"),
-            (None, None) => "/id".into(),
+            (None, None) => resolved.key,
         };
-        let meaning = match (&s.record, &s.message) {
-            (Some(record), _) => Meaning::Record(record.clone()),
-            (None, Some(message)) => Meaning::Message(message.clone()),
-            (None, None) => defaults.meaning,
-        };
-        Resolved {
-            resume: s.resume_query.clone().map(Resume::Query).unwrap_or(defaults.resume),
-            cursor_pointer: s.cursor_pointer.clone().or(defaults.cursor_pointer),
-            snapshot_url: s.snapshot_url.clone().or(defaults.snapshot_url),
-            key,
-            stall_timeout: s.stall_timeout_secs.map(Duration::from_secs).unwrap_or(defaults.stall_timeout),
-            sequential_ids: s.sequential_ids,
-            meaning,
-            me: s.me.clone().or(defaults.me),
-            write_url: s.write_url.clone().or(defaults.write_url),
-            gone_comment: defaults.gone_comment,
-            no_ids: defaults.no_ids,
-            presence: defaults.presence,
-            idempotent_creates: defaults.idempotent_creates,
-            control_events: s.control_events.clone().unwrap_or(defaults.control_events),
+        match (&s.record, &s.message) {
+            (Some(record), _) => resolved.meaning = Meaning::Record(record.clone()),
+            (None, Some(message)) => resolved.meaning = Meaning::Message(message.clone()),
+            (None, None) => {}
         }
+        if let Some(query) = &s.resume_query {
+            resolved.resume = Resume::Query(query.clone());
+        }
+        if let Some(secs) = s.stall_timeout_secs {
+            resolved.stall_timeout = Duration::from_secs(secs);
+        }
+        if let Some(events) = &s.control_events {
+            resolved.control_events.clone_from(events);
+        }
+        resolved.cursor_pointer = s.cursor_pointer.clone().or(resolved.cursor_pointer);
+        resolved.snapshot_url = s.snapshot_url.clone().or(resolved.snapshot_url);
+        resolved.me = s.me.clone().or(resolved.me);
+        resolved.write_url = s.write_url.clone().or(resolved.write_url);
+        resolved.sequential_ids = s.sequential_ids;
+        resolved
     }
 
     /// What to follow the feed with, resuming after `cursor`, with the

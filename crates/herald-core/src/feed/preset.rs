@@ -32,23 +32,31 @@ pub enum Preset {
     Generic,
 }
 
-/// What a preset fills in for a feed at a given URL.
+/// Everything about a feed that the engine needs: a preset's defaults
+/// for a feed at a URL ([`Preset::defaults`]), with the feed's own
+/// settings over them (`Feed::resolved`).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Defaults {
+pub struct Resolved {
     pub resume: Resume,
     pub cursor_pointer: Option<String>,
     pub snapshot_url: Option<String>,
+    /// A JSON pointer to a record's key, in events and in the snapshot.
+    pub key: String,
     pub stall_timeout: Duration,
+    pub sequential_ids: bool,
     pub meaning: Meaning,
     pub me: Option<Me>,
     pub write_url: Option<String>,
+    /// A comment by which the server says the feed is gone (Nchan).
     pub gone_comment: Option<String>,
+    /// The stream carries no ids of its own, whatever it sends first: every
+    /// reconnection needs a resync (a REST task list).
     pub no_ids: bool,
+    /// Where the server says who else is here, if it does (Herald's hub).
     pub presence: Option<PresenceApi>,
-    /// The server takes an `Idempotency-Key` on a create (Herald's hub), so
-    /// a create whose answer was lost may be sent again.
+    /// A create may be sent again with its `Idempotency-Key` (Herald's hub).
     pub idempotent_creates: bool,
-    /// Event types that say the connection is alive but are not news.
+    /// Event types that are signs of life, not news.
     pub control_events: Vec<String>,
 }
 
@@ -86,9 +94,11 @@ impl Preset {
     }
 
     /// The defaults for a feed of this kind whose stream is at `url`.
-    pub fn defaults(self, url: &str) -> Defaults {
-        let plain = Defaults {
+    pub fn defaults(self, url: &str) -> Resolved {
+        let plain = Resolved {
             resume: Resume::Header,
+            key: "/id".into(),
+            sequential_ids: false,
             cursor_pointer: None,
             snapshot_url: None,
             stall_timeout: STALL,
@@ -105,7 +115,7 @@ impl Preset {
         let collection = url.split(['?', '#']).next().and_then(|u| u.strip_suffix("/subscribe")).map(str::to_owned);
         let root = collection.as_deref().and_then(|c| c.rsplit_once('/')).map(|(root, _)| root.to_owned());
         match self {
-            Preset::HeraldHub => Defaults {
+            Preset::HeraldHub => Resolved {
                 snapshot_url: collection.clone(),
                 meaning: Meaning::Record(RecordMeaning { version: Some("/version".into()), ..tasks() }),
                 me: root.as_deref().map(|root| Me::Endpoint {
@@ -120,7 +130,7 @@ impl Preset {
                 idempotent_creates: true,
                 ..plain
             },
-            Preset::TaskList => Defaults {
+            Preset::TaskList => Resolved {
                 snapshot_url: collection.clone(),
                 stall_timeout: QUIET_LIST_STALL,
                 meaning: Meaning::Record(tasks()),
@@ -128,7 +138,7 @@ impl Preset {
                 no_ids: true,
                 ..plain
             },
-            Preset::Ntfy => Defaults {
+            Preset::Ntfy => Resolved {
                 resume: Resume::Query("since".into()),
                 cursor_pointer: Some("/id".into()),
                 stall_timeout: NTFY_STALL,
@@ -136,7 +146,7 @@ impl Preset {
                 control_events: NTFY_CONTROL.map(String::from).to_vec(),
                 ..plain
             },
-            Preset::Nchan => Defaults { gone_comment: Some("410".into()), ..plain },
+            Preset::Nchan => Resolved { gone_comment: Some("410".into()), ..plain },
             Preset::Mercure | Preset::Generic => plain,
         }
     }
