@@ -1,14 +1,11 @@
 //! How the desk answers each request of the socket, each with its own
-//! answer type ([`Serve`]). The engine's calls go to the engine as they
-//! are; the rest are the tray process's own: feeds' forms, keeping quiet,
-//! starting at login, the window.
+//! answer type ([`Serve`]). The engine's calls go to its engine as they are
+//! ([`Handler::engine`]); the rest are the tray process's own: feeds'
+//! forms, keeping quiet, starting at login, the window.
 
 use herald_core::attention::driver::Input;
 use herald_core::call::{Answer, Serve};
-use herald_core::engine::{
-    GetActivity, GetDefinitions, GetFeeds, GetRecent, GetRecords, GetTimeline, MarkRead, PauseFeed, ReconnectNow,
-    RemoveFeed, ViewRecord, WriteRecord,
-};
+use herald_core::engine::Engine;
 use herald_core::ipc::*;
 use herald_core::Error;
 use tokio::sync::broadcast;
@@ -16,32 +13,6 @@ use tokio::sync::broadcast;
 use crate::desk::lock;
 use crate::feed_setup;
 use crate::Desk;
-
-/// The engine's calls, answered by the engine.
-macro_rules! to_the_engine {
-    ($($call:ty),* $(,)?) => {$(
-        impl Serve<$call> for Desk {
-            async fn answer(&self, call: $call) -> Answer<$call> {
-                self.engine.ask(call).await
-            }
-        }
-    )*};
-}
-
-to_the_engine!(
-    RemoveFeed,
-    PauseFeed,
-    ReconnectNow,
-    MarkRead,
-    GetTimeline,
-    GetActivity,
-    GetFeeds,
-    GetDefinitions,
-    GetRecords,
-    GetRecent,
-    WriteRecord,
-    ViewRecord,
-);
 
 impl Serve<GetFeedForm> for Desk {
     async fn answer(&self, GetFeedForm { name }: GetFeedForm) -> Answer<GetFeedForm> {
@@ -158,6 +129,10 @@ impl Serve<OpenWindow> for Desk {
 }
 
 impl Handler for Desk {
+    fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     fn subscribe(&self, window: bool) -> (broadcast::Receiver<Push>, Option<Box<dyn Send>>) {
         let presence: Option<Box<dyn Send>> = if window { Some(Box::new(self.windows.clone())) } else { None };
         (self.pushes.subscribe(), presence)

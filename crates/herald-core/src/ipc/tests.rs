@@ -12,11 +12,14 @@ use serde_json::json;
 
 use super::*;
 use crate::call::{Answer, Call, Serve};
-use crate::engine::GetFeeds;
+use crate::engine::{Engine, EngineConfig, GetFeeds, StoreAt};
+use crate::secrets::MemorySecrets;
 
 /// Answers `GetStatus` only when the test opens its gate, and a few other
-/// calls at once; anything else is unavailable.
+/// calls at once; anything else is unavailable. The engine's calls go to a
+/// real engine, on a store in memory.
 struct Echo {
+    engine: Engine,
     pushes: broadcast::Sender<Push>,
     gate: Mutex<Option<oneshot::Receiver<()>>>,
 }
@@ -26,8 +29,6 @@ impl<C: Call> Serve<C> for Echo {
         let call: &dyn Any = &call;
         let answer = if call.is::<GetStatus>() {
             None
-        } else if call.is::<GetFeeds>() {
-            Some(json!([]))
         } else if call.is::<GetAutostart>() {
             Some(json!(true))
         } else if let Some(GetFeedForm { name }) = call.downcast_ref() {
@@ -50,6 +51,10 @@ impl<C: Call> Serve<C> for Echo {
 }
 
 impl Handler for Echo {
+    fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     fn subscribe(&self, _window: bool) -> (broadcast::Receiver<Push>, Option<Box<dyn Send>>) {
         (self.pushes.subscribe(), None)
     }
@@ -63,11 +68,13 @@ struct Running {
     _stop: oneshot::Sender<()>,
 }
 
-fn start() -> Running {
+async fn start() -> Running {
     let dir = tempfile::tempdir().expect("a temp dir");
     let path = dir.path().join("herald").join("herald.sock");
     let (open_gate, gate) = oneshot::channel();
-    let echo = Arc::new(Echo { pushes: broadcast::channel(16).0, gate: Mutex::new(Some(gate)) });
+    let config = EngineConfig::new(StoreAt::Memory, Arc::new(MemorySecrets::default()));
+    let (engine, _events) = Engine::start(config).await.expect("an engine");
+    let echo = Arc::new(Echo { engine, pushes: broadcast::channel(16).0, gate: Mutex::new(Some(gate)) });
     let listener = bind(&path).expect("bound");
     let (stop, stopped) = oneshot::channel::<()>();
     tokio::spawn(serve(listener, echo.clone(), async move {
@@ -78,7 +85,7 @@ fn start() -> Running {
 
 #[tokio::test]
 async fn calls_are_answered_by_id_whatever_order_they_finish_in() {
-    let mut running = start();
+    let mut running = start().await;
     let client = Arc::new(Client::connect(&running.path).await.expect("connected"));
     let slow = tokio::spawn({
         let client = client.clone();
@@ -97,7 +104,7 @@ async fn calls_are_answered_by_id_whatever_order_they_finish_in() {
 
 #[tokio::test]
 async fn a_subscribed_client_hears_what_happens() {
-    let running = start();
+    let running = start().await;
     let mut client = Client::connect(&running.path).await.expect("connected");
     let mut pushes = client.subscribe(false).await.expect("subscribed");
     let status = Status { notifications_error: Some("no service".into()) };
@@ -108,7 +115,7 @@ async fn a_subscribed_client_hears_what_happens() {
 
 #[tokio::test]
 async fn a_line_that_does_not_read_costs_only_itself() {
-    let running = start();
+    let running = start().await;
     let stream = tokio::net::UnixStream::connect(&running.path).await.expect("connected");
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
@@ -130,7 +137,7 @@ async fn a_line_that_does_not_read_costs_only_itself() {
 
 #[tokio::test]
 async fn a_line_too_long_is_refused_and_the_connection_closed() {
-    let running = start();
+    let running = start().await;
     let stream = tokio::net::UnixStream::connect(&running.path).await.expect("connected");
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
@@ -147,7 +154,7 @@ async fn a_line_too_long_is_refused_and_the_connection_closed() {
 
 #[tokio::test]
 async fn the_socket_is_the_owners_alone_and_one_herald_has_it() {
-    let running = start();
+    let running = start().await;
     let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&running.path), 0o600);
     assert_eq!(mode(running.path.parent().unwrap()), 0o700);
@@ -170,7 +177,7 @@ async fn a_peer_of_another_uid_is_refused() {
         eprintln!("skipped: only root can connect as another user");
         return;
     }
-    let running = start();
+    let running = start().await;
     let dir = running.path.parent().unwrap();
     std::fs::set_permissions(running._dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
