@@ -66,7 +66,7 @@ build_ui() {
 stage_package_binaries() {
   local bin="$ROOT/packaging/bin" man="$ROOT/packaging/man"
   mkdir -p "$bin"
-  cp "$CARGO_TARGET_DIR/release/herald" "$CARGO_TARGET_DIR/release/herald-cli" "$bin/"
+  cp "$CARGO_TARGET_DIR/tray/herald" "$CARGO_TARGET_DIR/release/herald-cli" "$bin/"
   rm -rf "$man" && mkdir -p "$man"
   "$bin/herald" --man-pages "$man"
   "$bin/herald-cli" man-pages "$man"

@@ -16,11 +16,12 @@ pub struct Herald {
     socket: PathBuf,
 }
 
-/// The tray process's binary: `$HERALD_BIN`, else the workspace's release build.
+/// The tray process's binary: `$HERALD_BIN`, else the workspace's build of
+/// it (the `tray` profile).
 pub fn binary() -> anyhow::Result<PathBuf> {
     let path = match std::env::var_os("HERALD_BIN") {
         Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/release/herald"),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/tray/herald"),
     };
     anyhow::ensure!(path.is_file(), "no herald binary at {} (build it, or set HERALD_BIN)", path.display());
     Ok(path.canonicalize()?)

@@ -4,7 +4,7 @@
 //! threads' turns on a CPU (`/proc/PID/task/TID/schedstat`, field 2).
 //!
 //! ```sh
-//! dbus-run-session -- cargo run -p herald-e2e --bin herald-idle -- target/release/herald
+//! dbus-run-session -- cargo run -p herald-e2e --bin herald-idle -- target/tray/herald
 //! ```
 
 use std::collections::BTreeMap;
@@ -38,7 +38,7 @@ fn turns(pid: u32) -> (BTreeMap<String, u64>, usize) {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let herald = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/release/herald".into()));
+    let herald = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/tray/herald".into()));
     let secs: u64 = std::env::var("SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(60);
     let ntfy = Ntfy::start().await;
     let dir = tempfile::tempdir()?;

@@ -9,7 +9,7 @@
 //!
 //! ```sh
 //! xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- \
-//!   cargo run -p herald-e2e --bin herald-latency -- target/release/herald
+//!   cargo run -p herald-e2e --bin herald-latency -- target/tray/herald
 //! ```
 
 use std::path::PathBuf;
@@ -118,7 +118,7 @@ impl Drop for Running {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let app = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/release/herald".into()));
+    let app = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "target/tray/herald".into()));
     let n: usize = std::env::var("N").ok().and_then(|n| n.parse().ok()).unwrap_or(1000);
     println!("| path | changes | p50 (ms) | p99 (ms) | max (ms) |");
     println!("|---|---|---|---|---|");

@@ -6,10 +6,13 @@
 //! has loaded and the demo has made a few changes.
 //!
 //! ```sh
-//! xvfb-run -a dbus-run-session -- cargo run -p herald-e2e --bin herald-memory -- target/release/herald
+//! xvfb-run -a dbus-run-session -- cargo run -p herald-e2e --bin herald-memory -- target/tray/herald
 //! ```
 //!
-//! `herald` starts `herald-window` from beside itself, as it does for a user.
+//! `herald` starts `herald-window` from beside itself, as it does for a user
+//! (installed, the two are); in a build tree, where `herald` is in
+//! `target/tray` and the window in `target/release`, it is told where the
+//! window is (`HERALD_WINDOW`, as `scripts/run` does).
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -49,7 +52,15 @@ fn main() -> anyhow::Result<()> {
     let app = std::env::args().nth(1).ok_or_else(|| anyhow::anyhow!("usage: herald-memory <path to herald>"))?;
     let display = Display::open()?;
     // The demo, with a store of its own: the figures do not depend on your feeds.
-    let mut child = Command::new(&app).arg("--demo").stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
+    let mut command = Command::new(&app);
+    let beside = std::path::Path::new(&app).with_file_name("herald-window");
+    if !beside.is_file() {
+        let target = std::path::Path::new(&app).parent().and_then(std::path::Path::parent);
+        if let Some(target) = target {
+            command.env("HERALD_WINDOW", target.join("release/herald-window"));
+        }
+    }
+    let mut child = command.arg("--demo").stdout(Stdio::null()).stderr(Stdio::null()).spawn()?;
     let pid = child.id();
     let mut window = None;
     wait_until("the window", || {

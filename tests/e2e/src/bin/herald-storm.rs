@@ -10,7 +10,7 @@
 //!   cargo run -p herald-e2e --bin herald-storm -- target/release/herald-window
 //! ```
 //!
-//! The tray process is `$HERALD_BIN` (default `target/release/herald`); its
+//! The tray process is `$HERALD_BIN` (default `target/tray/herald`); its
 //! CPU is the core's, reported apart from the window's.
 
 use std::path::{Path, PathBuf};
