@@ -77,6 +77,7 @@ async fn run(stream: UnixStream, mut calls: mpsc::UnboundedReceiver<(Request, Pe
                     Ok(false) | Err(_) => return,
                 }
                 let message = frame::parse::<Message>(&line);
+                let id = message.is_err().then(|| serde_json::from_slice::<Value>(&line).ok()?.get("id")?.as_u64()).flatten();
                 line.clear();
                 match message {
                     Ok(Message::Answer { id, outcome }) => {
@@ -93,7 +94,18 @@ async fn run(stream: UnixStream, mut calls: mpsc::UnboundedReceiver<(Request, Pe
                             lagged += 1;
                         }
                     }
-                    Err(e) => tracing::warn!(error = %e, "Herald sent a line that does not read"),
+                    Err(e) => {
+                        // An answer that does not read (a Herald of another
+                        // version, say) ends its call, rather than leave it
+                        // waiting for ever.
+                        match id.and_then(|id| pending.remove(&id)) {
+                            Some(caller) => {
+                                let error = Error::internal(format!("an answer from Herald that does not read: {e}"));
+                                let _ = caller.send(Outcome::Error(error));
+                            }
+                            None => tracing::warn!(error = %e, "Herald sent a line that does not read"),
+                        }
+                    }
                 }
             }
             call = calls.recv() => {

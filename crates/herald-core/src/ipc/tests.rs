@@ -215,3 +215,25 @@ except OSError:  # closed before the line was even taken
     let owner = run("0").await.unwrap();
     assert_eq!(String::from_utf8_lossy(&owner.stdout).trim(), r#"b'{"id":1,"ok":true}\n'"#, "the owner is answered");
 }
+
+/// A Herald that answers in a form this client cannot read (another
+/// version, say) fails the call, and the client does not wait for ever.
+#[tokio::test]
+async fn an_answer_that_does_not_read_ends_its_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("herald.sock");
+    let listener = tokio::net::UnixListener::bind(&path).unwrap();
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.unwrap();
+        let (read, mut write) = stream.into_split();
+        let mut lines = BufReader::new(read).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            let id = serde_json::from_str::<serde_json::Value>(&line).unwrap()["id"].clone();
+            let answer = format!("{}\n", json!({ "id": id, "reply": "feeds", "feeds": [] }));
+            write.write_all(answer.as_bytes()).await.unwrap();
+        }
+    });
+    let client = Client::connect(&path).await.unwrap();
+    let answer = client.ask(GetAutostart).await;
+    assert!(matches!(&answer, Err(Error::Internal { message }) if message.contains("does not read")), "{answer:?}");
+}

@@ -14,13 +14,12 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use herald_core::engine::GetFeeds;
 use herald_core::feed::{Feed, Preset};
-use herald_core::ipc::Client;
-use herald_core::sse::Phase;
 use herald_core::store::Store;
 use herald_e2e::procs::{rss_pss, tree_rss, Settling};
 use herald_hub::{HubConfig, LocalHub, StoreLocation};
+use serde_json::Value;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 
 const FEEDS: usize = 10;
 
@@ -57,17 +56,36 @@ async fn start(herald: &Path, dir: &Path, demo: bool, open: usize) -> anyhow::Re
     let child = command.spawn()?;
     let give_up = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
-        if let Ok(client) = Client::connect(&socket).await {
-            if let Ok(feeds) = client.ask(GetFeeds).await {
-                let live = feeds.iter().filter(|f| matches!(f.connection.phase, Phase::Open { .. })).count();
-                if live >= open {
-                    return Ok(child);
-                }
-            }
+        if open_feeds(&socket).await.is_some_and(|live| live >= open) {
+            return Ok(child);
         }
         anyhow::ensure!(tokio::time::Instant::now() < give_up, "{} feeds did not open", open);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// How many feeds are open, as the socket says. Asked in both forms the
+/// socket has had (the typed calls of issue 23, and the engine's commands
+/// before them), so that builds from before and after compare in one run.
+async fn open_feeds(socket: &Path) -> Option<usize> {
+    let stream = tokio::net::UnixStream::connect(socket).await.ok()?;
+    let (read, mut write) = stream.into_split();
+    let asks = concat!(
+        r#"{"id":1,"request":{"kind":"getFeeds"}}"#,
+        "\n",
+        r#"{"id":2,"request":{"kind":"engine","command":{"command":"feeds"}}}"#,
+        "\n"
+    );
+    write.write_all(asks.as_bytes()).await.ok()?;
+    let mut lines = tokio::io::BufReader::new(read).lines();
+    let mut open = None;
+    for _ in 0..2 {
+        let answer: Value = serde_json::from_str(&lines.next_line().await.ok()??).ok()?;
+        let feeds = answer["ok"].as_array().or_else(|| answer["ok"]["feeds"].as_array());
+        let live = feeds.map(|feeds| feeds.iter().filter(|f| f["connection"]["phase"] == "open").count());
+        open = open.max(live);
+    }
+    open
 }
 
 async fn measure(herald: &Path, demo: bool, hub: &LocalHub) -> anyhow::Result<(u64, u64)> {
