@@ -48,6 +48,11 @@ impl fmt::Debug for ExtraTrust {
 }
 
 impl ExtraTrust {
+    /// Nothing beyond the system's roots.
+    pub fn is_empty(&self) -> bool {
+        self.certs.is_empty()
+    }
+
     /// The certificates of a PEM file; anything in it besides certificates is ignored.
     pub fn from_pem(pem: &[u8]) -> Result<ExtraTrust, TlsError> {
         let certs = CertificateDer::pem_slice_iter(pem)

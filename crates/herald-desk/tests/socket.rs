@@ -26,7 +26,11 @@ struct Running {
 async fn start() -> Running {
     let dir = tempfile::tempdir().unwrap();
     let secrets = Arc::new(MemorySecrets::default());
-    let TestDesk { desk, desktop, .. } = testing::desk(StoreAt::Memory, secrets.clone(), dir.path()).await.unwrap();
+    let TestDesk { desk, desktop, events, .. } =
+        testing::desk(StoreAt::Memory, secrets.clone(), dir.path()).await.unwrap();
+    // What the engine publishes goes where it goes in the app: a feed whose
+    // news nobody takes stops, as the engine stops when its sinks are gone.
+    tokio::spawn(herald_desk::relay::run(desk.clone(), events, None));
     let path = dir.path().join("run").join("herald.sock");
     let listener = bind(&path).unwrap();
     tokio::spawn(serve(listener, desk.clone(), std::future::pending()));

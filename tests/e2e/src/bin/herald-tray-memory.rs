@@ -36,9 +36,21 @@ async fn settled(pid: u32) -> anyhow::Result<()> {
     }
 }
 
+/// A `herald` started for a measurement, stopped however the measurement
+/// ends: one left running would share its pages with the next one of the
+/// same binary, and halve that one's PSS.
+struct Herald(Child);
+
+impl Drop for Herald {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// Starts `herald` on `store` (or its demo), and waits until `open` feeds
 /// are connected, as its socket says.
-async fn start(herald: &Path, dir: &Path, demo: bool, open: usize) -> anyhow::Result<Child> {
+async fn start(herald: &Path, dir: &Path, demo: bool, open: usize) -> anyhow::Result<Herald> {
     let socket = dir.join("herald.sock");
     let mut command = Command::new(herald);
     command
@@ -53,7 +65,7 @@ async fn start(herald: &Path, dir: &Path, demo: bool, open: usize) -> anyhow::Re
     } else {
         command.env("HERALD_STORE", dir.join("herald.db"));
     }
-    let child = command.spawn()?;
+    let child = Herald(command.spawn()?);
     let give_up = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         if open_feeds(&socket).await.is_some_and(|live| live >= open) {
@@ -82,7 +94,7 @@ async fn open_feeds(socket: &Path) -> Option<usize> {
     for _ in 0..2 {
         let answer: Value = serde_json::from_str(&lines.next_line().await.ok()??).ok()?;
         let feeds = answer["ok"].as_array().or_else(|| answer["ok"]["feeds"].as_array());
-        let live = feeds.map(|feeds| feeds.iter().filter(|f| f["connection"]["phase"] == "open").count());
+        let live = feeds.map(|feeds| feeds.iter().filter(|f| f["connection"]["phase"]["phase"] == "open").count());
         open = open.max(live);
     }
     open
@@ -98,11 +110,11 @@ async fn measure(herald: &Path, demo: bool, hub: &LocalHub) -> anyhow::Result<(u
             .collect();
         Store::open(&dir.path().join("herald.db"))?.import_feeds(&feeds)?;
     }
-    let mut child = start(herald, dir.path(), demo, if demo { 1 } else { FEEDS }).await?;
-    settled(child.id()).await?;
-    let memory = rss_pss(child.id());
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status()?;
-    child.wait()?;
+    let mut herald = start(herald, dir.path(), demo, if demo { 1 } else { FEEDS }).await?;
+    settled(herald.0.id()).await?;
+    let memory = rss_pss(herald.0.id());
+    Command::new("kill").args(["-TERM", &herald.0.id().to_string()]).status()?;
+    herald.0.wait()?;
     Ok(memory)
 }
 
