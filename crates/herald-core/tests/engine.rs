@@ -625,3 +625,41 @@ async fn feeds_are_added_paused_resumed_read_and_removed_by_command() {
     let refused = sink.engine.ask(AddFeed { feed: Box::new(bad) }).await;
     assert_eq!(refused, Err(Error::invalid_field("url", "\"ftp://example.com/x\" is not an http(s) URL")));
 }
+
+/// A write is its feed's runner's to make: while a server takes its time to
+/// answer one, the engine answers every other call.
+#[tokio::test]
+async fn a_write_waiting_on_its_server_holds_up_no_other_call() {
+    // A server that takes connections and never answers them.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/tasks", silent.local_addr().unwrap());
+    let mut feed = Feed::new("slow", format!("{url}/subscribe")).with_preset(Preset::TaskList);
+    feed.settings.write_url = Some(url);
+    let sink = Sink::start(StoreAt::Memory, &[feed], MemorySecrets::default()).await;
+    let engine = sink.engine.clone();
+    let create = Write::Create { fields: Fields { title: Some("Buy milk".into()), flag: None } };
+    let writing = tokio::spawn(async move { engine.ask(WriteRecord { feed: "slow".into(), write: create }).await });
+    // The write is in flight (its runner has taken it) once the listener has
+    // its connection; then the engine is asked something else.
+    let give_up = std::time::Instant::now() + Duration::from_secs(30);
+    let mut taken = 0;
+    silent.set_nonblocking(true).unwrap();
+    let mut held = Vec::new();
+    while taken < 2 {
+        match silent.accept() {
+            Ok((stream, _)) => {
+                held.push(stream);
+                taken += 1;
+            }
+            Err(_) => {
+                assert!(std::time::Instant::now() < give_up, "the stream and the write never connected");
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+    let asked = tokio::time::timeout(Duration::from_secs(30), sink.engine.ask(GetFeeds)).await;
+    let feeds = asked.expect("answered while the write waits").expect("its feeds");
+    assert_eq!(feeds.len(), 1);
+    assert!(!writing.is_finished(), "the write still waits on its server");
+    drop(held);
+}

@@ -1,7 +1,7 @@
 //! How the supervisor answers each call ([`super::calls`]): one method per
 //! call, each with its own answer type.
 
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use super::api::{EngineEvent, Record};
 use super::calls::*;
@@ -176,13 +176,30 @@ impl Answers<GetRecent> for Supervisor {
     }
 }
 
+/// A write is the feed's runner's to make: the supervisor hands it on with
+/// where its answer goes, and takes the next call while the server answers.
 impl Answers<WriteRecord> for Supervisor {
-    async fn answer(&mut self, WriteRecord { feed, write }: WriteRecord) -> Answer<WriteRecord> {
-        let running = self.running(&feed)?;
+    async fn answer(&mut self, call: WriteRecord) -> Answer<WriteRecord> {
         let (reply, answer) = oneshot::channel();
+        let feed = call.feed.clone();
+        self.take(call, reply).await;
+        answer.await.map_err(|_| Error::unavailable(format!("the feed {feed:?} is not running")))?
+    }
+
+    async fn take(&mut self, WriteRecord { feed, write }: WriteRecord, reply: oneshot::Sender<Answer<WriteRecord>>) {
         let not_running = || Error::unavailable(format!("the feed {feed:?} is not running"));
-        running.control.send(Control::Write(write, reply)).map_err(|_| not_running())?;
-        answer.await.map_err(|_| not_running())?
+        let running = match self.running(&feed) {
+            Ok(running) => running,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        if let Err(mpsc::error::SendError(Control::Write(_, reply))) =
+            running.control.send(Control::Write(write, reply))
+        {
+            let _ = reply.send(Err(not_running()));
+        }
     }
 }
 

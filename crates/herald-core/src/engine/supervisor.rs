@@ -188,8 +188,19 @@ impl Supervisor {
 
 /// How the supervisor answers a call of type `C`. It has `&mut self`: it
 /// answers one call at a time, in the order they came.
-pub(super) trait Answers<C: Call> {
+pub(super) trait Answers<C: Call>: Send {
     fn answer(&mut self, call: C) -> impl Future<Output = Answer<C>> + Send;
+
+    /// Takes the call with where its answer goes. By default it is answered
+    /// here; a call answered elsewhere (a write, by its feed's runner, once
+    /// the server has answered) hands its answer on, so the supervisor
+    /// goes on with the next call rather than wait for a server.
+    fn take(&mut self, call: C, reply: oneshot::Sender<Answer<C>>) -> impl Future<Output = ()> + Send {
+        async move {
+            // The caller may have stopped waiting: that is no error.
+            let _ = reply.send(self.answer(call).await);
+        }
+    }
 }
 
 type Pending<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
@@ -212,11 +223,6 @@ where
     Supervisor: Answers<C>,
 {
     fn job(self, answer: oneshot::Sender<Answer<C>>) -> Job {
-        job(move |supervisor| {
-            Box::pin(async move {
-                // The caller may have stopped waiting: that is no error.
-                let _ = answer.send(supervisor.answer(self).await);
-            })
-        })
+        job(move |supervisor| Box::pin(supervisor.take(self, answer)))
     }
 }
