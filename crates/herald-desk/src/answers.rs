@@ -22,8 +22,7 @@ impl Serve<GetFeedForm> for Desk {
 
 impl Serve<ValidateFeed> for Desk {
     async fn answer(&self, ValidateFeed { form }: ValidateFeed) -> Answer<ValidateFeed> {
-        let checked = herald_core::blocking::run(move || form.to_feed()).await;
-        checked.map(drop).map_err(Error::from)
+        feed_setup::feed_of(form, None).await.map(drop)
     }
 }
 

@@ -36,7 +36,7 @@ pub async fn form(desk: &Desk, name: &str) -> Result<FeedForm, Error> {
 
 /// A form as a feed over what is stored (see [`FeedForm::to_feed_over`]),
 /// checked off the runtime: the check reads the feed's certificate file.
-async fn feed_of(form: FeedForm, existing: Option<Feed>) -> Result<Feed, Error> {
+pub(crate) async fn feed_of(form: FeedForm, existing: Option<Feed>) -> Result<Feed, Error> {
     blocking::run(move || form.to_feed_over(existing.as_ref())).await.map_err(Error::from)
 }
 

@@ -97,8 +97,7 @@ impl Supervisor {
     pub(super) async fn put(&mut self, feed: Feed) -> Result<(), Error> {
         // The same check as a feeds file's and the form's, so what any
         // client adds exports and imports cleanly.
-        let checked = feed.clone();
-        crate::blocking::run(move || check(&checked))
+        let feed = crate::blocking::run(move || check(&feed).map(|()| feed))
             .await
             .map_err(|refusal| Error::invalid_field(refusal.setting.key(), refusal.reason))?;
         let stored = feed.clone();

@@ -52,8 +52,13 @@ struct FileShape {
 
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
-/// Where a `[[feed]]` is written: its own span, and each key's.
-type Place = (Range<usize>, BTreeMap<String, Range<usize>>);
+/// Where a `[[feed]]` is written: its own span, each key's, and each item's
+/// of a key that holds an array (its `[[feed.rule]]` tables).
+struct Place {
+    span: Range<usize>,
+    keys: BTreeMap<String, Range<usize>>,
+    items: BTreeMap<String, Vec<Range<usize>>>,
+}
 
 /// Where each feed's keys are written in a feeds file.
 struct Places<'i> {
@@ -67,9 +72,15 @@ impl<'i> Places<'i> {
         if let Ok(table) = DeTable::parse(text) {
             let tables = table.get_ref().iter().find(|(key, _)| key.get_ref() == "feed");
             for feed in tables.and_then(|(_, value)| value.get_ref().as_array()).into_iter().flatten() {
-                let keys = feed.get_ref().as_table().into_iter().flatten();
-                let keys = keys.map(|(key, value)| (key.get_ref().to_string(), key.span().start..value.span().end));
-                feeds.push((feed.span(), keys.collect()));
+                let mut place = Place { span: feed.span(), keys: BTreeMap::new(), items: BTreeMap::new() };
+                for (key, value) in feed.get_ref().as_table().into_iter().flatten() {
+                    let name = key.get_ref().to_string();
+                    if let Some(items) = value.get_ref().as_array() {
+                        place.items.insert(name.clone(), items.iter().map(|item| item.span()).collect());
+                    }
+                    place.keys.insert(name, key.span().start..value.span().end);
+                }
+                feeds.push(place);
             }
         }
         Places { text, feeds }
@@ -81,8 +92,8 @@ impl<'i> Places<'i> {
 
     /// The line of `key` in feed `index`, or of the feed when it has none.
     fn line(&self, index: usize, key: &str) -> usize {
-        let Some((span, keys)) = self.feeds.get(index) else { return 1 };
-        self.line_of(keys.get(key).unwrap_or(span).start)
+        let Some(place) = self.feeds.get(index) else { return 1 };
+        self.line_of(place.keys.get(key).unwrap_or(&place.span).start)
     }
 }
 
@@ -92,10 +103,15 @@ impl<'i> Places<'i> {
 pub fn parse_feeds(text: &str) -> Result<Vec<Feed>, FeedsFileError> {
     let places = Places::find(text);
     let refuse = |line: usize, reason: String| FeedsFileError { line, reason };
-    refuse_secrets(text, &places)?;
+    // The file as plain values, for what serde cannot say: which setting of
+    // a feed does not read, and a secret written where it must not be.
+    let values = text.parse::<toml::Table>().ok();
+    let feeds_as_written = || values.as_ref()?.get("feed")?.as_array();
+    refuse_secrets(feeds_as_written().into_iter().flatten(), &places)?;
     let file: FileShape = toml::from_str(text).map_err(|e| match e.span() {
         Some(span) => {
-            refuse(settings_line(text, &places, span.clone()).unwrap_or(places.line_of(span.start)), e.message().into())
+            let line = feeds_as_written().and_then(|feeds| settings_line(feeds, &places, span.clone()));
+            refuse(line.unwrap_or(places.line_of(span.start)), e.message().into())
         }
         None => refuse(1, e.message().into()),
     })?;
@@ -124,9 +140,7 @@ pub fn parse_feeds(text: &str) -> Result<Vec<Feed>, FeedsFileError> {
 
 /// A secret written into a feed's `auth`, refused by name before anything
 /// else, so its value is never echoed in another error.
-fn refuse_secrets(text: &str, places: &Places) -> Result<(), FeedsFileError> {
-    let Ok(table) = text.parse::<toml::Table>() else { return Ok(()) };
-    let feeds = table.get("feed").and_then(toml::Value::as_array).into_iter().flatten();
+fn refuse_secrets<'a>(feeds: impl Iterator<Item = &'a toml::Value>, places: &Places) -> Result<(), FeedsFileError> {
     for (index, feed) in feeds.enumerate() {
         let Some(auth) = feed.get("auth").and_then(toml::Value::as_table) else { continue };
         let name = feed.get("name").and_then(toml::Value::as_str).unwrap_or("NAME");
@@ -149,10 +163,9 @@ fn refuse_secrets(text: &str, places: &Places) -> Result<(), FeedsFileError> {
 /// A setting that does not read is reported by serde at its whole feed
 /// (settings are read as one, flattened): the line of the key, or of the
 /// `[[feed.rule]]`, that does not read on its own.
-fn settings_line(text: &str, places: &Places, span: Range<usize>) -> Option<usize> {
-    let index = places.feeds.iter().position(|(feed, _)| *feed == span)?;
-    let table = text.parse::<toml::Table>().ok()?;
-    let feed = table.get("feed")?.as_array()?.get(index)?.as_table()?;
+fn settings_line(feeds: &[toml::Value], places: &Places, span: Range<usize>) -> Option<usize> {
+    let index = places.feeds.iter().position(|place| place.span == span)?;
+    let feed = feeds.get(index)?.as_table()?;
     let reads = |key: &str, value: toml::Value| {
         let one: toml::Table = [(key.to_owned(), value)].into_iter().collect();
         FeedSettings::deserialize(toml::Value::Table(one)).is_ok()
@@ -161,10 +174,7 @@ fn settings_line(text: &str, places: &Places, span: Range<usize>) -> Option<usiz
         feed.iter().find(|(key, value)| !NOT_SETTINGS.contains(&key.as_str()) && !reads(key, (*value).clone()))?;
     if let Some(items) = value.as_array() {
         let bad = items.iter().position(|item| !reads(key, toml::Value::Array(vec![item.clone()])))?;
-        let item = DeTable::parse(text).ok()?;
-        let tables = item.get_ref().iter().find(|(k, _)| k.get_ref() == "feed")?.1.get_ref().as_array()?;
-        let entry = tables.get(index)?.get_ref().as_table()?.iter().find(|(k, _)| k.get_ref() == key)?;
-        let span = entry.1.get_ref().as_array()?.get(bad)?.span();
+        let span = places.feeds.get(index)?.items.get(key.as_str())?.get(bad)?;
         return Some(places.line_of(span.start));
     }
     Some(places.line(index, key))
