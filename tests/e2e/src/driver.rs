@@ -52,8 +52,12 @@ impl Driver {
                 )
             })?;
         let driver = Driver { child, port, herald, _run: run };
-        crate::eventually("tauri-driver to listen", || async {
-            Ok(tokio::net::TcpStream::connect(("127.0.0.1", port)).await.ok().map(drop))
+        // Ready when both listen: tauri-driver, and the WebKitWebDriver it
+        // starts at once and forwards each session to. A session asked for
+        // before the second listens fails ("did not respond").
+        crate::eventually("tauri-driver and WebKitWebDriver to listen", || async {
+            let listens = |port: u16| async move { tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_ok() };
+            Ok((listens(port).await && listens(native_port).await).then_some(()))
         })
         .await?;
         Ok(driver)
