@@ -207,6 +207,7 @@ export function entries(feed: string, titles: string[], over: Partial<Change> = 
   return titles.map((title, i) => ({
     id: i + 1,
     read: false,
+    withdrawn: false,
     change: change(feed, title, over),
     marked: null,
     snippet: null,

@@ -13,6 +13,8 @@
 //!   records and its timeline (SQLite, with FTS5).
 //! - [`attention`]: what deserves a notification, when, and how it reads;
 //!   what the tray shows.
+//! - [`markup`]: text for a notification body, escaped, and markdown in
+//!   the small subset notification servers read.
 //! - [`ipc`]: the owner-only local socket through which the window and
 //!   `herald-cli` talk to the one process that runs the engine.
 //! - [`probe`]: trying a feed before following it.
@@ -34,6 +36,7 @@ pub mod engine;
 pub mod error;
 pub mod feed;
 pub mod ipc;
+pub mod markup;
 pub mod probe;
 pub mod secrets;
 pub mod sse;

@@ -99,6 +99,7 @@ async fn ntfy_live_messages_arrive_once_in_order_with_their_fields_and_an_idle_f
             priority: Some(1 + i % 5),
             click: (i % 2 == 0).then_some("https://grafana.example/d/1"),
             tags: &["warning", "disk"],
+            ..Message::default()
         };
         published.push(server.publish("alerts", &message).await);
     }

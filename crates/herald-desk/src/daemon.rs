@@ -106,6 +106,10 @@ pub async fn run(options: Options, token: Option<String>) -> anyhow::Result<()> 
         });
     }
     tokio::spawn(follow_wakes(desk.clone()));
+    {
+        let desk = desk.clone();
+        tokio::spawn(crate::desktop_quiet::follow(move |quiet| desk.set_desktop_quiet(quiet)));
+    }
     match target {
         Some(target) => desk.show(target),
         None if !options.hidden => desk.open_window(),

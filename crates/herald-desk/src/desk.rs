@@ -8,8 +8,9 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use herald_core::attention::driver::{AttentionHandle, Input};
-use herald_core::attention::{Routed, Target};
+use herald_core::attention::{DesktopQuiet, Routed, Target};
 use herald_core::engine::{Engine, MarkRead, ReconnectNow};
+use herald_core::feed::MessageAction;
 use herald_core::ipc::{Push, Status};
 use herald_core::secrets::Secrets;
 use herald_core::sse::now_ms;
@@ -116,6 +117,20 @@ impl Desk {
         }
     }
 
+    /// The desktop's own do not disturb turned on or off: Herald keeps it
+    /// (attention decides), and Settings says which quiet is in force.
+    pub fn set_desktop_quiet(&self, quiet: Option<DesktopQuiet>) {
+        self.attention.send(Input::Desktop(quiet));
+        let changed = self.status.send_if_modified(|status| {
+            let changed = status.desktop_quiet != quiet;
+            status.desktop_quiet = quiet;
+            changed
+        });
+        if changed {
+            self.push(Push::Status { status: self.status() });
+        }
+    }
+
     pub fn status(&self) -> Status {
         self.status.borrow().clone()
     }
@@ -173,6 +188,24 @@ impl Desk {
             Heard::Clicked { action: Action::Mute, routed: Routed { feed: Some(feed), .. } } => {
                 self.attention.send(Input::Mute { feed, until: now_ms() + MUTE_MS });
             }
+            Heard::Clicked { action: Action::Message(at), routed } => match routed.actions.get(at).cloned() {
+                Some(MessageAction::View { url, .. }) => {
+                    tokio::spawn(async move {
+                        if let Err(e) = crate::open_link::open(&url).await {
+                            tracing::warn!(error = %e, "a notification's link did not open");
+                        }
+                    });
+                }
+                Some(MessageAction::Copy { value, .. }) => {
+                    tokio::spawn(async move {
+                        if let Err(e) = crate::clipboard::copy(value).await {
+                            tracing::warn!(error = %e, "a notification's value was not copied");
+                        }
+                    });
+                }
+                // Anything else is done in the window, where it is seen first.
+                _ => self.show(routed.target),
+            },
             Heard::Clicked { routed, .. } => self.show(routed.target),
         }
     }

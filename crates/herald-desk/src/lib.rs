@@ -8,12 +8,15 @@
 
 mod answers;
 pub mod autostart;
+mod clipboard;
 pub mod daemon;
 pub mod deep_link;
 mod desk;
+mod desktop_quiet;
 mod feed_setup;
 pub mod launcher;
 pub mod notify;
+mod open_link;
 pub mod options;
 pub mod relay;
 pub mod setup;
@@ -27,3 +30,8 @@ pub use desk::{Desk, DeskParts, Ports};
 /// The icon's name in the desktop's icon theme, as the packages install it
 /// (the bundler names it after the window's binary).
 pub const ICON: &str = "herald-window";
+
+/// The desktop entry the packages install (the bundler names it after the
+/// product): the `desktop-entry` hint of every notification, by which the
+/// desktop lists Herald in its per-app notification settings.
+pub const DESKTOP_ENTRY: &str = "Herald";

@@ -7,14 +7,21 @@
 //!
 //! What the desktop says back (a click, an action, whether notifications
 //! work at all) is [`Heard`], for [`Desk::heard`](crate::Desk::heard) to act on.
+//!
+//! Every notification carries the hints a desktop files it by: the
+//! `desktop-entry` (so Herald has a row in the desktop's per-app settings),
+//! a `category`, the urgency, and `suppress-sound` when it broke through a
+//! quiet. A message's own buttons (ntfy's `view` and `copy`) come first,
+//! then "Mark read" and "Mute 1 h" as room allows.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_util::StreamExt;
-use herald_core::attention::{Alert, ClickRouter, Notifier, NotifyError, Routed, Slot, Target, Urgency};
-use notify_rust::{Notification, Timeout};
+use herald_core::attention::{Alert, AlertKind, ClickRouter, Notifier, NotifyError, Routed, Slot, Target, Urgency};
+use herald_core::feed::MessageAction;
+use notify_rust::{Hint, Notification, Timeout};
 use tokio::sync::{mpsc, watch};
 use zbus::message::Type as MessageType;
 use zbus::{Connection, MatchRule, MessageStream};
@@ -23,6 +30,10 @@ use zbus::{Connection, MatchRule, MessageStream};
 const DEFAULT_ACTION: &str = "default";
 const READ_ACTION: &str = "read";
 const MUTE_ACTION: &str = "mute";
+/// A message's own button N is `act-N`.
+const MESSAGE_ACTION: &str = "act-";
+/// The buttons a notification offers at most: desktops show about three.
+const BUTTONS: usize = 3;
 
 /// What the user did with a notification.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +44,8 @@ pub enum Action {
     Read,
     /// "Mute 1 h": its feed.
     Mute,
+    /// The message's own button, by its place among its actions.
+    Message(usize),
 }
 
 /// What the desktop says back.
@@ -50,8 +63,14 @@ type Told = mpsc::UnboundedSender<Heard>;
 const INTERFACE: &str = "org.freedesktop.Notifications";
 const PATH: &str = "/org/freedesktop/Notifications";
 
+/// What the one showing task is asked.
+enum Ask {
+    Show(Slot, Box<Alert>),
+    Close(Slot),
+}
+
 pub struct DesktopNotifier {
-    queue: mpsc::Sender<(Slot, Alert)>,
+    queue: mpsc::Sender<Ask>,
     /// Alerts the queue had no room for, told as one "N more" notification.
     overflow: Arc<AtomicUsize>,
 }
@@ -83,8 +102,14 @@ impl DesktopNotifier {
 }
 
 impl Notifier for DesktopNotifier {
+    fn close(&self, slot: Slot) {
+        if self.queue.try_send(Ask::Close(slot)).is_err() {
+            tracing::warn!(slot, "could not close a withdrawn notification: the queue is full");
+        }
+    }
+
     fn show(&self, slot: Slot, alert: Alert) -> Result<(), NotifyError> {
-        match self.queue.try_send((slot, alert)) {
+        match self.queue.try_send(Ask::Show(slot, Box::new(alert))) {
             Ok(()) => Ok(()),
             Err(mpsc::error::TrySendError::Full(_)) => {
                 self.overflow.fetch_add(1, Ordering::Relaxed);
@@ -102,12 +127,22 @@ async fn show_in_order(
     told: Told,
     router: Arc<Mutex<ClickRouter>>,
     mut listening: watch::Receiver<bool>,
-    mut shows: mpsc::Receiver<(Slot, Alert)>,
+    mut shows: mpsc::Receiver<Ask>,
     overflow: Arc<AtomicUsize>,
 ) {
     let _ = listening.wait_for(|ready| *ready).await;
     let mut ids: VecDeque<(Slot, u32)> = VecDeque::new();
-    while let Some((slot, alert)) = shows.recv().await {
+    while let Some(ask) = shows.recv().await {
+        let (slot, alert) = match ask {
+            Ask::Show(slot, alert) => (slot, *alert),
+            Ask::Close(slot) => {
+                if let Some(at) = ids.iter().position(|(s, _)| *s == slot) {
+                    let (_, id) = ids.remove(at).unwrap_or_default();
+                    close(id).await;
+                }
+                continue;
+            }
+        };
         show_one(&told, &router, &mut ids, slot, alert).await;
         let skipped = overflow.swap(0, Ordering::Relaxed);
         if skipped > 0 && shows.is_empty() {
@@ -117,6 +152,9 @@ async fn show_in_order(
                 target: Target { feed: String::new(), key: None, click: None, since: None },
                 urgency: Urgency::Normal,
                 feed: None,
+                kind: AlertKind::Digest,
+                extras: Default::default(),
+                hushed: false,
             };
             show_one(&told, &router, &mut ids, OVERFLOW_SLOT, more).await;
         } else if skipped > 0 {
@@ -125,13 +163,16 @@ async fn show_in_order(
     }
 }
 
-async fn show_one(told: &Told, router: &Mutex<ClickRouter>, ids: &mut VecDeque<(Slot, u32)>, slot: Slot, alert: Alert) {
+/// The notification for an alert, with its hints and buttons.
+fn notification_of(alert: &Alert) -> Notification {
     let mut notification = Notification::new();
     notification
         .appname("Herald")
         .summary(&alert.summary)
         .body(&alert.body)
         .icon(crate::ICON)
+        .hint(Hint::DesktopEntry(crate::DESKTOP_ENTRY.into()))
+        .hint(Hint::Category(alert.kind.category().into()))
         .action(DEFAULT_ACTION, "Open")
         .urgency(match alert.urgency {
             Urgency::Low => notify_rust::Urgency::Low,
@@ -139,9 +180,29 @@ async fn show_one(told: &Told, router: &Mutex<ClickRouter>, ids: &mut VecDeque<(
             Urgency::Critical => notify_rust::Urgency::Critical,
         })
         .timeout(Timeout::Default);
-    if alert.feed.is_some() {
-        notification.action(READ_ACTION, "Mark read").action(MUTE_ACTION, "Mute 1 h");
+    if alert.hushed {
+        notification.hint(Hint::SuppressSound(true));
     }
+    let mut buttons = 0;
+    for (at, action) in alert.extras.actions.iter().enumerate() {
+        if matches!(action, MessageAction::View { .. } | MessageAction::Copy { .. }) && buttons < BUTTONS {
+            notification.action(&format!("{MESSAGE_ACTION}{at}"), action.label());
+            buttons += 1;
+        }
+    }
+    if alert.feed.is_some() {
+        for (key, label) in [(READ_ACTION, "Mark read"), (MUTE_ACTION, "Mute 1 h")] {
+            if buttons < BUTTONS {
+                notification.action(key, label);
+                buttons += 1;
+            }
+        }
+    }
+    notification
+}
+
+async fn show_one(told: &Told, router: &Mutex<ClickRouter>, ids: &mut VecDeque<(Slot, u32)>, slot: Slot, alert: Alert) {
+    let mut notification = notification_of(&alert);
     if let Some(&(_, id)) = ids.iter().find(|(s, _)| *s == slot) {
         notification.id(id);
     }
@@ -155,7 +216,7 @@ async fn show_one(told: &Told, router: &Mutex<ClickRouter>, ids: &mut VecDeque<(
                 ids.pop_front();
             }
             ids.push_back((slot, id));
-            let routed = Routed { target: alert.target, feed: alert.feed };
+            let routed = Routed { target: alert.target, feed: alert.feed, actions: alert.extras.actions };
             let clicked_already = lock(router).shown(id, routed);
             if let Some((action, routed)) = clicked_already {
                 act(told, &action, routed);
@@ -173,9 +234,28 @@ fn act(told: &Told, key: &str, routed: Routed) {
     let action = match key {
         READ_ACTION => Action::Read,
         MUTE_ACTION => Action::Mute,
-        _ => Action::Open,
+        _ => match key.strip_prefix(MESSAGE_ACTION).and_then(|n| n.parse().ok()) {
+            Some(at) => Action::Message(at),
+            None => Action::Open,
+        },
     };
     let _ = told.send(Heard::Clicked { action, routed });
+}
+
+/// Whether an action key is one of Herald's.
+fn ours(key: &str) -> bool {
+    [DEFAULT_ACTION, READ_ACTION, MUTE_ACTION].contains(&key) || key.starts_with(MESSAGE_ACTION)
+}
+
+/// Takes notification `id` off the screen (`CloseNotification`).
+async fn close(id: u32) {
+    let closed = async {
+        let connection = Connection::session().await?;
+        connection.call_method(Some(INTERFACE), PATH, Some(INTERFACE), "CloseNotification", &(id,)).await
+    };
+    if let Err(e) = closed.await {
+        tracing::warn!(id, error = %e, "could not close a notification");
+    }
 }
 
 fn rule(member: &'static str) -> zbus::Result<MatchRule<'static>> {
@@ -204,7 +284,7 @@ async fn listen(told: Told, router: Arc<Mutex<ClickRouter>>, ready: watch::Sende
         tokio::select! {
             Some(Ok(message)) = actions.next() => {
                 let Ok((id, key)) = message.body().deserialize::<(u32, String)>() else { continue };
-                if ![DEFAULT_ACTION, READ_ACTION, MUTE_ACTION].contains(&key.as_str()) {
+                if !ours(&key) {
                     continue;
                 }
                 let routed = lock(&router).clicked(id, &key);
@@ -228,6 +308,7 @@ async fn listen(told: Told, router: Arc<Mutex<ClickRouter>>, ready: watch::Sende
 pub async fn test() -> Result<(), String> {
     Notification::new()
         .appname("Herald")
+        .hint(Hint::DesktopEntry(crate::DESKTOP_ENTRY.into()))
         .summary("Herald can notify you")
         .body("This is a test notification. Changes by others will look like this.")
         .icon(crate::ICON)

@@ -56,6 +56,8 @@ impl Notifier for Recorder {
         self.0.send_modify(|alerts| alerts.push(alert));
         Ok(())
     }
+
+    fn close(&self, _slot: Slot) {}
 }
 
 /// A desk on a real engine, and what it was made of.

@@ -125,6 +125,7 @@ url = "{ntfy}/alerts/sse"
         priority: Some(5),
         click: Some("https://grafana.example/d/1"),
         tags: &["warning"],
+        ..Message::default()
     };
     ntfy.publish("alerts", &disk);
     let alert = next_notification(&notifications, &mut seen).await?;

@@ -104,7 +104,14 @@ async fn every_page_of_the_window_works_on_the_real_app() -> anyhow::Result<()> 
     for text in HOSTILE.iter().copied().chain([long.as_str()]) {
         ntfy.publish(
             "alerts",
-            &Message { title: Some(text), message: text, priority: Some(3), click: Some(text), tags: &[text] },
+            &Message {
+                title: Some(text),
+                message: text,
+                priority: Some(3),
+                click: Some(text),
+                tags: &[text],
+                ..Default::default()
+            },
         );
         published += 1;
     }

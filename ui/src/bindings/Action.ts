@@ -3,4 +3,4 @@
 /**
  * What a change did.
  */
-export type Action = "created" | "updated" | "renamed" | "deleted" | "message" | "unreadable";
+export type Action = "created" | "updated" | "renamed" | "deleted" | "message" | "unreadable" | "withdrawn" | "cleared";

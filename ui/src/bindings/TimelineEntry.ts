@@ -8,7 +8,11 @@ export type TimelineEntry = {
 /**
  * The event's row in the store: what marking it read names.
  */
-id: number, read: boolean, change: Change, 
+id: number, read: boolean, 
+/**
+ * The sender withdrew it (ntfy's `message_delete`).
+ */
+withdrawn: boolean, change: Change, 
 /**
  * The sentence with search matches between [`MARK_START`] and [`MARK_END`].
  */

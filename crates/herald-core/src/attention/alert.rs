@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::Slot;
-use crate::feed::{Change, Digest, Level};
+use crate::feed::{Action, Change, Digest, Extras, Level};
+use crate::markup::{escape_markup, markdown_markup};
 use crate::sse::EpochMs;
 
 /// What a click on a notification opens: a feed, at a record or a link.
@@ -33,6 +34,35 @@ pub enum Urgency {
     Critical,
 }
 
+/// What a notification is about: the desktop's `category` hint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AlertKind {
+    /// A change to shared data, or a burst of them.
+    Change,
+    /// A message of a message feed.
+    Message,
+    /// What was missed, or held while quiet, told in one.
+    Digest,
+    /// A feed is offline, or in trouble.
+    Offline,
+    /// A feed is back.
+    Online,
+}
+
+impl AlertKind {
+    /// The freedesktop category: the spec's own where one fits, Herald's
+    /// (`x-herald.*`) where none does.
+    pub fn category(self) -> &'static str {
+        match self {
+            AlertKind::Change => "x-herald.change",
+            AlertKind::Message => "x-herald.message",
+            AlertKind::Digest => "x-herald.digest",
+            AlertKind::Offline => "network.disconnected",
+            AlertKind::Online => "network.connected",
+        }
+    }
+}
+
 /// A notification to show.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Alert {
@@ -46,12 +76,21 @@ pub struct Alert {
     /// The feed its "Mark read" and "Mute 1 h" actions act on; none for a
     /// notification about several feeds.
     pub feed: Option<String>,
+    pub kind: AlertKind,
+    /// The message's buttons, attachment and icon, for a notification
+    /// about one message.
+    pub extras: Extras,
+    /// Shown while Herald or the desktop keeps quiet (it broke through):
+    /// it makes no sound.
+    pub hushed: bool,
 }
 
 /// Shows alerts: the OS notification service in the app, a recorder in
 /// tests. An alert in a slot already shown replaces it in place.
 pub trait Notifier: Send + Sync + 'static {
     fn show(&self, slot: Slot, alert: Alert) -> Result<(), NotifyError>;
+    /// Takes the notification in `slot` off the screen, if it is there.
+    fn close(&self, slot: Slot);
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +115,10 @@ pub fn urgency_of(change: &Change) -> Urgency {
 /// user's own, not one a resync found (those go in its digest), and not
 /// one the feed's rules keep to the timeline.
 pub fn deserves_alert(change: &Change) -> bool {
-    !change.own && !change.missed && matches!(change.level, Level::Notify | Level::Urgent)
+    !change.own
+        && !change.missed
+        && matches!(change.level, Level::Notify | Level::Urgent)
+        && !matches!(change.action, Action::Withdrawn | Action::Cleared)
 }
 
 /// The alert for a change, or `None` when it deserves none. `source` names
@@ -85,17 +127,27 @@ pub fn alert_for(change: &Change, source: &str) -> Option<Alert> {
     if !deserves_alert(change) {
         return None;
     }
+    Some(alert_of(change, source))
+}
+
+/// The alert for one change, whatever it deserves.
+pub(super) fn alert_of(change: &Change, source: &str) -> Alert {
+    let text = |body: &str| if change.extras.markdown { markdown_markup(body) } else { escape_markup(body) };
     let body = match &change.body {
-        Some(body) => format!("{}\n{}", escape_markup(body), escape_markup(source)),
+        Some(body) => format!("{}\n{}", text(body), escape_markup(source)),
         None => escape_markup(source),
     };
-    Some(Alert {
+    let message = change.action == Action::Message;
+    Alert {
         summary: change.summary.clone(),
         body,
         target: target(change),
         urgency: urgency_of(change),
         feed: Some(change.feed.clone()),
-    })
+        kind: if message { AlertKind::Message } else { AlertKind::Change },
+        extras: if message { change.extras.clone() } else { Extras::default() },
+        hushed: false,
+    }
 }
 
 /// Changes listed by name in a digest; the rest are counted.
@@ -126,6 +178,9 @@ pub fn digest_alert(digest: &Digest, source: &str) -> Option<Alert> {
             Urgency::Normal
         },
         feed: Some(digest.feed.clone()),
+        kind: AlertKind::Digest,
+        extras: Extras::default(),
+        hushed: false,
     })
 }
 
@@ -158,24 +213,10 @@ pub fn away_alert(held: &[(String, String, usize)], lines: &[String], since: Epo
         target: Target { feed: feed.clone(), key: None, click: None, since: Some(since) },
         urgency: Urgency::Normal,
         feed: (!feed.is_empty()).then_some(feed),
+        kind: AlertKind::Digest,
+        extras: Extras::default(),
+        hushed: false,
     })
-}
-
-/// Escapes text for the notification body, which the freedesktop spec lets
-/// servers read as a subset of HTML: payload text must never become markup.
-pub fn escape_markup(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
@@ -203,6 +244,7 @@ mod tests {
             record: None,
             summary: "Ana completed 'Buy milk'".into(),
             level: crate::feed::Level::Notify,
+            extras: Default::default(),
         }
     }
 

@@ -3,13 +3,15 @@
 use std::collections::VecDeque;
 
 use super::Target;
+use crate::feed::MessageAction;
 
-/// What a shown notification is about: what a click opens, and the feed
-/// its "Mark read" and "Mute 1 h" act on.
+/// What a shown notification is about: what a click opens, the feed its
+/// "Mark read" and "Mute 1 h" act on, and its message's own buttons.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Routed {
     pub target: Target,
     pub feed: Option<String>,
+    pub actions: Vec<MessageAction>,
 }
 
 /// What each shown notification is about, so that a click or an action
@@ -72,6 +74,7 @@ mod tests {
         Routed {
             target: Target { feed: "f".into(), key: Some(key.into()), click: None, since: None },
             feed: Some("f".into()),
+            actions: Vec::new(),
         }
     }
 

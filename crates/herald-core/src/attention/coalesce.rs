@@ -15,12 +15,17 @@
 //!
 //! Urgent changes are never held or merged: each shows at once, in its own
 //! slot.
+//!
+//! A message of a sequence already open (ntfy 2.16's `sequence_id`)
+//! replaces it in its slot, whatever the windows: it is the same message,
+//! updated, not one more. A withdrawal or a clear of it closes the slot.
 
 use std::collections::{BTreeMap, VecDeque};
 
-use super::alert::{alert_for, escape_markup, urgency_of, Alert, Target, Urgency};
+use super::alert::{alert_of, urgency_of, Alert, AlertKind, Target, Urgency};
 use super::{secs, Slot};
-use crate::feed::{Change, Coalesce};
+use crate::feed::{Action, Change, Coalesce};
+use crate::markup::escape_markup;
 use crate::sse::EpochMs;
 
 /// The longest wait between two updates of one slot.
@@ -29,6 +34,10 @@ const LONGEST_WAIT_MS: EpochMs = 60_000;
 const BURST_LINES: usize = 4;
 /// Actors named in a burst's summary; the rest are counted.
 const BURST_ACTORS: usize = 2;
+/// How long a message's slot is kept for an update or a withdrawal of it.
+const SEQUENCE_KEEP_MS: EpochMs = 3_600_000;
+/// Most message slots kept per feed for updates; the oldest goes first.
+const SEQUENCES_KEPT: usize = 64;
 
 /// One notification, shown or about to be.
 #[derive(Debug)]
@@ -36,6 +45,8 @@ struct Open {
     slot: Slot,
     burst: bool,
     key: Option<String>,
+    /// The message's sequence, for an update or a withdrawal of it.
+    sequence: Option<String>,
     count: u32,
     actors: Vec<String>,
     lines: Vec<String>,
@@ -53,6 +64,7 @@ impl Open {
             slot,
             burst: false,
             key: change.key.clone(),
+            sequence: change.sequence().map(str::to_owned),
             count: 0,
             actors: Vec::new(),
             lines: Vec::new(),
@@ -81,6 +93,14 @@ impl Open {
         self.dirty = true;
     }
 
+    /// The same message, updated: it takes the place of the one shown.
+    fn replace(&mut self, change: &Change, now: EpochMs) {
+        self.lines = vec![change.summary.clone()];
+        self.latest = Change { record: None, ..change.clone() };
+        self.last_at = now;
+        self.dirty = true;
+    }
+
     fn absorb(&mut self, other: Open) {
         self.count += other.count;
         for actor in other.actors {
@@ -99,7 +119,7 @@ impl Open {
 
     fn alert(&self, source: &str) -> Alert {
         if !self.burst {
-            let mut alert = alert_for(&self.latest, source).unwrap_or_else(|| plain(&self.latest, source));
+            let mut alert = alert_of(&self.latest, source);
             if self.count > 1 {
                 let earlier = self.count - 1;
                 let s = if earlier == 1 { "" } else { "s" };
@@ -127,19 +147,10 @@ impl Open {
             target: Target { feed: self.latest.feed.clone(), key: None, click: None, since: None },
             urgency: Urgency::Normal,
             feed: Some(self.latest.feed.clone()),
+            kind: if self.latest.action == Action::Message { AlertKind::Message } else { AlertKind::Change },
+            extras: Default::default(),
+            hushed: false,
         }
-    }
-}
-
-/// The alert for a change that `alert_for` would not make (it makes one for
-/// every change the coalescer is given).
-fn plain(change: &Change, source: &str) -> Alert {
-    Alert {
-        summary: change.summary.clone(),
-        body: escape_markup(source),
-        target: Target { feed: change.feed.clone(), key: change.key.clone(), click: change.click.clone(), since: None },
-        urgency: urgency_of(change),
-        feed: Some(change.feed.clone()),
     }
 }
 
@@ -169,7 +180,24 @@ impl Coalescer {
         let feed = self.feeds.entry(change.feed.clone()).or_default();
         let (burst_window, record_window) = (secs(rules.burst_window_secs), secs(rules.record_window_secs));
         feed.recent.retain(|&at| at > now - burst_window);
-        feed.open.retain(|o| o.dirty || o.last_at > now - burst_window.max(record_window));
+        feed.open.retain(|o| {
+            o.dirty
+                || o.last_at > now - burst_window.max(record_window)
+                || (o.sequence.is_some() && o.last_at > now - SEQUENCE_KEEP_MS)
+        });
+        while feed.open.iter().filter(|o| o.sequence.is_some()).count() > SEQUENCES_KEPT {
+            let oldest = feed.open.iter().position(|o| o.sequence.is_some() && !o.dirty);
+            match oldest {
+                Some(at) => drop(feed.open.remove(at)),
+                None => break,
+            }
+        }
+        if let Some(sequence) = change.sequence() {
+            if let Some(open) = feed.open.iter_mut().find(|o| o.sequence.as_deref() == Some(sequence)) {
+                open.replace(change, now);
+                return;
+            }
+        }
         let urgent = urgency_of(change) == Urgency::Critical;
         if !rules.enabled || urgent {
             // A slot of its own, shown at once (no wait) and joined by nothing.
@@ -205,6 +233,7 @@ impl Coalescer {
             };
             burst.burst = true;
             burst.key = None;
+            burst.sequence = None;
             feed.open.push(burst);
             return;
         }
@@ -261,6 +290,15 @@ impl Coalescer {
                 })
             })
             .min()
+    }
+
+    /// Takes the message of `sequence` off the screen: its slot, when it
+    /// was shown, and nothing held for it is shown.
+    pub fn withdraw(&mut self, feed: &str, sequence: &str) -> Option<Slot> {
+        let feed = self.feeds.get_mut(feed)?;
+        let at = feed.open.iter().position(|o| o.sequence.as_deref() == Some(sequence))?;
+        let open = feed.open.remove(at);
+        open.shown_at.map(|_| open.slot)
     }
 
     /// Forgets a removed feed.

@@ -10,7 +10,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use super::{Attention, Notifier, Quiet, Shows};
-use super::{DoNotDisturb, DoNotDisturbFor};
+use super::{DesktopQuiet, DoNotDisturb, DoNotDisturbFor};
 use crate::engine::EngineEvent;
 use crate::sse::{now_ms, Clock, EpochMs};
 
@@ -27,6 +27,8 @@ pub enum Input {
     /// driver also sees a wake by itself, at the first thing it takes after
     /// one: see [`SLEPT_MS`].
     Woke,
+    /// The desktop's own do not disturb turned on, or off (`None`).
+    Desktop(Option<DesktopQuiet>),
 }
 
 /// The wall clock ran this much further than the monotonic clock (which
@@ -62,6 +64,8 @@ pub struct Status {
     pub quiet: Quiet,
     /// Changes held for the digest when the quiet ends.
     pub held: usize,
+    /// The desktop's own do not disturb, while it is on.
+    pub desktop: Option<DesktopQuiet>,
 }
 
 /// A handle on the running driver.
@@ -109,7 +113,8 @@ pub fn spawn(
     saved: Option<PathBuf>,
 ) -> AttentionHandle {
     let (inputs, mut receive) = mpsc::unbounded_channel();
-    let (publish, status) = watch::channel(Status { quiet: attention.quiet().clone(), held: attention.held() });
+    let status_of = |a: &Attention| Status { quiet: a.quiet().clone(), held: a.held(), desktop: a.desktop() };
+    let (publish, status) = watch::channel(status_of(&attention));
     tokio::spawn(async move {
         let mut sleeps = SleepWatch::new(clock.now_ms());
         loop {
@@ -137,6 +142,7 @@ pub fn spawn(
                             attention.tick(now)
                         }
                         Input::Woke => attention.woke(now),
+                        Input::Desktop(desktop) => attention.set_desktop(desktop, now),
                     });
                     shows
                 }
@@ -152,12 +158,17 @@ pub fn spawn(
                 }
             };
             publish.send_if_modified(|status| {
-                let now = Status { quiet: attention.quiet().clone(), held: attention.held() };
+                let now = status_of(&attention);
                 let changed = *status != now;
                 *status = now;
                 changed
             });
-            for (slot, alert) in shows {
+            let now = clock.now_ms();
+            for slot in attention.take_closed() {
+                notifier.close(slot);
+            }
+            for (slot, mut alert) in shows {
+                alert.hushed = attention.hushed(&alert, now);
                 if let Err(e) = notifier.show(slot, alert) {
                     tracing::warn!(error = %e, "notification failed");
                 }

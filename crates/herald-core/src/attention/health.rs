@@ -8,8 +8,9 @@ use std::collections::BTreeMap;
 
 use jiff::tz::TimeZone;
 
-use super::alert::{escape_markup, Alert, Target, Urgency};
+use super::alert::{Alert, AlertKind, Target, Urgency};
 use crate::engine::{Condition, FeedState, Health};
+use crate::markup::escape_markup;
 use crate::sse::{EpochMs, Phase};
 
 /// The trouble a feed is in, with its reason; `None` when it is live,
@@ -81,6 +82,9 @@ impl HealthWatch {
                     target: Target { feed: state.name.clone(), key: None, click: None, since: None },
                     urgency: Urgency::Low,
                     feed: Some(state.name.clone()),
+                    kind: AlertKind::Online,
+                    extras: Default::default(),
+                    hushed: false,
                 })
             }
         }
@@ -109,6 +113,9 @@ impl HealthWatch {
                     target: Target { feed: feed.clone(), key: None, click: None, since: None },
                     urgency: Urgency::Normal,
                     feed: Some(feed.clone()),
+                    kind: AlertKind::Offline,
+                    extras: Default::default(),
+                    hushed: false,
                 },
             ));
         }

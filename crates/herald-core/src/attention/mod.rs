@@ -8,7 +8,8 @@
 //! tray process only shows them ([`Notifier`]) and calls [`Attention::tick`]
 //! when [`Attention::next_wake`] says.
 //!
-//! - [`alert`]: how a notification reads, escaped for servers that read markup;
+//! - [`alert`]: how a notification reads, escaped for servers that read markup
+//!   ([`crate::markup`]);
 //! - [`coalesce`]: many changes, few notifications;
 //! - [`quiet`]: do not disturb, quiet hours and mutes;
 //! - [`health`]: a feed in trouble says so once, and once more when back;
@@ -34,16 +35,17 @@ use std::collections::BTreeMap;
 
 use jiff::tz::TimeZone;
 
+pub use crate::markup::escape_markup;
 pub use alert::{
-    alert_for, away_alert, deserves_alert, digest_alert, escape_markup, urgency_of, Alert, Notifier, NotifyError,
-    Target, Urgency,
+    alert_for, away_alert, deserves_alert, digest_alert, urgency_of, Alert, AlertKind, Notifier, NotifyError, Target,
+    Urgency,
 };
 pub use click::{ClickRouter, Routed};
 pub use health::trouble;
-pub use quiet::{next_at, DoNotDisturb, DoNotDisturbFor, Hush, Quiet, QuietHours};
+pub use quiet::{next_at, DesktopQuiet, DoNotDisturb, DoNotDisturbFor, Hush, Quiet, QuietHours};
 
 use crate::engine::FeedState;
-use crate::feed::{Change, Coalesce, Digest};
+use crate::feed::{Action, Change, Coalesce, Digest};
 use crate::sse::EpochMs;
 use coalesce::Coalescer;
 use health::HealthWatch;
@@ -96,6 +98,10 @@ pub struct Attention {
     next_slot: Slot,
     /// Catching up after a wake from sleep, until then.
     waking: Option<EpochMs>,
+    /// Slots to take off the screen: messages their sender withdrew.
+    closing: Vec<Slot>,
+    /// The desktop's own do not disturb, while it is on.
+    desktop: Option<DesktopQuiet>,
 }
 
 /// What to show: each alert in its slot.
@@ -113,6 +119,8 @@ impl Attention {
             health_slots: BTreeMap::new(),
             held: Held::default(),
             waking: None,
+            closing: Vec::new(),
+            desktop: None,
             next_slot: 1,
         }
     }
@@ -128,7 +136,28 @@ impl Attention {
 
     /// Whether `feed` is held back at `now`, and why.
     pub fn hush(&self, feed: &str, now: EpochMs) -> Option<Hush> {
-        self.quiet.hush(feed, now, &self.tz).or_else(|| self.waking.filter(|&until| now < until).map(|_| Hush::Waking))
+        self.quiet
+            .hush(feed, now, &self.tz)
+            .or(self.desktop.map(Hush::Desktop))
+            .or_else(|| self.waking.filter(|&until| now < until).map(|_| Hush::Waking))
+    }
+
+    /// Whether everything is held at `now`: do not disturb, Herald's or the
+    /// desktop's, or quiet hours.
+    fn hushes_all(&self, now: EpochMs) -> bool {
+        self.desktop.is_some() || self.quiet.hushes_all(now, &self.tz)
+    }
+
+    /// The desktop's do not disturb turned on or off; if that ends a quiet,
+    /// what it held is told at once.
+    pub fn set_desktop(&mut self, desktop: Option<DesktopQuiet>, now: EpochMs) -> Shows {
+        self.desktop = desktop;
+        self.tick(now)
+    }
+
+    /// The desktop's do not disturb, while it is on.
+    pub fn desktop(&self) -> Option<DesktopQuiet> {
+        self.desktop
     }
 
     /// Herald woke from sleep at `now`: for [`WAKE_SETTLE_MS`], changes are
@@ -171,7 +200,7 @@ impl Attention {
         let mut shows = Vec::new();
         if let Some(alert) = back {
             let slot = self.health_slots.remove(&state.name).unwrap_or_else(|| self.slot());
-            if !self.quiet.hushes_all(now, &self.tz) {
+            if !self.hushes_all(now) {
                 shows.push((slot, alert));
             }
         }
@@ -189,7 +218,16 @@ impl Attention {
 
     /// New changes, as they arrived.
     pub fn changes(&mut self, changes: &[Change], now: EpochMs) -> Shows {
-        for change in changes.iter().filter(|c| deserves_alert(c)) {
+        for change in changes {
+            if let (Action::Withdrawn | Action::Cleared, Some(sequence)) = (change.action, &change.extras.sequence) {
+                if let Some(slot) = self.coalescer.withdraw(&change.feed, sequence) {
+                    self.closing.push(slot);
+                }
+                continue;
+            }
+            if !deserves_alert(change) {
+                continue;
+            }
             let urgent = urgency_of(change) == Urgency::Critical;
             if !urgent && self.hush(&change.feed, now).is_some() {
                 self.held.add(change, now);
@@ -199,6 +237,20 @@ impl Attention {
             self.coalescer.add(change, &rules, now, &mut self.next_slot);
         }
         self.tick(now)
+    }
+
+    /// The slots to take off the screen since the last call.
+    pub fn take_closed(&mut self) -> Vec<Slot> {
+        std::mem::take(&mut self.closing)
+    }
+
+    /// Whether an alert shows while its feed, or everything, is hushed: it
+    /// broke through, and makes no sound.
+    pub fn hushed(&self, alert: &Alert, now: EpochMs) -> bool {
+        match &alert.feed {
+            Some(feed) => self.hush(feed, now).is_some(),
+            None => self.hushes_all(now),
+        }
     }
 
     /// What a resync found missed: one digest, or, while quiet, held with
@@ -251,7 +303,7 @@ impl Attention {
                 self.held = Held::default();
             }
         }
-        if !self.quiet.hushes_all(now, &self.tz) {
+        if !self.hushes_all(now) {
             let feeds = &self.feeds;
             let after = |feed: &str| secs(feeds.get(feed).map(|(r, _)| *r).unwrap_or_default().offline_after_secs);
             let source = |feed: &str| feeds.get(feed).map_or_else(|| feed.to_owned(), |(_, s)| s.clone());
@@ -281,7 +333,7 @@ impl Attention {
         let turn = [self.quiet.next_turn(now, &self.tz), waking].into_iter().flatten().min();
         let held = if self.held.counts.is_empty() { None } else { turn };
         // While everything is hushed, trouble waits for the quiet to end.
-        let trouble = if self.quiet.hushes_all(now, &self.tz) { turn } else { self.health.next_due(&after) };
+        let trouble = if self.hushes_all(now) { turn } else { self.health.next_due(&after) };
         [self.coalescer.next_due(), trouble, held].into_iter().flatten().min()
     }
 }

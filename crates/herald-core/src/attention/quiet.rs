@@ -91,6 +91,22 @@ pub enum Hush {
     /// Herald has just woken from sleep and is catching up: what the feeds
     /// replay is told in one digest, not popup by popup.
     Waking,
+    /// The desktop's own do not disturb is on.
+    Desktop(DesktopQuiet),
+}
+
+/// The desktop's own do not disturb, which Herald keeps as its own quiet:
+/// changes are held for one digest, and urgent ones break through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub enum DesktopQuiet {
+    /// GNOME's "Do Not Disturb": `org.gnome.desktop.notifications
+    /// show-banners` is off.
+    Gnome,
+    /// The notification server says it is inhibited (KDE Plasma's "Do not
+    /// disturb", its `Inhibited` property).
+    Inhibited,
 }
 
 /// Everything that keeps Herald quiet, as the user set it.

@@ -95,6 +95,47 @@ fn a_burst_of_300_changes_is_at_most_three_notifications_in_one_slot() {
     assert_eq!(last.target, Target { feed: "tasks".into(), key: None, click: None, since: None });
 }
 
+/// A message of an ntfy feed: `id`, in `sequence` when it names one.
+fn message(id: &str, sequence: Option<&str>, text: &str) -> Change {
+    let mut change = Change::new("alerts", Action::Message, text, T0);
+    change.event_id = id.into();
+    change.extras.sequence = sequence.map(str::to_owned);
+    change
+}
+
+#[test]
+fn a_message_updated_five_times_is_one_notification_updated_in_place_then_withdrawn() {
+    let mut attention = Attention::new(utc(), Quiet::default());
+    let mut arrivals = vec![(T0, vec![message("m0", Some("backup"), "Backup: 0%")])];
+    arrivals.extend(
+        (1..=5)
+            .map(|i| (T0 + i * 300, vec![message(&format!("m{i}"), Some("backup"), &format!("Backup: {}%", i * 20))])),
+    );
+    // An older server's messages: each one its own.
+    arrivals.push((T0 + 90 * SEC, vec![message("x1", None, "Disk at 91%")]));
+    let shown = run(&mut attention, arrivals);
+    let backup: Vec<&(EpochMs, Slot, Alert)> =
+        shown.iter().filter(|(_, _, a)| a.summary.starts_with("Backup")).collect();
+    assert!(backup.iter().all(|(_, slot, _)| *slot == backup[0].1), "one slot: {shown:#?}");
+    let last = &backup.last().unwrap().2;
+    assert_eq!(last.summary, "Backup: 100%", "the latest update is what shows");
+    assert!(!last.body.contains("earlier"), "an update is not one more change: {}", last.body);
+    assert_eq!(last.kind, AlertKind::Message);
+    let disk = shown.iter().find(|(_, _, a)| a.summary == "Disk at 91%").expect("the other message");
+    assert_ne!(disk.1, backup[0].1);
+
+    let mut withdrawn = Change::new("alerts", Action::Withdrawn, "backup", T0);
+    withdrawn.extras.sequence = Some("backup".into());
+    let shows = attention.changes(&[withdrawn], T0 + 100 * SEC);
+    assert!(shows.is_empty(), "a withdrawal shows nothing: {shows:#?}");
+    assert_eq!(attention.take_closed(), vec![backup[0].1], "it closes the notification");
+    assert!(attention.take_closed().is_empty());
+    let mut cleared = Change::new("alerts", Action::Cleared, "x1", T0);
+    cleared.extras.sequence = Some("x1".into());
+    attention.changes(&[cleared], T0 + 101 * SEC);
+    assert_eq!(attention.take_closed(), vec![disk.1], "a message's own id is its sequence");
+}
+
 #[test]
 fn changes_to_one_record_update_one_notification() {
     let mut attention = Attention::new(utc(), Quiet::default());
@@ -196,6 +237,25 @@ fn urgent_changes_break_through_every_quiet() {
     assert_eq!(shown.len(), 2, "{shown:#?}");
     assert!(shown.iter().all(|(_, a)| a.urgency == Urgency::Critical));
     assert_ne!(shown[0].0, shown[1].0, "each in its own slot");
+}
+
+#[test]
+fn the_desktops_do_not_disturb_holds_a_burst_for_one_digest_and_urgent_breaks_through() {
+    for desktop in [DesktopQuiet::Gnome, DesktopQuiet::Inhibited] {
+        let mut attention = Attention::new(utc(), Quiet::default());
+        assert_eq!(attention.set_desktop(Some(desktop), T0), []);
+        assert_eq!(attention.hush("tasks", T0), Some(Hush::Desktop(desktop)));
+        let burst: Vec<Change> = (0..20).map(|i| change("tasks", &i.to_string(), "Ana")).collect();
+        assert_eq!(attention.changes(&burst, T0), [], "held");
+        let urgent = Change { level: Level::Urgent, ..change("tasks", "99", "Ana") };
+        let shown = attention.changes(&[urgent], T0 + SEC);
+        assert_eq!(shown.len(), 1, "urgent breaks through");
+        assert!(attention.hushed(&shown[0].1, T0 + SEC), "and makes no sound");
+        let released = attention.set_desktop(None, T0 + 60 * SEC);
+        let summaries: Vec<&str> = released.iter().map(|(_, a)| a.summary.as_str()).collect();
+        assert_eq!(summaries, ["While you were away: 20 changes to tasks"]);
+        assert!(!attention.hushed(&released[0].1, T0 + 60 * SEC));
+    }
 }
 
 #[test]
@@ -394,6 +454,8 @@ mod driver_clock {
             self.count.send_replace(alerts.len());
             Ok(())
         }
+
+        fn close(&self, _slot: Slot) {}
     }
 
     #[tokio::test(start_paused = true)]

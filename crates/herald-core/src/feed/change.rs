@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
+use super::extras::Extras;
 use crate::sse::EpochMs;
 
 /// What a change did.
@@ -21,6 +22,10 @@ pub enum Action {
     Message,
     /// The event's data could not be read as the feed says: shown raw.
     Unreadable,
+    /// The sender withdrew the message of a sequence (ntfy's `message_delete`).
+    Withdrawn,
+    /// The sender marked the message of a sequence read (ntfy's `message_clear`).
+    Cleared,
 }
 
 impl Action {
@@ -33,6 +38,8 @@ impl Action {
             Action::Deleted => "deleted",
             Action::Message => "message",
             Action::Unreadable => "unreadable",
+            Action::Withdrawn => "withdrawn",
+            Action::Cleared => "cleared",
         }
     }
 }
@@ -77,6 +84,10 @@ pub struct Change {
     /// What it deserves, by the feed's rules (see [`super::Rule`]).
     #[serde(default)]
     pub level: Level,
+    /// A message's buttons, attachment, icon, markdown and sequence.
+    #[serde(default, skip_serializing_if = "Extras::is_empty")]
+    #[ts(as = "Option<Extras>", optional)]
+    pub extras: Extras,
 }
 
 /// What one resync found: every missed change, and the counts for a digest.
@@ -148,7 +159,17 @@ impl Change {
             record: None,
             summary: title.to_owned(),
             level: Level::Notify,
+            extras: Extras::default(),
         }
+    }
+
+    /// The sequence a message belongs to: the one the server names, or
+    /// else the message's own id. `None` for a change that is no message.
+    pub fn sequence(&self) -> Option<&str> {
+        if self.action != Action::Message {
+            return None;
+        }
+        self.extras.sequence.as_deref().or((!self.event_id.is_empty()).then_some(self.event_id.as_str()))
     }
 
     /// The sentence for a record change: "Ana completed 'Buy milk'".
@@ -163,7 +184,7 @@ impl Change {
             (Action::Updated, Some(verb)) => format!("{who} {verb} {what}"),
             (Action::Updated, None) => format!("{who} changed {what}"),
             (Action::Deleted, _) => format!("{who} deleted {what}"),
-            (Action::Message | Action::Unreadable, _) => self.title.clone(),
+            (Action::Message | Action::Unreadable | Action::Withdrawn | Action::Cleared, _) => self.title.clone(),
         }
     }
 }

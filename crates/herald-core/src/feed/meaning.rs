@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::change::{Action, Change, Level};
+use super::extras::ExtrasAt;
 use super::values::{key_at, same, text_at, time_at, truthy};
 use crate::sse::{EpochMs, Event};
 
@@ -114,10 +115,37 @@ pub struct MessageMeaning {
     pub click: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<String>,
+    /// `true`, or a content type of `text/markdown`: the body is markdown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub markdown: Option<String>,
+    /// An http(s) URL of an icon.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub icon: Option<String>,
+    /// An object as ntfy's `attachment` (`name`, `type`, `size`, `url`), or a URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<String>,
+    /// An http(s) URL of an image, for a feed without attachments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// An array of buttons, as ntfy's `actions`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actions: Option<String>,
+    /// The sequence a message belongs to: a later message of it replaces it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sequence: Option<String>,
+    /// Event types that withdraw the message of their sequence (ntfy's
+    /// `message_delete`): its notification closes, its entry says so.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub withdrawn: Vec<String>,
+    /// Event types that mark the message of their sequence read (ntfy's
+    /// `message_clear`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cleared: Vec<String>,
 }
 
 impl MessageMeaning {
-    /// ntfy's JSON messages (its `open` and `keepalive` events are not messages).
+    /// ntfy's JSON messages (its `open` and `keepalive` events are not
+    /// messages), with everything ntfy 2.16 sends.
     pub fn ntfy() -> MessageMeaning {
         MessageMeaning {
             events: vec!["message".into()],
@@ -126,6 +154,25 @@ impl MessageMeaning {
             priority: Some("/priority".into()),
             click: Some("/click".into()),
             tags: Some("/tags".into()),
+            markdown: Some("/content_type".into()),
+            icon: Some("/icon".into()),
+            attachment: Some("/attachment".into()),
+            image: None,
+            actions: Some("/actions".into()),
+            sequence: Some("/sequence_id".into()),
+            withdrawn: vec!["message_delete".into()],
+            cleared: vec!["message_clear".into()],
+        }
+    }
+
+    fn extras_at(&self) -> ExtrasAt<'_> {
+        ExtrasAt {
+            markdown: self.markdown.as_deref(),
+            icon: self.icon.as_deref(),
+            attachment: self.attachment.as_deref(),
+            image: self.image.as_deref(),
+            actions: self.actions.as_deref(),
+            sequence: self.sequence.as_deref(),
         }
     }
 }
@@ -217,6 +264,10 @@ pub fn raw(ctx: Context<'_>, event: &Event) -> Change {
 impl MessageMeaning {
     /// The message an event is, or `None` for an event type that is not one.
     pub fn read(&self, ctx: Context<'_>, event: &Event) -> Option<Change> {
+        let is = |types: &[String]| types.iter().any(|t| *t == *event.event);
+        if is(&self.withdrawn) || is(&self.cleared) {
+            return self.retraction(ctx, event, if is(&self.withdrawn) { Action::Withdrawn } else { Action::Cleared });
+        }
         if !self.events.is_empty() && !self.events.iter().any(|e| *e == *event.event) {
             return None;
         }
@@ -240,6 +291,20 @@ impl MessageMeaning {
         if let Some(Value::Array(tags)) = self.tags.as_deref().and_then(|p| data.pointer(p)) {
             change.tags = tags.iter().filter_map(|t| t.as_str().map(str::to_owned)).collect();
         }
+        change.extras = self.extras_at().read(&data);
+        Some(change)
+    }
+
+    /// A withdrawal or a clear of the message of a sequence; nothing when it
+    /// names none. The store applies it to that message, and it is never
+    /// an entry of its own.
+    fn retraction(&self, ctx: Context<'_>, event: &Event, action: Action) -> Option<Change> {
+        let data = serde_json::from_str::<Value>(&event.data).ok()?;
+        let sequence = text_at(&data, self.sequence.as_deref()).filter(|s| !s.is_empty())?;
+        let mut change = blank(ctx.feed, &event.last_event_id, action, sequence.clone(), ctx.now);
+        change.summary = change.title.clone();
+        change.level = Level::Ignore;
+        change.extras.sequence = Some(sequence);
         Some(change)
     }
 }

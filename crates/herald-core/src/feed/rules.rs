@@ -306,6 +306,7 @@ mod tests {
             record: None,
             summary: "Disk full".into(),
             level: Level::Notify,
+            extras: Default::default(),
         }
     }
 

@@ -31,7 +31,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::attention::Target;
+use crate::attention::{DesktopQuiet, Target};
 use crate::engine::EngineEvent;
 use crate::error::Error;
 
@@ -60,6 +60,9 @@ pub fn socket_path() -> PathBuf {
 pub struct Status {
     /// Why notifications cannot be shown, when they can't.
     pub notifications_error: Option<String>,
+    /// The desktop's own do not disturb, which Herald keeps, while it is on.
+    #[serde(default)]
+    pub desktop_quiet: Option<DesktopQuiet>,
 }
 
 /// What the server pushes to a subscribed client.

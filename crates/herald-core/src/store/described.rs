@@ -6,19 +6,28 @@
 //! trigger takes an event out of it when the event goes: never updated in
 //! place, so the index always holds what the row holds.
 
-use rusqlite::Transaction;
+use rusqlite::{OptionalExtension, Transaction};
 
-use crate::feed::{Change, Level};
+use super::FeedId;
+use crate::feed::{Action, Change, Level};
 
-/// Writes what the event in `row` meant. The record itself is left out: the
-/// replica has it, and it can be large. A change the feed's rules ignore is
-/// stored read: it is never news.
-pub(super) fn describe(tx: &Transaction<'_>, row: i64, change: &Change) -> rusqlite::Result<()> {
+/// Writes what the event in `row` of `feed` meant. The record itself is
+/// left out: the replica has it, and it can be large. A change the feed's
+/// rules ignore is stored read: it is never news.
+///
+/// A message keeps its sequence, for a later message of it to replace it
+/// ([`supersede_after`]). A withdrawal or a clear is no entry of its own: it
+/// marks its sequence's message withdrawn or read, and takes that message's
+/// title, so that whoever hears of it can say which message it was.
+pub(super) fn describe(tx: &Transaction<'_>, feed: FeedId, row: i64, change: &mut Change) -> rusqlite::Result<()> {
+    if matches!(change.action, Action::Withdrawn | Action::Cleared) {
+        return retract(tx, feed, row, change);
+    }
     let stored = Change { record: None, ..change.clone() };
     let json = serde_json::to_string(&stored).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
     tx.prepare_cached(
         "UPDATE events SET title = ?2, summary = ?3, actor = ?4, action = ?5, change = ?6, record_key = ?7,
-                read = read OR ?8 WHERE id = ?1",
+                read = read OR ?8, sequence = ?9 WHERE id = ?1",
     )?
     .execute(rusqlite::params![
         row,
@@ -28,9 +37,59 @@ pub(super) fn describe(tx: &Transaction<'_>, row: i64, change: &Change) -> rusql
         change.action.as_str(),
         json,
         change.key,
-        change.level == Level::Ignore
+        change.level == Level::Ignore,
+        change.sequence(),
     ])
     .map(drop)
+}
+
+/// Applies a withdrawal or a clear to the message of its sequence.
+fn retract(tx: &Transaction<'_>, feed: FeedId, row: i64, change: &mut Change) -> rusqlite::Result<()> {
+    let withdrawn = change.action == Action::Withdrawn;
+    if let Some(sequence) = change.extras.sequence.as_deref() {
+        let title: Option<String> = tx
+            .prepare_cached(
+                "SELECT title FROM events WHERE feed_id = ?1 AND sequence = ?2 AND action IS NOT ?3
+                 ORDER BY id DESC LIMIT 1",
+            )?
+            .query_row(rusqlite::params![feed.0, sequence, MEANINGLESS], |r| r.get(0))
+            .optional()?
+            .flatten();
+        tx.prepare_cached(
+            "UPDATE events SET read = 1, withdrawn = withdrawn OR ?3
+             WHERE feed_id = ?1 AND sequence = ?2 AND action IS NOT ?4",
+        )?
+        .execute(rusqlite::params![feed.0, sequence, withdrawn, MEANINGLESS])?;
+        if let Some(title) = title {
+            change.title = title;
+        }
+    }
+    change.summary = format!("'{}' {}", change.title, if withdrawn { "was withdrawn" } else { "was cleared" });
+    meaningless(tx, row)
+}
+
+/// Retires every message that a message stored after row `after` replaces
+/// (an earlier one of its sequence): out of the timeline and its index,
+/// and read. The newest of a sequence is its only entry.
+pub(super) fn supersede_after(tx: &Transaction<'_>, feed: FeedId, after: i64) -> rusqlite::Result<()> {
+    let replaced: Vec<i64> = tx
+        .prepare_cached(
+            "SELECT DISTINCT old.id FROM events new
+             JOIN events old ON old.feed_id = new.feed_id AND old.sequence = new.sequence AND old.id < new.id
+             WHERE new.feed_id = ?1 AND new.id > ?2 AND new.sequence IS NOT NULL AND new.action IS NOT ?3
+               AND old.action IS NOT ?3",
+        )?
+        .query_map(rusqlite::params![feed.0, after, MEANINGLESS], |r| r.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut unindex = tx.prepare_cached(
+        "INSERT INTO events_search (events_search, rowid, title, summary, data)
+         SELECT 'delete', id, title, summary, data FROM events WHERE id = ?1",
+    )?;
+    for old in replaced {
+        unindex.execute([old])?;
+        meaningless(tx, old)?;
+    }
+    Ok(())
 }
 
 /// What the `action` of an event that means nothing is.

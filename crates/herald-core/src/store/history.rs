@@ -212,8 +212,8 @@ impl Store {
                 }
                 next_row = row + 1;
                 match each(at, event, &records)? {
-                    Some(change) => {
-                        described::describe(&tx, row, &change)?;
+                    Some(mut change) => {
+                        described::describe(&tx, feed, row, &mut change)?;
                         changes.push(change);
                     }
                     None if judged => described::meaningless(&tx, row)?,
@@ -221,6 +221,7 @@ impl Store {
                 }
             }
             described::index_after(&tx, newest_before)?;
+            described::supersede_after(&tx, feed, newest_before)?;
         }
         tx.commit()?;
         Ok((done, changes))

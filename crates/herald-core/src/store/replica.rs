@@ -175,8 +175,8 @@ impl Store {
                      VALUES (?1, NULL, ?2, ?3, ?4, ?5, 1)",
                     params![feed.0, cursor, change.kind.as_str(), change.value().to_string(), now],
                 )?;
-                if let Some(meaning) = describe(change) {
-                    super::described::describe(&tx, tx.last_insert_rowid(), &meaning)?;
+                if let Some(mut meaning) = describe(change) {
+                    super::described::describe(&tx, feed, tx.last_insert_rowid(), &mut meaning)?;
                     described.push(meaning);
                 }
             }

@@ -112,6 +112,14 @@ fn migrations() -> Migrations<'static> {
             WHERE feed_id IN (SELECT id FROM ntfy_feeds);
         DROP TABLE ntfy_feeds;",
         ),
+        // The sequence a message belongs to (ntfy's `sequence_id`, or else
+        // its own id), which a later message of it replaces, and whether
+        // its sender withdrew it.
+        M::up(
+            "ALTER TABLE events ADD COLUMN sequence TEXT;
+        ALTER TABLE events ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0;
+        CREATE INDEX events_by_sequence ON events (feed_id, sequence) WHERE sequence IS NOT NULL;",
+        ),
     ])
 }
 

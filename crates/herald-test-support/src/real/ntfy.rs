@@ -128,7 +128,33 @@ impl Ntfy {
         if !message.tags.is_empty() {
             body["tags"] = json!(message.tags);
         }
+        if let Some(icon) = message.icon {
+            body["icon"] = json!(icon);
+        }
+        if let Some(actions) = &message.actions {
+            body["actions"] = actions.clone();
+        }
+        if let Some(url) = message.attach {
+            body["attach"] = json!(url);
+        }
+        if message.markdown {
+            body["markdown"] = json!(true);
+        }
+        assert!(message.sequence_id.is_none(), "ntfy 2.13 has no sequences: that is the emulator's");
         let mut request = self.client.post(&self.url).json(&body);
+        if let Some(token) = &self.admin {
+            request = request.bearer_auth(token);
+        }
+        answer(request.send().await.expect("ntfy answers"), "publishing to ntfy").await
+    }
+
+    /// Publishes `body` to `topic` with `headers`, ntfy's other way of
+    /// saying everything (`X-Actions`, `Attach`, `Markdown`, …).
+    pub async fn publish_with_headers(&self, topic: &str, headers: &[(&str, &str)], body: &str) -> Value {
+        let mut request = self.client.post(format!("{}/{topic}", self.url)).body(body.to_owned());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(token) = &self.admin {
             request = request.bearer_auth(token);
         }
