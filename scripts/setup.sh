@@ -11,7 +11,7 @@ BUILD_PACKAGES=(build-essential pkg-config file patchelf libssl-dev libxdo-dev
 # dunst is here so that the tests prove they pass where a notification
 # daemon is installed, as on every desktop: their buses never activate it.
 TEST_PACKAGES=(xvfb xauth dbus dbus-x11 at-spi2-core webkit2gtk-driver gnome-keyring nginx libnginx-mod-nchan redis-server python3
-  debootstrap rpm dunst procps)
+  debootstrap rpm dunst procps appstream desktop-file-utils)
 # The tests' own session bus: no service directories, so it activates nothing.
 TEST_BUS=$ROOT/tests/dbus/session.conf
 TAURI_DRIVER_VERSION=2.1.0

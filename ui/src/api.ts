@@ -11,15 +11,15 @@ import type { FeedRecord } from "./bindings/FeedRecord";
 import type { DoNotDisturbFor } from "./bindings/DoNotDisturbFor";
 import type { ProbeReport } from "./bindings/ProbeReport";
 import type { Quiet } from "./bindings/Quiet";
+import type { Status } from "./bindings/Status";
 import type { FeedState } from "./bindings/FeedState";
 import type { Target } from "./bindings/Target";
 import type { TimelinePage } from "./bindings/TimelinePage";
 import type { TimelineQuery } from "./bindings/TimelineQuery";
 import type { Write } from "./bindings/Write";
 
-export interface AppStatus {
-  notificationsError: string | null;
-}
+/** Herald's own status, as the tray process keeps it. */
+export type AppStatus = Status;
 
 /** Changes were stored: how many, of which feed. The window reads them
  * from the store; the event only says that there is news. */

@@ -183,6 +183,14 @@ describe("the window", () => {
     await waitFor(() => expect(api.called("setAutostart")).toEqual([[true], [false]]));
   });
 
+  it("says in Settings when the desktop's own do not disturb keeps Herald quiet", async () => {
+    const api = new FakeApi([feed("tasks")], []);
+    api.status = { notificationsError: null, desktopQuiet: "gnome" };
+    app(api);
+    (await screen.findByRole("button", { name: "Settings" })).click();
+    expect((await screen.findByText(/GNOME's Do Not Disturb is on/)).textContent).toContain("urgent ones still come through");
+  });
+
   it("opens a digest's click on the timeline of what came since, and shows everything on request", async () => {
     const api = new FakeApi([feed("alerts"), feed("tasks", { kind: "record" })], entries("tasks", ["One", "Two"]));
     app(api);

@@ -187,7 +187,8 @@ export class FakeApi implements Api {
     this.record("testNotification");
   };
   takeFocus = async (): Promise<Target | null> => null;
-  appStatus = async (): Promise<AppStatus> => ({ notificationsError: null });
+  status: AppStatus = { notificationsError: null, desktopQuiet: null };
+  appStatus = async (): Promise<AppStatus> => this.status;
   startsAtLogin = false;
   autostart = async (): Promise<boolean> => this.startsAtLogin;
   setAutostart = async (on: boolean): Promise<boolean> => {

@@ -45,6 +45,9 @@ impl Herald {
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("HERALD_SOCKET", &self.socket)
             .env("HERALD_WINDOW", "none")
+            // The desktop's do not disturb comes from the test's stand-ins
+            // alone, never from this machine's own dconf settings.
+            .env("GSETTINGS_BACKEND", "memory")
             .stdout(Stdio::null())
             .spawn()?;
         self.child = Some(child);

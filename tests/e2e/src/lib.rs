@@ -5,6 +5,7 @@
 //! notification server ([`notifications`]); the app window is driven over
 //! WebDriver through tauri-driver and WebKitWebDriver ([`driver`]).
 
+pub mod alerts;
 pub mod cli;
 pub mod driver;
 pub mod fanout;
@@ -12,6 +13,7 @@ pub mod herald;
 pub mod keyring;
 pub mod notifications;
 pub mod page;
+pub mod portal;
 pub mod procs;
 pub mod tray;
 pub mod x11;

@@ -1,6 +1,7 @@
 //! A notification server for tests: it owns `org.freedesktop.Notifications`
-//! on the session bus, records every `Notify` call, and can click one by
-//! emitting `ActionInvoked`, as a desktop would.
+//! on the session bus, records every `Notify` call with its hints and every
+//! `CloseNotification`, can click one by emitting `ActionInvoked`, and has
+//! KDE Plasma's `Inhibited` property (its do not disturb), as a desktop would.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -21,11 +22,29 @@ pub struct Shown {
     pub actions: Vec<String>,
     /// The `urgency` hint: 0 low, 1 normal, 2 critical.
     pub urgency: Option<u8>,
+    /// The id it replaced in place, or 0.
+    pub replaces_id: u32,
+    /// Every other hint whose value is text or a bool, as text
+    /// (`desktop-entry`, `category`, `sound-name`, `image-path`, `suppress-sound`).
+    pub hints: HashMap<String, String>,
+}
+
+impl Shown {
+    pub fn hint(&self, name: &str) -> Option<&str> {
+        self.hints.get(name).map(String::as_str)
+    }
+
+    /// The label of action `key`, when it offers it.
+    pub fn action(&self, key: &str) -> Option<&str> {
+        self.actions.chunks(2).find(|pair| pair[0] == key).map(|pair| pair[1].as_str())
+    }
 }
 
 struct Server {
     shown: Arc<Mutex<Vec<Shown>>>,
     count: watch::Sender<usize>,
+    closed: Arc<Mutex<Vec<u32>>>,
+    inhibited: bool,
 }
 
 #[zbus::interface(name = "org.freedesktop.Notifications")]
@@ -47,14 +66,33 @@ impl Server {
         _expire_timeout: i32,
     ) -> u32 {
         let urgency = hints.get("urgency").and_then(|v| u8::try_from(&**v).ok());
+        let hints = hints
+            .iter()
+            .filter_map(|(name, value)| {
+                let text = match &**value {
+                    zbus::Variant::Str(s) => s.to_string(),
+                    zbus::Variant::Bool(b) => b.to_string(),
+                    _ => return None,
+                };
+                Some((name.clone(), text))
+            })
+            .collect();
         let mut shown = self.shown.lock().unwrap();
         let id = if replaces_id != 0 { replaces_id } else { shown.len() as u32 + 1 };
-        shown.push(Shown { id, app_name, summary, body, actions, urgency });
+        shown.push(Shown { id, app_name, summary, body, actions, urgency, replaces_id, hints });
         self.count.send_replace(shown.len());
         id
     }
 
-    fn close_notification(&self, _id: u32) {}
+    fn close_notification(&self, id: u32) {
+        self.closed.lock().unwrap().push(id);
+    }
+
+    /// KDE Plasma's do not disturb.
+    #[zbus(property)]
+    fn inhibited(&self) -> bool {
+        self.inhibited
+    }
 
     fn get_server_information(&self) -> (String, String, String, String) {
         ("herald-e2e".into(), "herald".into(), "1".into(), "1.2".into())
@@ -69,19 +107,35 @@ pub struct NotificationServer {
     connection: zbus::Connection,
     shown: Arc<Mutex<Vec<Shown>>>,
     count: watch::Receiver<usize>,
+    closed: Arc<Mutex<Vec<u32>>>,
 }
 
 impl NotificationServer {
     pub async fn start() -> anyhow::Result<Self> {
         let shown = Arc::new(Mutex::new(Vec::new()));
         let (count_tx, count) = watch::channel(0);
-        let server = Server { shown: shown.clone(), count: count_tx };
+        let closed = Arc::new(Mutex::new(Vec::new()));
+        let server = Server { shown: shown.clone(), count: count_tx, closed: closed.clone(), inhibited: false };
         let connection = zbus::connection::Builder::session()
             .name("org.freedesktop.Notifications")
             .serve_at(PATH, server)
             .build()
             .await?;
-        Ok(NotificationServer { connection, shown, count })
+        Ok(NotificationServer { connection, shown, count, closed })
+    }
+
+    /// The ids the app closed (`CloseNotification`).
+    pub fn closed(&self) -> Vec<u32> {
+        self.closed.lock().unwrap().clone()
+    }
+
+    /// Turns KDE's do not disturb on or off: `Inhibited`, with its
+    /// `PropertiesChanged`, as Plasma's server does.
+    pub async fn inhibit(&self, on: bool) -> anyhow::Result<()> {
+        let iface = self.connection.object_server().interface::<_, Server>(PATH).await?;
+        iface.get_mut().await.inhibited = on;
+        iface.get().await.inhibited_changed(iface.signal_emitter()).await?;
+        Ok(())
     }
 
     pub fn shown(&self) -> Vec<Shown> {

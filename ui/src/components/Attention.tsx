@@ -4,6 +4,7 @@
 // sets it.
 import { createResource, For, Show, createSignal } from "solid-js";
 import type { Api } from "../api";
+import type { DesktopQuiet } from "../bindings/DesktopQuiet";
 import type { DoNotDisturbFor } from "../bindings/DoNotDisturbFor";
 import type { Quiet } from "../bindings/Quiet";
 import { messageOf } from "../lib/errors";
@@ -18,6 +19,11 @@ const clock = (at: number) => new Date(at).toLocaleString([], { weekday: "short"
 /** "22:00:00" as the core keeps it, "22:00" as a time input shows it. */
 const hhmm = (time: string) => time.slice(0, 5);
 
+/** Which of the desktop's own do-not-disturbs is on, as people know it. */
+export function desktopQuietLabel(quiet: DesktopQuiet): string {
+  return quiet === "gnome" ? "GNOME's Do Not Disturb" : "your desktop's Do not disturb";
+}
+
 export function dndLabel(quiet: Quiet): string {
   const dnd = quiet.doNotDisturb;
   if (dnd.kind === "on") return "On until you turn it off";
@@ -27,6 +33,7 @@ export function dndLabel(quiet: Quiet): string {
 
 export function AttentionSettings(props: { api: Api; onError(message: string): void }) {
   const [quiet, { mutate }] = createResource(() => props.api.quiet());
+  const [status] = createResource(() => props.api.appStatus());
   const [tested, setTested] = createSignal<string | null>(null);
   const fail = (e: unknown) => props.onError(messageOf(e));
   const save = (next: Quiet) => {
@@ -46,6 +53,14 @@ export function AttentionSettings(props: { api: Api; onError(message: string): v
           <p class="dnd-state" role="status">
             Do not disturb: <strong>{dndLabel(q())}</strong>
           </p>
+          <Show when={status()?.desktopQuiet}>
+            {(desktop) => (
+              <p class="desktop-quiet" role="status">
+                {desktopQuietLabel(desktop())} is on, so Herald keeps quiet too: changes wait for one digest when it
+                ends, and urgent ones still come through.
+              </p>
+            )}
+          </Show>
           <div class="form-actions">
             <For each={SPANS}>
               {([span, label]) => (

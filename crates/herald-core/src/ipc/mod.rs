@@ -30,6 +30,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use ts_rs::TS;
 
 use crate::attention::{DesktopQuiet, Target};
 use crate::engine::EngineEvent;
@@ -55,8 +56,9 @@ pub fn socket_path() -> PathBuf {
 }
 
 /// Herald's own status, beside its feeds'.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "camelCase")]
+#[ts(export)]
 pub struct Status {
     /// Why notifications cannot be shown, when they can't.
     pub notifications_error: Option<String>,

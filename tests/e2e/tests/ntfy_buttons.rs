@@ -1,0 +1,89 @@
+//! ntfy's buttons, icon, attachment and markdown, against the real ntfy
+//! 2.13 and the tray process alone, as the desktop receives them: the
+//! test is the notification server and the portal (OpenURI) on the
+//! private bus.
+//!
+//! In the JSON form and in the `X-Actions` header form, the notification
+//! carries the hints (`desktop-entry`, `category`), the markdown in the
+//! body's subset, and the view button, which opens its link through the
+//! portal; an http button is never on the notification (it is confirmed
+//! in the window), and Android's broadcast is not offered; the timeline
+//! keeps all of it.
+//!
+//! Run by `scripts/test` inside `xvfb-run … dbus-run-session`.
+
+use herald_e2e::alerts::{herald_following, shown_after, timeline};
+use herald_e2e::eventually;
+use herald_e2e::notifications::NotificationServer;
+use herald_e2e::portal::Portal;
+use herald_test_support::real::ntfy::{Message, Ntfy, Options};
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ntfys_buttons_icon_attachment_and_markdown_reach_the_desktop() -> anyhow::Result<()> {
+    let Some(ntfy) = Ntfy::start(Options::default()).await else { return Ok(()) };
+    let notifications = NotificationServer::start().await?;
+    let portal = Portal::start().await?;
+    let dir = tempfile::tempdir()?;
+    let (_herald, client) = herald_following(dir.path(), &ntfy.url).await?;
+
+    let actions = json!([
+        {"action": "view", "label": "Open portal", "url": "https://home.example/door"},
+        {"action": "http", "label": "Close door", "url": "https://api.example/door", "method": "PUT",
+         "headers": {"Authorization": "Bearer door-token"}, "body": "{\"open\":false}"},
+    ]);
+    let message = Message {
+        title: Some("Front door"),
+        message: "The door is **open** since _10:02_, see [the camera](https://cams.example/door).",
+        markdown: true,
+        icon: Some("https://cams.example/icon.png"),
+        attach: Some("https://cams.example/door/latest.jpg"),
+        actions: Some(actions),
+        ..Message::default()
+    };
+    ntfy.publish("alerts", &message).await;
+    let door = shown_after(&notifications, 0, "Front door").await?;
+    assert_eq!(door.hint("desktop-entry"), Some("Herald"), "{door:?}");
+    assert_eq!(door.hint("category"), Some("x-herald.message"));
+    assert_eq!(door.hint("suppress-sound"), None, "nothing is quiet");
+    assert!(
+        door.body.starts_with(
+            "The door is <b>open</b> since <i>10:02</i>, see <a href=\"https://cams.example/door\">the camera</a>."
+        ),
+        "markdown in the body's subset: {}",
+        door.body
+    );
+    assert_eq!(door.action("act-0"), Some("Open portal"));
+    assert!(!door.actions.iter().any(|a| a == "Close door"), "an http action is confirmed in the window: {door:?}");
+    assert_eq!(door.action("read"), Some("Mark read"), "room for one of Herald's own");
+
+    notifications.action(door.id, "act-0").await?;
+    eventually("the portal to open the view link", || async {
+        Ok((portal.opened() == ["https://home.example/door"]).then_some(()))
+    })
+    .await?;
+
+    // The header form, as curl users publish.
+    let headers = [
+        ("Title", "Backup"),
+        ("X-Actions", "view, Open log, https://ci.example/log/7, clear=true; broadcast, Take photo"),
+        ("Markdown", "yes"),
+    ];
+    ntfy.publish_with_headers("alerts", &headers, "Backup **done**").await;
+    let backup = shown_after(&notifications, 0, "Backup").await?;
+    assert_eq!(backup.action("act-0"), Some("Open log"));
+    assert!(!backup.actions.iter().any(|a| a == "Take photo"), "broadcast is Android's: {backup:?}");
+
+    let entries = timeline(&client).await?;
+    let kept = entries.iter().find(|e| e.change.title == "Front door").expect("the door in the timeline");
+    let extras = &kept.change.extras;
+    assert!(extras.markdown);
+    assert_eq!(extras.icon.as_deref(), Some("https://cams.example/icon.png"));
+    let attachment = extras.attachment.as_ref().expect("its attachment");
+    assert_eq!(
+        (attachment.name.as_str(), attachment.url.as_str()),
+        ("latest.jpg", "https://cams.example/door/latest.jpg")
+    );
+    assert_eq!(extras.actions.len(), 2, "both buttons, the http one for the window: {extras:?}");
+    Ok(())
+}
