@@ -13,6 +13,8 @@ fn main() {
         "reconnect_now",
         "pause_feed",
         "open_link",
+        "press_button",
+        "picture",
         "feed_form",
         "validate_feed",
         "probe_feed",

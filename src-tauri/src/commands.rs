@@ -8,10 +8,10 @@ use herald_core::engine::{
     FeedState, GetActivity, GetFeeds, GetRecords, GetTimeline, MarkRead, PauseFeed, ReconnectNow, Record, ViewRecord,
     WriteRecord,
 };
-use herald_core::feed::Write;
-use herald_core::ipc::{GetStatus, Status, TakeFocus};
+use herald_core::feed::{ActionResult, Write};
+use herald_core::ipc::{GetPicture, GetStatus, Picture, PressButton, Status, TakeFocus};
 use herald_core::sse::EpochMs;
-use herald_core::store::{Activity, TimelinePage, TimelineQuery};
+use herald_core::store::{Activity, EntryRef, TimelinePage, TimelineQuery};
 use herald_core::Error;
 use tauri::{AppHandle, Runtime, State};
 use tauri_plugin_opener::OpenerExt;
@@ -66,6 +66,21 @@ pub async fn reconnect_now(link: State<'_, Link>, feed: Option<String>) -> Comma
 #[tauri::command]
 pub async fn pause_feed(link: State<'_, Link>, feed: String, paused: bool) -> CommandResult<()> {
     link.ask(PauseFeed { name: feed, paused }).await
+}
+
+/// Presses a message's button (by its row in the timeline): the tray
+/// process opens the link, copies the value, or sends the http request
+/// the user has just confirmed; what came of it is answered and kept.
+#[tauri::command]
+pub async fn press_button(link: State<'_, Link>, row: i64, at: usize) -> CommandResult<ActionResult> {
+    link.ask(PressButton { entry: EntryRef::Row(row), at }).await
+}
+
+/// A message's picture, from the tray process's bounded cache, or why it
+/// is not shown.
+#[tauri::command]
+pub async fn picture(link: State<'_, Link>, url: String, size: Option<u64>) -> CommandResult<Picture> {
+    link.ask(GetPicture { url, size }).await
 }
 
 /// Opens a message's link in the system browser: http(s) only, whatever

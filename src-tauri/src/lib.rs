@@ -55,6 +55,8 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, link: Link, pushes: mpsc::Receiv
             commands::reconnect_now,
             commands::pause_feed,
             commands::open_link,
+            commands::press_button,
+            commands::picture,
             feed_setup::feed_form,
             feed_setup::validate_feed,
             feed_setup::probe_feed,

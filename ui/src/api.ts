@@ -10,6 +10,8 @@ import type { FeedForm } from "./bindings/FeedForm";
 import type { FeedRecord } from "./bindings/FeedRecord";
 import type { DoNotDisturbFor } from "./bindings/DoNotDisturbFor";
 import type { ProbeReport } from "./bindings/ProbeReport";
+import type { ActionResult } from "./bindings/ActionResult";
+import type { Picture } from "./bindings/Picture";
 import type { Quiet } from "./bindings/Quiet";
 import type { Status } from "./bindings/Status";
 import type { FeedState } from "./bindings/FeedState";
@@ -47,6 +49,10 @@ export interface Api {
   pauseFeed(feed: string, paused: boolean): Promise<void>;
   /** Opens an http(s) link in the system browser; anything else is refused. */
   openLink(url: string): Promise<void>;
+  /** Presses button `at` of the message in timeline row `row`. */
+  pressButton(row: number, at: number): Promise<ActionResult>;
+  /** A message's picture, or why it is not shown. */
+  picture(url: string, size: number | null): Promise<Picture>;
   /** A feed's form, to edit it; its secret stays in the keyring. */
   feedForm(name: string): Promise<FeedForm>;
   /** Rejects with kind "invalid", naming the first field that is wrong. */
@@ -99,6 +105,8 @@ export const tauriApi: Api = {
   reconnectNow: (feed) => invoke("reconnect_now", { feed }),
   pauseFeed: (feed, paused) => invoke("pause_feed", { feed, paused }),
   openLink: (url) => invoke("open_link", { url }),
+  pressButton: (row, at) => invoke("press_button", { row, at }),
+  picture: (url, size) => invoke("picture", { url, size }),
   feedForm: (name) => invoke("feed_form", { name }),
   validateFeed: (form) => invoke("validate_feed", { form }),
   probeFeed: (form, secret) => invoke("probe_feed", { form, secret }),

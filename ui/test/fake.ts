@@ -12,6 +12,8 @@ import type { FeedState } from "../src/bindings/FeedState";
 import type { DoNotDisturbFor } from "../src/bindings/DoNotDisturbFor";
 import type { Quiet } from "../src/bindings/Quiet";
 import type { Target } from "../src/bindings/Target";
+import type { ActionResult } from "../src/bindings/ActionResult";
+import type { Picture } from "../src/bindings/Picture";
 import type { TimelineEntry } from "../src/bindings/TimelineEntry";
 
 export const HOSTILE = [
@@ -137,6 +139,16 @@ export class FakeApi implements Api {
   reconnectNow = async (feed: string | null) => this.record("reconnectNow", feed);
   pauseFeed = async (feed: string, paused: boolean) => this.record("pauseFeed", feed, paused);
   openLink = async (url: string) => this.record("openLink", url);
+  pressed: ActionResult = { label: "", ok: true, outcome: "Done", at: 0 };
+  pressButton = async (row: number, at: number): Promise<ActionResult> => {
+    this.record("pressButton", row, at);
+    return this.pressed;
+  };
+  pictures: Record<string, Picture> = {};
+  picture = async (url: string, size: number | null): Promise<Picture> => {
+    this.record("picture", url, size);
+    return this.pictures[url] ?? { kind: "refused", refusal: { kind: "unreachable", reason: "no such picture in the test" } };
+  };
   /** What the fake's probe answers, and the feeds it holds by name. */
   probeAnswers: ProbeReport[] = [];
   forms = new Map<string, FeedForm>();
@@ -209,6 +221,7 @@ export function entries(feed: string, titles: string[], over: Partial<Change> = 
     id: i + 1,
     read: false,
     withdrawn: false,
+    results: [],
     change: change(feed, title, over),
     marked: null,
     snippet: null,

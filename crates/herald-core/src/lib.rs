@@ -15,6 +15,8 @@
 //!   what the tray shows.
 //! - [`markup`]: text for a notification body, escaped, and markdown in
 //!   the small subset notification servers read.
+//! - [`media`]: pictures a message points at, fetched within bounds and
+//!   kept in a bounded cache.
 //! - [`ipc`]: the owner-only local socket through which the window and
 //!   `herald-cli` talk to the one process that runs the engine.
 //! - [`probe`]: trying a feed before following it.
@@ -37,6 +39,7 @@ pub mod error;
 pub mod feed;
 pub mod ipc;
 pub mod markup;
+pub mod media;
 pub mod probe;
 pub mod secrets;
 pub mod sse;

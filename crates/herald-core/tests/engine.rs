@@ -11,14 +11,14 @@ use std::time::Duration;
 
 use common::{serve, sse, Answer};
 use herald_core::engine::{
-    AddFeed, EngineEvent, FeedState, GetActivity, GetFeeds, GetRecords, GetTimeline, MarkRead, PauseFeed, Record,
-    RemoveFeed, StoreAt, ViewRecord, WriteRecord,
+    AddFeed, EngineEvent, FeedState, GetActivity, GetEntry, GetFeeds, GetRecords, GetTimeline, MarkRead, PauseFeed,
+    Record, RemoveFeed, SendHttpAction, StoreAt, ViewRecord, WriteRecord,
 };
 use herald_core::feed::{Action, Auth, Change, Feed, Level, Preset};
 use herald_core::feed::{Fields, Write};
 use herald_core::secrets::{MemorySecrets, Secrets};
 use herald_core::sse::{Phase, StopReason};
-use herald_core::store::TimelineQuery;
+use herald_core::store::{EntryRef, TimelineQuery};
 use herald_core::Error;
 use herald_hub::{HubConfig, LocalHub, StoreLocation, TaskPatch};
 use serde_json::json;
@@ -508,6 +508,52 @@ async fn ntfy_messages_carry_title_priority_and_link_and_resume_by_since() {
     );
     server.requests_made(2).await;
     assert_eq!(server.request_line(1), "GET /alerts/sse?since=m1 HTTP/1.1", "the cursor came from the payload");
+}
+
+/// A message's http action, sent through the engine: to the feed's own
+/// server it carries the feed's credentials; to any other it carries none;
+/// what came of each is kept beside the message.
+#[tokio::test]
+async fn an_http_action_carries_the_feeds_credentials_only_to_the_feeds_own_server() {
+    let pictures = herald_test_support::pictures::Pictures::start().await;
+    let message = |own: &str| {
+        json!({"id": "m1", "event": "message", "topic": "alerts", "title": "Door open", "message": "front",
+        "actions": [
+            {"action": "http", "label": "Close here", "url": own, "method": "POST", "body": "close"},
+            {"action": "http", "label": "Close there", "url": format!("{}/act", pictures.url), "method": "PUT"},
+        ]})
+    };
+    let answered = b"HTTP/1.1 200 OK\r\ncontent-length: 4\r\n\r\ndone".to_vec();
+    let server = common::serve_knowing_url(|url| {
+        let stream = format!("data: {}\n\n", message(&format!("{url}/act")));
+        vec![Answer::Hold(sse(stream.as_bytes())), Answer::Close(answered)]
+    })
+    .await;
+    let mut feed = Feed::new("alerts", format!("{}/alerts/sse", server.url)).with_preset(Preset::Ntfy);
+    feed.settings.auth = Some(Auth::bearer("alerts"));
+    let secrets = MemorySecrets::default();
+    secrets.set("alerts", "feed-token").unwrap();
+    let mut sink = Sink::start(StoreAt::Memory, &[feed], secrets).await;
+    let changes = sink.changes().await;
+    assert_eq!(changes[0].extras.actions.len(), 2, "{changes:?}");
+    let entry = EntryRef::Event { feed: "alerts".into(), event_id: "m1".into() };
+
+    let here = sink.engine.ask(SendHttpAction { entry: entry.clone(), at: 0 }).await.unwrap();
+    assert!(here.ok, "{here:?}");
+    assert_eq!(here.outcome, format!("POST {}/act answered 200 OK", server.url));
+    server.requests_made(2).await;
+    assert_eq!(server.request_line(1), "POST /act HTTP/1.1");
+    assert_eq!(server.header(1, "authorization").as_deref(), Some("Bearer feed-token"), "its own server");
+
+    let there = sink.engine.ask(SendHttpAction { entry: entry.clone(), at: 1 }).await.unwrap();
+    assert!(there.ok, "{there:?}");
+    assert_eq!(pictures.acted(), [("PUT".to_owned(), None, String::new())], "no credentials elsewhere");
+
+    let kept = sink.engine.ask(GetEntry { entry }).await.unwrap().expect("the message");
+    let outcomes: Vec<&str> = kept.results.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(outcomes, ["Close here", "Close there"], "both kept beside the message");
+    let refused = sink.engine.ask(SendHttpAction { entry: EntryRef::Row(kept.id), at: 7 }).await;
+    assert!(matches!(refused, Err(Error::Invalid { .. })), "{refused:?}");
 }
 
 /// A Mercure hub as its spec has it: `id:` lines that are URNs, JSON

@@ -84,6 +84,27 @@ impl Serve<ShowTestNotification> for Desk {
     }
 }
 
+impl Serve<PressButton> for Desk {
+    async fn answer(&self, PressButton { entry, at }: PressButton) -> Answer<PressButton> {
+        crate::buttons::press(self, entry, at).await
+    }
+}
+
+impl Serve<GetPicture> for Desk {
+    async fn answer(&self, GetPicture { url, size }: GetPicture) -> Answer<GetPicture> {
+        use base64::Engine as _;
+        let cached = match self.media.get(&url, size).await {
+            Ok(cached) => cached,
+            Err(refusal) => return Ok(Picture::Refused { refusal }),
+        };
+        let path = cached.path.clone();
+        let bytes = herald_core::blocking::run(move || std::fs::read(path)).await;
+        let bytes = bytes.map_err(|e| Error::unavailable(format!("the cached picture cannot be read: {e}")))?;
+        let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+        Ok(Picture::Shown { data_url: format!("data:{};base64,{data}", cached.mime) })
+    }
+}
+
 impl Serve<GetStatus> for Desk {
     async fn answer(&self, _: GetStatus) -> Answer<GetStatus> {
         Ok(self.status())

@@ -27,6 +27,7 @@ use crate::notify::DesktopNotifier;
 use crate::options::Options;
 use crate::relay::{self, TraySink};
 use crate::{deep_link, setup, Desk, DeskParts};
+use herald_core::media::{Limits, MediaCache, CACHE_BYTES};
 
 /// Runs Herald until Quit, or until it is told to stop (SIGINT, SIGTERM).
 pub async fn run(options: Options, token: Option<String>) -> anyhow::Result<()> {
@@ -61,7 +62,8 @@ pub async fn run(options: Options, token: Option<String>) -> anyhow::Result<()> 
     let (engine, events) = Engine::start(config).await.context("starting the engine")?;
     let _demo = start.demo;
 
-    let (notifier, mut heard) = DesktopNotifier::start();
+    let media = Arc::new(MediaCache::new(media_dir(&data_dir), CACHE_BYTES, Limits::default()));
+    let (notifier, mut heard) = DesktopNotifier::start(media.clone());
     let quiet_file = data_dir.join("quiet.json");
     let attention = Attention::new(TimeZone::system(), driver::load(&quiet_file));
     let notifier: Arc<dyn Notifier> = Arc::new(notifier);
@@ -78,6 +80,7 @@ pub async fn run(options: Options, token: Option<String>) -> anyhow::Result<()> 
             std::env::current_exe().context("finding this program")?,
         ),
         store: Some(start.store),
+        media,
     }));
 
     let (stop, mut stopped) = mpsc::unbounded_channel::<()>();
@@ -167,6 +170,19 @@ async fn follow_wakes(desk: Arc<Desk>) {
 }
 
 #[cfg(unix)]
+/// Where message pictures are cached: `$XDG_CACHE_HOME/herald/media`
+/// (`~/.cache/herald/media`), or beside the store where neither is set.
+fn media_dir(data_dir: &std::path::Path) -> std::path::PathBuf {
+    let cache = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|home| std::path::PathBuf::from(home).join(".cache")));
+    match cache {
+        Some(cache) => cache.join("herald").join("media"),
+        None => data_dir.join("media"),
+    }
+}
+
 async fn terminated() {
     match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(mut term) => {

@@ -12,6 +12,7 @@ use herald_core::attention::{DesktopQuiet, Routed, Target};
 use herald_core::engine::{Engine, MarkRead, ReconnectNow};
 use herald_core::feed::MessageAction;
 use herald_core::ipc::{Push, Status};
+use herald_core::media::MediaCache;
 use herald_core::secrets::Secrets;
 use herald_core::sse::now_ms;
 use tokio::sync::{broadcast, watch};
@@ -42,6 +43,8 @@ pub struct DeskParts {
     pub autostart: Autostart,
     /// The store's file, if it has one.
     pub store: Option<PathBuf>,
+    /// Messages' pictures, shared with the notifier.
+    pub media: Arc<MediaCache>,
 }
 
 /// "Mute 1 h".
@@ -59,6 +62,7 @@ pub struct Desk {
     pub(crate) ports: Arc<dyn Ports>,
     pub(crate) autostart: Autostart,
     pub(crate) store: Option<PathBuf>,
+    pub(crate) media: Arc<MediaCache>,
     /// Certificates a probe was refused, by fingerprint, until trusted.
     refused: Mutex<HashMap<String, Vec<u8>>>,
     /// What a notification click asked a window not yet open to show.
@@ -77,6 +81,7 @@ impl Desk {
     pub fn new(parts: DeskParts) -> Desk {
         Desk {
             engine: parts.engine,
+            media: parts.media,
             secrets: parts.secrets,
             attention: parts.attention,
             certs_dir: parts.certs_dir,
@@ -188,24 +193,23 @@ impl Desk {
             Heard::Clicked { action: Action::Mute, routed: Routed { feed: Some(feed), .. } } => {
                 self.attention.send(Input::Mute { feed, until: now_ms() + MUTE_MS });
             }
-            Heard::Clicked { action: Action::Message(at), routed } => match routed.actions.get(at).cloned() {
-                Some(MessageAction::View { url, .. }) => {
-                    tokio::spawn(async move {
-                        if let Err(e) = crate::open_link::open(&url).await {
-                            tracing::warn!(error = %e, "a notification's link did not open");
-                        }
-                    });
+            Heard::Clicked { action: Action::Message(at), routed } => {
+                let Some(entry) = routed.entry.clone() else { return self.show(routed.target) };
+                if !matches!(routed.actions.get(at), Some(MessageAction::View { .. } | MessageAction::Copy { .. })) {
+                    // Anything else is done in the window, where it is seen first.
+                    return self.show(routed.target);
                 }
-                Some(MessageAction::Copy { value, .. }) => {
-                    tokio::spawn(async move {
-                        if let Err(e) = crate::clipboard::copy(value).await {
-                            tracing::warn!(error = %e, "a notification's value was not copied");
+                let desk = self.clone();
+                tokio::spawn(async move {
+                    match crate::buttons::press(&desk, entry, at).await {
+                        Ok(result) if !result.ok => {
+                            tracing::warn!(outcome = %result.outcome, "a notification's button failed")
                         }
-                    });
-                }
-                // Anything else is done in the window, where it is seen first.
-                _ => self.show(routed.target),
-            },
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "a notification's button failed"),
+                    }
+                });
+            }
             Heard::Clicked { routed, .. } => self.show(routed.target),
         }
     }

@@ -8,6 +8,7 @@
 
 mod answers;
 pub mod autostart;
+mod buttons;
 mod clipboard;
 pub mod daemon;
 pub mod deep_link;

@@ -21,6 +21,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use futures_util::StreamExt;
 use herald_core::attention::{Alert, AlertKind, ClickRouter, Notifier, NotifyError, Routed, Slot, Target, Urgency};
 use herald_core::feed::MessageAction;
+use herald_core::media::MediaCache;
+use herald_core::store::EntryRef;
 use notify_rust::{Hint, Notification, Timeout};
 use tokio::sync::{mpsc, watch};
 use zbus::message::Type as MessageType;
@@ -89,14 +91,16 @@ impl DesktopNotifier {
     /// Starts listening for clicks and actions, and the one task that shows
     /// notifications in order (a replacement needs the id of what it
     /// replaces). What the desktop says back comes on the receiver.
-    pub fn start() -> (Self, mpsc::UnboundedReceiver<Heard>) {
+    /// A message's picture and icon come from `media`.
+    pub fn start(media: Arc<MediaCache>) -> (Self, mpsc::UnboundedReceiver<Heard>) {
         let router = Arc::new(Mutex::new(ClickRouter::default()));
         let (told, heard) = mpsc::unbounded_channel();
         let (ready, listening) = watch::channel(false);
         tokio::spawn(listen(told.clone(), router.clone(), ready));
         let (queue, shows) = mpsc::channel(QUEUE);
         let overflow = Arc::new(AtomicUsize::new(0));
-        tokio::spawn(show_in_order(told, router, listening, shows, overflow.clone()));
+        let showing = Showing { told, router, media };
+        tokio::spawn(show_in_order(showing, listening, shows, overflow.clone()));
         (DesktopNotifier { queue, overflow }, heard)
     }
 }
@@ -123,9 +127,18 @@ impl Notifier for DesktopNotifier {
 /// The slot of the "N more" notification.
 const OVERFLOW_SLOT: Slot = Slot::MAX;
 
-async fn show_in_order(
+/// What the showing task works with.
+struct Showing {
     told: Told,
     router: Arc<Mutex<ClickRouter>>,
+    media: Arc<MediaCache>,
+}
+
+/// How long a notification waits for its picture before it shows without.
+const PICTURE_WAIT: std::time::Duration = std::time::Duration::from_secs(4);
+
+async fn show_in_order(
+    showing: Showing,
     mut listening: watch::Receiver<bool>,
     mut shows: mpsc::Receiver<Ask>,
     overflow: Arc<AtomicUsize>,
@@ -143,7 +156,7 @@ async fn show_in_order(
                 continue;
             }
         };
-        show_one(&told, &router, &mut ids, slot, alert).await;
+        show_one(&showing, &mut ids, slot, alert).await;
         let skipped = overflow.swap(0, Ordering::Relaxed);
         if skipped > 0 && shows.is_empty() {
             let more = Alert {
@@ -154,9 +167,10 @@ async fn show_in_order(
                 feed: None,
                 kind: AlertKind::Digest,
                 extras: Default::default(),
+                event_id: None,
                 hushed: false,
             };
-            show_one(&told, &router, &mut ids, OVERFLOW_SLOT, more).await;
+            show_one(&showing, &mut ids, OVERFLOW_SLOT, more).await;
         } else if skipped > 0 {
             overflow.fetch_add(skipped, Ordering::Relaxed);
         }
@@ -201,8 +215,32 @@ fn notification_of(alert: &Alert) -> Notification {
     notification
 }
 
-async fn show_one(told: &Told, router: &Mutex<ClickRouter>, ids: &mut VecDeque<(Slot, u32)>, slot: Slot, alert: Alert) {
+/// A picture from the cache, as the `file://` URI the hints take; none
+/// when it is refused, or does not come in time.
+async fn picture(media: &MediaCache, url: &str, size: Option<u64>) -> Option<String> {
+    match tokio::time::timeout(PICTURE_WAIT, media.get(url, size)).await {
+        Ok(Ok(cached)) => Some(format!("file://{}", cached.path.display())),
+        Ok(Err(refusal)) => {
+            tracing::info!(url, %refusal, "a message's picture is not shown");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+async fn show_one(showing: &Showing, ids: &mut VecDeque<(Slot, u32)>, slot: Slot, alert: Alert) {
+    let Showing { told, router, media } = showing;
     let mut notification = notification_of(&alert);
+    if let Some(attachment) = alert.extras.attachment.as_ref().filter(|a| a.looks_like_image()) {
+        if let Some(image) = picture(media, &attachment.url, attachment.size).await {
+            notification.hint(Hint::ImagePath(image));
+        }
+    }
+    if let Some(icon) = &alert.extras.icon {
+        if let Some(icon) = picture(media, icon, None).await {
+            notification.icon(&icon);
+        }
+    }
     if let Some(&(_, id)) = ids.iter().find(|(s, _)| *s == slot) {
         notification.id(id);
     }
@@ -216,7 +254,11 @@ async fn show_one(told: &Told, router: &Mutex<ClickRouter>, ids: &mut VecDeque<(
                 ids.pop_front();
             }
             ids.push_back((slot, id));
-            let routed = Routed { target: alert.target, feed: alert.feed, actions: alert.extras.actions };
+            let entry = match (&alert.feed, alert.event_id) {
+                (Some(feed), Some(event_id)) => Some(EntryRef::Event { feed: feed.clone(), event_id }),
+                _ => None,
+            };
+            let routed = Routed { target: alert.target, feed: alert.feed, actions: alert.extras.actions, entry };
             let clicked_already = lock(router).shown(id, routed);
             if let Some((action, routed)) = clicked_already {
                 act(told, &action, routed);

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use herald_core::attention::{driver, Alert, Attention, Notifier, NotifyError, Quiet, Slot, Target};
 use herald_core::engine::{Engine, EngineConfig, EngineError, EngineEvent, GetFeeds, StoreAt};
+use herald_core::media::{Limits, MediaCache, CACHE_BYTES};
 use herald_core::secrets::Secrets;
 use herald_core::sse::{Phase, SystemClock};
 use tokio::sync::{mpsc, watch};
@@ -93,6 +94,7 @@ pub async fn desk(store: StoreAt, secrets: Arc<dyn Secrets>, dir: &Path) -> Resu
         ports: desktop.clone(),
         autostart: Autostart::new(dir.join("autostart"), PathBuf::from("/usr/bin/herald")),
         store: path,
+        media: Arc::new(MediaCache::new(dir.join("media"), CACHE_BYTES, Limits::default())),
     }));
     Ok(TestDesk { desk, events, desktop, alerts })
 }

@@ -8,6 +8,7 @@
 
 pub mod nginx;
 pub mod ntfy;
+pub mod pictures;
 pub mod process;
 pub mod real;
 pub mod tasklist;
@@ -48,8 +49,14 @@ pub struct Server {
 }
 
 pub async fn serve(answers: Vec<Answer>) -> Server {
+    serve_knowing_url(|_| answers).await
+}
+
+/// Like [`serve`], for answers that name the server's own URL.
+pub async fn serve_knowing_url(answers: impl FnOnce(&str) -> Vec<Answer>) -> Server {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
+    let answers = answers(&url);
     let requests = Arc::new(Mutex::new(Vec::new()));
     let seen = requests.clone();
     let (counted, count) = watch::channel(0);

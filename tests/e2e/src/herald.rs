@@ -48,6 +48,8 @@ impl Herald {
             // The desktop's do not disturb comes from the test's stand-ins
             // alone, never from this machine's own dconf settings.
             .env("GSETTINGS_BACKEND", "memory")
+            // Its picture cache, beside its socket rather than in this machine's ~/.cache.
+            .env("XDG_CACHE_HOME", self.socket.with_extension("cache"))
             .stdout(Stdio::null())
             .spawn()?;
         self.child = Some(child);

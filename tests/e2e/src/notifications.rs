@@ -17,6 +17,8 @@ const PATH: &str = "/org/freedesktop/Notifications";
 pub struct Shown {
     pub id: u32,
     pub app_name: String,
+    /// An icon name, or a `file://` URI.
+    pub app_icon: String,
     pub summary: String,
     pub body: String,
     pub actions: Vec<String>,
@@ -58,7 +60,7 @@ impl Server {
         &mut self,
         app_name: String,
         replaces_id: u32,
-        _app_icon: String,
+        app_icon: String,
         summary: String,
         body: String,
         actions: Vec<String>,
@@ -79,7 +81,7 @@ impl Server {
             .collect();
         let mut shown = self.shown.lock().unwrap();
         let id = if replaces_id != 0 { replaces_id } else { shown.len() as u32 + 1 };
-        shown.push(Shown { id, app_name, summary, body, actions, urgency, replaces_id, hints });
+        shown.push(Shown { id, app_name, app_icon, summary, body, actions, urgency, replaces_id, hints });
         self.count.send_replace(shown.len());
         id
     }

@@ -4,7 +4,8 @@
 //! private bus.
 //!
 //! In the JSON form and in the `X-Actions` header form, the notification
-//! carries the hints (`desktop-entry`, `category`), the markdown in the
+//! carries the hints (`desktop-entry`, `category`, and `image-path`: the
+//! attachment, served on loopback, from Herald's cache), the markdown in the
 //! body's subset, and the view button, which opens its link through the
 //! portal; an http button is never on the notification (it is confirmed
 //! in the window), and Android's broadcast is not offered; the timeline
@@ -16,6 +17,7 @@ use herald_e2e::alerts::{herald_following, shown_after, timeline};
 use herald_e2e::eventually;
 use herald_e2e::notifications::NotificationServer;
 use herald_e2e::portal::Portal;
+use herald_test_support::pictures::{Pictures, PNG};
 use herald_test_support::real::ntfy::{Message, Ntfy, Options};
 use serde_json::json;
 
@@ -26,6 +28,8 @@ async fn ntfys_buttons_icon_attachment_and_markdown_reach_the_desktop() -> anyho
     let portal = Portal::start().await?;
     let dir = tempfile::tempdir()?;
     let (_herald, client) = herald_following(dir.path(), &ntfy.url).await?;
+    let pictures = Pictures::start().await;
+    let picture = format!("{}/door.png", pictures.url);
 
     let actions = json!([
         {"action": "view", "label": "Open portal", "url": "https://home.example/door"},
@@ -36,8 +40,8 @@ async fn ntfys_buttons_icon_attachment_and_markdown_reach_the_desktop() -> anyho
         title: Some("Front door"),
         message: "The door is **open** since _10:02_, see [the camera](https://cams.example/door).",
         markdown: true,
-        icon: Some("https://cams.example/icon.png"),
-        attach: Some("https://cams.example/door/latest.jpg"),
+        icon: Some(&picture),
+        attach: Some(&picture),
         actions: Some(actions),
         ..Message::default()
     };
@@ -46,6 +50,10 @@ async fn ntfys_buttons_icon_attachment_and_markdown_reach_the_desktop() -> anyho
     assert_eq!(door.hint("desktop-entry"), Some("Herald"), "{door:?}");
     assert_eq!(door.hint("category"), Some("x-herald.message"));
     assert_eq!(door.hint("suppress-sound"), None, "nothing is quiet");
+    let image = door.hint("image-path").and_then(|uri| uri.strip_prefix("file://")).expect("the picture as image-path");
+    assert_eq!(std::fs::read(image)?, PNG, "the picture, from Herald's cache");
+    assert_eq!(door.app_icon.strip_prefix("file://"), Some(image), "the icon too");
+    assert_eq!(pictures.door_fetches(), 1, "fetched once, for the image and the icon");
     assert!(
         door.body.starts_with(
             "The door is <b>open</b> since <i>10:02</i>, see <a href=\"https://cams.example/door\">the camera</a>."
@@ -78,12 +86,9 @@ async fn ntfys_buttons_icon_attachment_and_markdown_reach_the_desktop() -> anyho
     let kept = entries.iter().find(|e| e.change.title == "Front door").expect("the door in the timeline");
     let extras = &kept.change.extras;
     assert!(extras.markdown);
-    assert_eq!(extras.icon.as_deref(), Some("https://cams.example/icon.png"));
+    assert_eq!(extras.icon.as_deref(), Some(picture.as_str()));
     let attachment = extras.attachment.as_ref().expect("its attachment");
-    assert_eq!(
-        (attachment.name.as_str(), attachment.url.as_str()),
-        ("latest.jpg", "https://cams.example/door/latest.jpg")
-    );
+    assert_eq!((attachment.name.as_str(), attachment.url.as_str()), ("door.png", picture.as_str()));
     assert_eq!(extras.actions.len(), 2, "both buttons, the http one for the window: {extras:?}");
     Ok(())
 }

@@ -8,13 +8,13 @@
 //!
 //! Run by `scripts/test` inside `xvfb-run … dbus-run-session`.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use fantoccini::{Client, Locator};
 use herald_e2e::cli::run as cli;
 use herald_e2e::driver::{app_binary, Driver};
 use herald_e2e::notifications::NotificationServer;
-use herald_e2e::page::{click, script, until};
+use herald_e2e::page::{accessible, click, script, until};
 use herald_e2e::{eventually, DEADLINE};
 use herald_hub::{HubConfig, LocalHub, StoreLocation};
 use herald_test_support::ntfy::{Message, Ntfy};
@@ -44,25 +44,6 @@ async fn unread(app: &Client, feed: &str) -> anyhow::Result<i64> {
 fn unread_in_history(store: &Path, feed: &str) -> anyhow::Result<usize> {
     let output = cli(store, &["history", "--unread", "--json", "--feed", feed], "")?;
     Ok(String::from_utf8(output.stdout)?.lines().count())
-}
-
-/// Runs axe-core (the UI's own copy) on the live page: no serious or
-/// critical violation.
-async fn accessible(app: &Client, page: &str) -> anyhow::Result<()> {
-    let axe = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../ui/node_modules/axe-core/axe.min.js");
-    let source = std::fs::read_to_string(&axe)?;
-    app.execute(&source, vec![]).await?;
-    let found = app
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document).then(r => done(r.violations
-                 .filter(v => v.impact === 'serious' || v.impact === 'critical')
-                 .map(v => v.id + ': ' + v.nodes.map(n => n.html).join(' | '))));",
-            vec![],
-        )
-        .await?;
-    anyhow::ensure!(found == json!([]), "{page}: accessibility violations: {found}");
-    Ok(())
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -7,6 +7,7 @@ import type { Target } from "../bindings/Target";
 import type { TimelineEntry } from "../bindings/TimelineEntry";
 import { FeedEditor } from "../components/FeedEditor";
 import { Health } from "../components/Health";
+import { MessageView } from "../components/MessageView";
 import { RecordView } from "../components/RecordView";
 import { Settings } from "../components/Settings";
 import { Sidebar } from "../components/Sidebar";
@@ -49,10 +50,16 @@ export function App(props: { api: Api }) {
     const r = route();
     if (r.page === "all" || r.page === "feed") setRoute({ ...r, since: undefined });
   };
+  // A message with more than words (buttons, pictures, markdown) opens in
+  // full; a record opens among its feed's records; a plain message's link
+  // opens in the browser.
+  const [message, setMessage] = createSignal<TimelineEntry | null>(null);
   const openEntry = (entry: TimelineEntry) => {
     const change: Change = entry.change;
     if (change.key !== null && feeds.get(change.feed)?.kind === "record") {
       setRoute({ page: "feed", feed: change.feed, tab: "records", focus: change.key });
+    } else if (change.extras !== undefined || entry.withdrawn || entry.results.length > 0) {
+      setMessage(entry);
     } else if (change.click !== null) {
       api.openLink(change.click).catch((e) => fail(messageOf(e)));
     }
@@ -114,6 +121,9 @@ export function App(props: { api: Api }) {
               Dismiss
             </button>
           </p>
+        </Show>
+        <Show when={message()} keyed>
+          {(entry) => <MessageView api={api} entry={entry} now={now()} onClose={() => setMessage(null)} />}
         </Show>
         <Switch>
           <Match when={route().page === "all"}>

@@ -9,6 +9,7 @@ import type { TimelineEntry } from "../bindings/TimelineEntry";
 import type { TimelineQuery } from "../bindings/TimelineQuery";
 import { createPaged } from "../app/paged";
 import { ago, dayLabel, dayStart } from "../lib/time";
+import { markdownText } from "../lib/markdown";
 import { Marked } from "./Marked";
 import { noFilters, TimelineFilters, type Filters } from "./TimelineFilters";
 import { messageOf } from "../lib/errors";
@@ -198,7 +199,9 @@ function EntryButton(props: EntryProps) {
   const change = () => props.entry.change;
   const body = () => {
     const c = change();
-    return c.body !== null && c.body !== c.title ? c.body : null;
+    if (c.body === null || c.body === c.title) return null;
+    // Markdown reads as its words here; the message view renders it.
+    return c.extras?.markdown ? markdownText(c.body) : c.body;
   };
   return (
     <button

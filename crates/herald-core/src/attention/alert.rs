@@ -80,6 +80,8 @@ pub struct Alert {
     /// The message's buttons, attachment and icon, for a notification
     /// about one message.
     pub extras: Extras,
+    /// The event id of that one message, for its buttons to name it.
+    pub event_id: Option<String>,
     /// Shown while Herald or the desktop keeps quiet (it broke through):
     /// it makes no sound.
     pub hushed: bool,
@@ -146,6 +148,7 @@ pub(super) fn alert_of(change: &Change, source: &str) -> Alert {
         feed: Some(change.feed.clone()),
         kind: if message { AlertKind::Message } else { AlertKind::Change },
         extras: if message { change.extras.clone() } else { Extras::default() },
+        event_id: (message && !change.event_id.is_empty()).then(|| change.event_id.clone()),
         hushed: false,
     }
 }
@@ -180,6 +183,7 @@ pub fn digest_alert(digest: &Digest, source: &str) -> Option<Alert> {
         feed: Some(digest.feed.clone()),
         kind: AlertKind::Digest,
         extras: Extras::default(),
+        event_id: None,
         hushed: false,
     })
 }
@@ -215,6 +219,7 @@ pub fn away_alert(held: &[(String, String, usize)], lines: &[String], since: Epo
         feed: (!feed.is_empty()).then_some(feed),
         kind: AlertKind::Digest,
         extras: Extras::default(),
+        event_id: None,
         hushed: false,
     })
 }

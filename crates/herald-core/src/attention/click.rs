@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 
 use super::Target;
 use crate::feed::MessageAction;
+use crate::store::EntryRef;
 
 /// What a shown notification is about: what a click opens, the feed its
 /// "Mark read" and "Mute 1 h" act on, and its message's own buttons.
@@ -12,6 +13,8 @@ pub struct Routed {
     pub target: Target,
     pub feed: Option<String>,
     pub actions: Vec<MessageAction>,
+    /// The message its buttons belong to.
+    pub entry: Option<EntryRef>,
 }
 
 /// What each shown notification is about, so that a click or an action
@@ -75,6 +78,7 @@ mod tests {
             target: Target { feed: "f".into(), key: Some(key.into()), click: None, since: None },
             feed: Some("f".into()),
             actions: Vec::new(),
+            entry: None,
         }
     }
 

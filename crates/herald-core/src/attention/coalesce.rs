@@ -149,6 +149,7 @@ impl Open {
             feed: Some(self.latest.feed.clone()),
             kind: if self.latest.action == Action::Message { AlertKind::Message } else { AlertKind::Change },
             extras: Default::default(),
+            event_id: None,
             hushed: false,
         }
     }

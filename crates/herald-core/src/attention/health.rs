@@ -84,6 +84,7 @@ impl HealthWatch {
                     feed: Some(state.name.clone()),
                     kind: AlertKind::Online,
                     extras: Default::default(),
+                    event_id: None,
                     hushed: false,
                 })
             }
@@ -115,6 +116,7 @@ impl HealthWatch {
                     feed: Some(feed.clone()),
                     kind: AlertKind::Offline,
                     extras: Default::default(),
+                    event_id: None,
                     hushed: false,
                 },
             ));

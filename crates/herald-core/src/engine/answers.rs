@@ -11,7 +11,7 @@ use crate::call::Answer;
 use crate::error::Error;
 use crate::feed::meaning;
 use crate::feed::values::truthy;
-use crate::feed::Meaning;
+use crate::feed::{Meaning, MessageAction};
 use crate::sse::Event;
 use crate::store::{FeedId, StoreError};
 
@@ -210,5 +210,75 @@ impl Answers<ViewRecord> for Supervisor {
             .control
             .send(Control::View(key))
             .map_err(|_| Error::unavailable(format!("the feed {feed:?} is not running")))
+    }
+}
+
+impl Answers<GetEntry> for Supervisor {
+    async fn answer(&mut self, GetEntry { entry }: GetEntry) -> Answer<GetEntry> {
+        self.store(move |store| match store.row_of(&entry)? {
+            Some(row) => store.timeline_entry(row),
+            None => Ok(None),
+        })
+        .await
+    }
+}
+
+impl Answers<KeepActionResult> for Supervisor {
+    async fn answer(&mut self, KeepActionResult { entry, result }: KeepActionResult) -> Answer<KeepActionResult> {
+        let row = self.store(move |store| store.row_of(&entry)).await?;
+        let row = row.ok_or_else(|| Error::not_found("there is no such entry in the timeline"))?;
+        self.store(move |store| store.keep_action_result(row, &result)).await
+    }
+}
+
+/// An action is the feed's runner's to send, with the feed's client: the
+/// supervisor hands it on, and takes the next call while it is sent.
+impl Answers<SendHttpAction> for Supervisor {
+    async fn answer(&mut self, call: SendHttpAction) -> Answer<SendHttpAction> {
+        let (reply, answer) = oneshot::channel();
+        self.take(call, reply).await;
+        answer.await.map_err(|_| Error::unavailable("the feed stopped before its action was sent"))?
+    }
+
+    async fn take(
+        &mut self,
+        SendHttpAction { entry, at }: SendHttpAction,
+        reply: oneshot::Sender<Answer<SendHttpAction>>,
+    ) {
+        let found = self
+            .store(move |store| match store.row_of(&entry)? {
+                Some(row) => store.timeline_entry(row),
+                None => Ok(None),
+            })
+            .await;
+        let handed = match found {
+            Ok(Some(entry)) => match entry.change.extras.actions.get(at) {
+                Some(action @ MessageAction::Http { .. }) => match self.running(&entry.change.feed) {
+                    Ok(running) => running
+                        .control
+                        .send(Control::Act(action.clone(), entry.id, reply))
+                        .map_err(|mpsc::error::SendError(control)| control),
+                    Err(e) => {
+                        let _ = reply.send(Err(e));
+                        return;
+                    }
+                },
+                _ => {
+                    let _ = reply.send(Err(Error::invalid(format!("the message has no http action at {at}"))));
+                    return;
+                }
+            },
+            Ok(None) => {
+                let _ = reply.send(Err(Error::not_found("there is no such entry in the timeline")));
+                return;
+            }
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        if let Err(Control::Act(_, _, reply)) = handed {
+            let _ = reply.send(Err(Error::unavailable("the feed is not running")));
+        }
     }
 }

@@ -11,9 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::api::{FeedState, Record};
 use crate::call::answers;
-use crate::feed::{Change, Feed, Write};
+use crate::feed::{ActionResult, Change, Feed, Write};
 use crate::sse::EpochMs;
-use crate::store::{Activity, TimelinePage, TimelineQuery};
+use crate::store::{Activity, EntryRef, TimelineEntry, TimelinePage, TimelineQuery};
 
 /// Follows a new feed, or replaces the one of the same name (an edit): its
 /// history, cursor and records stay.
@@ -102,6 +102,31 @@ pub struct ViewRecord {
     pub key: Option<String>,
 }
 
+/// One entry of the timeline, with what came of its buttons.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetEntry {
+    pub entry: EntryRef,
+}
+
+/// Sends the `http` action at `at` of the message `entry`, with the feed's
+/// credentials only if it points at the feed's own server, and keeps what
+/// came of it beside the message. Only on the user's word: the window asks
+/// after the user confirmed it, the notification only for a host the feed
+/// allows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendHttpAction {
+    pub entry: EntryRef,
+    pub at: usize,
+}
+
+/// Keeps what came of one of a message's buttons (one the tray process
+/// performs itself: opening a link, copying).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeepActionResult {
+    pub entry: EntryRef,
+    pub result: ActionResult,
+}
+
 answers! {
     AddFeed => (),
     RemoveFeed => (),
@@ -116,4 +141,7 @@ answers! {
     GetRecent => Vec<Change>,
     WriteRecord => (),
     ViewRecord => (),
+    GetEntry => Option<TimelineEntry>,
+    SendHttpAction => ActionResult,
+    KeepActionResult => (),
 }

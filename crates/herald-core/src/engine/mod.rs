@@ -17,6 +17,7 @@
 //! them as they are, and `herald-cli` asks a Herald running elsewhere just
 //! as it asks an engine of its own.
 
+mod act;
 mod answers;
 mod api;
 pub mod calls;
@@ -38,6 +39,7 @@ use std::time::Duration;
 use reqwest::header::HeaderMap;
 use tokio::sync::{mpsc, oneshot};
 
+pub use act::same_origin;
 pub use api::{EngineEvent, FeedKind, FeedState, Record};
 pub use calls::*;
 pub use health::{Condition, Health};

@@ -135,6 +135,21 @@ impl MessageAction {
     }
 }
 
+/// What came of pressing one of a message's buttons: kept beside the
+/// message in the timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "camelCase")]
+#[ts(export)]
+pub struct ActionResult {
+    /// The button's label.
+    pub label: String,
+    pub ok: bool,
+    /// What happened: "Opened https://…", "Copied", "PUT https://… answered 200 OK".
+    pub outcome: String,
+    #[ts(type = "number")]
+    pub at: EpochMs,
+}
+
 /// Where a message's extras are, as JSON pointers (see [`super::MessageMeaning`]).
 pub(super) struct ExtrasAt<'a> {
     pub markdown: Option<&'a str>,

@@ -40,7 +40,7 @@ pub use auth::{Auth, AuthError, AuthScheme};
 pub use change::{Action, Change, Digest, Level};
 pub use check::{check, Refusal, Setting};
 pub use edit::{Conflict, Fields, Write};
-pub use extras::{Attachment, Extras, MessageAction, MAX_ACTIONS};
+pub use extras::{ActionResult, Attachment, Extras, MessageAction, MAX_ACTIONS};
 pub use file::{feeds_to_toml, parse_feeds, FeedsFileError};
 pub use form::{pinned_certificate_path, FeedForm, FieldError, FormAuth, HeaderField};
 pub use meaning::{FieldVerb, Me, Meaning, MessageMeaning, RecordMeaning};

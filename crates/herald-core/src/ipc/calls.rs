@@ -5,12 +5,15 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 use super::Status;
 use crate::attention::{DoNotDisturbFor, Quiet, Target};
 use crate::call::answers;
-use crate::feed::{Feed, FeedForm};
+use crate::feed::{ActionResult, Feed, FeedForm};
+use crate::media::Refusal;
 use crate::probe::ProbeReport;
+use crate::store::EntryRef;
 
 /// Push what happens to this client from now on. A window is counted as
 /// open while it stays subscribed, and is spared the raw events.
@@ -125,6 +128,39 @@ pub struct OpenWindow {
     pub target: Option<Target>,
 }
 
+/// Presses button `at` of a message in the timeline: opens its link,
+/// copies its value, or sends its http request (which the window asks only
+/// after the user has seen and confirmed it). What came of it is kept
+/// beside the message, and answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PressButton {
+    pub entry: EntryRef,
+    pub at: usize,
+}
+
+/// A picture a message points at (its attachment or icon), from Herald's
+/// cache or fetched into it within bounds; or why it is not shown.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetPicture {
+    pub url: String,
+    /// The size its sender claims.
+    pub size: Option<u64>,
+}
+
+/// A picture, or why it is not shown: what happened, never an error.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase", rename_all_fields = "camelCase")]
+#[ts(export)]
+pub enum Picture {
+    /// As a `data:` URL, which the window's policy allows for images.
+    Shown {
+        data_url: String,
+    },
+    Refused {
+        refusal: Refusal,
+    },
+}
+
 answers! {
     Subscribe => (),
     GetFeedForm => FeedForm,
@@ -144,4 +180,6 @@ answers! {
     SetAutostart => bool,
     TakeFocus => Option<Target>,
     OpenWindow => (),
+    PressButton => ActionResult,
+    GetPicture => Picture,
 }

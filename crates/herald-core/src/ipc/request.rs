@@ -105,6 +105,8 @@ requests! {
         SetAutostart,
         TakeFocus,
         OpenWindow,
+        PressButton,
+        GetPicture,
     }
 }
 

@@ -8,6 +8,7 @@
 //! durable history ends, never past an event it did not keep and never
 //! before one it did (a replayed event is stored once).
 
+mod actions;
 mod activity;
 mod cursor;
 mod described;
@@ -22,6 +23,7 @@ use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OptionalExtension};
 
+pub use actions::EntryRef;
 pub use activity::Activity;
 pub use history::{Ingested, Records, StoredEvent};
 pub use replica::{ChangeKind, MissedChange, Resynced, Snapshot, SnapshotError};

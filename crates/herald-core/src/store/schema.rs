@@ -114,11 +114,18 @@ fn migrations() -> Migrations<'static> {
         ),
         // The sequence a message belongs to (ntfy's `sequence_id`, or else
         // its own id), which a later message of it replaces, and whether
-        // its sender withdrew it.
+        // its sender withdrew it; and what came of its buttons (JSON), kept
+        // beside it and gone with it.
         M::up(
             "ALTER TABLE events ADD COLUMN sequence TEXT;
         ALTER TABLE events ADD COLUMN withdrawn INTEGER NOT NULL DEFAULT 0;
-        CREATE INDEX events_by_sequence ON events (feed_id, sequence) WHERE sequence IS NOT NULL;",
+        CREATE INDEX events_by_sequence ON events (feed_id, sequence) WHERE sequence IS NOT NULL;
+        CREATE TABLE action_results (
+            id     INTEGER PRIMARY KEY,
+            event  INTEGER NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+            result TEXT NOT NULL
+        );
+        CREATE INDEX action_results_by_event ON action_results (event);",
         ),
     ])
 }

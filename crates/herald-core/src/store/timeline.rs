@@ -8,14 +8,14 @@
 //! [`super::described`]), and this module only reads: a page of events,
 //! filtered, or the matches of an FTS5 search, marked.
 
-use rusqlite::params_from_iter;
 use rusqlite::types::Value as Sql;
+use rusqlite::{params_from_iter, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::described::MEANINGLESS;
 use super::{Store, StoreError};
-use crate::feed::{Action, Change, Level};
+use crate::feed::{Action, ActionResult, Change, Level};
 use crate::sse::EpochMs;
 
 /// Where a search match starts in [`TimelineEntry::marked`] and
@@ -68,6 +68,8 @@ pub struct TimelineEntry {
     /// The sender withdrew it (ntfy's `message_delete`).
     pub withdrawn: bool,
     pub change: Change,
+    /// What came of its buttons, oldest first.
+    pub results: Vec<ActionResult>,
     /// The sentence with search matches between [`MARK_START`] and [`MARK_END`].
     pub marked: Option<String>,
     /// A stretch of the data around the matches, marked the same way, when
@@ -132,7 +134,39 @@ fn change_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<Change> {
     })
 }
 
+/// An entry, from a row of the timeline's query.
+fn entry_of(row: &rusqlite::Row<'_>) -> rusqlite::Result<TimelineEntry> {
+    let snippet: Option<String> = row.get("snippet")?;
+    Ok(TimelineEntry {
+        id: row.get("id")?,
+        read: row.get("read")?,
+        withdrawn: row.get("withdrawn")?,
+        change: change_of(row)?,
+        results: Vec::new(),
+        marked: row.get("marked")?,
+        // Only a snippet that holds a match says anything.
+        snippet: snippet.filter(|s| s.contains(MARK_START)),
+    })
+}
+
+/// What the timeline reads of each entry.
+const ENTRY_COLUMNS: &str = "events.id, events.read, events.withdrawn, events.missed, events.event_id, events.data,
+    events.received_at, events.change, feeds.name AS feed";
+
 impl Store {
+    /// One entry of the timeline, by its row, with its buttons' results.
+    pub fn timeline_entry(&self, row: i64) -> Result<Option<TimelineEntry>, StoreError> {
+        let sql = format!(
+            "SELECT {ENTRY_COLUMNS}, NULL AS marked, NULL AS snippet
+             FROM events JOIN feeds ON feeds.id = events.feed_id WHERE events.id = ?1 AND events.action IS NOT ?2"
+        );
+        let found =
+            self.conn.prepare_cached(&sql)?.query_row(rusqlite::params![row, MEANINGLESS], entry_of).optional()?;
+        let mut entries: Vec<TimelineEntry> = found.into_iter().collect();
+        self.with_results(&mut entries)?;
+        Ok(entries.pop())
+    }
+
     /// A page of the timeline, newest first, with the number of matches.
     pub fn timeline(&self, query: &TimelineQuery) -> Result<TimelinePage, StoreError> {
         let search = query.text.as_deref().and_then(match_expression);
@@ -203,25 +237,14 @@ impl Store {
             n => n.min(MAX_LIMIT),
         };
         let sql = format!(
-            "SELECT events.id, events.read, events.withdrawn, events.missed, events.event_id, events.data, events.received_at,
-                    events.change, feeds.name AS feed, {marks}
+            "SELECT {ENTRY_COLUMNS}, {marks}
              FROM {from} {filter} ORDER BY {order} DESC LIMIT {limit} OFFSET {}",
             query.offset
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
-        let rows = statement.query_map(params_from_iter(&values), |row| {
-            let snippet: Option<String> = row.get("snippet")?;
-            Ok(TimelineEntry {
-                id: row.get("id")?,
-                read: row.get("read")?,
-                withdrawn: row.get("withdrawn")?,
-                change: change_of(row)?,
-                marked: row.get("marked")?,
-                // Only a snippet that holds a match says anything.
-                snippet: snippet.filter(|s| s.contains(MARK_START)),
-            })
-        })?;
-        let entries = rows.collect::<Result<Vec<_>, _>>()?;
+        let rows = statement.query_map(params_from_iter(&values), entry_of)?;
+        let mut entries = rows.collect::<Result<Vec<_>, _>>()?;
+        self.with_results(&mut entries)?;
         Ok(TimelinePage { total, entries })
     }
 

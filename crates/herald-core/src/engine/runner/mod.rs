@@ -31,7 +31,9 @@ use crate::error::Error;
 use crate::feed::meaning::{self, Context, Read, RecordOp};
 use crate::feed::presence;
 use crate::feed::rules;
-use crate::feed::{Change, Digest, Feed, Level, Meaning, RecordMeaning, Resolved, Rule, Setup, Write};
+use crate::feed::{
+    ActionResult, Change, Digest, Feed, Level, Meaning, MessageAction, RecordMeaning, Resolved, Rule, Setup, Write,
+};
 use crate::sse::{now_ms, ConnectionState, Event, Failure, Phase, StopReason, Subscription};
 use crate::store::{FeedId, MissedChange};
 
@@ -45,6 +47,9 @@ pub(super) enum Control {
     Write(Write, oneshot::Sender<Result<(), Error>>),
     /// The record the user has open, to tell the server (presence).
     View(Option<String>),
+    /// Send a message's http action, confirmed; keep what came of it
+    /// beside the message in `row`.
+    Act(MessageAction, i64, oneshot::Sender<Result<ActionResult, Error>>),
 }
 
 pub(super) struct Runner {
@@ -113,6 +118,7 @@ impl Runner {
                 control = self.control.recv() => match control {
                     Some(Control::ReconnectNow) => subscription.reconnect_now(),
                     Some(Control::Write(write, reply)) => self.write(write, reply),
+                    Some(Control::Act(action, row, reply)) => self.act(action, row, reply),
                     Some(Control::View(key)) => {
                         self.viewing = key;
                         self.view();

@@ -76,4 +76,21 @@ impl Runner {
             });
         });
     }
+
+    /// Sends a message's http action with this feed's client, and keeps
+    /// what came of it beside the message.
+    pub(super) fn act(&self, action: MessageAction, row: i64, reply: oneshot::Sender<Result<ActionResult, Error>>) {
+        let (client, credentials, url) =
+            (self.setup.client.clone(), self.setup.rest_headers.clone(), self.feed.url.clone());
+        let writer = self.writer.clone();
+        tokio::spawn(async move {
+            let result = crate::engine::act::send(&action, &url, &client, &credentials).await;
+            let kept = result.clone();
+            let stored = writer.call(move |store| store.keep_action_result(row, &kept)).await;
+            if let Ok(Err(e)) = stored {
+                tracing::warn!(error = %e, "keeping what came of an action failed");
+            }
+            let _ = reply.send(Ok(result));
+        });
+    }
 }
