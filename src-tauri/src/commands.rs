@@ -73,7 +73,8 @@ pub async fn pause_feed(link: State<'_, Link>, feed: String, paused: bool) -> Co
 /// the user has just confirmed; what came of it is answered and kept.
 #[tauri::command]
 pub async fn press_button(link: State<'_, Link>, row: i64, at: usize) -> CommandResult<ActionResult> {
-    link.ask(PressButton { entry: EntryRef::Row(row), at }).await
+    // The window shows an http request before it asks: it is confirmed.
+    link.ask(PressButton { entry: EntryRef::Row(row), at, confirmed: true }).await
 }
 
 /// A message's picture, from the tray process's bounded cache, or why it

@@ -82,7 +82,7 @@ describe("a message in full", () => {
     const api = withMessage({
       extras: {
         actions: [
-          { action: "http", label: "Close door", url: "https://api.example/door", method: "PUT", headers: { "X-Door": "front" }, body: '{"open":false}', clear: false },
+          { action: "http", label: "Close door", url: "https://api.example/door", method: "PUT", headers: { "X-Door": "front" }, body: '{"open":false}', clear: false, allowed: false },
           { action: "unavailable", label: "Take photo", kind: "broadcast" },
         ],
       },

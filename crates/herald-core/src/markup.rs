@@ -76,6 +76,24 @@ pub fn markdown_markup(markdown: &str) -> String {
     out.trim_end().to_owned()
 }
 
+/// A body made by this module, as plain text: for a notification server
+/// that does not announce `body-markup`. Its only tags are the subset's,
+/// which it wrote itself (payload text was escaped), so they are dropped,
+/// and the escapes are undone.
+pub fn markup_to_text(body: &str) -> String {
+    let mut text = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(start) = rest.find('<') {
+        text.push_str(&rest[..start]);
+        rest = match rest[start..].find('>') {
+            Some(end) => &rest[start + end + 1..],
+            None => "",
+        };
+    }
+    text.push_str(rest);
+    text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
+}
+
 /// The words of markdown, with no markup at all: for a summary line.
 pub fn markdown_text(markdown: &str) -> String {
     let mut out = String::with_capacity(markdown.len());
@@ -112,5 +130,12 @@ mod tests {
         assert!(!body.contains("<script") && !body.contains("<img") && !body.contains("javascript"), "{body}");
         assert!(body.contains("&lt;script&gt;") && body.contains("click"), "{body}");
         assert_eq!(markdown_text("**Disk** at _91%_\n\n- sda"), "Disk at 91% sda");
+    }
+
+    #[test]
+    fn a_body_reads_as_plain_text_where_the_server_takes_no_markup() {
+        let payload = "<b>not bold</b> & \"quoted\" 'x' &amp;";
+        let body = format!("{}\n{}", markdown_markup("**bold** [log](https://ci.example/)"), escape_markup(payload));
+        assert_eq!(markup_to_text(&body), format!("bold log\n{payload}"));
     }
 }

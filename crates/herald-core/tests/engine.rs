@@ -538,21 +538,24 @@ async fn an_http_action_carries_the_feeds_credentials_only_to_the_feeds_own_serv
     assert_eq!(changes[0].extras.actions.len(), 2, "{changes:?}");
     let entry = EntryRef::Event { feed: "alerts".into(), event_id: "m1".into() };
 
-    let here = sink.engine.ask(SendHttpAction { entry: entry.clone(), at: 0 }).await.unwrap();
+    let here = sink.engine.ask(SendHttpAction { entry: entry.clone(), at: 0, confirmed: true }).await.unwrap();
     assert!(here.ok, "{here:?}");
     assert_eq!(here.outcome, format!("POST {}/act answered 200 OK", server.url));
     server.requests_made(2).await;
     assert_eq!(server.request_line(1), "POST /act HTTP/1.1");
     assert_eq!(server.header(1, "authorization").as_deref(), Some("Bearer feed-token"), "its own server");
 
-    let there = sink.engine.ask(SendHttpAction { entry: entry.clone(), at: 1 }).await.unwrap();
+    let unasked = sink.engine.ask(SendHttpAction { entry: entry.clone(), at: 1, confirmed: false }).await;
+    assert!(matches!(unasked, Err(Error::Invalid { .. })), "not confirmed, to a host not allowed: {unasked:?}");
+    assert!(pictures.acted().is_empty());
+    let there = sink.engine.ask(SendHttpAction { entry: entry.clone(), at: 1, confirmed: true }).await.unwrap();
     assert!(there.ok, "{there:?}");
     assert_eq!(pictures.acted(), [("PUT".to_owned(), None, String::new())], "no credentials elsewhere");
 
     let kept = sink.engine.ask(GetEntry { entry }).await.unwrap().expect("the message");
     let outcomes: Vec<&str> = kept.results.iter().map(|r| r.label.as_str()).collect();
     assert_eq!(outcomes, ["Close here", "Close there"], "both kept beside the message");
-    let refused = sink.engine.ask(SendHttpAction { entry: EntryRef::Row(kept.id), at: 7 }).await;
+    let refused = sink.engine.ask(SendHttpAction { entry: EntryRef::Row(kept.id), at: 7, confirmed: true }).await;
     assert!(matches!(refused, Err(Error::Invalid { .. })), "{refused:?}");
 }
 

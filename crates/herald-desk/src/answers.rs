@@ -85,8 +85,8 @@ impl Serve<ShowTestNotification> for Desk {
 }
 
 impl Serve<PressButton> for Desk {
-    async fn answer(&self, PressButton { entry, at }: PressButton) -> Answer<PressButton> {
-        crate::buttons::press(self, entry, at).await
+    async fn answer(&self, PressButton { entry, at, confirmed }: PressButton) -> Answer<PressButton> {
+        crate::buttons::press(self, entry, at, confirmed).await
     }
 }
 

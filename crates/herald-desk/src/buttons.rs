@@ -12,8 +12,9 @@ use herald_core::Error;
 
 use crate::Desk;
 
-/// Presses button `at` of the message `entry`.
-pub async fn press(desk: &Desk, entry: EntryRef, at: usize) -> Result<ActionResult, Error> {
+/// Presses button `at` of the message `entry`; an http one only if the
+/// user `confirmed` it, or the feed allows its host.
+pub async fn press(desk: &Desk, entry: EntryRef, at: usize, confirmed: bool) -> Result<ActionResult, Error> {
     let found = desk.engine.ask(GetEntry { entry }).await?;
     let found = found.ok_or_else(|| Error::not_found("that message is no longer in the timeline"))?;
     let row = EntryRef::Row(found.id);
@@ -26,7 +27,7 @@ pub async fn press(desk: &Desk, entry: EntryRef, at: usize) -> Result<ActionResu
         MessageAction::Copy { label, value, .. } => {
             (label, crate::clipboard::copy(value.clone()).await.map(|()| "Copied to the clipboard".to_owned()))
         }
-        MessageAction::Http { .. } => return desk.engine.ask(SendHttpAction { entry: row, at }).await,
+        MessageAction::Http { .. } => return desk.engine.ask(SendHttpAction { entry: row, at, confirmed }).await,
         MessageAction::Unavailable { kind, .. } => {
             return Err(Error::invalid(format!("a {kind} action is for ntfy's Android app, not a desktop")));
         }

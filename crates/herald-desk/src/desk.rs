@@ -195,13 +195,22 @@ impl Desk {
             }
             Heard::Clicked { action: Action::Message(at), routed } => {
                 let Some(entry) = routed.entry.clone() else { return self.show(routed.target) };
-                if !matches!(routed.actions.get(at), Some(MessageAction::View { .. } | MessageAction::Copy { .. })) {
+                let offered = matches!(
+                    routed.actions.get(at),
+                    Some(
+                        MessageAction::View { .. }
+                            | MessageAction::Copy { .. }
+                            | MessageAction::Http { allowed: true, .. }
+                    )
+                );
+                if !offered {
                     // Anything else is done in the window, where it is seen first.
                     return self.show(routed.target);
                 }
                 let desk = self.clone();
                 tokio::spawn(async move {
-                    match crate::buttons::press(&desk, entry, at).await {
+                    // Not confirmed: an http action goes only where the feed allows.
+                    match crate::buttons::press(&desk, entry, at, false).await {
                         Ok(result) if !result.ok => {
                             tracing::warn!(outcome = %result.outcome, "a notification's button failed")
                         }

@@ -99,7 +99,7 @@ impl DesktopNotifier {
         tokio::spawn(listen(told.clone(), router.clone(), ready));
         let (queue, shows) = mpsc::channel(QUEUE);
         let overflow = Arc::new(AtomicUsize::new(0));
-        let showing = Showing { told, router, media };
+        let showing = Showing { told, router, media, markup: true };
         tokio::spawn(show_in_order(showing, listening, shows, overflow.clone()));
         (DesktopNotifier { queue, overflow }, heard)
     }
@@ -132,6 +132,23 @@ struct Showing {
     told: Told,
     router: Arc<Mutex<ClickRouter>>,
     media: Arc<MediaCache>,
+    /// The server reads the body's markup subset (its `body-markup`
+    /// capability); else bodies go as plain text.
+    markup: bool,
+}
+
+/// Whether the notification server announces `body-markup` (asked once;
+/// a server that does not answer is taken to read it, as most do).
+async fn reads_markup() -> bool {
+    let asked = async {
+        let connection = Connection::session().await?;
+        let reply = connection.call_method(Some(INTERFACE), PATH, Some(INTERFACE), "GetCapabilities", &()).await?;
+        reply.body().deserialize::<Vec<String>>()
+    };
+    match asked.await {
+        Ok(capabilities) => capabilities.iter().any(|c| c == "body-markup"),
+        Err(_) => true,
+    }
 }
 
 /// How long a notification waits for its picture before it shows without.
@@ -144,6 +161,7 @@ async fn show_in_order(
     overflow: Arc<AtomicUsize>,
 ) {
     let _ = listening.wait_for(|ready| *ready).await;
+    let showing = Showing { markup: reads_markup().await, ..showing };
     let mut ids: VecDeque<(Slot, u32)> = VecDeque::new();
     while let Some(ask) = shows.recv().await {
         let (slot, alert) = match ask {
@@ -199,7 +217,11 @@ fn notification_of(alert: &Alert) -> Notification {
     }
     let mut buttons = 0;
     for (at, action) in alert.extras.actions.iter().enumerate() {
-        if matches!(action, MessageAction::View { .. } | MessageAction::Copy { .. }) && buttons < BUTTONS {
+        let offered = matches!(
+            action,
+            MessageAction::View { .. } | MessageAction::Copy { .. } | MessageAction::Http { allowed: true, .. }
+        );
+        if offered && buttons < BUTTONS {
             notification.action(&format!("{MESSAGE_ACTION}{at}"), action.label());
             buttons += 1;
         }
@@ -229,8 +251,11 @@ async fn picture(media: &MediaCache, url: &str, size: Option<u64>) -> Option<Str
 }
 
 async fn show_one(showing: &Showing, ids: &mut VecDeque<(Slot, u32)>, slot: Slot, alert: Alert) {
-    let Showing { told, router, media } = showing;
+    let Showing { told, router, media, markup } = showing;
     let mut notification = notification_of(&alert);
+    if !markup {
+        notification.body(&herald_core::markup::markup_to_text(&alert.body));
+    }
     if let Some(attachment) = alert.extras.attachment.as_ref().filter(|a| a.looks_like_image()) {
         if let Some(image) = picture(media, &attachment.url, attachment.size).await {
             notification.hint(Hint::ImagePath(image));

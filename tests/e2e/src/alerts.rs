@@ -12,11 +12,13 @@ use crate::eventually;
 use crate::herald::Herald;
 use crate::notifications::{NotificationServer, Shown};
 
-/// Imports one ntfy feed, `alerts`, following `url`'s topic.
-fn import_alerts(store: &Path, url: &str) -> anyhow::Result<()> {
+/// Imports one ntfy feed, `alerts`, following `url`'s topic, with `more`
+/// settings (TOML lines).
+fn import_alerts(store: &Path, url: &str, more: &str) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let feeds = dir.path().join("feeds.toml");
-    std::fs::write(&feeds, format!("[[feed]]\nname = \"alerts\"\npreset = \"ntfy\"\nurl = \"{url}/alerts/sse\"\n"))?;
+    let feed = format!("[[feed]]\nname = \"alerts\"\npreset = \"ntfy\"\nurl = \"{url}/alerts/sse\"\n{more}\n");
+    std::fs::write(&feeds, feed)?;
     crate::cli::run(store, &["feeds", "import", feeds.to_str().expect("UTF-8")], "")?;
     Ok(())
 }
@@ -24,8 +26,13 @@ fn import_alerts(store: &Path, url: &str) -> anyhow::Result<()> {
 /// Herald, on a fresh store under `dir` following the ntfy server at
 /// `url`, once its feed is live; and a client of its socket.
 pub async fn herald_following(dir: &Path, url: &str) -> anyhow::Result<(Herald, Client)> {
+    herald_following_with(dir, url, "").await
+}
+
+/// [`herald_following`], with `more` settings for the feed (TOML lines).
+pub async fn herald_following_with(dir: &Path, url: &str, more: &str) -> anyhow::Result<(Herald, Client)> {
     let store = dir.join("herald.db");
-    import_alerts(&store, url)?;
+    import_alerts(&store, url, more)?;
     let socket = dir.join("herald.sock");
     let herald = Herald::start(&[("HERALD_STORE", store.to_str().expect("UTF-8"))], &socket).await?;
     let client = Client::connect(&socket).await?;

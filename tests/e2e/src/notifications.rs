@@ -43,6 +43,7 @@ impl Shown {
 }
 
 struct Server {
+    capabilities: Vec<String>,
     shown: Arc<Mutex<Vec<Shown>>>,
     count: watch::Sender<usize>,
     closed: Arc<Mutex<Vec<u32>>>,
@@ -52,7 +53,7 @@ struct Server {
 #[zbus::interface(name = "org.freedesktop.Notifications")]
 impl Server {
     fn get_capabilities(&self) -> Vec<String> {
-        ["actions", "body", "body-markup"].map(String::from).to_vec()
+        self.capabilities.clone()
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -113,11 +114,20 @@ pub struct NotificationServer {
 }
 
 impl NotificationServer {
+    /// A server that reads the body's markup, as most do.
     pub async fn start() -> anyhow::Result<Self> {
+        Self::with_capabilities(&["actions", "body", "body-markup"]).await
+    }
+
+    /// A server that announces only `capabilities` (without `body-markup`,
+    /// it shows a body's text as it is).
+    pub async fn with_capabilities(capabilities: &[&str]) -> anyhow::Result<Self> {
         let shown = Arc::new(Mutex::new(Vec::new()));
         let (count_tx, count) = watch::channel(0);
         let closed = Arc::new(Mutex::new(Vec::new()));
-        let server = Server { shown: shown.clone(), count: count_tx, closed: closed.clone(), inhibited: false };
+        let capabilities = capabilities.iter().map(|c| c.to_string()).collect();
+        let server =
+            Server { capabilities, shown: shown.clone(), count: count_tx, closed: closed.clone(), inhibited: false };
         let connection = zbus::connection::Builder::session()
             .name("org.freedesktop.Notifications")
             .serve_at(PATH, server)

@@ -9,11 +9,12 @@
 //! body's subset, and the view button, which opens its link through the
 //! portal; an http button is never on the notification (it is confirmed
 //! in the window), and Android's broadcast is not offered; the timeline
-//! keeps all of it.
+//! keeps all of it. An http action to a host the feed allows
+//! (`allow_actions_to`) is on the notification, and sent from it, once.
 //!
 //! Run by `scripts/test` inside `xvfb-run … dbus-run-session`.
 
-use herald_e2e::alerts::{herald_following, shown_after, timeline};
+use herald_e2e::alerts::{herald_following_with, shown_after, timeline};
 use herald_e2e::eventually;
 use herald_e2e::notifications::NotificationServer;
 use herald_e2e::portal::Portal;
@@ -27,7 +28,8 @@ async fn ntfys_buttons_icon_attachment_and_markdown_reach_the_desktop() -> anyho
     let notifications = NotificationServer::start().await?;
     let portal = Portal::start().await?;
     let dir = tempfile::tempdir()?;
-    let (_herald, client) = herald_following(dir.path(), &ntfy.url).await?;
+    // The feed lets its http actions go to this machine without asking.
+    let (_herald, client) = herald_following_with(dir.path(), &ntfy.url, "allow_actions_to = [\"127.0.0.1\"]").await?;
     let pictures = Pictures::start().await;
     let picture = format!("{}/door.png", pictures.url);
 
@@ -90,5 +92,28 @@ async fn ntfys_buttons_icon_attachment_and_markdown_reach_the_desktop() -> anyho
     let attachment = extras.attachment.as_ref().expect("its attachment");
     assert_eq!((attachment.name.as_str(), attachment.url.as_str()), ("door.png", picture.as_str()));
     assert_eq!(extras.actions.len(), 2, "both buttons, the http one for the window: {extras:?}");
+
+    // An http action to a host the feed allows is on the notification, and
+    // sent from it: once.
+    let bell =
+        json!([{"action": "http", "label": "Ring bell", "url": format!("{}/act", pictures.url), "body": "ring"}]);
+    let ring = Message { title: Some("Visitor"), message: "at the gate", actions: Some(bell), ..Message::default() };
+    ntfy.publish("alerts", &ring).await;
+    let visitor = shown_after(&notifications, 0, "Visitor").await?;
+    assert_eq!(visitor.action("act-0"), Some("Ring bell"), "{visitor:?}");
+    assert!(pictures.acted().is_empty(), "nothing sent before the button");
+    notifications.action(visitor.id, "act-0").await?;
+    let acted = eventually("the bell to ring", || async {
+        let acted = pictures.acted();
+        Ok((!acted.is_empty()).then_some(acted))
+    })
+    .await?;
+    assert_eq!(acted, [("POST".to_owned(), None, "ring".to_owned())]);
+    let kept = eventually("the outcome beside the message", || async {
+        let entries = timeline(&client).await?;
+        Ok(entries.into_iter().find(|e| e.change.title == "Visitor").filter(|e| !e.results.is_empty()))
+    })
+    .await?;
+    assert!(kept.results[0].ok && kept.results[0].outcome.ends_with("answered 200 OK"), "{:?}", kept.results);
     Ok(())
 }

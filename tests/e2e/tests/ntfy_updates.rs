@@ -2,7 +2,8 @@
 //! 2.13), on the tray process alone: a message updated 5 times is one
 //! notification updated in place and one entry, a delete closes it
 //! (`CloseNotification`) and marks its entry withdrawn, a clear marks its
-//! entry read, and ntfy 2.17's `copy` button copies.
+//! entry read, and ntfy 2.17's `copy` button copies. The server here reads
+//! no markup, so bodies come as their plain text.
 //!
 //! Run by `scripts/test` inside `xvfb-run … dbus-run-session`.
 
@@ -15,7 +16,8 @@ use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn ntfy_2_16s_updates_are_one_notification_that_a_delete_closes() -> anyhow::Result<()> {
-    let notifications = NotificationServer::start().await?;
+    // A server that reads no markup: bodies come as their plain text.
+    let notifications = NotificationServer::with_capabilities(&["actions", "body"]).await?;
     let _portal = Portal::start().await?;
     let ntfy = Ntfy::start().await;
     let dir = tempfile::tempdir()?;
@@ -65,6 +67,12 @@ async fn ntfy_2_16s_updates_are_one_notification_that_a_delete_closes() -> anyho
         async move { Ok((text.as_deref() == Some("493 112")).then_some(())) }
     })
     .await?;
+
+    // Without body-markup, text and markdown arrive as their words.
+    let plain = Message { title: Some("Plain"), message: "**a** & <b>", markdown: true, ..Message::default() };
+    ntfy.publish("alerts", &plain);
+    let plain = shown_after(&notifications, 0, "Plain").await?;
+    assert!(plain.body.starts_with("a & <b>\n"), "{}", plain.body);
 
     // A clear marks its entry read.
     ntfy.clear("alerts", &code_id);

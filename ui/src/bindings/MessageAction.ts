@@ -7,4 +7,9 @@ export type MessageAction = { "action": "view", label: string, url: string,
 /**
  * Dismiss the notification after.
  */
-clear: boolean, } | { "action": "copy", label: string, value: string, clear: boolean, } | { "action": "http", label: string, url: string, method: string, headers: { [key in string]: string }, body?: string, clear: boolean, } | { "action": "unavailable", label: string, kind: string, };
+clear: boolean, } | { "action": "copy", label: string, value: string, clear: boolean, } | { "action": "http", label: string, url: string, method: string, headers: { [key in string]: string }, body?: string, clear: boolean, 
+/**
+ * The feed allows its host (`allow_actions_to`): it is sent
+ * without asking, and offered on the notification.
+ */
+allowed: boolean, } | { "action": "unavailable", label: string, kind: string, };

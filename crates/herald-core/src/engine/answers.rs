@@ -242,7 +242,7 @@ impl Answers<SendHttpAction> for Supervisor {
 
     async fn take(
         &mut self,
-        SendHttpAction { entry, at }: SendHttpAction,
+        SendHttpAction { entry, at, confirmed }: SendHttpAction,
         reply: oneshot::Sender<Answer<SendHttpAction>>,
     ) {
         let found = self
@@ -256,7 +256,7 @@ impl Answers<SendHttpAction> for Supervisor {
                 Some(action @ MessageAction::Http { .. }) => match self.running(&entry.change.feed) {
                     Ok(running) => running
                         .control
-                        .send(Control::Act(action.clone(), entry.id, reply))
+                        .send(Control::Act { action: action.clone(), row: entry.id, confirmed, reply })
                         .map_err(|mpsc::error::SendError(control)| control),
                     Err(e) => {
                         let _ = reply.send(Err(e));
@@ -277,7 +277,7 @@ impl Answers<SendHttpAction> for Supervisor {
                 return;
             }
         };
-        if let Err(Control::Act(_, _, reply)) = handed {
+        if let Err(Control::Act { reply, .. }) = handed {
             let _ = reply.send(Err(Error::unavailable("the feed is not running")));
         }
     }

@@ -110,13 +110,14 @@ pub struct GetEntry {
 
 /// Sends the `http` action at `at` of the message `entry`, with the feed's
 /// credentials only if it points at the feed's own server, and keeps what
-/// came of it beside the message. Only on the user's word: the window asks
-/// after the user confirmed it, the notification only for a host the feed
-/// allows.
+/// came of it beside the message. Only on the user's word: `confirmed` when
+/// the user has seen the request (the window asks first); otherwise only
+/// to a host the feed allows (`allow_actions_to`), and refused for any other.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SendHttpAction {
     pub entry: EntryRef,
     pub at: usize,
+    pub confirmed: bool,
 }
 
 /// Keeps what came of one of a message's buttons (one the tray process

@@ -61,7 +61,7 @@ impl RunnerStart {
                         let message = format!("the feed {:?} is not running", self.feed.name);
                         let _ = reply.send(Err(Error::unavailable(message)));
                     }
-                    Some(Control::Act(_, _, reply)) => {
+                    Some(Control::Act { reply, .. }) => {
                         let message = format!("the feed {:?} is not running", self.feed.name);
                         let _ = reply.send(Err(Error::unavailable(message)));
                     }

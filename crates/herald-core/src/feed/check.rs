@@ -36,6 +36,7 @@ pub enum Setting {
     /// The rule at this index (`[[feed.rule]]`, in order).
     Rule(usize),
     Coalesce,
+    AllowActionsTo,
     KeepCount,
     KeepDays,
 }
@@ -62,6 +63,7 @@ impl Setting {
             Setting::WriteUrl => "write_url",
             Setting::Rule(_) => "rule",
             Setting::Coalesce => "coalesce",
+            Setting::AllowActionsTo => "allow_actions_to",
             Setting::KeepCount => "keep_count",
             Setting::KeepDays => "keep_days",
         }
@@ -135,6 +137,16 @@ pub fn check(feed: &Feed) -> Result<(), Refusal> {
     }
     if let Some(url) = s.write_url.as_deref().filter(|url| !is_http_url(url)) {
         return refuse(Setting::WriteUrl, format!("{url:?} is not an http(s) URL"));
+    }
+    for host in &s.allow_actions_to {
+        let is_host = reqwest::Url::parse(&format!("https://{host}/")).is_ok_and(|u| u.host_str() == Some(host))
+            && !host.is_empty();
+        if !is_host {
+            return refuse(
+                Setting::AllowActionsTo,
+                format!("{host:?} is not a host name (only the host: no scheme, port or path)"),
+            );
+        }
     }
     for (header, value) in &s.headers {
         let bad = reqwest::header::HeaderName::from_bytes(header.as_bytes()).is_err()
@@ -232,6 +244,13 @@ mod tests {
         let mut keep = good.clone();
         keep.retention.max_count = Some(0);
         assert_eq!(refused(&keep), Setting::KeepCount);
+        let mut hosts = good.clone();
+        hosts.settings.allow_actions_to = vec!["api.example.com".into(), "https://api.example.com/".into()];
+        assert_eq!(refused(&hosts), Setting::AllowActionsTo);
+        hosts.settings.allow_actions_to.pop();
+        assert_eq!(check(&hosts), Ok(()));
+        assert!(hosts.settings.allows_action_to("https://API.example.com/door"));
+        assert!(!hosts.settings.allows_action_to("https://api.example.com.evil.example/door"));
         let mut rules = good;
         rules.settings.rules = toml::from_str::<crate::feed::FeedSettings>(
             "[[rule]]\nthen = \"timeline\"\n[[rule]]\nthen = \"timeline\"\nwhen = [{ pointer = \"priority\", exists = true }]",

@@ -118,6 +118,10 @@ pub enum MessageAction {
         #[ts(optional)]
         body: Option<String>,
         clear: bool,
+        /// The feed allows its host (`allow_actions_to`): it is sent
+        /// without asking, and offered on the notification.
+        #[serde(default)]
+        allowed: bool,
     },
     /// An action Herald cannot perform on a desktop (ntfy's Android
     /// `broadcast`, or a kind it does not know): shown as unavailable.
@@ -269,6 +273,7 @@ fn action(value: &Value) -> Option<MessageAction> {
                 headers,
                 body: text_at(value, Some("/body")).filter(|b| !b.is_empty()),
                 clear,
+                allowed: false,
             }
         }
         _ => MessageAction::Unavailable { label, kind },

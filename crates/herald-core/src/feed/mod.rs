@@ -112,6 +112,18 @@ pub struct FeedSettings {
     /// How this feed's notifications are coalesced, when not the defaults.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub coalesce: Option<Coalesce>,
+    /// Hosts a message's `http` action may be sent to without asking: its
+    /// button is on the notification too. Every other is confirmed first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub allow_actions_to: Vec<String>,
+}
+
+impl FeedSettings {
+    /// Whether an `http` action to `url` may be sent without asking.
+    pub fn allows_action_to(&self, url: &str) -> bool {
+        let host = reqwest::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+        host.is_some_and(|host| self.allow_actions_to.iter().any(|allowed| allowed.eq_ignore_ascii_case(&host)))
+    }
 }
 
 /// How much history a feed keeps; the default keeps everything.

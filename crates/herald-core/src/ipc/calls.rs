@@ -129,13 +129,15 @@ pub struct OpenWindow {
 }
 
 /// Presses button `at` of a message in the timeline: opens its link,
-/// copies its value, or sends its http request (which the window asks only
-/// after the user has seen and confirmed it). What came of it is kept
-/// beside the message, and answered.
+/// copies its value, or sends its http request, `confirmed` when the user
+/// has seen it (the window shows it first; see
+/// [`SendHttpAction`](crate::engine::SendHttpAction)). What came of it is
+/// kept beside the message, and answered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PressButton {
     pub entry: EntryRef,
     pub at: usize,
+    pub confirmed: bool,
 }
 
 /// A picture a message points at (its attachment or icon), from Herald's

@@ -47,9 +47,14 @@ pub(super) enum Control {
     Write(Write, oneshot::Sender<Result<(), Error>>),
     /// The record the user has open, to tell the server (presence).
     View(Option<String>),
-    /// Send a message's http action, confirmed; keep what came of it
-    /// beside the message in `row`.
-    Act(MessageAction, i64, oneshot::Sender<Result<ActionResult, Error>>),
+    /// Send a message's http action (confirmed by the user, or to a host
+    /// the feed allows); keep what came of it beside the message in `row`.
+    Act {
+        action: MessageAction,
+        row: i64,
+        confirmed: bool,
+        reply: oneshot::Sender<Result<ActionResult, Error>>,
+    },
 }
 
 pub(super) struct Runner {
@@ -118,7 +123,7 @@ impl Runner {
                 control = self.control.recv() => match control {
                     Some(Control::ReconnectNow) => subscription.reconnect_now(),
                     Some(Control::Write(write, reply)) => self.write(write, reply),
-                    Some(Control::Act(action, row, reply)) => self.act(action, row, reply),
+                    Some(Control::Act { action, row, confirmed, reply }) => self.act(action, row, confirmed, reply),
                     Some(Control::View(key)) => {
                         self.viewing = key;
                         self.view();
@@ -312,6 +317,7 @@ impl Runner {
     /// stored and told once. Returns how many events the sinks were told.
     async fn ingest(&mut self, events: Vec<Event>) -> Result<u64, Gone> {
         let (meaning, plain_records, rules) = (self.meaning.clone(), self.records.clone(), self.rules.clone());
+        let settings = self.feed.settings.clone();
         let keeps_records = self.resolved.snapshot_url.is_some();
         let (id, name, me) = (self.id, self.feed.name.clone(), self.me.clone());
         let count_unread = tokio::time::Instant::now() >= self.unread_at;
@@ -335,6 +341,7 @@ impl Runner {
                     let judged = |change: Option<Change>| {
                         change.map(|mut change| {
                             rules::judge(&rules, &event.event, &event.data, &mut change);
+                            allow_actions(&settings, &mut change);
                             change
                         })
                     };
@@ -418,6 +425,15 @@ impl Runner {
         })
         .await?;
         Err(Gone)
+    }
+}
+
+/// Marks the `http` actions the feed allows to be sent without asking.
+fn allow_actions(settings: &crate::feed::FeedSettings, change: &mut Change) {
+    for action in &mut change.extras.actions {
+        if let MessageAction::Http { url, allowed, .. } = action {
+            *allowed = settings.allows_action_to(url);
+        }
     }
 }
 

@@ -78,8 +78,24 @@ impl Runner {
     }
 
     /// Sends a message's http action with this feed's client, and keeps
-    /// what came of it beside the message.
-    pub(super) fn act(&self, action: MessageAction, row: i64, reply: oneshot::Sender<Result<ActionResult, Error>>) {
+    /// what came of it beside the message. Unconfirmed, only to a host the
+    /// feed allows, as its settings are now.
+    pub(super) fn act(
+        &self,
+        action: MessageAction,
+        row: i64,
+        confirmed: bool,
+        reply: oneshot::Sender<Result<ActionResult, Error>>,
+    ) {
+        let MessageAction::Http { url, .. } = &action else {
+            let _ = reply.send(Err(Error::invalid("only an http action is sent")));
+            return;
+        };
+        if !confirmed && !self.feed.settings.allows_action_to(url) {
+            let message = format!("a request to {url} is sent only once you have confirmed it in the window");
+            let _ = reply.send(Err(Error::invalid(message)));
+            return;
+        }
         let (client, credentials, url) =
             (self.setup.client.clone(), self.setup.rest_headers.clone(), self.feed.url.clone());
         let writer = self.writer.clone();
