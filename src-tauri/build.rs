@@ -15,6 +15,7 @@ fn main() {
         "open_link",
         "press_button",
         "picture",
+        "upcoming",
         "feed_form",
         "validate_feed",
         "probe_feed",

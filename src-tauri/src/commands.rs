@@ -5,10 +5,10 @@
 
 use herald_core::attention::Target;
 use herald_core::engine::{
-    FeedState, GetActivity, GetFeeds, GetRecords, GetTimeline, MarkRead, PauseFeed, ReconnectNow, Record, ViewRecord,
-    WriteRecord,
+    FeedState, GetActivity, GetFeeds, GetRecords, GetTimeline, GetUpcoming, MarkRead, PauseFeed, ReconnectNow, Record,
+    ViewRecord, WriteRecord,
 };
-use herald_core::feed::{ActionResult, Write};
+use herald_core::feed::{ActionResult, Change, Write};
 use herald_core::ipc::{GetPicture, GetStatus, Picture, PressButton, Status, TakeFocus};
 use herald_core::sse::EpochMs;
 use herald_core::store::{Activity, EntryRef, TimelinePage, TimelineQuery};
@@ -82,6 +82,12 @@ pub async fn press_button(link: State<'_, Link>, row: i64, at: usize) -> Command
 #[tauri::command]
 pub async fn picture(link: State<'_, Link>, url: String, size: Option<u64>) -> CommandResult<Picture> {
     link.ask(GetPicture { url, size }).await
+}
+
+/// An ntfy feed's scheduled messages, soonest first.
+#[tauri::command]
+pub async fn upcoming(link: State<'_, Link>, feed: String) -> CommandResult<Vec<Change>> {
+    link.ask(GetUpcoming { feed }).await
 }
 
 /// Opens a message's link in the system browser: http(s) only, whatever

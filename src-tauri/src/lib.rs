@@ -57,6 +57,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, link: Link, pushes: mpsc::Receiv
             commands::open_link,
             commands::press_button,
             commands::picture,
+            commands::upcoming,
             feed_setup::feed_form,
             feed_setup::validate_feed,
             feed_setup::probe_feed,

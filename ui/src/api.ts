@@ -11,6 +11,7 @@ import type { FeedRecord } from "./bindings/FeedRecord";
 import type { DoNotDisturbFor } from "./bindings/DoNotDisturbFor";
 import type { ProbeReport } from "./bindings/ProbeReport";
 import type { ActionResult } from "./bindings/ActionResult";
+import type { Change } from "./bindings/Change";
 import type { Picture } from "./bindings/Picture";
 import type { Quiet } from "./bindings/Quiet";
 import type { Status } from "./bindings/Status";
@@ -51,6 +52,8 @@ export interface Api {
   openLink(url: string): Promise<void>;
   /** Presses button `at` of the message in timeline row `row`. */
   pressButton(row: number, at: number): Promise<ActionResult>;
+  /** An ntfy feed's scheduled messages, soonest first. */
+  upcoming(feed: string): Promise<Change[]>;
   /** A message's picture, or why it is not shown. */
   picture(url: string, size: number | null): Promise<Picture>;
   /** A feed's form, to edit it; its secret stays in the keyring. */
@@ -107,6 +110,7 @@ export const tauriApi: Api = {
   openLink: (url) => invoke("open_link", { url }),
   pressButton: (row, at) => invoke("press_button", { row, at }),
   picture: (url, size) => invoke("picture", { url, size }),
+  upcoming: (feed) => invoke("upcoming", { feed }),
   feedForm: (name) => invoke("feed_form", { name }),
   validateFeed: (form) => invoke("validate_feed", { form }),
   probeFeed: (form, secret) => invoke("probe_feed", { form, secret }),

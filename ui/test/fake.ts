@@ -144,6 +144,11 @@ export class FakeApi implements Api {
     this.record("pressButton", row, at);
     return this.pressed;
   };
+  scheduled: Change[] = [];
+  upcoming = async (feed: string): Promise<Change[]> => {
+    this.record("upcoming", feed);
+    return this.scheduled;
+  };
   pictures: Record<string, Picture> = {};
   picture = async (url: string, size: number | null): Promise<Picture> => {
     this.record("picture", url, size);

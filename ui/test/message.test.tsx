@@ -6,7 +6,7 @@ import axe from "axe-core";
 import { afterEach, describe, expect, it } from "vitest";
 import { App } from "../src/app/App";
 import { renderMarkdown } from "../src/lib/markdown";
-import { entries, FakeApi, feed } from "./fake";
+import { change, entries, FakeApi, feed } from "./fake";
 
 // jsdom's <dialog> is not the browser's: these open and close it as the
 // webview does, without the focus trap.
@@ -104,5 +104,14 @@ describe("a message in full", () => {
     await waitFor(() => expect(api.called("pressButton")).toEqual([[1, 0]]));
     expect((await view.findByRole("list", { name: "What the buttons did" })).textContent).toContain("answered 200 OK");
     expect((view.getByRole("button", { name: /Take photo/ }) as HTMLButtonElement).disabled).toBe(true);
+  });
+
+  it("lists an ntfy feed's scheduled messages above its timeline", async () => {
+    const api = new FakeApi([feed("alerts", { preset: "ntfy" })], []);
+    api.scheduled = [{ ...change("alerts", "Standup"), at: Date.now() + 3_600_000 }];
+    render(() => <App api={api} />);
+    const list = await screen.findByRole("region", { name: "Scheduled messages" });
+    expect(list.textContent).toContain("Standup");
+    expect(api.called("upcoming")).toContainEqual(["alerts"]);
   });
 });

@@ -279,3 +279,31 @@ async fn mercure_private_updates_need_a_subscriber_jwt_and_none_is_a_clear_stop(
     let Phase::Stopped { reason } = stopped.connection.phase else { unreachable!() };
     assert_eq!(reason, StopReason::NeedsAuthentication { status: 401 });
 }
+
+/// ntfy's scheduled messages, from the real ntfy: a message delayed by an
+/// hour is upcoming, at its time, and one delivered now is not.
+#[tokio::test(flavor = "multi_thread")]
+async fn ntfy_scheduled_messages_are_upcoming_until_they_come() {
+    let Some(server) = Ntfy::start(ntfy::Options::default()).await else { return };
+    let mut sink = Sink::start(StoreAt::Memory, &[ntfy_feed(&server)], MemorySecrets::default()).await;
+    sink.open().await;
+    let http = reqwest::Client::new();
+    for (message, delay) in [("Standup in an hour", Some("1h")), ("Coffee now", None)] {
+        let mut body = serde_json::json!({"topic": "alerts", "title": message, "message": message});
+        if let Some(delay) = delay {
+            body["delay"] = delay.into();
+        }
+        let sent = http.post(&server.url).json(&body).send().await.expect("ntfy answers");
+        assert!(sent.status().is_success(), "{}", sent.text().await.unwrap_or_default());
+    }
+    let upcoming = sink.engine.ask(herald_core::engine::GetUpcoming { feed: "alerts".into() }).await.unwrap();
+    let titles: Vec<&str> = upcoming.iter().map(|c| c.title.as_str()).collect();
+    assert_eq!(titles, ["Standup in an hour"], "{upcoming:#?}");
+    let in_an_hour = herald_core::sse::now_ms() + 3_600_000;
+    assert!((upcoming[0].at - in_an_hour).abs() < 120_000, "at its time: {}", upcoming[0].at);
+    let plain =
+        Sink::start(StoreAt::Memory, &[Feed::new("tasks", format!("{}/x", server.url))], MemorySecrets::default())
+            .await;
+    let refused = plain.engine.ask(herald_core::engine::GetUpcoming { feed: "tasks".into() }).await;
+    assert!(refused.is_err(), "only a message feed has upcoming messages: {refused:?}");
+}

@@ -8,6 +8,7 @@ import type { TimelineEntry } from "../bindings/TimelineEntry";
 import { FeedEditor } from "../components/FeedEditor";
 import { Health } from "../components/Health";
 import { MessageView } from "../components/MessageView";
+import { Upcoming } from "../components/Upcoming";
 import { RecordView } from "../components/RecordView";
 import { Settings } from "../components/Settings";
 import { Sidebar } from "../components/Sidebar";
@@ -211,6 +212,9 @@ export function App(props: { api: Api }) {
                       <RecordView api={api} feed={feed()} now={now()} news={news()} focus={r().focus ?? null} onError={fail} />
                     </Match>
                     <Match when={r().tab === "timeline"}>
+                      <Show when={feed().preset === "ntfy"}>
+                        <Upcoming api={api} feed={feed().name} />
+                      </Show>
                       <Timeline
                         api={api}
                         feed={feed().name}

@@ -282,3 +282,26 @@ impl Answers<SendHttpAction> for Supervisor {
         }
     }
 }
+
+/// A poll is the feed's runner's, with the feed's client: handed on, so
+/// the supervisor takes the next call while the server answers.
+impl Answers<GetUpcoming> for Supervisor {
+    async fn answer(&mut self, call: GetUpcoming) -> Answer<GetUpcoming> {
+        let (reply, answer) = oneshot::channel();
+        self.take(call, reply).await;
+        answer.await.map_err(|_| Error::unavailable("the feed stopped before its server answered"))?
+    }
+
+    async fn take(&mut self, GetUpcoming { feed }: GetUpcoming, reply: oneshot::Sender<Answer<GetUpcoming>>) {
+        let running = match self.running(&feed) {
+            Ok(running) => running,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        if let Err(mpsc::error::SendError(Control::Upcoming(reply))) = running.control.send(Control::Upcoming(reply)) {
+            let _ = reply.send(Err(Error::unavailable(format!("the feed {feed:?} is not running"))));
+        }
+    }
+}

@@ -128,6 +128,13 @@ pub struct KeepActionResult {
     pub result: ActionResult,
 }
 
+/// An ntfy feed's scheduled messages, not yet delivered, soonest first
+/// (asked of the server each time: they are not stored until they come).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetUpcoming {
+    pub feed: String,
+}
+
 answers! {
     AddFeed => (),
     RemoveFeed => (),
@@ -145,4 +152,5 @@ answers! {
     GetEntry => Option<TimelineEntry>,
     SendHttpAction => ActionResult,
     KeepActionResult => (),
+    GetUpcoming => Vec<Change>,
 }

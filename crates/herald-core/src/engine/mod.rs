@@ -28,6 +28,7 @@ mod runner;
 mod snapshot;
 mod start;
 mod supervisor;
+mod upcoming;
 mod write;
 mod writer;
 

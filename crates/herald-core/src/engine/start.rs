@@ -61,6 +61,10 @@ impl RunnerStart {
                         let message = format!("the feed {:?} is not running", self.feed.name);
                         let _ = reply.send(Err(Error::unavailable(message)));
                     }
+                    Some(Control::Upcoming(reply)) => {
+                        let message = format!("the feed {:?} is not running", self.feed.name);
+                        let _ = reply.send(Err(Error::unavailable(message)));
+                    }
                     Some(Control::Act { reply, .. }) => {
                         let message = format!("the feed {:?} is not running", self.feed.name);
                         let _ = reply.send(Err(Error::unavailable(message)));

@@ -12,8 +12,8 @@ use super::calls::*;
 use super::{Outcome, Push};
 use crate::call::Serve;
 use crate::engine::{
-    Engine, GetActivity, GetDefinitions, GetFeeds, GetRecent, GetRecords, GetTimeline, MarkRead, PauseFeed,
-    ReconnectNow, RemoveFeed, ViewRecord, WriteRecord,
+    Engine, GetActivity, GetDefinitions, GetFeeds, GetRecent, GetRecords, GetTimeline, GetUpcoming, MarkRead,
+    PauseFeed, ReconnectNow, RemoveFeed, ViewRecord, WriteRecord,
 };
 use crate::error::Error;
 
@@ -85,6 +85,7 @@ requests! {
         GetRecent,
         WriteRecord,
         ViewRecord,
+        GetUpcoming,
     }
     // The tray process's own.
     served {

@@ -55,6 +55,8 @@ pub(super) enum Control {
         confirmed: bool,
         reply: oneshot::Sender<Result<ActionResult, Error>>,
     },
+    /// Ask an ntfy server for the topic's scheduled messages.
+    Upcoming(oneshot::Sender<Result<Vec<Change>, Error>>),
 }
 
 pub(super) struct Runner {
@@ -124,6 +126,7 @@ impl Runner {
                     Some(Control::ReconnectNow) => subscription.reconnect_now(),
                     Some(Control::Write(write, reply)) => self.write(write, reply),
                     Some(Control::Act { action, row, confirmed, reply }) => self.act(action, row, confirmed, reply),
+                    Some(Control::Upcoming(reply)) => self.upcoming(reply),
                     Some(Control::View(key)) => {
                         self.viewing = key;
                         self.view();

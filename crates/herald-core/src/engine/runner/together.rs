@@ -109,4 +109,18 @@ impl Runner {
             let _ = reply.send(Ok(result));
         });
     }
+
+    /// Asks an ntfy server for the topic's scheduled messages.
+    pub(super) fn upcoming(&self, reply: oneshot::Sender<Result<Vec<Change>, Error>>) {
+        let Meaning::Message(meaning) = &*self.meaning else {
+            let _ = reply.send(Err(Error::invalid(format!("{:?} is not a feed of messages", self.feed.name))));
+            return;
+        };
+        let (client, headers, url) =
+            (self.setup.client.clone(), self.setup.rest_headers.clone(), self.feed.url.clone());
+        let (meaning, name) = (meaning.clone(), self.feed.name.clone());
+        tokio::spawn(async move {
+            let _ = reply.send(crate::engine::upcoming::fetch(&client, &headers, &url, &name, &meaning).await);
+        });
+    }
 }
