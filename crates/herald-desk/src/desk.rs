@@ -112,12 +112,13 @@ impl Desk {
 
     /// Records whether notifications work, and tells the clients when that changed.
     pub fn set_notifications_error(&self, error: Option<String>) {
-        let changed = self.status.send_if_modified(|status| {
-            let changed = status.notifications_error != error;
-            status.notifications_error = error;
-            changed
-        });
-        if changed {
+        self.update_status(|status| std::mem::replace(&mut status.notifications_error, error.clone()) != error);
+    }
+
+    /// Changes Herald's status with `change`, which says whether it changed
+    /// anything, and then tells the clients.
+    fn update_status(&self, change: impl FnOnce(&mut Status) -> bool) {
+        if self.status.send_if_modified(change) {
             self.push(Push::Status { status: self.status() });
         }
     }
@@ -126,14 +127,7 @@ impl Desk {
     /// (attention decides), and Settings says which quiet is in force.
     pub fn set_desktop_quiet(&self, quiet: Option<DesktopQuiet>) {
         self.attention.send(Input::Desktop(quiet));
-        let changed = self.status.send_if_modified(|status| {
-            let changed = status.desktop_quiet != quiet;
-            status.desktop_quiet = quiet;
-            changed
-        });
-        if changed {
-            self.push(Push::Status { status: self.status() });
-        }
+        self.update_status(|status| std::mem::replace(&mut status.desktop_quiet, quiet) != quiet);
     }
 
     pub fn status(&self) -> Status {

@@ -1,8 +1,9 @@
 // A write that was refused because someone changed the record first: what
 // the user tried beside what is there now, who changed it and when, and
 // the user's choice. Nothing was written; nothing is lost.
-import { For, Show } from "solid-js";
+import { Show } from "solid-js";
 import type { Conflict } from "../bindings/Conflict";
+import { Pairs } from "./Pairs";
 import { ago } from "../lib/time";
 
 interface Props {
@@ -22,18 +23,7 @@ function fields(value: Record<string, unknown> | null | undefined): [string, str
 }
 
 function Fields(props: { of: Record<string, unknown> | null | undefined }) {
-  return (
-    <dl>
-      <For each={fields(props.of)}>
-        {([name, value]) => (
-          <>
-            <dt>{name}</dt>
-            <dd>{value}</dd>
-          </>
-        )}
-      </For>
-    </dl>
-  );
+  return <Pairs pairs={fields(props.of)} />;
 }
 
 export function ConflictView(props: Props) {

@@ -11,6 +11,7 @@ import type { TimelineEntry } from "../bindings/TimelineEntry";
 import { messageOf } from "../lib/errors";
 import { renderMarkdown } from "../lib/markdown";
 import { ago } from "../lib/time";
+import { Pairs } from "./Pairs";
 
 interface Props {
   api: Api;
@@ -208,16 +209,7 @@ export function MessageView(props: Props) {
                 <code class="method">{asked().action.method}</code> <code class="url">{asked().action.url}</code>
               </p>
               <Show when={Object.keys(asked().action.headers).length > 0}>
-                <dl class="headers">
-                  <For each={Object.entries(asked().action.headers)}>
-                    {([name, value]) => (
-                      <>
-                        <dt>{name}</dt>
-                        <dd>{value}</dd>
-                      </>
-                    )}
-                  </For>
-                </dl>
+                <Pairs class="headers" pairs={Object.entries(asked().action.headers)} />
               </Show>
               <Show when={asked().action.body}>{(body) => <pre class="body">{body()}</pre>}</Show>
               <p class="hint">Herald adds the feed's credentials only if this goes to the feed's own server.</p>
