@@ -79,6 +79,27 @@ pub fn http_client_trusting(extra: &tls::ExtraTrust) -> Result<reqwest::Client, 
     Ok(SYSTEM_ROOTS.get_or_init(|| client).clone())
 }
 
+/// A client for one-off requests to a host that is not a feed's (a
+/// message's picture, an action to another server): the system's roots
+/// only, and `redirect` as the caller's rules say. Made once, in `cache`.
+pub(crate) fn foreign_client(
+    cache: &'static std::sync::OnceLock<reqwest::Client>,
+    redirect: impl FnOnce() -> reqwest::redirect::Policy,
+) -> Result<reqwest::Client, String> {
+    if let Some(client) = cache.get() {
+        return Ok(client.clone());
+    }
+    let tls = tls::client_config(&tls::ExtraTrust::default()).map_err(|e| e.to_string())?;
+    let client = reqwest::Client::builder()
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .redirect(redirect())
+        .user_agent(concat!("Herald/", env!("CARGO_PKG_VERSION")))
+        .tls_backend_preconfigured(tls)
+        .build()
+        .map_err(|e| sse::error_chain(&e))?;
+    Ok(cache.get_or_init(|| client).clone())
+}
+
 fn build_client(extra: &tls::ExtraTrust) -> Result<reqwest::Client, tls::TlsError> {
     reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(10))

@@ -99,8 +99,7 @@ impl DesktopNotifier {
         tokio::spawn(listen(told.clone(), router.clone(), ready));
         let (queue, shows) = mpsc::channel(QUEUE);
         let overflow = Arc::new(AtomicUsize::new(0));
-        let showing = Showing { told, router, media, markup: true };
-        tokio::spawn(show_in_order(showing, listening, shows, overflow.clone()));
+        tokio::spawn(show_in_order((told, router, media), listening, shows, overflow.clone()));
         (DesktopNotifier { queue, overflow }, heard)
     }
 }
@@ -155,13 +154,13 @@ async fn reads_markup() -> bool {
 const PICTURE_WAIT: std::time::Duration = std::time::Duration::from_secs(4);
 
 async fn show_in_order(
-    showing: Showing,
+    (told, router, media): (Told, Arc<Mutex<ClickRouter>>, Arc<MediaCache>),
     mut listening: watch::Receiver<bool>,
     mut shows: mpsc::Receiver<Ask>,
     overflow: Arc<AtomicUsize>,
 ) {
     let _ = listening.wait_for(|ready| *ready).await;
-    let showing = Showing { markup: reads_markup().await, ..showing };
+    let showing = Showing { told, router, media, markup: reads_markup().await };
     let mut ids: VecDeque<(Slot, u32)> = VecDeque::new();
     while let Some(ask) = shows.recv().await {
         let (slot, alert) = match ask {

@@ -28,18 +28,7 @@ pub fn same_origin(url: &str, feed_url: &str) -> bool {
 /// redirects (the answer is what the user sees).
 fn foreign_client() -> Result<reqwest::Client, String> {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    if let Some(client) = CLIENT.get() {
-        return Ok(client.clone());
-    }
-    let tls = crate::tls::client_config(&Default::default()).map_err(|e| e.to_string())?;
-    let client = reqwest::Client::builder()
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("Herald/", env!("CARGO_PKG_VERSION")))
-        .tls_backend_preconfigured(tls)
-        .build()
-        .map_err(|e| crate::sse::error_chain(&e))?;
-    Ok(CLIENT.get_or_init(|| client).clone())
+    crate::foreign_client(&CLIENT, reqwest::redirect::Policy::none)
 }
 
 /// Sends `action` (an `http` one), with the feed's `client` and

@@ -6,14 +6,14 @@ use tokio::sync::{mpsc, oneshot};
 use super::api::{EngineEvent, Record};
 use super::calls::*;
 use super::runner::Control;
-use super::supervisor::{Answers, Supervisor};
+use super::supervisor::{Answers, Running, Supervisor};
 use crate::call::Answer;
 use crate::error::Error;
 use crate::feed::meaning;
 use crate::feed::values::truthy;
 use crate::feed::{Meaning, MessageAction};
 use crate::sse::Event;
-use crate::store::{FeedId, StoreError};
+use crate::store::{EntryRef, FeedId, StoreError};
 
 impl Answers<AddFeed> for Supervisor {
     async fn answer(&mut self, call: AddFeed) -> Answer<AddFeed> {
@@ -215,11 +215,7 @@ impl Answers<ViewRecord> for Supervisor {
 
 impl Answers<GetEntry> for Supervisor {
     async fn answer(&mut self, GetEntry { entry }: GetEntry) -> Answer<GetEntry> {
-        self.store(move |store| match store.row_of(&entry)? {
-            Some(row) => store.timeline_entry(row),
-            None => Ok(None),
-        })
-        .await
+        self.store(move |store| store.entry(&entry)).await
     }
 }
 
@@ -245,33 +241,11 @@ impl Answers<SendHttpAction> for Supervisor {
         SendHttpAction { entry, at, confirmed }: SendHttpAction,
         reply: oneshot::Sender<Answer<SendHttpAction>>,
     ) {
-        let found = self
-            .store(move |store| match store.row_of(&entry)? {
-                Some(row) => store.timeline_entry(row),
-                None => Ok(None),
-            })
-            .await;
-        let handed = match found {
-            Ok(Some(entry)) => match entry.change.extras.actions.get(at) {
-                Some(action @ MessageAction::Http { .. }) => match self.running(&entry.change.feed) {
-                    Ok(running) => running
-                        .control
-                        .send(Control::Act { action: action.clone(), row: entry.id, confirmed, reply })
-                        .map_err(|mpsc::error::SendError(control)| control),
-                    Err(e) => {
-                        let _ = reply.send(Err(e));
-                        return;
-                    }
-                },
-                _ => {
-                    let _ = reply.send(Err(Error::invalid(format!("the message has no http action at {at}"))));
-                    return;
-                }
-            },
-            Ok(None) => {
-                let _ = reply.send(Err(Error::not_found("there is no such entry in the timeline")));
-                return;
-            }
+        let handed = match self.http_action(entry, at).await {
+            Ok((running, action, row)) => running
+                .control
+                .send(Control::Act { action, row, confirmed, reply })
+                .map_err(|mpsc::error::SendError(control)| control),
             Err(e) => {
                 let _ = reply.send(Err(e));
                 return;
@@ -280,6 +254,20 @@ impl Answers<SendHttpAction> for Supervisor {
         if let Err(Control::Act { reply, .. }) = handed {
             let _ = reply.send(Err(Error::unavailable("the feed is not running")));
         }
+    }
+}
+
+impl Supervisor {
+    /// The http action at `at` of the message `entry`, its row, and the
+    /// runner of its feed, which sends it.
+    async fn http_action(&self, entry: EntryRef, at: usize) -> Result<(&Running, MessageAction, i64), Error> {
+        let found = self.store(move |store| store.entry(&entry)).await?;
+        let found = found.ok_or_else(|| Error::not_found("there is no such entry in the timeline"))?;
+        let action = match found.change.extras.actions.get(at) {
+            Some(action @ MessageAction::Http { .. }) => action.clone(),
+            _ => return Err(Error::invalid(format!("the message has no http action at {at}"))),
+        };
+        Ok((self.running(&found.change.feed)?, action, found.id))
     }
 }
 

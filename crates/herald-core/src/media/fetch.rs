@@ -76,20 +76,7 @@ fn redirect_policy() -> reqwest::redirect::Policy {
 /// of the feed's trust).
 fn client() -> Result<reqwest::Client, Refusal> {
     static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    if let Some(client) = CLIENT.get() {
-        return Ok(client.clone());
-    }
-    let client = reqwest::Client::builder()
-        .connect_timeout(std::time::Duration::from_secs(10))
-        .redirect(redirect_policy())
-        .user_agent(concat!("Herald/", env!("CARGO_PKG_VERSION")))
-        .tls_backend_preconfigured(
-            crate::tls::client_config(&Default::default())
-                .map_err(|e| Refusal::Unreachable { reason: e.to_string() })?,
-        )
-        .build()
-        .map_err(|e| Refusal::Unreachable { reason: crate::sse::error_chain(&e) })?;
-    Ok(CLIENT.get_or_init(|| client).clone())
+    crate::foreign_client(&CLIENT, redirect_policy).map_err(|reason| Refusal::Unreachable { reason })
 }
 
 /// What a reqwest error was, as a refusal: one the redirect policy made

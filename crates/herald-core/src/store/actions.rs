@@ -34,6 +34,14 @@ impl Store {
         }
     }
 
+    /// The timeline entry `entry` names, with its buttons' results.
+    pub fn entry(&self, entry: &EntryRef) -> Result<Option<TimelineEntry>, StoreError> {
+        match self.row_of(entry)? {
+            Some(row) => self.timeline_entry(row),
+            None => Ok(None),
+        }
+    }
+
     /// Keeps what came of one of the buttons of the message in `row`.
     pub fn keep_action_result(&self, row: i64, result: &ActionResult) -> Result<(), StoreError> {
         let json = serde_json::to_string(result).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;

@@ -334,66 +334,6 @@ mod tests {
         store.conn.execute("INSERT INTO events_search (events_search) VALUES ('integrity-check')", []).unwrap();
     }
 
-    /// ntfy 2.16's updates: a later message of a sequence replaces its
-    /// entry (across batches, and in its search); a delete withdraws it
-    /// and a clear marks it read, and neither is an entry of its own.
-    #[test]
-    fn a_sequence_keeps_one_entry_which_a_delete_withdraws_and_a_clear_reads() {
-        let mut store = Store::in_memory().unwrap();
-        let feed = store.feed_for("alerts", "http://127.0.0.1/alerts/sse").unwrap();
-        let ntfy = crate::feed::MessageMeaning::ntfy();
-        let ingest = |store: &mut Store, events: &[(&str, &str, &str)]| {
-            let events: Vec<Event> = events
-                .iter()
-                .map(|(kind, id, data)| Event {
-                    event: (*kind).into(),
-                    data: (*data).into(),
-                    last_event_id: (*id).into(),
-                })
-                .collect();
-            let ctx = crate::feed::meaning::Context { feed: "alerts", me: None, now: 5 };
-            store.ingest_with(feed, &events, 5, |_, event, _| Ok(ntfy.read(ctx, event))).unwrap().1
-        };
-        ingest(
-            &mut store,
-            &[("message", "m1", r#"{"id":"m1","event":"message","sequence_id":"s1","message":"Backup at 0%"}"#)],
-        );
-        let told = ingest(
-            &mut store,
-            &[
-                ("message", "m2", r#"{"id":"m2","event":"message","sequence_id":"s1","message":"Backup at 50%"}"#),
-                ("message", "m3", r#"{"id":"m3","event":"message","sequence_id":"s1","message":"Backup at 90%"}"#),
-                ("message", "p1", r#"{"id":"p1","event":"message","message":"Disk at 91%"}"#),
-            ],
-        );
-        assert_eq!(told.len(), 3, "every update is told, for the notification to follow");
-        let page = store.timeline(&TimelineQuery::default()).unwrap();
-        assert_eq!((page.total, titles(&page)), (Some(2), vec!["Disk at 91%", "Backup at 90%"]));
-        let search = TimelineQuery { text: Some("backup".into()), ..Default::default() };
-        assert_eq!(store.timeline(&search).unwrap().total, Some(1), "the replaced ones left the index too");
-
-        let told = ingest(
-            &mut store,
-            &[
-                ("message_delete", "d1", r#"{"id":"d1","event":"message_delete","sequence_id":"s1"}"#),
-                ("message_clear", "c1", r#"{"id":"c1","event":"message_clear","sequence_id":"p1"}"#),
-                ("message_delete", "d2", r#"{"id":"d2","event":"message_delete"}"#),
-            ],
-        );
-        let said: Vec<(Action, &str)> = told.iter().map(|c| (c.action, c.summary.as_str())).collect();
-        assert_eq!(
-            said,
-            [(Action::Withdrawn, "'Backup at 90%' was withdrawn"), (Action::Cleared, "'Disk at 91%' was cleared")],
-            "a delete that names no sequence means nothing"
-        );
-        let page = store.timeline(&TimelineQuery::default()).unwrap();
-        let entries: Vec<(&str, bool, bool)> =
-            page.entries.iter().map(|e| (e.change.title.as_str(), e.read, e.withdrawn)).collect();
-        assert_eq!(entries, [("Disk at 91%", true, false), ("Backup at 90%", true, true)]);
-        assert_eq!(store.unread(feed).unwrap(), 0);
-        store.conn.execute("INSERT INTO events_search (events_search) VALUES ('integrity-check')", []).unwrap();
-    }
-
     #[test]
     fn the_timeline_is_newest_first_and_keeps_each_meaning_without_its_record() {
         let store = store_with(&[
