@@ -27,6 +27,8 @@ fn main() {
         "quiet",
         "set_quiet",
         "do_not_disturb",
+        "sounds",
+        "set_sounds",
         "test_notification",
         "take_focus",
         "app_status",

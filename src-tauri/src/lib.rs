@@ -69,6 +69,8 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, link: Link, pushes: mpsc::Receiv
             quiet::quiet,
             quiet::set_quiet,
             quiet::do_not_disturb,
+            quiet::sounds,
+            quiet::set_sounds,
             quiet::test_notification,
             commands::take_focus,
             commands::app_status,

@@ -1,9 +1,10 @@
-//! The window's commands for keeping quiet: do not disturb, quiet hours,
-//! mutes, and a test notification, forwarded to the tray process. The
-//! decisions are `herald_core::attention`'s.
+//! The window's commands for keeping quiet and making sounds: do not
+//! disturb, quiet hours, mutes, the sounds chosen, and a test notification,
+//! forwarded to the tray process. The decisions are
+//! `herald_core::attention`'s.
 
-use herald_core::attention::{DoNotDisturbFor, Quiet};
-use herald_core::ipc::{GetQuiet, SetDoNotDisturb, SetQuiet, ShowTestNotification};
+use herald_core::attention::{DoNotDisturbFor, Quiet, SoundName, Sounds};
+use herald_core::ipc::{GetQuiet, GetSounds, SetDoNotDisturb, SetQuiet, SetSounds, ShowTestNotification};
 use tauri::State;
 
 use crate::commands::CommandResult;
@@ -25,9 +26,20 @@ pub async fn do_not_disturb(link: State<'_, Link>, span: Option<DoNotDisturbFor>
     link.ask(SetDoNotDisturb { span }).await
 }
 
-/// Shows a test notification at once, whatever is quiet; fails (needs you)
-/// with what is wrong and what to do when there is no notification service.
 #[tauri::command]
-pub async fn test_notification(link: State<'_, Link>) -> CommandResult<()> {
-    link.ask(ShowTestNotification).await
+pub async fn sounds(link: State<'_, Link>) -> CommandResult<Sounds> {
+    link.ask(GetSounds).await
+}
+
+#[tauri::command]
+pub async fn set_sounds(link: State<'_, Link>, sounds: Sounds) -> CommandResult<()> {
+    link.ask(SetSounds { sounds }).await
+}
+
+/// Shows a test notification at once, whatever is quiet, making `sound`;
+/// fails (needs you) with what is wrong and what to do when there is no
+/// notification service.
+#[tauri::command]
+pub async fn test_notification(link: State<'_, Link>, sound: Option<SoundName>) -> CommandResult<()> {
+    link.ask(ShowTestNotification { sound }).await
 }

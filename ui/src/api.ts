@@ -14,6 +14,8 @@ import type { ActionResult } from "./bindings/ActionResult";
 import type { Change } from "./bindings/Change";
 import type { Picture } from "./bindings/Picture";
 import type { Quiet } from "./bindings/Quiet";
+import type { SoundName } from "./bindings/SoundName";
+import type { Sounds } from "./bindings/Sounds";
 import type { Status } from "./bindings/Status";
 import type { FeedState } from "./bindings/FeedState";
 import type { Target } from "./bindings/Target";
@@ -74,8 +76,12 @@ export interface Api {
   setQuiet(quiet: Quiet): Promise<void>;
   /** Turns do not disturb on for a while, or off (null). */
   doNotDisturb(span: DoNotDisturbFor | null): Promise<Quiet>;
-  /** Sends a test notification; rejects with what is wrong, and the fix. */
-  testNotification(): Promise<void>;
+  /** The sounds notifications make, per priority and per feed. */
+  sounds(): Promise<Sounds>;
+  setSounds(sounds: Sounds): Promise<void>;
+  /** Sends a test notification making `sound` (none: the desktop's own);
+   *  rejects with what is wrong, and the fix. */
+  testNotification(sound?: SoundName | null): Promise<void>;
   takeFocus(): Promise<Target | null>;
   appStatus(): Promise<AppStatus>;
   /** Whether Herald starts at login. */
@@ -122,7 +128,9 @@ export const tauriApi: Api = {
   quiet: () => invoke("quiet"),
   setQuiet: (quiet) => invoke("set_quiet", { quiet }),
   doNotDisturb: (span) => invoke("do_not_disturb", { span }),
-  testNotification: () => invoke("test_notification"),
+  sounds: () => invoke("sounds"),
+  setSounds: (sounds) => invoke("set_sounds", { sounds }),
+  testNotification: (sound) => invoke("test_notification", { sound: sound ?? null }),
   takeFocus: () => invoke("take_focus"),
   appStatus: () => invoke("app_status"),
   autostart: () => invoke("autostart"),

@@ -191,6 +191,34 @@ describe("the window", () => {
     expect((await screen.findByText(/GNOME's Do Not Disturb is on/)).textContent).toContain("urgent ones still come through");
   });
 
+  it("chooses sounds per priority and per feed, and plays one in a test notification", async () => {
+    const api = new FakeApi([feed("alerts"), feed("tasks")], []);
+    app(api);
+    (await screen.findByRole("button", { name: "Settings" })).click();
+    const pick = (label: string, value: string) => {
+      const select = screen.getByRole("combobox", { name: label }) as HTMLSelectElement;
+      select.value = value;
+      select.dispatchEvent(new Event("change", { bubbles: true }));
+    };
+    await screen.findByRole("combobox", { name: "Urgent priority, every feed" });
+    expect(screen.queryByRole("combobox", { name: "Normal priority, alerts" })).toBeNull();
+    pick("Urgent priority, every feed", "alarm-clock-elapsed");
+    await waitFor(() => expect(api.soundsNow.every.urgent).toBe("alarm-clock-elapsed"));
+
+    const own = await screen.findByRole("checkbox", { name: "Own sounds for alerts" });
+    own.click();
+    await waitFor(() => expect(api.soundsNow.feeds.alerts?.urgent).toBe("alarm-clock-elapsed"));
+    pick("Normal priority, alerts", "message-new-instant");
+    await waitFor(() =>
+      expect(api.soundsNow.feeds.alerts).toEqual({ low: null, normal: "message-new-instant", urgent: "alarm-clock-elapsed" }),
+    );
+    expect(api.soundsNow.every.normal, "every feed is as it was").toBeNull();
+    screen.getByRole("button", { name: "Try: Normal priority, alerts" }).click();
+    await waitFor(() => expect(api.called("testNotification")).toEqual([["message-new-instant"]]));
+    own.click();
+    await waitFor(() => expect(api.soundsNow.feeds.alerts).toBeUndefined());
+  });
+
   it("opens a digest's click on the timeline of what came since, and shows everything on request", async () => {
     const api = new FakeApi([feed("alerts"), feed("tasks", { kind: "record" })], entries("tasks", ["One", "Two"]));
     app(api);

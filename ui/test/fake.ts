@@ -11,6 +11,8 @@ import type { ProbeReport } from "../src/bindings/ProbeReport";
 import type { FeedState } from "../src/bindings/FeedState";
 import type { DoNotDisturbFor } from "../src/bindings/DoNotDisturbFor";
 import type { Quiet } from "../src/bindings/Quiet";
+import type { SoundName } from "../src/bindings/SoundName";
+import type { Sounds } from "../src/bindings/Sounds";
 import type { Target } from "../src/bindings/Target";
 import type { ActionResult } from "../src/bindings/ActionResult";
 import type { Picture } from "../src/bindings/Picture";
@@ -200,8 +202,14 @@ export class FakeApi implements Api {
     this.quietNow = { ...this.quietNow, doNotDisturb };
     return this.quietNow;
   };
-  testNotification = async (): Promise<void> => {
-    this.record("testNotification");
+  soundsNow: Sounds = { every: { low: null, normal: null, urgent: null }, feeds: {} };
+  sounds = async (): Promise<Sounds> => (this.record("sounds"), structuredClone(this.soundsNow));
+  setSounds = async (sounds: Sounds): Promise<void> => {
+    this.record("setSounds", sounds);
+    this.soundsNow = sounds;
+  };
+  testNotification = async (sound?: SoundName | null): Promise<void> => {
+    this.record("testNotification", sound ?? null);
   };
   takeFocus = async (): Promise<Target | null> => null;
   status: AppStatus = { notificationsError: null, desktopQuiet: null };

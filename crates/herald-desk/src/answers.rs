@@ -75,9 +75,22 @@ impl Serve<SetDoNotDisturb> for Desk {
     }
 }
 
+impl Serve<GetSounds> for Desk {
+    async fn answer(&self, _: GetSounds) -> Answer<GetSounds> {
+        Ok(self.attention.sounds())
+    }
+}
+
+impl Serve<SetSounds> for Desk {
+    async fn answer(&self, SetSounds { sounds }: SetSounds) -> Answer<SetSounds> {
+        self.attention.send(Input::SetSounds(sounds));
+        Ok(())
+    }
+}
+
 impl Serve<ShowTestNotification> for Desk {
-    async fn answer(&self, _: ShowTestNotification) -> Answer<ShowTestNotification> {
-        let tested = self.ports.test_notification().await;
+    async fn answer(&self, ShowTestNotification { sound }: ShowTestNotification) -> Answer<ShowTestNotification> {
+        let tested = self.ports.test_notification(sound).await;
         self.set_notifications_error(tested.as_ref().err().cloned());
         // No notification service: only the user can put that right.
         tested.map_err(Error::needs_you)

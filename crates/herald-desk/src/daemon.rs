@@ -64,10 +64,12 @@ pub async fn run(options: Options, token: Option<String>) -> anyhow::Result<()> 
 
     let media = Arc::new(MediaCache::new(media_dir(&data_dir), CACHE_BYTES, Limits::default()));
     let (notifier, mut heard) = DesktopNotifier::start(media.clone());
-    let quiet_file = data_dir.join("quiet.json");
-    let attention = Attention::new(TimeZone::system(), driver::load(&quiet_file));
+    let kept = driver::Kept(data_dir.clone());
+    let (quiet, sounds) = kept.load();
+    let mut attention = Attention::new(TimeZone::system(), quiet);
+    attention.set_sounds(sounds);
     let notifier: Arc<dyn Notifier> = Arc::new(notifier);
-    let attention = driver::spawn(attention, notifier, Arc::new(SystemClock), Some(quiet_file));
+    let attention = driver::spawn(attention, notifier, Arc::new(SystemClock), Some(kept));
     let launcher = Arc::new(Launcher::new(socket.clone()));
     let desk = Arc::new(Desk::new(DeskParts {
         engine,

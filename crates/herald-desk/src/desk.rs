@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use herald_core::attention::driver::{AttentionHandle, Input};
-use herald_core::attention::{DesktopQuiet, Routed, Target};
+use herald_core::attention::{DesktopQuiet, Routed, SoundName, Target};
 use herald_core::engine::{Engine, MarkRead, ReconnectNow};
 use herald_core::feed::MessageAction;
 use herald_core::ipc::{Push, Status};
@@ -27,8 +27,12 @@ pub trait Ports: Send + Sync + 'static {
     fn open_window(&self, target: Option<Target>);
     /// Whether a window is open now.
     fn window_open(&self) -> bool;
-    /// Shows a test notification at once; what is wrong, and the fix, if it can't.
-    fn test_notification(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
+    /// Shows a test notification at once, making `sound`; what is wrong,
+    /// and the fix, if it can't.
+    fn test_notification(
+        &self,
+        sound: Option<SoundName>,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
 }
 
 /// What a desk is made of.

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::process::{Child, Command};
 use std::sync::Mutex;
 
-use herald_core::attention::Target;
+use herald_core::attention::{SoundName, Target};
 
 use crate::{notify, Ports};
 
@@ -68,7 +68,10 @@ impl Ports for Launcher {
         }
     }
 
-    fn test_notification(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
-        Box::pin(notify::test())
+    fn test_notification(
+        &self,
+        sound: Option<SoundName>,
+    ) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
+        Box::pin(notify::test(sound))
     }
 }

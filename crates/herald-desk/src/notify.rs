@@ -10,8 +10,9 @@
 //!
 //! Every notification carries the hints a desktop files it by: the
 //! `desktop-entry` (so Herald has a row in the desktop's per-app settings),
-//! a `category`, the urgency, and `suppress-sound` when it broke through a
-//! quiet. A message's own buttons (ntfy's `view` and `copy`) come first,
+//! a `category`, the urgency, and its sound: `sound-name` when the user
+//! chose one for its feed and priority, `suppress-sound` when it broke
+//! through a quiet. A message's own buttons (ntfy's `view` and `copy`) come first,
 //! then "Mark read" and "Mute 1 h" as room allows.
 
 use std::collections::VecDeque;
@@ -19,7 +20,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use futures_util::StreamExt;
-use herald_core::attention::{Alert, AlertKind, ClickRouter, Notifier, NotifyError, Routed, Slot, Target, Urgency};
+use herald_core::attention::{
+    Alert, AlertKind, ClickRouter, Notifier, NotifyError, Routed, Slot, Sound, SoundName, Target, Urgency,
+};
 use herald_core::feed::MessageAction;
 use herald_core::media::MediaCache;
 use herald_core::store::EntryRef;
@@ -185,7 +188,7 @@ async fn show_in_order(
                 kind: AlertKind::Digest,
                 extras: Default::default(),
                 event_id: None,
-                hushed: false,
+                sound: Sound::Desktop,
             };
             show_one(&showing, &mut ids, OVERFLOW_SLOT, more).await;
         } else if skipped > 0 {
@@ -211,8 +214,14 @@ fn notification_of(alert: &Alert) -> Notification {
             Urgency::Critical => notify_rust::Urgency::Critical,
         })
         .timeout(Timeout::Default);
-    if alert.hushed {
-        notification.hint(Hint::SuppressSound(true));
+    match &alert.sound {
+        Sound::Desktop => {}
+        Sound::Named(name) => {
+            notification.hint(Hint::SoundName(name.as_str().into()));
+        }
+        Sound::Silent => {
+            notification.hint(Hint::SuppressSound(true));
+        }
     }
     let mut buttons = 0;
     for (at, action) in alert.extras.actions.iter().enumerate() {
@@ -371,18 +380,19 @@ async fn listen(told: Told, router: Arc<Mutex<ClickRouter>>, ready: watch::Sende
 
 /// Shows a test notification straight away; the error says what is wrong
 /// and how to fix it.
-pub async fn test() -> Result<(), String> {
-    Notification::new()
+pub async fn test(sound: Option<SoundName>) -> Result<(), String> {
+    let mut notification = Notification::new();
+    notification
         .appname("Herald")
         .hint(Hint::DesktopEntry(crate::DESKTOP_ENTRY.into()))
         .summary("Herald can notify you")
         .body("This is a test notification. Changes by others will look like this.")
         .icon(crate::ICON)
-        .timeout(Timeout::Default)
-        .show_async()
-        .await
-        .map(drop)
-        .map_err(|e| explain(&e.to_string()))
+        .timeout(Timeout::Default);
+    if let Some(sound) = sound {
+        notification.hint(Hint::SoundName(sound.into()));
+    }
+    notification.show_async().await.map(drop).map_err(|e| explain(&e.to_string()))
 }
 
 /// A sentence for the user about why notifications fail, and the fix.

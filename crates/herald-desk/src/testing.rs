@@ -10,7 +10,7 @@ use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use herald_core::attention::{driver, Alert, Attention, Notifier, NotifyError, Quiet, Slot, Target};
+use herald_core::attention::{driver, Alert, Attention, Notifier, NotifyError, Quiet, Slot, SoundName, Target};
 use herald_core::engine::{Engine, EngineConfig, EngineError, EngineEvent, GetFeeds, StoreAt};
 use herald_core::media::{Limits, MediaCache, CACHE_BYTES};
 use herald_core::secrets::Secrets;
@@ -37,7 +37,7 @@ impl Ports for Desktop {
         self.window.load(Ordering::SeqCst)
     }
 
-    fn test_notification(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
+    fn test_notification(&self, _: Option<SoundName>) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
         Box::pin(async { Err("No notification service is running on this desktop.".to_owned()) })
     }
 }

@@ -99,7 +99,7 @@ async fn quiet_status_and_the_window_over_the_socket() {
     assert_eq!(now.do_not_disturb, DoNotDisturb::On);
 
     let mut pushes = running.client.subscribe(false).await.unwrap();
-    let failed = running.client.ask(ShowTestNotification).await.unwrap_err();
+    let failed = running.client.ask(ShowTestNotification::default()).await.unwrap_err();
     assert!(
         matches!(&failed, Error::NeedsYou { message } if message.contains("No notification service")),
         "{failed:?}"

@@ -4,8 +4,9 @@
 //! private bus.
 //!
 //! In the JSON form and in the `X-Actions` header form, the notification
-//! carries the hints (`desktop-entry`, `category`, and `image-path`: the
-//! attachment, served on loopback, from Herald's cache), the markdown in the
+//! carries the hints (`desktop-entry`, `category`, `sound-name` as chosen
+//! for the feed, and `image-path`: the attachment, served on loopback, from
+//! Herald's cache), the markdown in the
 //! body's subset, and the view button, which opens its link through the
 //! portal; an http button is never on the notification (it is confirmed
 //! in the window), and Android's broadcast is not offered; the timeline
@@ -14,6 +15,8 @@
 //!
 //! Run by `scripts/test` inside `xvfb-run … dbus-run-session`.
 
+use herald_core::attention::{PrioritySounds, SoundName, Sounds};
+use herald_core::ipc::SetSounds;
 use herald_e2e::alerts::{herald_following_with, shown_after, timeline};
 use herald_e2e::eventually;
 use herald_e2e::notifications::NotificationServer;
@@ -32,6 +35,11 @@ async fn ntfys_buttons_icon_attachment_and_markdown_reach_the_desktop() -> anyho
     let (_herald, client) = herald_following_with(dir.path(), &ntfy.url, "allow_actions_to = [\"127.0.0.1\"]").await?;
     let pictures = Pictures::start().await;
     let picture = format!("{}/door.png", pictures.url);
+    let mut sounds = Sounds::default();
+    let own =
+        PrioritySounds { normal: SoundName::try_from("message-new-instant".to_owned()).ok(), ..Default::default() };
+    sounds.feeds.insert("alerts".into(), own);
+    client.ask(SetSounds { sounds }).await?;
 
     let actions = json!([
         {"action": "view", "label": "Open portal", "url": "https://home.example/door"},
@@ -52,6 +60,7 @@ async fn ntfys_buttons_icon_attachment_and_markdown_reach_the_desktop() -> anyho
     assert_eq!(door.hint("desktop-entry"), Some("Herald"), "{door:?}");
     assert_eq!(door.hint("category"), Some("x-herald.message"));
     assert_eq!(door.hint("suppress-sound"), None, "nothing is quiet");
+    assert_eq!(door.hint("sound-name"), Some("message-new-instant"), "the feed's own sound");
     let image = door.hint("image-path").and_then(|uri| uri.strip_prefix("file://")).expect("the picture as image-path");
     assert_eq!(std::fs::read(image)?, PNG, "the picture, from Herald's cache");
     assert_eq!(door.app_icon.strip_prefix("file://"), Some(image), "the icon too");

@@ -146,7 +146,7 @@ export function App(props: { api: Api }) {
             <header>
               <h1>Settings</h1>
             </header>
-            <Settings api={api} onError={fail} />
+            <Settings api={api} feedNames={feeds.list.map((f) => f.name)} onError={fail} />
           </Match>
           <Match when={route().page === "add"}>
             <header>

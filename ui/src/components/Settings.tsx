@@ -1,4 +1,4 @@
-// Settings: the theme, starting at login, notifications and quiet, the
+// Settings: the theme, starting at login, notifications, quiet and sounds, the
 // retention a new feed starts with, and the feeds file.
 import { createResource, createSignal, For, Show } from "solid-js";
 import type { Api } from "../api";
@@ -6,6 +6,7 @@ import { messageOf } from "../lib/errors";
 import { defaultKeepDays, setDefaultKeepDays } from "../lib/settings";
 import { applyTheme, savedTheme, type Theme } from "../lib/theme";
 import { AttentionSettings } from "./Attention";
+import { SoundSettings } from "./Sounds";
 
 const THEMES: [Theme, string][] = [
   ["system", "Follow the system"],
@@ -13,7 +14,7 @@ const THEMES: [Theme, string][] = [
   ["dark", "Dark"],
 ];
 
-export function Settings(props: { api: Api; onError(message: string): void }) {
+export function Settings(props: { api: Api; feedNames: string[]; onError(message: string): void }) {
   const [theme, setTheme] = createSignal(savedTheme());
   const [keepDays, setKeepDays] = createSignal(defaultKeepDays());
   const [done, setDone] = createSignal<string | null>(null);
@@ -40,6 +41,7 @@ export function Settings(props: { api: Api; onError(message: string): void }) {
       </fieldset>
       <StartAtLogin api={props.api} onError={fail} />
       <AttentionSettings api={props.api} onError={props.onError} />
+      <SoundSettings api={props.api} feedNames={props.feedNames} onError={props.onError} />
       <fieldset>
         <legend>New feeds</legend>
         <label for="default-keep-days">Keep history for (days)</label>

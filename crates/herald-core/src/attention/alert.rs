@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use super::Slot;
+use super::{Slot, Sound};
 use crate::feed::{Action, Change, Digest, Extras, Level};
 use crate::markup::{escape_markup, markdown_markup};
 use crate::sse::EpochMs;
@@ -82,9 +82,9 @@ pub struct Alert {
     pub extras: Extras,
     /// The event id of that one message, for its buttons to name it.
     pub event_id: Option<String>,
-    /// Shown while Herald or the desktop keeps quiet (it broke through):
-    /// it makes no sound.
-    pub hushed: bool,
+    /// What it sounds like: decided as it is shown, by what is quiet then
+    /// and the sounds the user chose.
+    pub sound: Sound,
 }
 
 /// Shows alerts: the OS notification service in the app, a recorder in
@@ -149,7 +149,7 @@ pub(super) fn alert_of(change: &Change, source: &str) -> Alert {
         kind: if message { AlertKind::Message } else { AlertKind::Change },
         extras: if message { change.extras.clone() } else { Extras::default() },
         event_id: (message && !change.event_id.is_empty()).then(|| change.event_id.clone()),
-        hushed: false,
+        sound: Sound::Desktop,
     }
 }
 
@@ -184,7 +184,7 @@ pub fn digest_alert(digest: &Digest, source: &str) -> Option<Alert> {
         kind: AlertKind::Digest,
         extras: Extras::default(),
         event_id: None,
-        hushed: false,
+        sound: Sound::Desktop,
     })
 }
 
@@ -220,7 +220,7 @@ pub fn away_alert(held: &[(String, String, usize)], lines: &[String], since: Epo
         kind: AlertKind::Digest,
         extras: Extras::default(),
         event_id: None,
-        hushed: false,
+        sound: Sound::Desktop,
     })
 }
 

@@ -23,7 +23,7 @@
 use std::collections::{BTreeMap, VecDeque};
 
 use super::alert::{alert_of, urgency_of, Alert, AlertKind, Target, Urgency};
-use super::{secs, Slot};
+use super::{secs, Slot, Sound};
 use crate::feed::{Action, Change, Coalesce};
 use crate::markup::escape_markup;
 use crate::sse::EpochMs;
@@ -150,7 +150,7 @@ impl Open {
             kind: if self.latest.action == Action::Message { AlertKind::Message } else { AlertKind::Change },
             extras: Default::default(),
             event_id: None,
-            hushed: false,
+            sound: Sound::Desktop,
         }
     }
 }

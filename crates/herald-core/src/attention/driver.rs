@@ -3,13 +3,13 @@
 //! wakes when something held comes due. One task owns the decisions, so
 //! they need no lock; the clock is injected, so tests can run it on theirs.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use super::{Attention, Notifier, Quiet, Shows};
+use super::{Attention, Notifier, Quiet, Shows, Sounds};
 use super::{DesktopQuiet, DoNotDisturb, DoNotDisturbFor};
 use crate::engine::EngineEvent;
 use crate::sse::{now_ms, Clock, EpochMs};
@@ -21,6 +21,8 @@ pub enum Input {
     Engine(EngineEvent),
     /// The user's new quiet settings.
     SetQuiet(Quiet),
+    /// The sounds the user chose.
+    SetSounds(Sounds),
     /// Mute a feed until a time (the notification's "Mute 1 h").
     Mute { feed: String, until: EpochMs },
     /// The system woke from sleep (logind's `PrepareForSleep(false)`). The
@@ -62,6 +64,7 @@ impl SleepWatch {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Status {
     pub quiet: Quiet,
+    pub sounds: Sounds,
     /// Changes held for the digest when the quiet ends.
     pub held: usize,
     /// The desktop's own do not disturb, while it is on.
@@ -98,22 +101,32 @@ impl AttentionHandle {
         quiet
     }
 
+    /// The sounds notifications make.
+    pub fn sounds(&self) -> Sounds {
+        self.status.borrow().sounds.clone()
+    }
+
     /// The driver's status, and a way to hear when it changes.
     pub fn status(&self) -> watch::Receiver<Status> {
         self.status.clone()
     }
 }
 
-/// Starts the driver. `saved` is where the quiet settings are kept between
-/// runs (a JSON file), if anywhere.
+/// Starts the driver. `kept` is the folder the user's settings are kept
+/// in between runs ([`Kept`]), if any.
 pub fn spawn(
     mut attention: Attention,
     notifier: Arc<dyn Notifier>,
     clock: Arc<dyn Clock>,
-    saved: Option<PathBuf>,
+    kept: Option<Kept>,
 ) -> AttentionHandle {
     let (inputs, mut receive) = mpsc::unbounded_channel();
-    let status_of = |a: &Attention| Status { quiet: a.quiet().clone(), held: a.held(), desktop: a.desktop() };
+    let status_of = |a: &Attention| Status {
+        quiet: a.quiet().clone(),
+        sounds: a.sounds().clone(),
+        held: a.held(),
+        desktop: a.desktop(),
+    };
     let (publish, status) = watch::channel(status_of(&attention));
     tokio::spawn(async move {
         let mut sleeps = SleepWatch::new(clock.now_ms());
@@ -131,14 +144,13 @@ pub fn spawn(
                     let mut shows = if sleeps.slept(now) { attention.woke(now) } else { Vec::new() };
                     shows.extend(match input {
                         Input::Engine(event) => take(&mut attention, event, now),
-                        Input::SetQuiet(quiet) => {
-                            let shows = attention.set_quiet(quiet, now);
-                            keep(&attention, saved.as_deref());
-                            shows
+                        Input::SetQuiet(quiet) => attention.set_quiet(quiet, now),
+                        Input::SetSounds(sounds) => {
+                            attention.set_sounds(sounds);
+                            Vec::new()
                         }
                         Input::Mute { feed, until } => {
                             attention.mute(&feed, until);
-                            keep(&attention, saved.as_deref());
                             attention.tick(now)
                         }
                         Input::Woke => attention.woke(now),
@@ -147,18 +159,17 @@ pub fn spawn(
                     shows
                 }
                 _ = tokio::time::sleep(sleep) => {
-                    let before = attention.quiet().clone();
                     let now = clock.now_ms();
                     let mut shows = if sleeps.slept(now) { attention.woke(now) } else { Vec::new() };
                     shows.extend(attention.tick(now));
-                    if *attention.quiet() != before {
-                        keep(&attention, saved.as_deref());
-                    }
                     shows
                 }
             };
             publish.send_if_modified(|status| {
                 let now = status_of(&attention);
+                if let Some(kept) = &kept {
+                    kept.keep(status, &now);
+                }
                 let changed = *status != now;
                 *status = now;
                 changed
@@ -168,7 +179,7 @@ pub fn spawn(
                 notifier.close(slot);
             }
             for (slot, mut alert) in shows {
-                alert.hushed = attention.hushed(&alert, now);
+                alert.sound = attention.sound(&alert, now);
                 if let Err(e) = notifier.show(slot, alert) {
                     tracing::warn!(error = %e, "notification failed");
                 }
@@ -191,30 +202,53 @@ fn take(attention: &mut Attention, event: EngineEvent, now: EpochMs) -> Shows {
     }
 }
 
-/// Writes the quiet settings where they are kept.
-fn keep(attention: &Attention, saved: Option<&std::path::Path>) {
-    if let Some(path) = saved {
-        if let Err(e) = save(path, attention.quiet()) {
-            tracing::warn!(path = %path.display(), error = %e, "could not keep the quiet settings");
+/// Where the user's attention settings are kept between runs: a folder
+/// with `quiet.json` and `sounds.json`.
+pub struct Kept(pub PathBuf);
+
+impl Kept {
+    fn quiet(&self) -> PathBuf {
+        self.0.join("quiet.json")
+    }
+
+    fn sounds(&self) -> PathBuf {
+        self.0.join("sounds.json")
+    }
+
+    /// The kept quiet and sounds; none kept, or unreadable, is the default
+    /// (and says why, for the unreadable).
+    pub fn load(&self) -> (Quiet, Sounds) {
+        (load(&self.quiet()), load(&self.sounds()))
+    }
+
+    /// Writes what changed from `before` to `now`.
+    fn keep(&self, before: &Status, now: &Status) {
+        if before.quiet != now.quiet {
+            save(&self.quiet(), &now.quiet);
+        }
+        if before.sounds != now.sounds {
+            save(&self.sounds(), &now.sounds);
         }
     }
 }
 
-/// Reads kept quiet settings; none kept, or unreadable, is no quiet (and
-/// says why, for the unreadable).
-pub fn load(path: &std::path::Path) -> Quiet {
+fn load<T: serde::de::DeserializeOwned + Default>(path: &Path) -> T {
     match std::fs::read_to_string(path) {
         Ok(text) => serde_json::from_str(&text).unwrap_or_else(|e| {
-            tracing::warn!(path = %path.display(), error = %e, "the kept quiet settings do not read; starting without");
-            Quiet::default()
+            tracing::warn!(path = %path.display(), error = %e, "kept settings do not read; starting without");
+            T::default()
         }),
-        Err(_) => Quiet::default(),
+        Err(_) => T::default(),
     }
 }
 
-fn save(path: &std::path::Path, quiet: &Quiet) -> std::io::Result<()> {
-    let json = serde_json::to_vec_pretty(quiet).map_err(std::io::Error::other)?;
-    let temporary = path.with_extension("json.new");
-    std::fs::write(&temporary, json)?;
-    std::fs::rename(temporary, path)
+fn save<T: serde::Serialize>(path: &Path, settings: &T) {
+    let written = serde_json::to_vec_pretty(settings).map_err(std::io::Error::other).and_then(|json| {
+        let temporary = path.with_extension("json.new");
+        std::fs::write(&temporary, json)?;
+        std::fs::rename(temporary, path)
+    });
+    if let Err(e) = written {
+        tracing::warn!(path = %path.display(), error = %e, "could not keep the settings");
+    }
 }

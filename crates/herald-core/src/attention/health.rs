@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use jiff::tz::TimeZone;
 
 use super::alert::{Alert, AlertKind, Target, Urgency};
+use super::Sound;
 use crate::engine::{Condition, FeedState, Health};
 use crate::markup::escape_markup;
 use crate::sse::{EpochMs, Phase};
@@ -85,7 +86,7 @@ impl HealthWatch {
                     kind: AlertKind::Online,
                     extras: Default::default(),
                     event_id: None,
-                    hushed: false,
+                    sound: Sound::Desktop,
                 })
             }
         }
@@ -117,7 +118,7 @@ impl HealthWatch {
                     kind: AlertKind::Offline,
                     extras: Default::default(),
                     event_id: None,
-                    hushed: false,
+                    sound: Sound::Desktop,
                 },
             ));
         }

@@ -12,6 +12,7 @@
 //!   ([`crate::markup`]);
 //! - [`coalesce`]: many changes, few notifications;
 //! - [`quiet`]: do not disturb, quiet hours and mutes;
+//! - [`sound`]: the sounds the user chose, per priority and per feed;
 //! - [`health`]: a feed in trouble says so once, and once more when back;
 //! - [`click`]: which notification a click is about;
 //! - [`tray`]: what the tray says of every feed;
@@ -29,6 +30,7 @@ mod coalesce;
 pub mod driver;
 mod health;
 mod quiet;
+mod sound;
 pub mod tray;
 
 use std::collections::BTreeMap;
@@ -43,6 +45,7 @@ pub use alert::{
 pub use click::{ClickRouter, Routed};
 pub use health::trouble;
 pub use quiet::{next_at, DesktopQuiet, DoNotDisturb, DoNotDisturbFor, Hush, Quiet, QuietHours};
+pub use sound::{NotASoundName, PrioritySounds, Sound, SoundName, Sounds};
 
 use crate::engine::FeedState;
 use crate::feed::{Action, Change, Coalesce, Digest};
@@ -88,6 +91,7 @@ impl Held {
 pub struct Attention {
     tz: TimeZone,
     quiet: Quiet,
+    sounds: Sounds,
     /// Each feed's coalescing, and its name for people.
     feeds: BTreeMap<String, (Coalesce, String)>,
     coalescer: Coalescer,
@@ -113,6 +117,7 @@ impl Attention {
         Attention {
             tz,
             quiet,
+            sounds: Sounds::default(),
             feeds: BTreeMap::new(),
             coalescer: Coalescer::default(),
             health: HealthWatch::default(),
@@ -174,6 +179,15 @@ impl Attention {
         self.tick(now)
     }
 
+    /// Sets the sounds notifications make from now on.
+    pub fn set_sounds(&mut self, sounds: Sounds) {
+        self.sounds = sounds;
+    }
+
+    pub fn sounds(&self) -> &Sounds {
+        &self.sounds
+    }
+
     /// Mutes `feed` until `until` (the notification's "Mute 1 h").
     pub fn mute(&mut self, feed: &str, until: EpochMs) {
         self.quiet.mutes.insert(feed.to_owned(), until);
@@ -214,6 +228,7 @@ impl Attention {
         self.coalescer.forget(feed);
         self.health.forget(feed);
         self.health_slots.remove(feed);
+        self.sounds.feeds.remove(feed);
     }
 
     /// New changes, as they arrived.
@@ -250,6 +265,18 @@ impl Attention {
         match &alert.feed {
             Some(feed) => self.hush(feed, now).is_some(),
             None => self.hushes_all(now),
+        }
+    }
+
+    /// What an alert shown at `now` sounds like: nothing if it broke
+    /// through a quiet, else the sound chosen for its feed and priority.
+    pub fn sound(&self, alert: &Alert, now: EpochMs) -> Sound {
+        if self.hushed(alert, now) {
+            return Sound::Silent;
+        }
+        match self.sounds.of(alert.feed.as_deref(), alert.urgency) {
+            Some(name) => Sound::Named(name.clone()),
+            None => Sound::Desktop,
         }
     }
 

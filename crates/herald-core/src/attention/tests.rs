@@ -243,6 +243,11 @@ fn urgent_changes_break_through_every_quiet() {
 fn the_desktops_do_not_disturb_holds_a_burst_for_one_digest_and_urgent_breaks_through() {
     for desktop in [DesktopQuiet::Gnome, DesktopQuiet::Inhibited] {
         let mut attention = Attention::new(utc(), Quiet::default());
+        let bell = SoundName::try_from("bell".to_owned()).unwrap();
+        attention.set_sounds(Sounds {
+            every: PrioritySounds { normal: Some(bell.clone()), urgent: Some(bell.clone()), low: None },
+            feeds: Default::default(),
+        });
         assert_eq!(attention.set_desktop(Some(desktop), T0), []);
         assert_eq!(attention.hush("tasks", T0), Some(Hush::Desktop(desktop)));
         let burst: Vec<Change> = (0..20).map(|i| change("tasks", &i.to_string(), "Ana")).collect();
@@ -250,11 +255,11 @@ fn the_desktops_do_not_disturb_holds_a_burst_for_one_digest_and_urgent_breaks_th
         let urgent = Change { level: Level::Urgent, ..change("tasks", "99", "Ana") };
         let shown = attention.changes(&[urgent], T0 + SEC);
         assert_eq!(shown.len(), 1, "urgent breaks through");
-        assert!(attention.hushed(&shown[0].1, T0 + SEC), "and makes no sound");
+        assert_eq!(attention.sound(&shown[0].1, T0 + SEC), Sound::Silent, "and makes no sound, chosen or not");
         let released = attention.set_desktop(None, T0 + 60 * SEC);
         let summaries: Vec<&str> = released.iter().map(|(_, a)| a.summary.as_str()).collect();
         assert_eq!(summaries, ["While you were away: 20 changes to tasks"]);
-        assert!(!attention.hushed(&released[0].1, T0 + 60 * SEC));
+        assert_eq!(attention.sound(&released[0].1, T0 + 60 * SEC), Sound::Named(bell), "the sound chosen");
     }
 }
 
@@ -479,5 +484,34 @@ mod driver_clock {
         timeout(WITHIN, count.wait_for(|n| *n == 2)).await.expect("the digest").unwrap();
         let alerts = shown.alerts.lock().unwrap();
         assert_eq!(alerts[1].summary, "While you were away: 4 changes to tasks");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_driver_sounds_each_alert_as_chosen_and_keeps_the_choice_for_the_next_run() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = Arc::new(WallClock { start: tokio::time::Instant::now(), jumped: AtomicI64::new(0) });
+        let shown = Arc::new(Shown { alerts: Mutex::new(Vec::new()), count: watch::Sender::new(0) });
+        let mut count = shown.count.subscribe();
+        let kept = driver::Kept(dir.path().to_owned());
+        let handle = driver::spawn(Attention::new(utc(), Quiet::default()), shown.clone(), clock, Some(kept));
+        let name = |n: &str| SoundName::try_from(n.to_owned()).unwrap();
+        let mut sounds = Sounds::default();
+        sounds.feeds.insert("alerts".into(), PrioritySounds { normal: Some(name("message")), ..Default::default() });
+        handle.send(Input::SetSounds(sounds.clone()));
+        handle.send(Input::Engine(EngineEvent::Changes { changes: vec![change("alerts", "1", "bot")] }));
+        handle.send(Input::Engine(EngineEvent::Changes { changes: vec![change("tasks", "2", "Ana")] }));
+        timeout(WITHIN, count.wait_for(|n| *n == 2)).await.expect("both alerts").unwrap();
+        {
+            let alerts = shown.alerts.lock().unwrap();
+            assert_eq!(alerts[0].sound, Sound::Named(name("message")), "the feed's own");
+            assert_eq!(alerts[1].sound, Sound::Desktop, "none chosen for the others");
+        }
+        assert_eq!(handle.sounds(), sounds);
+        let (_, kept) = driver::Kept(dir.path().to_owned()).load();
+        assert_eq!(kept, sounds, "read back as the next run starts");
+        handle.send(Input::Engine(EngineEvent::Removed { feed: "alerts".into() }));
+        let mut status = handle.status();
+        timeout(WITHIN, status.wait_for(|s| s.sounds.feeds.is_empty())).await.expect("forgotten").unwrap();
+        assert_eq!(driver::Kept(dir.path().to_owned()).load().1, Sounds::default(), "and kept so");
     }
 }

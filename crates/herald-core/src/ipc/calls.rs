@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::Status;
-use crate::attention::{DoNotDisturbFor, Quiet, Target};
+use crate::attention::{DoNotDisturbFor, Quiet, SoundName, Sounds, Target};
 use crate::call::answers;
 use crate::feed::{ActionResult, Feed, FeedForm};
 use crate::media::Refusal;
@@ -95,9 +95,22 @@ pub struct SetDoNotDisturb {
     pub span: Option<DoNotDisturbFor>,
 }
 
-/// Shows a test notification at once.
+/// The sounds notifications make, per priority and per feed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ShowTestNotification;
+pub struct GetSounds;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetSounds {
+    pub sounds: Sounds,
+}
+
+/// Shows a test notification at once, making `sound` (to try one before
+/// choosing it).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShowTestNotification {
+    #[serde(default)]
+    pub sound: Option<SoundName>,
+}
 
 /// Herald's own status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -175,6 +188,8 @@ answers! {
     GetQuiet => Quiet,
     SetQuiet => (),
     SetDoNotDisturb => Quiet,
+    GetSounds => Sounds,
+    SetSounds => (),
     ShowTestNotification => (),
     GetStatus => Status,
     GetStorePath => Option<PathBuf>,

@@ -99,6 +99,8 @@ requests! {
         GetQuiet,
         SetQuiet,
         SetDoNotDisturb,
+        GetSounds,
+        SetSounds,
         ShowTestNotification,
         GetStatus,
         GetStorePath,
