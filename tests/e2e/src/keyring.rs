@@ -36,19 +36,6 @@ pub async fn start(dir: &Path) -> anyhow::Result<Keyring> {
     // The password, then end of input: the daemon unlocks with what it read.
     std::io::Write::write_all(&mut daemon.stdin.take().expect("piped"), b"herald-e2e-keyring")?;
     let keyring = Keyring(daemon);
-    let bus = zbus::Connection::session().await?;
-    crate::eventually("gnome-keyring to own org.freedesktop.secrets", || async {
-        let reply = bus
-            .call_method(
-                Some("org.freedesktop.DBus"),
-                "/org/freedesktop/DBus",
-                Some("org.freedesktop.DBus"),
-                "NameHasOwner",
-                &("org.freedesktop.secrets",),
-            )
-            .await?;
-        Ok(reply.body().deserialize::<bool>()?.then_some(()))
-    })
-    .await?;
+    crate::name_owned("org.freedesktop.secrets").await?;
     Ok(keyring)
 }

@@ -7,6 +7,7 @@
 
 pub mod alerts;
 pub mod cli;
+pub mod daemon;
 pub mod driver;
 pub mod fanout;
 pub mod herald;
@@ -61,10 +62,34 @@ pub async fn create_task(http: &reqwest::Client, url: &str, token: &str, name: &
     task["id"].as_i64().ok_or_else(|| anyhow::anyhow!("the hub returned no id: {task}"))
 }
 
-/// Saves the window as `docs/screenshots/{name}.png`, for the README.
-pub async fn screenshot(app: &fantoccini::Client, name: &str) -> anyhow::Result<()> {
+/// Waits until `name` is owned on the session bus: a daemon the test
+/// started is ready.
+pub async fn name_owned(name: &str) -> anyhow::Result<()> {
+    let bus = zbus::Connection::session().await?;
+    eventually(&format!("{name} to be owned on the session bus"), || async {
+        let reply = bus
+            .call_method(
+                Some("org.freedesktop.DBus"),
+                "/org/freedesktop/DBus",
+                Some("org.freedesktop.DBus"),
+                "NameHasOwner",
+                &(name,),
+            )
+            .await?;
+        Ok(reply.body().deserialize::<bool>()?.then_some(()))
+    })
+    .await
+}
+
+/// Where the README's screenshots are: `docs/screenshots/{name}.png`.
+pub fn screenshot_path(name: &str) -> anyhow::Result<std::path::PathBuf> {
     let dir = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/screenshots");
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join(format!("{name}.png")), app.screenshot().await?)?;
+    Ok(dir.join(format!("{name}.png")))
+}
+
+/// Saves the window as `docs/screenshots/{name}.png`, for the README.
+pub async fn screenshot(app: &fantoccini::Client, name: &str) -> anyhow::Result<()> {
+    std::fs::write(screenshot_path(name)?, app.screenshot().await?)?;
     Ok(())
 }

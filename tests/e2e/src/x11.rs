@@ -1,11 +1,38 @@
 //! Finds and closes the app's window on the X server, as a window manager
-//! would: by sending `WM_DELETE_WINDOW`, not by destroying it.
+//! would: by sending `WM_DELETE_WINDOW`, not by destroying it; and reads
+//! back what is drawn on screen, for a picture of what a desktop shows.
 
 use x11rb::connection::Connection;
 use x11rb::protocol::xproto::{
-    AtomEnum, ClientMessageEvent, ConfigureWindowAux, ConnectionExt, EventMask, MapState, Window, CLIENT_MESSAGE_EVENT,
+    AtomEnum, ClientMessageEvent, ConfigureWindowAux, ConnectionExt, EventMask, ImageFormat, MapState, Window,
+    CLIENT_MESSAGE_EVENT,
 };
 use x11rb::rust_connection::RustConnection;
+
+/// A picture of part of the screen.
+pub struct Captured {
+    pub width: u32,
+    pub height: u32,
+    /// Rows of red, green and blue bytes.
+    pub rgb: Vec<u8>,
+}
+
+impl Captured {
+    /// How many of its pixels `like` says yes to, given red, green, blue.
+    pub fn count(&self, like: impl Fn(u8, u8, u8) -> bool) -> usize {
+        self.rgb.chunks_exact(3).filter(|p| like(p[0], p[1], p[2])).count()
+    }
+
+    /// Writes it as a PNG file.
+    pub fn save_png(&self, path: &std::path::Path) -> anyhow::Result<()> {
+        let file = std::io::BufWriter::new(std::fs::File::create(path)?);
+        let mut encoder = png::Encoder::new(file, self.width, self.height);
+        encoder.set_color(png::ColorType::Rgb);
+        encoder.set_depth(png::BitDepth::Eight);
+        encoder.write_header()?.write_image_data(&self.rgb)?;
+        Ok(())
+    }
+}
 
 pub struct Display {
     conn: RustConnection,
@@ -58,6 +85,35 @@ impl Display {
             }
         }
         Ok(found)
+    }
+
+    /// The top-level windows on screen that process `pid` owns, by
+    /// `_NET_WM_PID`: a notification daemon's popups, say.
+    pub fn windows_of(&self, pid: u32) -> anyhow::Result<Vec<Window>> {
+        let mut found = Vec::new();
+        for window in self.conn.query_tree(self.root)?.reply()?.children {
+            let viewable = self.conn.get_window_attributes(window)?.reply()?.map_state == MapState::VIEWABLE;
+            if viewable && self.pid(window)? == Some(pid) {
+                found.push(window);
+            }
+        }
+        Ok(found)
+    }
+
+    /// What the screen shows where `window` is, as 8-bit RGB rows, with
+    /// its width and height. Read from the root window, so it is what the
+    /// user sees there (no compositor runs under Xvfb).
+    pub fn capture(&self, window: Window) -> anyhow::Result<Captured> {
+        let (x, y, width, height) = self.geometry(window)?;
+        let image = self.conn.get_image(ImageFormat::Z_PIXMAP, self.root, x, y, width, height, !0)?.reply()?;
+        let depth = self.conn.setup().roots.iter().find(|r| r.root == self.root).map_or(24, |r| r.root_depth);
+        anyhow::ensure!(
+            depth == 24 && image.data.len() == usize::from(width) * usize::from(height) * 4,
+            "not a 24-bit screen"
+        );
+        // Z-pixmap, 32 bits a pixel, little-endian: blue, green, red, unused.
+        let rgb = image.data.chunks_exact(4).flat_map(|p| [p[2], p[1], p[0]]).collect();
+        Ok(Captured { width: u32::from(width), height: u32::from(height), rgb })
     }
 
     /// The process that owns `window` (`_NET_WM_PID`).
