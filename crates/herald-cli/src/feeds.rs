@@ -4,8 +4,8 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use herald_core::feed::{check, feeds_to_toml, parse_feeds, Auth, Feed, Me, Preset};
-use herald_core::secrets::{OsKeyring, Secrets};
+use herald_core::feed::{check, feeds_to_toml, parse_feeds, Auth, ClientIdentity, Feed, Me, Preset};
+use herald_core::secrets::{MemorySecrets, OsKeyring, Secrets};
 use serde_json::json;
 
 use crate::exit;
@@ -66,6 +66,18 @@ struct AddArgs {
     /// Your name on the feed, so your own changes raise nothing.
     #[arg(long, value_name = "ACTOR")]
     me: Option<String>,
+    /// Present this client certificate to a server that asks for one
+    /// (mutual TLS): a PEM chain with --client-key, or a PKCS#12 file whose
+    /// passphrase comes on standard input. The key (or passphrase) goes
+    /// into the OS keyring; the feed names only the file and the entry.
+    #[arg(long, value_name = "FILE")]
+    client_cert: Option<PathBuf>,
+    /// The PEM private key of --client-cert, read into the keyring.
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    client_key: Option<PathBuf>,
+    /// The keyring entry to keep the key or passphrase in (default: "NAME client key").
+    #[arg(long, value_name = "ENTRY", requires = "client_cert")]
+    client_key_entry: Option<String>,
 }
 
 fn parse_preset(text: &str) -> Result<Preset, String> {
@@ -75,7 +87,12 @@ fn parse_preset(text: &str) -> Result<Preset, String> {
 
 /// The feed `add` describes, over the one of that name already stored.
 fn added(args: AddArgs, existing: Option<Feed>) -> Feed {
-    let (settings, retention) = existing.map(|f| (f.settings, f.retention)).unwrap_or_default();
+    let (mut settings, retention) = existing.map(|f| (f.settings, f.retention)).unwrap_or_default();
+    if let Some(cert) = args.client_cert {
+        let keyring = args.client_key_entry.unwrap_or_else(|| format!("{} client key", args.name));
+        let cert = std::path::absolute(&cert).unwrap_or(cert);
+        settings.client_identity = Some(ClientIdentity { cert, keyring });
+    }
     let mut feed = Feed { name: args.name, url: args.url, settings, retention };
     if args.preset.is_some() {
         feed.settings.preset = args.preset;
@@ -114,15 +131,17 @@ pub async fn run(args: FeedsArgs) -> u8 {
         FeedsCommand::Add(add) => match feeds.get(&add.name).await {
             // A feed already there keeps its other settings (and secret).
             Ok(existing) => {
+                let key = add.client_key.clone();
                 // The same check as a feeds file's, so a feed added here exports and imports cleanly.
                 let feed = added(add, existing);
-                match check(&feed) {
-                    Ok(()) => feeds.put(&[feed]).await,
-                    Err(refusal) => {
-                        out.error(&format!("{}: {}", refusal.setting.key(), refusal.reason));
-                        return exit::USAGE;
-                    }
+                if let Err(refusal) = check(&feed) {
+                    out.error(&format!("{}: {}", refusal.setting.key(), refusal.reason));
+                    return exit::USAGE;
                 }
+                if let Err(code) = keep_identity(&feed, key.as_deref(), &out) {
+                    return code;
+                }
+                feeds.put(&[feed]).await
             }
             Err(e) => Err(e),
         },
@@ -162,17 +181,31 @@ pub async fn run(args: FeedsArgs) -> u8 {
     }
 }
 
+/// Checks that a new client identity can be presented, then puts its key
+/// (or passphrase) in the keyring, for the feed to name: a bad one leaves
+/// the keyring as it was.
+fn keep_identity(feed: &Feed, key: Option<&std::path::Path>, out: &Output) -> Result<(), u8> {
+    let Some(identity) = &feed.settings.client_identity else { return Ok(()) };
+    let fail = |message: String, code: u8| {
+        out.error(&message);
+        code
+    };
+    let secret = crate::identity::secret_for(&identity.cert, key).map_err(|e| fail(e, exit::USAGE))?;
+    let trial = MemorySecrets::default();
+    trial.set(&identity.keyring, &secret).map_err(|e| fail(e.to_string(), exit::FAILED))?;
+    identity.load(&trial, herald_core::sse::now_ms() / 1000).map_err(|e| fail(e.to_string(), exit::USAGE))?;
+    OsKeyring.set(&identity.keyring, &secret).map_err(|e| fail(e.to_string(), exit::FAILED))
+}
+
 /// Removes the feed, then its secret unless another feed shares the entry.
 /// The feed is gone even if the keyring cannot be reached; the user is told
 /// what was left behind.
 async fn remove(feeds: &Feeds, name: &str, out: &Output) -> Result<(), String> {
     let list = feeds.list().await?;
-    let entry = list.iter().find(|f| f.name == name).and_then(|f| f.settings.auth.as_ref()).map(|a| &a.keyring);
+    let entries = list.iter().find(|f| f.name == name).map(Feed::keyring_entries).unwrap_or_default();
     feeds.remove(name).await?;
-    let shared = |entry: &String| {
-        list.iter().any(|f| f.name != name && f.settings.auth.as_ref().is_some_and(|a| &a.keyring == entry))
-    };
-    if let Some(entry) = entry.filter(|entry| !shared(entry)) {
+    let shared = |entry: &str| list.iter().any(|f| f.name != name && f.keyring_entries().contains(&entry));
+    for entry in entries.into_iter().filter(|entry| !shared(entry)) {
         if let Err(e) = OsKeyring.delete(entry) {
             out.warning(&format!("the feed {name:?} is removed, but its keyring entry {entry:?} is not: {e}"));
         }

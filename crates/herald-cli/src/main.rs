@@ -3,6 +3,7 @@
 
 mod feeds;
 mod history;
+mod identity;
 mod output;
 mod running;
 mod sync;

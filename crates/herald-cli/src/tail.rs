@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use clap::Args;
 use herald_core::engine::{Engine, EngineConfig, EngineEvent, Follow, StoreAt};
-use herald_core::feed::Feed;
-use herald_core::secrets::OsKeyring;
+use herald_core::feed::{ClientIdentity, Feed};
+use herald_core::secrets::{MemorySecrets, OsKeyring, Secrets};
 use herald_core::sse::{Phase, StopReason};
 use herald_core::store::Store;
 use herald_core::tls::ExtraTrust;
@@ -23,7 +23,11 @@ pub struct TailArgs {
     url: Option<String>,
     /// Follow this stored feed, with its own settings and secret, keeping
     /// its events in the store (--store, or the default one).
-    #[arg(long, value_name = "NAME", conflicts_with_all = ["url", "headers", "resume_query", "cursor_pointer", "ca_cert"])]
+    #[arg(
+        long,
+        value_name = "NAME",
+        conflicts_with_all = ["url", "headers", "resume_query", "cursor_pointer", "ca_cert", "client_cert"]
+    )]
     feed: Option<String>,
     /// One JSON object per line on stdout.
     #[arg(long)]
@@ -46,6 +50,14 @@ pub struct TailArgs {
     /// server's own self-signed certificate, which is then trusted exactly.
     #[arg(long, value_name = "PEM")]
     ca_cert: Option<std::path::PathBuf>,
+    /// Present this client certificate to a server that asks for one
+    /// (mutual TLS): a PEM chain with --client-key, or a PKCS#12 file whose
+    /// passphrase comes on standard input.
+    #[arg(long, value_name = "FILE")]
+    client_cert: Option<std::path::PathBuf>,
+    /// The PEM private key of --client-cert.
+    #[arg(long, value_name = "FILE", requires = "client_cert")]
+    client_key: Option<std::path::PathBuf>,
     /// Keep every event in the store at PATH, and resume from its cursor.
     #[arg(long, value_name = "PATH")]
     store: Option<std::path::PathBuf>,
@@ -56,6 +68,9 @@ pub struct TailArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     max_events: Option<u64>,
 }
+
+/// The entry an ad hoc client identity's key is kept under, in memory.
+const CLIENT_KEY_ENTRY: &str = "herald-cli tail --client-key";
 
 /// The feed the arguments describe, and the headers they give (never
 /// stored: `-H` may carry a credential), or the reason they are wrong.
@@ -94,7 +109,26 @@ fn adhoc_feed(args: &TailArgs, url: &str) -> Result<(Feed, HeaderMap), String> {
         ExtraTrust::from_pem(&pem).map_err(|e| format!("--ca-cert {}: {e}", path.display()))?;
         feed.settings.ca_cert = Some(path.clone());
     }
+    if let Some(cert) = &args.client_cert {
+        feed.settings.client_identity =
+            Some(ClientIdentity { cert: cert.clone(), keyring: CLIENT_KEY_ENTRY.to_owned() });
+    }
     Ok((feed, headers))
+}
+
+/// Where the feed's secrets come from: a stored feed's from the keyring;
+/// a URL's client key (the only secret `tail URL` has) from its file, kept
+/// in memory only.
+fn secrets(args: &TailArgs) -> Result<Arc<dyn Secrets>, String> {
+    match (&args.url, &args.client_cert) {
+        (Some(_), Some(cert)) => {
+            let memory = MemorySecrets::default();
+            let secret = crate::identity::secret_for(cert, args.client_key.as_deref())?;
+            memory.set(CLIENT_KEY_ENTRY, &secret).map_err(|e| e.to_string())?;
+            Ok(Arc::new(memory))
+        }
+        _ => Ok(Arc::new(OsKeyring)),
+    }
 }
 
 /// The store, with the feed to follow in it, and its name.
@@ -155,8 +189,14 @@ pub async fn run(args: TailArgs) -> u8 {
         Ok(prepared) => prepared,
         Err(code) => return code,
     };
-    let mut config =
-        EngineConfig::new(StoreAt::Open(store), Arc::new(OsKeyring)).follow(Follow::Only(vec![name.clone()]));
+    let secrets = match secrets(&args) {
+        Ok(secrets) => secrets,
+        Err(e) => {
+            out.error(&e);
+            return exit::USAGE;
+        }
+    };
+    let mut config = EngineConfig::new(StoreAt::Open(store), secrets).follow(Follow::Only(vec![name.clone()]));
     config.extra_headers.insert(name, headers);
     config.max_events = args.max_events;
     config.changes = false;

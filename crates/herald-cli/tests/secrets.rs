@@ -131,3 +131,81 @@ async fn a_token_lives_in_the_keyring_and_nowhere_else() {
     let gone = in_session(&keyring, true, "", &["tail", "--feed", "tasks", "--store", store_arg]);
     assert!(text(&gone).contains(r#"the keyring holds no secret named "tasks""#), "{}", text(&gone));
 }
+
+/// `feeds add --client-cert --client-key`: the key goes into the keyring,
+/// the feed names only the certificate's file and the entry, a stored feed
+/// presents it through a front door that asks for one (real nginx), and
+/// removing the feed forgets the key.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_key_lives_in_the_keyring_and_nowhere_else() {
+    use herald_test_support::mtls::{ClientCa, FrontDoor, Validity};
+    use herald_test_support::{serve, sse, Answer};
+
+    let upstream = serve((0..2).map(|_| Answer::Close(sse(b"id: 1\ndata: inside\n\n"))).collect()).await;
+    let ca = ClientCa::new("Example Corp");
+    let door = FrontDoor::start(&ca, &upstream.url).await;
+    // The user's own files, outside the folder Herald writes to.
+    let files = tempfile::tempdir().unwrap();
+    let ana = ca.issue("ana", Validity::Current);
+    let (cert, key) = ana.write(files.path(), "ana");
+    let trust = files.path().join("door-ca.pem");
+    std::fs::write(&trust, &door.trust_pem).unwrap();
+    let key_body: String = ana.key_pem.lines().nth(1).unwrap().to_owned();
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("herald.db");
+    let store_arg = store.to_str().unwrap();
+    let keyring = dir.path().join("keyring");
+    let url = format!("{}/events", door.nginx.url);
+    let (cert_arg, key_arg, trust_arg) = (cert.to_str().unwrap(), key.to_str().unwrap(), trust.to_str().unwrap());
+    let add = ["feeds", "add", "corp", &url, "--store", store_arg, "--ca-cert", trust_arg, "--client-cert", cert_arg];
+    let mut with_key = add.to_vec();
+    with_key.extend(["--client-key", key_arg]);
+    let added = in_session(&keyring, true, "", &with_key);
+    assert_eq!(added.status.code(), Some(0), "{}", text(&added));
+    let mut logs = text(&added);
+
+    let tailed = in_session(
+        &keyring,
+        true,
+        "",
+        &["tail", "--feed", "corp", "--store", store_arg, "--json", "--max-events", "1"],
+    );
+    assert_eq!(tailed.status.code(), Some(0), "{}", text(&tailed));
+    assert!(text(&tailed).contains(r#""data":"inside""#), "{}", text(&tailed));
+    logs += &text(&tailed);
+
+    let exported = in_session(&keyring, true, "", &["feeds", "export", "--store", store_arg]);
+    let export = String::from_utf8_lossy(&exported.stdout).into_owned();
+    assert!(
+        export.contains(&format!("cert = \"{cert_arg}\"")) && export.contains(r#"keyring = "corp client key""#),
+        "{export}"
+    );
+    assert!(!logs.contains(&key_body) && !export.contains(&key_body), "the key in the output");
+    assert_eq!(files_holding(dir.path(), &key_body), Vec::<PathBuf>::new(), "the key in a file Herald wrote");
+
+    // A key that is not the certificate's is refused when it is added.
+    let bob = ca.issue("bob", Validity::Current).write(files.path(), "bob").1;
+    let mut wrong = add.to_vec();
+    wrong.extend(["--client-key", bob.to_str().unwrap()]);
+    let refused = in_session(&keyring, true, "", &wrong);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(text(&refused).contains("does not match its private key"), "{}", text(&refused));
+    let still = in_session(
+        &keyring,
+        true,
+        "",
+        &["tail", "--feed", "corp", "--store", store_arg, "--json", "--max-events", "1"],
+    );
+    assert_eq!(still.status.code(), Some(0), "the feed keeps its good key: {}", text(&still));
+
+    // Removed, the feed takes its key with it.
+    let removed = in_session(&keyring, true, "", &["feeds", "remove", "corp", "--store", store_arg]);
+    assert_eq!(removed.status.code(), Some(0), "{}", text(&removed));
+    let file = dir.path().join("feeds.toml");
+    std::fs::write(&file, &export).unwrap();
+    let imported = in_session(&keyring, true, "", &["feeds", "import", file.to_str().unwrap(), "--store", store_arg]);
+    assert_eq!(imported.status.code(), Some(0), "{}", text(&imported));
+    let gone = in_session(&keyring, true, "", &["tail", "--feed", "corp", "--store", store_arg]);
+    assert!(text(&gone).contains(r#"the keyring holds no secret named "corp client key""#), "{}", text(&gone));
+}

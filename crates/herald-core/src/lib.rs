@@ -68,14 +68,23 @@ pub fn http_client() -> Result<reqwest::Client, tls::TlsError> {
 /// are had once for the process, not once a feed. That is about a third of
 /// a MiB a feed, in a tray process that follows feeds all day.
 pub fn http_client_trusting(extra: &tls::ExtraTrust) -> Result<reqwest::Client, tls::TlsError> {
+    http_client_for(extra, None)
+}
+
+/// [`http_client_trusting`], presenting `identity` to a server that asks
+/// for a client certificate (see [`tls::ClientIdentity`]).
+pub fn http_client_for(
+    extra: &tls::ExtraTrust,
+    identity: Option<&tls::Presented>,
+) -> Result<reqwest::Client, tls::TlsError> {
     static SYSTEM_ROOTS: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    if !extra.is_empty() {
-        return build_client(extra);
+    if !extra.is_empty() || identity.is_some() {
+        return build_client(extra, identity);
     }
     if let Some(client) = SYSTEM_ROOTS.get() {
         return Ok(client.clone());
     }
-    let client = build_client(extra)?;
+    let client = build_client(extra, None)?;
     Ok(SYSTEM_ROOTS.get_or_init(|| client).clone())
 }
 
@@ -89,7 +98,7 @@ pub(crate) fn foreign_client(
     if let Some(client) = cache.get() {
         return Ok(client.clone());
     }
-    let tls = tls::client_config(&tls::ExtraTrust::default()).map_err(|e| e.to_string())?;
+    let tls = tls::client_config(&tls::ExtraTrust::default(), None).map_err(|e| e.to_string())?;
     let client = reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(10))
         .redirect(redirect())
@@ -100,7 +109,7 @@ pub(crate) fn foreign_client(
     Ok(cache.get_or_init(|| client).clone())
 }
 
-fn build_client(extra: &tls::ExtraTrust) -> Result<reqwest::Client, tls::TlsError> {
+fn build_client(extra: &tls::ExtraTrust, identity: Option<&tls::Presented>) -> Result<reqwest::Client, tls::TlsError> {
     reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(10))
         // HTTP/2 pings find a dead connection on a stream that is quiet by
@@ -110,7 +119,7 @@ fn build_client(extra: &tls::ExtraTrust) -> Result<reqwest::Client, tls::TlsErro
         .http2_keep_alive_while_idle(true)
         .tcp_keepalive(std::time::Duration::from_secs(60))
         .user_agent(concat!("Herald/", env!("CARGO_PKG_VERSION")))
-        .tls_backend_preconfigured(tls::client_config(extra)?)
+        .tls_backend_preconfigured(tls::client_config(extra, identity)?)
         .build()
         .map_err(|e| tls::TlsError::Setup(sse::error_chain(&e)))
 }

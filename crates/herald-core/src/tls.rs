@@ -14,6 +14,12 @@
 //!
 //! Everything else goes to the platform's verifier, and a refusal says which
 //! certificate was refused (by SHA-256) and how to trust it.
+//!
+//! A feed may also present a certificate of its own ([`identity`]).
+
+mod identity;
+
+pub use identity::{refused_by_server, refused_in_handshake, ClientIdentity, IdentityError, Presented};
 
 use std::fmt;
 use std::sync::Arc;
@@ -71,19 +77,20 @@ impl ExtraTrust {
 }
 
 /// A rustls client configuration that trusts the system's roots plus `extra`,
-/// offering HTTP/2 and HTTP/1.1 by ALPN.
-pub fn client_config(extra: &ExtraTrust) -> Result<rustls::ClientConfig, TlsError> {
+/// offering HTTP/2 and HTTP/1.1 by ALPN, and presenting `identity` when a
+/// server asks for a client certificate.
+pub fn client_config(extra: &ExtraTrust, identity: Option<&Presented>) -> Result<rustls::ClientConfig, TlsError> {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let platform = rustls_platform_verifier::Verifier::new_with_extra_roots(extra.certs.clone(), provider.clone())
         .map_err(|e| TlsError::Setup(e.to_string()))?;
     let verifier =
         PinnedOrVerified { pinned: extra.certs.clone(), platform: Arc::new(platform), provider: provider.clone() };
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+    let builder = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::Setup(e.to_string()))?
         .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
+        .with_custom_certificate_verifier(Arc::new(verifier));
+    let mut config = identity::with_identity(builder, identity)?;
     config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(config)
 }

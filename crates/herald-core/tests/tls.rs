@@ -79,3 +79,49 @@ async fn trusting_one_certificate_does_not_trust_another() {
     let message = stop_message(&subscription).await;
     assert!(message.contains(&fingerprint(&presented.chain[0])), "{message}");
 }
+
+/// A server that checks client certificates in the handshake (as Go's and
+/// Caddy do, where nginx answers 400): one without a certificate, and one
+/// from another CA, are refused by a TLS alert, which stops the feed as
+/// its identity refused; a certificate of the right CA gets the event.
+#[tokio::test]
+async fn a_server_that_refuses_the_client_certificate_in_the_handshake_stops_the_feed_with_why() {
+    use common::mtls::{ClientCa, Validity};
+    use herald_core::secrets::{MemorySecrets, Secrets};
+    use herald_core::tls::ClientIdentity;
+
+    let company = ClientCa::new("Example Corp");
+    let identity = signed_by_private_ca();
+    let server = common::tls::serve_h2_to_clients_of(&identity, &company.pem, STREAM).await;
+    let trust = ExtraTrust::from_pem(identity.trust_pem.as_bytes()).unwrap();
+    let refusal = |subscription: Subscription| async move {
+        let mut state = subscription.state();
+        let stopped = state.wait_for(|s| matches!(s.phase, Phase::Stopped { .. }));
+        let state = tokio::time::timeout(Duration::from_secs(30), stopped)
+            .await
+            .unwrap_or_else(|_| panic!("not stopped: {:?}", subscription.state().borrow().phase))
+            .unwrap()
+            .clone();
+        match state.phase {
+            Phase::Stopped { reason: StopReason::IdentityRefused { message } } => message,
+            other => panic!("expected the identity refused, got {other:?}"),
+        }
+    };
+    let none = refusal(subscribe(http_client_trusting(&trust).unwrap(), &server)).await;
+    assert!(none.contains("CertificateRequired") && none.contains("client_identity"), "{none}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let present = |ca: &ClientCa, who: &str| {
+        let (cert, key) = ca.issue(who, Validity::Current).write(dir.path(), who);
+        let secrets = MemorySecrets::default();
+        secrets.set("key", &std::fs::read_to_string(key).unwrap()).unwrap();
+        let presented = ClientIdentity { cert, keyring: "key".into() }.load(&secrets, 1_800_000_000).unwrap();
+        herald_core::http_client_for(&trust, Some(&presented)).unwrap()
+    };
+    let other = refusal(subscribe(present(&ClientCa::new("Someone else"), "mallory"), &server)).await;
+    assert!(other.contains("does not trust whoever issued"), "{other}");
+
+    let mut subscription = subscribe(present(&company, "ana"), &server);
+    let event = tokio::time::timeout(Duration::from_secs(30), subscription.next_event()).await.unwrap().unwrap();
+    assert_eq!(&*event.data, "over h2");
+}

@@ -14,7 +14,7 @@ const LISTENING_WITHIN: Duration = Duration::from_secs(20);
 
 pub struct Nginx {
     process: ServerProcess,
-    /// `http://127.0.0.1:{port}`.
+    /// `http://127.0.0.1:{port}`, or `https://` for [`Nginx::start_https`].
     pub url: String,
     dir: tempfile::TempDir,
 }
@@ -25,9 +25,19 @@ impl Nginx {
     /// `load_module …;`), `http` into the `http` block (such as an
     /// `upstream`), and `server` into its one `server` block, after `listen`.
     pub async fn start(main: &str, http: &str, server: &str) -> Nginx {
+        Nginx::start_as(false, main, http, server).await
+    }
+
+    /// [`Nginx::start`], listening with TLS (`listen … ssl`): `server` names
+    /// the certificate and key, and `url` is `https://127.0.0.1:{port}`.
+    pub async fn start_https(main: &str, http: &str, server: &str) -> Nginx {
+        Nginx::start_as(true, main, http, server).await
+    }
+
+    async fn start_as(tls: bool, main: &str, http: &str, server: &str) -> Nginx {
         assert!(Path::new(BINARY).exists(), "nginx is not installed: apt-get install nginx-light");
         for _ in 0..PORT_TRIES {
-            if let Some(nginx) = Nginx::start_on(free_port(), main, http, server).await {
+            if let Some(nginx) = Nginx::start_on(free_port(), tls, main, http, server).await {
                 return nginx;
             }
         }
@@ -35,7 +45,8 @@ impl Nginx {
     }
 
     /// nginx on `port`, or `None` if it exited first (the port was taken).
-    async fn start_on(port: u16, main: &str, http: &str, server: &str) -> Option<Nginx> {
+    async fn start_on(port: u16, tls: bool, main: &str, http: &str, server: &str) -> Option<Nginx> {
+        let (ssl, scheme) = if tls { (" ssl", "https") } else { ("", "http") };
         let dir = tempfile::tempdir().expect("a directory for nginx");
         let root = dir.path().display();
         let config = format!(
@@ -54,7 +65,7 @@ http {{
     scgi_temp_path {root}/scgi;
     {http}
     server {{
-        listen 127.0.0.1:{port};
+        listen 127.0.0.1:{port}{ssl};
         {server}
     }}
 }}
@@ -69,7 +80,7 @@ http {{
         if !listening(&mut process, port, LISTENING_WITHIN, errors).await {
             return None;
         }
-        Some(Nginx { process, url: format!("http://127.0.0.1:{port}"), dir })
+        Some(Nginx { process, url: format!("{scheme}://127.0.0.1:{port}"), dir })
     }
 
     /// What nginx logged at `warn` and above.

@@ -122,7 +122,8 @@ pub struct Stopped {
 impl TaskList {
     pub async fn start(identity: &Identity) -> TaskList {
         let shared = Arc::new(Shared { list: Mutex::default(), live: broadcast::channel(256).0 });
-        let stopped = Stopped { addr: "127.0.0.1:0".parse().unwrap(), shared, acceptor: crate::tls::h2_only(identity) };
+        let stopped =
+            Stopped { addr: "127.0.0.1:0".parse().unwrap(), shared, acceptor: crate::tls::h2_only(identity, None) };
         stopped.start().await
     }
 

@@ -11,6 +11,7 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -65,22 +66,43 @@ pub struct TlsServer {
     count: watch::Receiver<usize>,
 }
 
-/// A TLS acceptor for `identity` that offers only HTTP/2 by ALPN.
-pub fn h2_only(identity: &Identity) -> TlsAcceptor {
+/// A TLS acceptor for `identity` that offers only HTTP/2 by ALPN; with
+/// `clients`, it asks for a client certificate signed by that CA (PEM) and
+/// refuses the handshake of a client without one, as Go's servers and
+/// Caddy do.
+pub fn h2_only(identity: &Identity, clients: Option<&str>) -> TlsAcceptor {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-    let mut config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(identity.chain.clone(), PrivateKeyDer::Pkcs8(identity.key.clone_key()))
-        .unwrap();
+    let builder =
+        rustls::ServerConfig::builder_with_provider(provider.clone()).with_safe_default_protocol_versions().unwrap();
+    let builder = match clients {
+        Some(pem) => {
+            let mut roots = rustls::RootCertStore::empty();
+            for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+                roots.add(cert.unwrap()).unwrap();
+            }
+            let verifier =
+                rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider).build().unwrap();
+            builder.with_client_cert_verifier(verifier)
+        }
+        None => builder.with_no_client_auth(),
+    };
+    let mut config =
+        builder.with_single_cert(identity.chain.clone(), PrivateKeyDer::Pkcs8(identity.key.clone_key())).unwrap();
     config.alpn_protocols = vec![b"h2".to_vec()];
     TlsAcceptor::from(Arc::new(config))
 }
 
 /// Serves `body` as an event stream, over HTTP/2 only, to every request.
 pub async fn serve_h2(identity: &Identity, body: &'static str) -> TlsServer {
-    let acceptor = h2_only(identity);
+    serve_h2_to(h2_only(identity, None), body).await
+}
+
+/// [`serve_h2`], only to clients whose certificate the CA `clients` signed.
+pub async fn serve_h2_to_clients_of(identity: &Identity, clients: &str, body: &'static str) -> TlsServer {
+    serve_h2_to(h2_only(identity, Some(clients)), body).await
+}
+
+async fn serve_h2_to(acceptor: TlsAcceptor, body: &'static str) -> TlsServer {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("https://127.0.0.1:{}/events", listener.local_addr().unwrap().port());
     let requests = Arc::new(Mutex::new(Vec::new()));

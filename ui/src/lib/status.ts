@@ -22,6 +22,7 @@ const words: Record<Condition, { label: string; tone: Tone }> = {
   offline: { label: "Offline", tone: "bad" },
   needsAuthentication: { label: "Needs authentication", tone: "bad" },
   certificateRefused: { label: "Certificate refused", tone: "bad" },
+  identityRefused: { label: "Client certificate refused", tone: "bad" },
   ended: { label: "Stopped", tone: "idle" },
   stopped: { label: "Stopped", tone: "bad" },
 };

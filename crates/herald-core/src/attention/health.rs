@@ -29,6 +29,7 @@ fn advice(trouble: Condition) -> &'static str {
         Condition::Retrying => "Herald keeps trying. The server may be down or overloaded.",
         Condition::NeedsAuthentication => "Give Herald a valid token or password in the feed's settings.",
         Condition::CertificateRefused => "Open the feed's settings, check the certificate's fingerprint and trust it.",
+        Condition::IdentityRefused => "Give the feed the client certificate its server expects, in its settings.",
         _ => "Open the feed's health in Herald for what to do.",
     }
 }
@@ -39,6 +40,7 @@ fn headline(trouble: Condition, source: &str) -> String {
         Condition::Retrying => format!("{source} keeps failing"),
         Condition::NeedsAuthentication => format!("{source} needs you to sign in again"),
         Condition::CertificateRefused => format!("{source}: its certificate was refused"),
+        Condition::IdentityRefused => format!("{source}: your client certificate was refused"),
         _ => format!("{source} has stopped"),
     }
 }

@@ -79,6 +79,7 @@ fn line(feed: &FeedState) -> String {
         Condition::Offline => format!("offline ({reason})"),
         Condition::NeedsAuthentication => "needs you to sign in".to_owned(),
         Condition::CertificateRefused => "certificate refused".to_owned(),
+        Condition::IdentityRefused => format!("client certificate refused ({reason})"),
         Condition::Ended => "stopped".to_owned(),
         Condition::Stopped => format!("stopped ({reason})"),
     };

@@ -31,6 +31,9 @@ pub enum Condition {
     NeedsAuthentication,
     /// The server's certificate was refused.
     CertificateRefused,
+    /// The feed's own certificate cannot be presented, or its server
+    /// refused it.
+    IdentityRefused,
     /// It stopped because it was asked to: the server said so (204), or
     /// it was closed. No trouble.
     Ended,
@@ -48,13 +51,20 @@ impl Condition {
                 | Condition::Offline
                 | Condition::NeedsAuthentication
                 | Condition::CertificateRefused
+                | Condition::IdentityRefused
                 | Condition::Stopped
         )
     }
 
     /// Whether it needs the user to do something; retrying needs only time.
     pub fn needs_you(self) -> bool {
-        matches!(self, Condition::NeedsAuthentication | Condition::CertificateRefused | Condition::Stopped)
+        matches!(
+            self,
+            Condition::NeedsAuthentication
+                | Condition::CertificateRefused
+                | Condition::IdentityRefused
+                | Condition::Stopped
+        )
     }
 }
 
@@ -84,6 +94,7 @@ impl Health {
         if let Some(problem) = problem {
             let condition = match phase {
                 Phase::Stopped { reason: StopReason::NeedsSecret { .. } } => Condition::NeedsAuthentication,
+                Phase::Stopped { reason: StopReason::IdentityRefused { .. } } => Condition::IdentityRefused,
                 _ => Condition::Stopped,
             };
             return health(condition, Some(problem.to_owned()));
@@ -105,6 +116,7 @@ impl Health {
                         Condition::NeedsAuthentication
                     }
                     StopReason::CertificateRefused { .. } => Condition::CertificateRefused,
+                    StopReason::IdentityRefused { .. } => Condition::IdentityRefused,
                     StopReason::Gone { .. } | StopReason::Failed { .. } => Condition::Stopped,
                 };
                 health(condition, Some(reason.to_string()))
@@ -138,6 +150,12 @@ mod tests {
         assert_eq!(condition(stopped(StopReason::NeedsSecret { message: "x".into() })), Condition::NeedsAuthentication);
         let refused = StopReason::CertificateRefused { message: "UnknownIssuer".into() };
         assert_eq!(condition(stopped(refused)), Condition::CertificateRefused);
+        let expired = StopReason::IdentityRefused { message: "the client certificate CN=ana expired".into() };
+        assert_eq!(condition(stopped(expired.clone())), Condition::IdentityRefused);
+        assert!(Condition::IdentityRefused.needs_you(), "no retry fixes it");
+        let mut set_up = state(stopped(expired));
+        set_up.problem = Some("the client certificate CN=ana expired".into());
+        assert_eq!(set_up.health_now().condition, Condition::IdentityRefused, "refused while the feed was set up");
         assert_eq!(condition(stopped(StopReason::Gone { status: 410 })), Condition::Stopped);
         assert_eq!(condition(stopped(StopReason::NoContent)), Condition::Ended);
         assert_eq!(condition(Phase::Open { since: 0 }), Condition::Live);

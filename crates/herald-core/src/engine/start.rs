@@ -13,7 +13,7 @@ use super::feed_state::StateCell;
 use super::runner::{Control, Runner};
 use super::writer::Writer;
 use crate::error::Error;
-use crate::feed::{Feed, Meaning, RecordMeaning};
+use crate::feed::{Feed, Meaning, RecordMeaning, SetupFailure};
 use crate::secrets::Secrets;
 use crate::sse::{Phase, StopReason};
 use crate::store::FeedId;
@@ -43,8 +43,11 @@ impl RunnerStart {
             let setup = self.feed.setup(self.cursor.clone(), self.keepalive, self.secrets.clone(), self.extra.clone());
             let reason = match setup.await {
                 Ok(setup) => break setup,
-                Err(e) if e.needs_secret => StopReason::NeedsSecret { message: e.reason },
-                Err(e) => StopReason::Failed { message: e.reason },
+                Err(e) => match e.kind {
+                    SetupFailure::Secret => StopReason::NeedsSecret { message: e.reason },
+                    SetupFailure::Identity => StopReason::IdentityRefused { message: e.reason },
+                    SetupFailure::Settings => StopReason::Failed { message: e.reason },
+                },
             };
             let stopped = self.state.publish(|state| {
                 state.problem = Some(reason.to_string());

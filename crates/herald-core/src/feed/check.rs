@@ -21,6 +21,7 @@ pub enum Setting {
     Url,
     Headers,
     CaCert,
+    ClientIdentity,
     ResumeQuery,
     CursorPointer,
     SnapshotUrl,
@@ -49,6 +50,7 @@ impl Setting {
             Setting::Url => "url",
             Setting::Headers => "headers",
             Setting::CaCert => "ca_cert",
+            Setting::ClientIdentity => "client_identity",
             Setting::ResumeQuery => "resume_query",
             Setting::CursorPointer => "cursor_pointer",
             Setting::SnapshotUrl => "snapshot_url",
@@ -84,7 +86,8 @@ const CREDENTIAL_HEADERS: [&str; 3] = ["authorization", "cookie", "proxy-authori
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
 /// The first thing wrong with `feed`, in the order a feeds file has its
-/// settings. It reads the `ca_cert` file: call it off the async runtime.
+/// settings. It reads the `ca_cert` file, and looks for the client
+/// certificate's: call it off the async runtime.
 pub fn check(feed: &Feed) -> Result<(), Refusal> {
     let refuse = |setting: Setting, reason: String| Err(Refusal { setting, reason });
     let s = &feed.settings;
@@ -170,6 +173,14 @@ pub fn check(feed: &Feed) -> Result<(), Refusal> {
             .and_then(|pem| crate::tls::ExtraTrust::from_pem(&pem).map_err(|e| e.to_string()));
         if let Err(e) = checked {
             return refuse(Setting::CaCert, format!("ca_cert {}: {e}", path.display()));
+        }
+    }
+    if let Some(identity) = &s.client_identity {
+        if identity.keyring.trim().is_empty() || identity.keyring.chars().any(char::is_control) {
+            return refuse(Setting::ClientIdentity, "client_identity.keyring must name a keyring entry".into());
+        }
+        if let Err(e) = std::fs::metadata(&identity.cert) {
+            return refuse(Setting::ClientIdentity, format!("client_identity.cert {}: {e}", identity.cert.display()));
         }
     }
     if s.resume_query.as_deref().is_some_and(str::is_empty) {

@@ -300,6 +300,17 @@ summary = "{actor} finished {/name}"
         assert_eq!(err(&format!("{}{}", feed(""), feed(""))), "line 6: there are two feeds named \"a\"");
         assert!(err(&feed("colour = 1")).starts_with("line 4: unknown field `colour`"), "{}", err(&feed("colour = 1")));
         assert!(err(&feed("ca_cert = \"/nonexistent.pem\"")).starts_with("line 4: ca_cert /nonexistent.pem:"));
+        let identity = |keyring: &str| {
+            feed(&format!("client_identity = {{ cert = \"/nonexistent.pem\", keyring = \"{keyring}\" }}"))
+        };
+        assert!(
+            err(&identity("ana")).starts_with("line 4: client_identity.cert /nonexistent.pem:"),
+            "{}",
+            err(&identity("ana"))
+        );
+        assert_eq!(err(&identity(" ")), "line 4: client_identity.keyring must name a keyring entry");
+        assert!(err(&feed("client_identity = { cert = \"/a.pem\", key = \"/a.key\" }"))
+            .starts_with("line 4: unknown field `key`"));
         assert!(err("[[feed]\n").starts_with("line 1:"));
         assert_eq!(
             err(&feed("record = { title = \"name\" }")),

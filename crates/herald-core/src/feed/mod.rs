@@ -50,6 +50,7 @@ pub use rules::{Coalesce, Rule};
 
 use crate::secrets::Secrets;
 use crate::sse::{Resume, SubscriptionConfig};
+pub use crate::tls::ClientIdentity;
 
 /// How to follow one feed, beyond its name and URL. Anything left out comes
 /// from the preset (see [`Feed::resolved`]).
@@ -64,6 +65,10 @@ pub struct FeedSettings {
     /// A PEM file of extra certificates to trust (see `tls`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ca_cert: Option<PathBuf>,
+    /// The certificate to present to a server that asks for one (mutual
+    /// TLS); its key, or passphrase, is in the OS keyring.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_identity: Option<ClientIdentity>,
     /// Send the cursor in this query parameter rather than `Last-Event-ID`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume_query: Option<String>,
@@ -169,9 +174,20 @@ pub struct Feed {
 pub struct FeedSetupError {
     pub feed: String,
     pub reason: String,
+    pub kind: SetupFailure,
+}
+
+/// What kind of trouble keeps a feed from being followed: it decides the
+/// state the feed stops in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SetupFailure {
     /// Its secret is what is missing (not in the keyring, or no keyring):
     /// the user can give it, and nothing else is wrong.
-    pub needs_secret: bool,
+    Secret,
+    /// Its client certificate cannot be presented (see [`ClientIdentity`]).
+    Identity,
+    /// Anything else in its settings.
+    Settings,
 }
 
 /// What following a feed takes: the stream's config, an HTTP client that
@@ -225,6 +241,14 @@ impl Feed {
         resolved
     }
 
+    /// The keyring entries the feed's secrets are kept in: its token or
+    /// password, and its client certificate's key or passphrase.
+    pub fn keyring_entries(&self) -> Vec<&str> {
+        let auth = self.settings.auth.as_ref().map(|a| a.keyring.as_str());
+        let identity = self.settings.client_identity.as_ref().map(|i| i.keyring.as_str());
+        auth.into_iter().chain(identity).collect()
+    }
+
     /// What to follow the feed with, resuming after `cursor`, with the
     /// server's keepalive as far as it is known. A feed with `auth` takes
     /// its secret from `secrets`, and a `ca_cert` is read from its file:
@@ -249,7 +273,7 @@ impl Feed {
         secrets: &dyn Secrets,
         extra: &HeaderMap,
     ) -> Result<Setup, FeedSetupError> {
-        let fail = |reason: String| FeedSetupError { feed: self.name.clone(), reason, needs_secret: false };
+        let fail = |reason: String| FeedSetupError { feed: self.name.clone(), reason, kind: SetupFailure::Settings };
         let resolved = self.resolved();
         let mut config = SubscriptionConfig::new(&self.url);
         for (name, value) in &self.settings.headers {
@@ -258,7 +282,11 @@ impl Feed {
         config = config.headers(extra);
         if let Some(auth) = &self.settings.auth {
             config = auth.apply(config, secrets).map_err(|e| FeedSetupError {
-                needs_secret: matches!(e, auth::AuthError::Secret(_)),
+                kind: if matches!(e, auth::AuthError::Secret(_)) {
+                    SetupFailure::Secret
+                } else {
+                    SetupFailure::Settings
+                },
                 ..fail(e.to_string())
             })?;
         }
@@ -277,7 +305,16 @@ impl Feed {
             }
             None => crate::tls::ExtraTrust::default(),
         };
-        let client = crate::http_client_trusting(&trust).map_err(|e| fail(e.to_string()))?;
+        let identity = match &self.settings.client_identity {
+            Some(identity) => {
+                Some(identity.load(secrets, crate::sse::now_ms() / 1000).map_err(|e| FeedSetupError {
+                    kind: if e.needs_secret() { SetupFailure::Secret } else { SetupFailure::Identity },
+                    ..fail(e.to_string())
+                })?)
+            }
+            None => None,
+        };
+        let client = crate::http_client_for(&trust, identity.as_ref()).map_err(|e| fail(e.to_string()))?;
         let rest_headers = config.headers.clone();
         Ok(Setup { config, client, rest_headers })
     }

@@ -167,6 +167,9 @@ impl Connection {
             Err(e) => return failed(e, false),
         };
         if let Some(outcome) = judge(&response) {
+            if response.status == 400 {
+                return refused_identity(response).await.unwrap_or(outcome);
+            }
             return outcome;
         }
         let opened = Instant::now();
@@ -349,6 +352,7 @@ fn failed(error: TransportError, healthy: bool) -> Outcome {
     let TransportError { message, kind } = error;
     let reason = match kind {
         TransportFailure::CertificateRefused => return Outcome::Stop(StopReason::CertificateRefused { message }),
+        TransportFailure::IdentityRefused => return Outcome::Stop(StopReason::IdentityRefused { message }),
         TransportFailure::Redirect => return Outcome::Stop(StopReason::Failed { message }),
         TransportFailure::Unreachable => Failure::Unreachable { detail: message },
         TransportFailure::Broken => Failure::Ended { detail: message },
@@ -390,6 +394,28 @@ fn judge(response: &StreamResponse) -> Option<Outcome> {
         })),
         _ => Some(Outcome::Stop(StopReason::Failed { message: format!("the server answered {code}") })),
     }
+}
+
+/// How much of a 400's body is read for what it says, and for how long.
+const REFUSAL_BYTES: usize = 4096;
+const REFUSAL_WAIT: Duration = Duration::from_secs(5);
+
+/// A 400 that is a front door refusing the client's certificate (nginx
+/// with `ssl_verify_client` answers so), read from its first bytes.
+async fn refused_identity(mut response: StreamResponse) -> Option<Outcome> {
+    let read = async {
+        let mut body = Vec::new();
+        while body.len() < REFUSAL_BYTES {
+            match response.body.next().await {
+                Some(Ok(chunk)) => body.extend_from_slice(&chunk),
+                _ => break,
+            }
+        }
+        body
+    };
+    let body = tokio::time::timeout(REFUSAL_WAIT, read).await.ok()?;
+    let message = crate::tls::refused_by_server(&body)?;
+    Some(Outcome::Stop(StopReason::IdentityRefused { message }))
 }
 
 /// `Retry-After` as seconds or an HTTP date.

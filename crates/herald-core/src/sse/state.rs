@@ -72,6 +72,9 @@ pub enum StopReason {
     /// The server's certificate was refused (the message says which, and
     /// its fingerprint, to trust it).
     CertificateRefused { message: String },
+    /// The feed's own certificate (mutual TLS) cannot be presented, or the
+    /// server refused it: the message says why, and the fix.
+    IdentityRefused { message: String },
     /// The feed's secret could not be had: not in the keyring, or no
     /// keyring.
     NeedsSecret { message: String },
@@ -126,6 +129,7 @@ impl std::fmt::Display for StopReason {
             StopReason::NeedsAuthentication { status } => write!(f, "authentication needed ({status})"),
             StopReason::Gone { status } => write!(f, "the feed is gone ({status})"),
             StopReason::CertificateRefused { message }
+            | StopReason::IdentityRefused { message }
             | StopReason::NeedsSecret { message }
             | StopReason::Failed { message } => f.write_str(message),
             StopReason::Closed => f.write_str("closed"),

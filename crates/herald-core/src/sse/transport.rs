@@ -34,6 +34,9 @@ pub enum TransportFailure {
     Broken,
     /// The server's certificate was refused: no retry can fix it.
     CertificateRefused,
+    /// The server refused the client's certificate in the handshake: no
+    /// retry can fix it.
+    IdentityRefused,
     /// The server's redirects cannot be followed: no retry can fix it.
     Redirect,
 }
@@ -47,6 +50,9 @@ impl TransportError {
     fn from_reqwest(error: &reqwest::Error) -> Self {
         if let Some(problem) = crate::tls::certificate_problem(error) {
             return TransportError { message: problem, kind: TransportFailure::CertificateRefused };
+        }
+        if let Some(problem) = crate::tls::refused_in_handshake(error) {
+            return TransportError { message: problem, kind: TransportFailure::IdentityRefused };
         }
         // A redirect loop (a 301 or 307 whose Location is empty or points
         // back) fails the same way every time: retrying only repeats it.
