@@ -24,6 +24,7 @@ fn main() {
         "remove_feed",
         "import_feeds",
         "export_feeds",
+        "choose_certificate_file",
         "quiet",
         "set_quiet",
         "do_not_disturb",

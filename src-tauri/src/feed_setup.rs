@@ -1,9 +1,10 @@
 //! Adding and editing feeds from the window, forwarded to the tray
 //! process (`herald_desk`'s `feed_setup` holds the bodies). What only a window can
-//! do stays here: the OS file dialogs of import and export.
+//! do stays here: the OS file dialogs of import and export, and of choosing
+//! a client certificate and its key.
 
 use herald_core::engine::RemoveFeed;
-use herald_core::feed::FeedForm;
+use herald_core::feed::{ClientKey, FeedForm};
 use herald_core::ipc::{
     ExportFeeds, FeedInput, GetFeedForm, ImportFeeds, ProbeFeed, SaveFeed, TrustCertificate, ValidateFeed,
 };
@@ -27,11 +28,16 @@ pub async fn validate_feed(link: State<'_, Link>, form: FeedForm) -> CommandResu
     link.ask(ValidateFeed { form }).await
 }
 
-/// Tries the feed as the form has it, with the secret typed (not yet kept)
-/// or the one the keyring has.
+/// Tries the feed as the form has it, with the secret and client key given
+/// (not yet kept) or the ones the keyring has.
 #[tauri::command]
-pub async fn probe_feed(link: State<'_, Link>, form: FeedForm, secret: Option<String>) -> CommandResult<ProbeReport> {
-    link.ask(ProbeFeed { form, secret }).await
+pub async fn probe_feed(
+    link: State<'_, Link>,
+    form: FeedForm,
+    secret: Option<String>,
+    client_key: Option<ClientKey>,
+) -> CommandResult<ProbeReport> {
+    link.ask(ProbeFeed { form, secret, client_key }).await
 }
 
 /// Trusts exactly the certificate a probe was refused; the file to give as
@@ -41,10 +47,45 @@ pub async fn trust_certificate(link: State<'_, Link>, fingerprint: String) -> Co
     link.ask(TrustCertificate { fingerprint }).await
 }
 
-/// Adds the feed, or replaces the one of its name; a secret goes to the keyring first.
+/// Adds the feed, or replaces the one of its name; a secret, and a client
+/// certificate's key, go to the keyring first.
 #[tauri::command]
-pub async fn save_feed(link: State<'_, Link>, form: FeedForm, secret: Option<String>) -> CommandResult<()> {
-    link.ask(SaveFeed { feed: FeedInput::Form(Box::new(form)), secret }).await
+pub async fn save_feed(
+    link: State<'_, Link>,
+    form: FeedForm,
+    secret: Option<String>,
+    client_key: Option<ClientKey>,
+) -> CommandResult<()> {
+    link.ask(SaveFeed { feed: FeedInput::Form(Box::new(form)), secret, client_key }).await
+}
+
+/// Which file the user chooses for a feed's client certificate.
+#[derive(Debug, Clone, Copy, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum CertificateFile {
+    /// The certificate: PEM, or PKCS#12.
+    Certificate,
+    /// Its PEM private key.
+    Key,
+}
+
+/// A file the user picks for a client certificate; `None` when cancelled.
+/// Only its path comes back: the tray process reads it when the feed is
+/// tested or saved.
+#[tauri::command]
+pub async fn choose_certificate_file<R: Runtime>(
+    app: AppHandle<R>,
+    which: CertificateFile,
+) -> CommandResult<Option<String>> {
+    let (picked, choice) = oneshot::channel();
+    let (title, filter, extensions): (&str, &str, &[&str]) = match which {
+        CertificateFile::Certificate => ("Client certificate", "Certificate", &["pem", "crt", "cer", "p12", "pfx"]),
+        CertificateFile::Key => ("Its private key", "Private key", &["key", "pem"]),
+    };
+    app.dialog().file().set_title(title).add_filter(filter, extensions).pick_file(move |path| {
+        let _ = picked.send(path);
+    });
+    Ok(chosen(choice).await?.map(|path| path.display().to_string()))
 }
 
 #[tauri::command]

@@ -66,6 +66,7 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, link: Link, pushes: mpsc::Receiv
             feed_setup::remove_feed,
             feed_setup::import_feeds,
             feed_setup::export_feeds,
+            feed_setup::choose_certificate_file,
             quiet::quiet,
             quiet::set_quiet,
             quiet::do_not_disturb,

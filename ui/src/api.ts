@@ -13,6 +13,7 @@ import type { ProbeReport } from "./bindings/ProbeReport";
 import type { ActionResult } from "./bindings/ActionResult";
 import type { Change } from "./bindings/Change";
 import type { Picture } from "./bindings/Picture";
+import type { ClientKey } from "./bindings/ClientKey";
 import type { Quiet } from "./bindings/Quiet";
 import type { SoundName } from "./bindings/SoundName";
 import type { Sounds } from "./bindings/Sounds";
@@ -62,10 +63,12 @@ export interface Api {
   feedForm(name: string): Promise<FeedForm>;
   /** Rejects with kind "invalid", naming the first field that is wrong. */
   validateFeed(form: FeedForm): Promise<void>;
-  probeFeed(form: FeedForm, secret: string | null): Promise<ProbeReport>;
+  probeFeed(form: FeedForm, secret: string | null, clientKey: ClientKey | null): Promise<ProbeReport>;
   /** Trusts the certificate a probe was refused; the file it was saved to. */
   trustCertificate(fingerprint: string): Promise<string>;
-  saveFeed(form: FeedForm, secret: string | null): Promise<void>;
+  saveFeed(form: FeedForm, secret: string | null, clientKey: ClientKey | null): Promise<void>;
+  /** A file the user picks for a client certificate (or its key); null when cancelled. */
+  chooseCertificateFile(which: "certificate" | "key"): Promise<string | null>;
   removeFeed(name: string): Promise<void>;
   /** How many feeds the picked file held (0 when none was picked). */
   importFeeds(): Promise<number>;
@@ -119,9 +122,10 @@ export const tauriApi: Api = {
   upcoming: (feed) => invoke("upcoming", { feed }),
   feedForm: (name) => invoke("feed_form", { name }),
   validateFeed: (form) => invoke("validate_feed", { form }),
-  probeFeed: (form, secret) => invoke("probe_feed", { form, secret }),
+  probeFeed: (form, secret, clientKey) => invoke("probe_feed", { form, secret, clientKey }),
   trustCertificate: (fingerprint) => invoke("trust_certificate", { fingerprint }),
-  saveFeed: (form, secret) => invoke("save_feed", { form, secret }),
+  saveFeed: (form, secret, clientKey) => invoke("save_feed", { form, secret, clientKey }),
+  chooseCertificateFile: (which) => invoke("choose_certificate_file", { which }),
   removeFeed: (name) => invoke("remove_feed", { name }),
   importFeeds: () => invoke("import_feeds"),
   exportFeeds: () => invoke("export_feeds"),

@@ -10,6 +10,7 @@ import type { HeraldError } from "../src/bindings/HeraldError";
 import type { ProbeReport } from "../src/bindings/ProbeReport";
 import type { FeedState } from "../src/bindings/FeedState";
 import type { DoNotDisturbFor } from "../src/bindings/DoNotDisturbFor";
+import type { ClientKey } from "../src/bindings/ClientKey";
 import type { Quiet } from "../src/bindings/Quiet";
 import type { SoundName } from "../src/bindings/SoundName";
 import type { Sounds } from "../src/bindings/Sounds";
@@ -171,21 +172,24 @@ export class FakeApi implements Api {
     if (form.headers.some((h) => h.name.toLowerCase() === "authorization"))
       throw { kind: "invalid", field: "headers", message: "use the token field" } satisfies HeraldError;
   };
-  probeFeed = async (form: FeedForm, secret: string | null) => {
-    this.record("probeFeed", form, secret);
+  probeFeed = async (form: FeedForm, secret: string | null, clientKey: ClientKey | null = null) => {
+    this.record("probeFeed", form, secret, clientKey);
     await this.validateFeed(form);
     return this.probeAnswers.shift()!;
   };
   trustCertificate = async (fingerprint: string) => (this.record("trustCertificate", fingerprint), `/certs/${fingerprint}.pem`);
   /** What the next save is refused with, as Herald would refuse it. */
   saveRefusals: HeraldError[] = [];
-  saveFeed = async (form: FeedForm, secret: string | null) => {
-    this.record("saveFeed", form, secret);
+  saveFeed = async (form: FeedForm, secret: string | null, clientKey: ClientKey | null = null) => {
+    this.record("saveFeed", form, secret, clientKey);
     const refused = this.saveRefusals.shift();
     if (refused) throw refused;
     await this.validateFeed(form);
     this.forms.set(form.name, structuredClone(form));
   };
+  /** What the next file dialogs pick, in order. */
+  picks: (string | null)[] = [];
+  chooseCertificateFile = async (which: "certificate" | "key") => (this.record("chooseCertificateFile", which), this.picks.shift() ?? null);
   removeFeed = async (name: string) => this.record("removeFeed", name);
   importFeeds = async () => (this.record("importFeeds"), 2);
   exportFeeds = async () => (this.record("exportFeeds"), "/home/u/feeds.toml");

@@ -73,8 +73,8 @@ describe("the feed form", () => {
     const api = new FakeApi([], []);
     const fingerprint = "AB:CD:EF";
     api.probeAnswers = [
-      { status: null, contentType: null, events: [], ids: false, looksLike: null, problem: `the server's certificate (SHA-256 ${fingerprint}) is not trusted`, certificate: fingerprint },
-      { status: 200, contentType: "text/event-stream", events: [{ event: "create", id: "", data: '{"id":1,"name":"<b>x</b>"}' }], ids: false, looksLike: "task-list", problem: null, certificate: null },
+      { status: null, contentType: null, events: [], ids: false, looksLike: null, problem: `the server's certificate (SHA-256 ${fingerprint}) is not trusted`, certificate: fingerprint, identityAccepted: null },
+      { status: 200, contentType: "text/event-stream", events: [{ event: "create", id: "", data: '{"id":1,"name":"<b>x</b>"}' }], ids: false, looksLike: "task-list", problem: null, certificate: null, identityAccepted: null },
     ];
     await openAdd(api);
     type("Name", "list");
@@ -108,6 +108,35 @@ describe("the feed form", () => {
     const saved = api.called("saveFeed").at(-1)![0] as FeedForm;
     expect(JSON.stringify(saved)).not.toContain("t0ken");
     expect(saved.auth).toBe("bearer");
+  });
+
+  it("takes a client certificate and its key file, tests it, and sends the key to be kept, never in the form", async () => {
+    const api = new FakeApi([], []);
+    api.picks = ["/home/ana/ana.pem", "/home/ana/ana.key"];
+    api.probeAnswers = [
+      { status: 400, contentType: "text/html", events: [], ids: false, looksLike: null, problem: "the server refused the client certificate (another issuer, expired, or revoked). Give the feed the certificate its server expects", certificate: null, identityAccepted: false },
+      { status: 200, contentType: "text/event-stream", events: [], ids: false, looksLike: null, problem: null, certificate: null, identityAccepted: true },
+    ];
+    await openAdd(api);
+    type("Name", "corp");
+    type("Stream URL", "https://door.example/events");
+    expect(screen.queryByLabelText("Certificate file")).toBeNull();
+    screen.getByRole("checkbox", { name: "The server asks for a client certificate (mutual TLS)" }).click();
+    screen.getByRole("button", { name: "Test connection" }).click();
+    expect((await screen.findByText(/refused the client certificate/)).getAttribute("role")).toBe("alert");
+    screen.getByRole("button", { name: "Choose the certificate file" }).click();
+    await waitFor(() => expect((screen.getByLabelText("Certificate file") as HTMLInputElement).value).toBe("/home/ana/ana.pem"));
+    screen.getByRole("button", { name: "Choose the private key file" }).click();
+    await waitFor(() => expect((screen.getByLabelText("Private key file") as HTMLInputElement).value).toBe("/home/ana/ana.key"));
+    screen.getByRole("button", { name: "Test connection" }).click();
+    expect(await screen.findByText("The server accepted the client certificate.")).toBeTruthy();
+    expect(api.called("probeFeed")[1][2]).toEqual({ kind: "file", path: "/home/ana/ana.key" });
+    fireEvent.submit(screen.getByRole("form", { name: "Add a feed" }));
+    await waitFor(() => expect(api.called("saveFeed").length).toBe(1));
+    const [saved, , key] = api.called("saveFeed")[0] as [FeedForm, string | null, unknown];
+    expect(saved.clientCert).toBe("/home/ana/ana.pem");
+    expect(key).toEqual({ kind: "file", path: "/home/ana/ana.key" });
+    expect(JSON.stringify(saved)).not.toContain("ana.key");
   });
 
   it("edits a feed without its secret, and removal asks twice", async () => {

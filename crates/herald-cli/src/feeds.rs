@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use herald_core::feed::{check, feeds_to_toml, parse_feeds, Auth, ClientIdentity, Feed, Me, Preset};
+use herald_core::feed::{check, client_key_entry, feeds_to_toml, parse_feeds, Auth, ClientIdentity, Feed, Me, Preset};
 use herald_core::secrets::{MemorySecrets, OsKeyring, Secrets};
 use serde_json::json;
 
@@ -89,7 +89,7 @@ fn parse_preset(text: &str) -> Result<Preset, String> {
 fn added(args: AddArgs, existing: Option<Feed>) -> Feed {
     let (mut settings, retention) = existing.map(|f| (f.settings, f.retention)).unwrap_or_default();
     if let Some(cert) = args.client_cert {
-        let keyring = args.client_key_entry.unwrap_or_else(|| format!("{} client key", args.name));
+        let keyring = args.client_key_entry.unwrap_or_else(|| client_key_entry(&args.name));
         let cert = std::path::absolute(&cert).unwrap_or(cert);
         settings.client_identity = Some(ClientIdentity { cert, keyring });
     }

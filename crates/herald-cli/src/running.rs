@@ -61,7 +61,8 @@ impl Feeds {
             Feeds::Store(store) => store.import_feeds(feeds).map_err(|e| e.to_string()),
             Feeds::Herald(client) => {
                 for feed in feeds {
-                    let save = SaveFeed { feed: FeedInput::Feed(Box::new(feed.clone())), secret: None };
+                    let save =
+                        SaveFeed { feed: FeedInput::Feed(Box::new(feed.clone())), secret: None, client_key: None };
                     client.ask(save).await.map_err(|e| e.to_string())?;
                 }
                 Ok(())

@@ -17,10 +17,10 @@ use reqwest::header::{HeaderMap, ACCEPT, CONTENT_TYPE};
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-use crate::feed::{Feed, Preset};
+use crate::feed::{Feed, Preset, SetupFailure};
 use crate::secrets::Secrets;
 use crate::sse::{error_chain, Decoder, Frame, DEFAULT_MAX_EVENT_BYTES};
-use crate::tls::{refused_certificate, Refused};
+use crate::tls::{refused_by_server, refused_certificate, refused_in_handshake, Refused};
 
 /// How much of an event's data a report shows.
 const SHOWN_BYTES: usize = 2000;
@@ -42,6 +42,10 @@ pub struct ProbeReport {
     pub problem: Option<String>,
     /// The refused certificate's SHA-256, when that is the problem.
     pub certificate: Option<String>,
+    /// Whether the server took the feed's client certificate, or refused
+    /// it (or asked for one the feed lacks): `problem` says why. None when
+    /// neither applies.
+    pub identity_accepted: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -64,9 +68,11 @@ pub async fn probe(
     max_events: usize,
 ) -> (ProbeReport, Option<Refused>) {
     let mut report = ProbeReport::default();
+    let presents = feed.settings.client_identity.is_some();
     let setup = match feed.setup(None, None, secrets, HeaderMap::new()).await {
         Ok(setup) => setup,
         Err(e) => {
+            report.identity_accepted = (e.kind == SetupFailure::Identity).then_some(false);
             report.problem = Some(e.reason);
             return (report, None);
         }
@@ -80,6 +86,11 @@ pub async fn probe(
             return (report, None);
         }
         Ok(Err(e)) => {
+            if let Some(why) = refused_in_handshake(&e) {
+                report.identity_accepted = Some(false);
+                report.problem = Some(why);
+                return (report, None);
+            }
             let refused = refused_certificate(&e);
             report.problem = Some(refused.as_ref().map(|r| r.message.clone()).unwrap_or_else(|| error_chain(&e)));
             report.certificate = refused.as_ref().map(|r| r.fingerprint.clone());
@@ -92,10 +103,21 @@ pub async fn probe(
     let is_stream = report.content_type.as_deref().is_some_and(|t| {
         t.split(';').next().is_some_and(|media| media.trim().eq_ignore_ascii_case("text/event-stream"))
     });
+    if response.status() == reqwest::StatusCode::BAD_REQUEST {
+        let body = tokio::time::timeout_at(deadline, response.bytes()).await;
+        if let Some(why) = body.ok().and_then(Result::ok).and_then(|body| refused_by_server(&body)) {
+            report.identity_accepted = Some(false);
+            report.problem = Some(why);
+            return (report, None);
+        }
+        report.problem = Some("the server answered 400 Bad Request".into());
+        return (report, None);
+    }
     if !response.status().is_success() {
         report.problem = Some(format!("the server answered {}", response.status()));
         return (report, None);
     }
+    report.identity_accepted = presents.then_some(true);
     if !is_stream {
         let sent = report.content_type.as_deref().unwrap_or("no Content-Type");
         report.problem = Some(format!("the server sent {sent}, not an event stream (text/event-stream)"));

@@ -27,8 +27,8 @@ impl Serve<ValidateFeed> for Desk {
 }
 
 impl Serve<ProbeFeed> for Desk {
-    async fn answer(&self, ProbeFeed { form, secret }: ProbeFeed) -> Answer<ProbeFeed> {
-        feed_setup::probe(self, form, secret).await
+    async fn answer(&self, ProbeFeed { form, secret, client_key }: ProbeFeed) -> Answer<ProbeFeed> {
+        feed_setup::probe(self, form, secret, client_key).await
     }
 }
 
@@ -39,8 +39,8 @@ impl Serve<TrustCertificate> for Desk {
 }
 
 impl Serve<SaveFeed> for Desk {
-    async fn answer(&self, SaveFeed { feed, secret }: SaveFeed) -> Answer<SaveFeed> {
-        feed_setup::save(self, feed, secret).await
+    async fn answer(&self, SaveFeed { feed, secret, client_key }: SaveFeed) -> Answer<SaveFeed> {
+        feed_setup::save(self, feed, secret, client_key).await
     }
 }
 

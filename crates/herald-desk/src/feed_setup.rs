@@ -13,11 +13,11 @@ use std::time::Duration;
 
 use herald_core::blocking;
 use herald_core::engine::{AddFeed, GetDefinitions};
-use herald_core::feed::{feeds_to_toml, parse_feeds, pinned_certificate_path, Feed, FeedForm};
+use herald_core::feed::{feeds_to_toml, parse_feeds, pinned_certificate_path, ClientKey, Feed, FeedForm};
 use herald_core::ipc::FeedInput;
 use herald_core::probe::{probe as try_feed, ProbeReport};
 use herald_core::secrets::{MemorySecrets, SecretError, Secrets, SessionSecrets};
-use herald_core::tls::pem;
+use herald_core::tls::{pem, IdentityError};
 use herald_core::Error;
 
 use crate::Desk;
@@ -40,14 +40,23 @@ pub(crate) async fn feed_of(form: FeedForm, existing: Option<Feed>) -> Result<Fe
     blocking::run(move || form.to_feed_over(existing.as_ref())).await.map_err(Error::from)
 }
 
-/// Tries the feed as the form has it, with the secret typed (not yet kept)
-/// or the one the keyring has.
-pub async fn probe(desk: &Desk, form: FeedForm, secret: Option<String>) -> Result<ProbeReport, Error> {
+/// Tries the feed as the form has it, with the secret and client key given
+/// (not yet kept) or the ones the keyring has.
+pub async fn probe(
+    desk: &Desk,
+    form: FeedForm,
+    secret: Option<String>,
+    client_key: Option<ClientKey>,
+) -> Result<ProbeReport, Error> {
     let entry = form.secret_entry();
     let feed = feed_of(form, None).await?;
     let secrets = SessionSecrets { session: MemorySecrets::default(), keyring: Box::new(Shared(desk.secrets.clone())) };
     if let (Some(entry), Some(secret)) = (entry, secret.filter(|s| !s.is_empty())) {
         secrets.session.set(&entry, &secret).map_err(|e| Error::internal(e.to_string()))?;
+    }
+    if let (Some(identity), Some(key)) = (&feed.settings.client_identity, client_key) {
+        let secret = read_key(key).await?;
+        secrets.session.set(&identity.keyring, &secret).map_err(|e| Error::internal(e.to_string()))?;
     }
     let (report, refused) = try_feed(&feed, Arc::new(secrets), PROBE_BUDGET, PROBE_EVENTS).await;
     if let Some(refused) = refused {
@@ -75,7 +84,16 @@ pub async fn trust(desk: &Desk, fingerprint: &str) -> Result<String, Error> {
 /// what the form does not show. A secret given goes to the keyring first
 /// (the form's entry, or the feed's own); the feed is saved only once it is
 /// kept there.
-pub async fn save(desk: &Desk, input: FeedInput, secret: Option<String>) -> Result<(), Error> {
+pub async fn save(
+    desk: &Desk,
+    input: FeedInput,
+    secret: Option<String>,
+    client_key: Option<ClientKey>,
+) -> Result<(), Error> {
+    // The window's form is checked whole; a feed as a file has it may name
+    // a key that is not in the keyring yet (`herald-cli feeds secret` or
+    // `feeds add` puts it there).
+    let from_form = matches!(input, FeedInput::Form(_));
     let (feed, entry) = match input {
         FeedInput::Form(form) => {
             let form = *form;
@@ -96,7 +114,47 @@ pub async fn save(desk: &Desk, input: FeedInput, secret: Option<String>) -> Resu
         // No keyring to keep it in: a field error, beside the secret's input.
         kept.map_err(|e| Error::invalid_field("secret", e.to_string()))?;
     }
+    if from_form || client_key.is_some() {
+        keep_client_key(desk, &feed, client_key).await?;
+    }
     desk.engine.ask(AddFeed { feed: Box::new(feed) }).await
+}
+
+/// What a client key unlocks with, read off the runtime (a file, maybe).
+async fn read_key(key: ClientKey) -> Result<String, Error> {
+    blocking::run(move || key.secret()).await.map_err(|e| Error::invalid_field("clientKey", e))
+}
+
+/// The feed's client certificate, checked with the key given (or the one
+/// the keyring has) before the feed is saved; a key given goes to the
+/// keyring once it has proved to fit.
+async fn keep_client_key(desk: &Desk, feed: &Feed, client_key: Option<ClientKey>) -> Result<(), Error> {
+    let Some(identity) = feed.settings.client_identity.clone() else { return Ok(()) };
+    let given = match client_key {
+        Some(key) => Some(read_key(key).await?),
+        None => None,
+    };
+    let keyring = desk.secrets.clone();
+    blocking::run(move || {
+        let trial = SessionSecrets { session: MemorySecrets::default(), keyring: Box::new(Shared(keyring.clone())) };
+        if let Some(secret) = &given {
+            trial.session.set(&identity.keyring, secret).map_err(|e| Error::internal(e.to_string()))?;
+        }
+        let now = herald_core::sse::now_ms() / 1000;
+        identity.load(&trial, now).map_err(|e| match e {
+            IdentityError::Secret(SecretError::Missing { .. }) => {
+                Error::invalid_field("clientKey", "give the certificate's private key file, or its passphrase")
+            }
+            other => Error::invalid_field("clientCert", other.to_string()),
+        })?;
+        match given {
+            Some(secret) => {
+                keyring.set(&identity.keyring, &secret).map_err(|e| Error::invalid_field("clientKey", e.to_string()))
+            }
+            None => Ok(()),
+        }
+    })
+    .await
 }
 
 /// Imports the feeds file at `path`: all of it, or nothing, with the line

@@ -52,7 +52,10 @@ async fn feeds_are_saved_checked_imported_and_exported_over_the_socket() {
 
     let mut tasks = form("tasks", "http://127.0.0.1:9/tasks/subscribe");
     tasks.auth = FormAuth::Bearer;
-    client.ask(SaveFeed { feed: FeedInput::Form(Box::new(tasks)), secret: Some("s3cret".into()) }).await.unwrap();
+    client
+        .ask(SaveFeed { feed: FeedInput::Form(Box::new(tasks)), secret: Some("s3cret".into()), client_key: None })
+        .await
+        .unwrap();
     assert_eq!(running.secrets.get("tasks").unwrap(), "s3cret", "the secret went to the keyring");
     let feeds = client.ask(GetFeeds).await.unwrap();
     assert_eq!(feeds.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["tasks"]);
@@ -82,7 +85,7 @@ async fn feeds_are_saved_checked_imported_and_exported_over_the_socket() {
     // The window writes roles; a record feed needs a title to create one.
     let mut list = form("list", "http://127.0.0.1:9/tasks/subscribe");
     list.preset = Some(herald_core::feed::Preset::TaskList);
-    client.ask(SaveFeed { feed: FeedInput::Form(Box::new(list)), secret: None }).await.unwrap();
+    client.ask(SaveFeed { feed: FeedInput::Form(Box::new(list)), secret: None, client_key: None }).await.unwrap();
     let unnamed = Write::Create { fields: Fields { title: Some("  ".into()), flag: None } };
     let error = client.ask(WriteRecord { feed: "list".into(), write: unnamed }).await;
     assert_eq!(error, Err(Error::invalid_field("title", "Give it a name.")));

@@ -100,7 +100,7 @@ async fn a_resume_reconnects_a_feed_waiting_out_an_hour() {
     let open = || Answer::Hold(sse(b"id: 1\ndata: back\n\n"));
     let server = serve(vec![Answer::Close(busy), open(), open()]).await;
     let form = FeedForm { name: "alerts".into(), url: format!("{}/sse", server.url), ..FeedForm::default() };
-    desk.answer(SaveFeed { feed: FeedInput::Form(Box::new(form)), secret: None }).await.unwrap();
+    desk.answer(SaveFeed { feed: FeedInput::Form(Box::new(form)), secret: None, client_key: None }).await.unwrap();
     testing::phase_when(&desk, "alerts", |p| matches!(p, Phase::Retrying { .. })).await;
 
     let mut watcher = Watcher::subscribe(&bus.connect().await).await.unwrap();

@@ -32,4 +32,9 @@ auth: FormAuth, username: string,
 /**
  * Trusted certificates (PEM), as "Trust this certificate" saved them.
  */
-caCert: string | null, keepDays: number | null, keepCount: number | null, paused: boolean, };
+caCert: string | null, 
+/**
+ * The client certificate to present (mutual TLS): a PEM chain or a
+ * PKCS#12 file. Its key goes to the keyring as a [`ClientKey`].
+ */
+clientCert: string | null, keepDays: number | null, keepCount: number | null, paused: boolean, };

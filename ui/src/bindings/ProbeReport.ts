@@ -25,4 +25,10 @@ problem: string | null,
 /**
  * The refused certificate's SHA-256, when that is the problem.
  */
-certificate: string | null, };
+certificate: string | null, 
+/**
+ * Whether the server took the feed's client certificate, or refused
+ * it (or asked for one the feed lacks): `problem` says why. None when
+ * neither applies.
+ */
+identityAccepted: boolean | null, };

@@ -5,6 +5,7 @@
 import { createSignal, For, type JSX, onCleanup, onMount, Show } from "solid-js";
 import { createStore, unwrap } from "solid-js/store";
 import type { Api } from "../api";
+import type { ClientKey } from "../bindings/ClientKey";
 import type { FeedForm } from "../bindings/FeedForm";
 import type { HeraldError } from "../bindings/HeraldError";
 import type { Preset } from "../bindings/Preset";
@@ -33,6 +34,7 @@ export function blankForm(): FeedForm {
     auth: "none",
     username: "",
     caCert: null,
+    clientCert: null,
     keepDays: defaultKeepDays(),
     keepCount: null,
     paused: false,
@@ -45,6 +47,10 @@ export function FeedEditor(props: Props) {
   const editing = props.initial !== undefined;
   const [form, setForm] = createStore<FeedForm>(structuredClone(props.initial ?? blankForm()));
   const [secret, setSecret] = createSignal("");
+  // The client certificate's key: a PEM key file, or a PKCS#12 passphrase.
+  const [keyFile, setKeyFile] = createSignal("");
+  const [passphrase, setPassphrase] = createSignal("");
+  const [presents, setPresents] = createSignal(props.initial?.clientCert != null);
   const [error, setError] = createSignal<HeraldError | null>(null);
   const [report, setReport] = createSignal<ProbeReport | null>(null);
   const [busy, setBusy] = createSignal<string | null>(null);
@@ -52,6 +58,14 @@ export function FeedEditor(props: Props) {
 
   const current = () => structuredClone(unwrap(form)) as FeedForm;
   const secretOrNull = () => (secret() === "" ? null : secret());
+  const clientKey = (): ClientKey | null =>
+    !presents() ? null : keyFile().trim() !== "" ? { kind: "file", path: keyFile().trim() } : passphrase() !== "" ? { kind: "passphrase", passphrase: passphrase() } : null;
+  const choose = async (which: "certificate" | "key") => {
+    const path = await props.api.chooseCertificateFile(which).catch((e) => (setError(asHeraldError(e)), null));
+    if (path === null) return;
+    if (which === "certificate") setForm("clientCert", path);
+    else setKeyFile(path);
+  };
   // The inputs on show now (some come and go with the authentication).
   const [shown, setShown] = createSignal<ReadonlySet<string>>(new Set(["headers"]));
   // An invalid field is told beside its input; anything else, or a field
@@ -66,7 +80,7 @@ export function FeedEditor(props: Props) {
   const test = async () => {
     setBusy("Testing…");
     try {
-      const found = await props.api.probeFeed(current(), secretOrNull());
+      const found = await props.api.probeFeed(current(), secretOrNull(), clientKey());
       setReport(found);
       setError(null);
       if (form.preset === null && found.looksLike && found.problem === null) setForm("preset", found.looksLike);
@@ -88,8 +102,10 @@ export function FeedEditor(props: Props) {
     event.preventDefault();
     setBusy("Saving…");
     try {
-      await props.api.saveFeed(current(), secretOrNull());
+      await props.api.saveFeed(current(), secretOrNull(), clientKey());
       setSecret("");
+      setKeyFile("");
+      setPassphrase("");
       props.onSaved(form.name.trim());
     } catch (e) {
       setError(asHeraldError(e));
@@ -205,6 +221,50 @@ export function FeedEditor(props: Props) {
               onInput={(e) => setSecret(e.currentTarget.value)}
             />
           ), editing ? "Kept in the OS keyring. Leave blank to keep the stored one." : "Kept in the OS keyring, never in a file.")}
+        </Show>
+      </fieldset>
+      <fieldset class="client-certificate">
+        <legend>Client certificate</legend>
+        <label class="check">
+          <input
+            type="checkbox"
+            name="presents"
+            checked={presents()}
+            onChange={(e) => {
+              setPresents(e.currentTarget.checked);
+              if (!e.currentTarget.checked) setForm("clientCert", null);
+            }}
+          />
+          The server asks for a client certificate (mutual TLS)
+        </label>
+        <Show when={presents()}>
+          {field("clientCert", "Certificate file", (id, describedBy) => (
+            <div class="file-row">
+              <input
+                id={id}
+                name="clientCert"
+                value={form.clientCert ?? ""}
+                aria-invalid={errorFor("clientCert") !== null}
+                aria-describedby={describedBy()}
+                onInput={(e) => setForm("clientCert", e.currentTarget.value || null)}
+                onChange={validate}
+              />
+              <button type="button" class="choose" aria-label="Choose the certificate file" onClick={() => choose("certificate")}>
+                Choose…
+              </button>
+            </div>
+          ), "PEM (with its chain), or PKCS#12 (.p12, .pfx). The file stays where it is.")}
+          {field("clientKey", "Private key file", (id, describedBy) => (
+            <div class="file-row">
+              <input id={id} name="clientKey" value={keyFile()} aria-describedby={describedBy()} onInput={(e) => setKeyFile(e.currentTarget.value)} />
+              <button type="button" class="choose" aria-label="Choose the private key file" onClick={() => choose("key")}>
+                Choose…
+              </button>
+            </div>
+          ), editing ? "For a PEM certificate. Its contents go to the OS keyring; leave blank to keep the stored key." : "For a PEM certificate. Its contents go to the OS keyring, never to a Herald file.")}
+          {field("passphrase", "Or its passphrase", (id, describedBy) => (
+            <input id={id} name="passphrase" type="password" autocomplete="off" aria-describedby={describedBy()} value={passphrase()} onInput={(e) => setPassphrase(e.currentTarget.value)} />
+          ), "For a PKCS#12 file. Kept in the OS keyring.")}
         </Show>
       </fieldset>
       <fieldset class="headers">

@@ -43,6 +43,9 @@ export function ProbeResult(props: Props) {
           <dd class="probe-ids">{r().ids ? "yes: Herald resumes where it left off" : "none: Herald resyncs on every reconnection"}</dd>
         </Show>
       </dl>
+      <Show when={r().identityAccepted === true}>
+        <p class="hint probe-identity">The server accepted the client certificate.</p>
+      </Show>
       <Show when={r().problem === null && r().events.length === 0}>
         <p class="hint probe-quiet">Connected; no events arrived while testing. Choose the kind of server if you know it.</p>
       </Show>

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::check::{check, Setting};
-use super::{Auth, AuthScheme, Feed, Me, Preset, Retention};
+use super::{Auth, AuthScheme, ClientIdentity, Feed, Me, Preset, Retention};
 
 /// A feed as the window edits it. The secret is not here: it goes to the
 /// keyring on its own, and is never sent back.
@@ -35,6 +35,9 @@ pub struct FeedForm {
     pub username: String,
     /// Trusted certificates (PEM), as "Trust this certificate" saved them.
     pub ca_cert: Option<String>,
+    /// The client certificate to present (mutual TLS): a PEM chain or a
+    /// PKCS#12 file. Its key goes to the keyring as a [`ClientKey`].
+    pub client_cert: Option<String>,
     #[ts(type = "number | null")]
     pub keep_days: Option<u64>,
     #[ts(type = "number | null")]
@@ -58,6 +61,42 @@ pub enum FormAuth {
     None,
     Bearer,
     Basic,
+}
+
+/// What unlocks a form's client certificate, given once, to go to the
+/// keyring: the PEM key's file (read by the tray process), or a PKCS#12
+/// file's passphrase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+#[ts(export)]
+pub enum ClientKey {
+    File {
+        #[ts(type = "string")]
+        path: PathBuf,
+    },
+    Passphrase {
+        passphrase: String,
+    },
+}
+
+impl std::fmt::Display for ClientKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClientKey::File { path } => write!(f, "the key file {}", path.display()),
+            ClientKey::Passphrase { .. } => f.write_str("a passphrase"),
+        }
+    }
+}
+
+impl ClientKey {
+    /// What the keyring keeps: the key file's contents, or the passphrase.
+    /// Blocking: it reads the file.
+    pub fn secret(&self) -> Result<String, String> {
+        match self {
+            ClientKey::File { path } => std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display())),
+            ClientKey::Passphrase { passphrase } => Ok(passphrase.clone()),
+        }
+    }
 }
 
 /// Why a form was refused, and which field to fix (empty: a setting the
@@ -103,6 +142,7 @@ impl FeedForm {
             auth,
             username,
             ca_cert: s.ca_cert.as_ref().map(|p| p.display().to_string()),
+            client_cert: s.client_identity.as_ref().map(|i| i.cert.display().to_string()),
             keep_days: feed.retention.max_age.map(|age| age.as_secs().div_ceil(DAY)),
             keep_count: feed.retention.max_count,
             paused: s.paused,
@@ -148,6 +188,11 @@ impl FeedForm {
             }
         };
         s.ca_cert = self.ca_cert.as_deref().and_then(given).map(PathBuf::from);
+        s.client_identity = self
+            .client_cert
+            .as_deref()
+            .and_then(given)
+            .map(|cert| ClientIdentity { cert: PathBuf::from(cert), keyring: client_key_entry(name) });
         s.paused = self.paused;
         feed.retention = Retention { max_count: self.keep_count, max_age: self.max_age() };
         check(&feed)
@@ -162,6 +207,7 @@ impl FeedForm {
             Setting::Url => "url",
             Setting::Headers => "headers",
             Setting::CaCert => "caCert",
+            Setting::ClientIdentity => "clientCert",
             Setting::SnapshotUrl => "snapshotUrl",
             Setting::KeyField => "keyField",
             Setting::Me => "me",
@@ -177,6 +223,12 @@ impl FeedForm {
     pub fn secret_entry(&self) -> Option<String> {
         (self.auth != FormAuth::None).then(|| self.name.trim().to_owned())
     }
+}
+
+/// The keyring entry a feed's client key (or passphrase) is kept in, as
+/// the window and `herald-cli feeds add` name it.
+pub fn client_key_entry(feed: &str) -> String {
+    format!("{feed} client key")
 }
 
 /// Where a certificate the user chose to trust is kept: beside the store,

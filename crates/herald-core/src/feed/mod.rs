@@ -42,7 +42,7 @@ pub use check::{check, Refusal, Setting};
 pub use edit::{Conflict, Fields, Write};
 pub use extras::{ActionResult, Attachment, Extras, MessageAction, MAX_ACTIONS};
 pub use file::{feeds_to_toml, parse_feeds, FeedsFileError};
-pub use form::{pinned_certificate_path, FeedForm, FieldError, FormAuth, HeaderField};
+pub use form::{client_key_entry, pinned_certificate_path, ClientKey, FeedForm, FieldError, FormAuth, HeaderField};
 pub use meaning::{FieldVerb, Me, Meaning, MessageMeaning, RecordMeaning};
 pub use presence::{PresenceApi, Present};
 pub use preset::{Preset, Resolved};

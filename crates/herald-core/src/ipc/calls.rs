@@ -10,7 +10,7 @@ use ts_rs::TS;
 use super::Status;
 use crate::attention::{DoNotDisturbFor, Quiet, SoundName, Sounds, Target};
 use crate::call::answers;
-use crate::feed::{ActionResult, Feed, FeedForm};
+use crate::feed::{ActionResult, ClientKey, Feed, FeedForm};
 use crate::media::Refusal;
 use crate::probe::ProbeReport;
 use crate::store::EntryRef;
@@ -35,11 +35,14 @@ pub struct ValidateFeed {
     pub form: FeedForm,
 }
 
-/// Tries a feed as the form has it, with a typed secret not yet kept.
+/// Tries a feed as the form has it, with a typed secret, and the key of
+/// its client certificate, not yet kept.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeFeed {
     pub form: FeedForm,
     pub secret: Option<String>,
+    #[serde(default)]
+    pub client_key: Option<ClientKey>,
 }
 
 /// Trusts the certificate a probe was refused, by its fingerprint; the
@@ -56,6 +59,10 @@ pub struct TrustCertificate {
 pub struct SaveFeed {
     pub feed: FeedInput,
     pub secret: Option<String>,
+    /// The key (or passphrase) of the feed's client certificate, for the
+    /// keyring; checked against the certificate first.
+    #[serde(default)]
+    pub client_key: Option<ClientKey>,
 }
 
 /// A feed as a client has it.
