@@ -4,7 +4,9 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use herald_core::feed::{check, client_key_entry, feeds_to_toml, parse_feeds, Auth, ClientIdentity, Feed, Me, Preset};
+use herald_core::feed::{
+    check, client_key_entry, feeds_to_toml, parse_feeds, Auth, ClientIdentity, Feed, Me, Preset, ProxyAuth,
+};
 use herald_core::secrets::{MemorySecrets, OsKeyring, Secrets};
 use serde_json::json;
 
@@ -41,9 +43,14 @@ enum FeedsCommand {
         /// Send it as HTTP Basic with this username, rather than as a bearer token.
         #[arg(long, value_name = "USERNAME")]
         basic: Option<String>,
-        /// The keyring entry to keep it in (default: the feed's name).
+        /// The keyring entry to keep it in (default: the feed's name, or
+        /// "NAME proxy" with --proxy).
         #[arg(long, value_name = "ENTRY")]
         entry: Option<String>,
+        /// It is the password of the feed's own proxy (its `proxy`), for
+        /// this user, rather than the server's secret.
+        #[arg(long, value_name = "USERNAME", conflicts_with = "basic")]
+        proxy: Option<String>,
     },
     /// Add or replace the feeds of a feeds file; a bad file changes nothing.
     Import { file: PathBuf },
@@ -146,8 +153,8 @@ pub async fn run(args: FeedsArgs) -> u8 {
             Err(e) => Err(e),
         },
         FeedsCommand::Remove { name } => remove(&feeds, &name, &out).await,
-        FeedsCommand::Secret { name, basic, entry } => {
-            return secret(&mut feeds, &out, &name, basic, entry).await;
+        FeedsCommand::Secret { name, basic, entry, proxy } => {
+            return secret(&mut feeds, &out, &name, (basic, proxy), entry).await;
         }
         FeedsCommand::Import { file } => {
             let parsed = std::fs::read_to_string(&file)
@@ -215,7 +222,13 @@ async fn remove(feeds: &Feeds, name: &str, out: &Output) -> Result<(), String> {
 
 /// `feeds secret`: the keyring first, and the feed's auth only once the
 /// secret is safely there.
-async fn secret(feeds: &mut Feeds, out: &Output, name: &str, basic: Option<String>, entry: Option<String>) -> u8 {
+async fn secret(
+    feeds: &mut Feeds,
+    out: &Output,
+    name: &str,
+    (basic, proxy): (Option<String>, Option<String>),
+    entry: Option<String>,
+) -> u8 {
     let feed = match feeds.get(name).await {
         Ok(Some(feed)) => feed,
         Ok(None) => {
@@ -227,13 +240,30 @@ async fn secret(feeds: &mut Feeds, out: &Output, name: &str, basic: Option<Strin
             return exit::FAILED;
         }
     };
-    let entry = entry.unwrap_or_else(|| name.to_owned());
-    let auth = match basic {
-        Some(user) => Auth::basic(user, entry),
-        None => Auth::bearer(entry),
+    // The feed as it will be: checked before its secret is kept.
+    let mut feed = feed;
+    let entry = match proxy {
+        Some(username) => {
+            let keyring = entry.unwrap_or_else(|| format!("{name} proxy"));
+            feed.settings.proxy_auth = Some(ProxyAuth { username, keyring: keyring.clone() });
+            keyring
+        }
+        None => {
+            let entry = entry.unwrap_or_else(|| name.to_owned());
+            let auth = match basic {
+                Some(user) => Auth::basic(user, entry.clone()),
+                None => Auth::bearer(entry.clone()),
+            };
+            if let Some(problem) = auth.problem() {
+                out.error(&problem);
+                return exit::USAGE;
+            }
+            feed.settings.auth = Some(auth);
+            entry
+        }
     };
-    if let Some(problem) = auth.problem() {
-        out.error(&problem);
+    if let Err(refusal) = check(&feed) {
+        out.error(&format!("{}: {}", refusal.setting.key(), refusal.reason));
         return exit::USAGE;
     }
     let mut line = String::new();
@@ -248,12 +278,10 @@ async fn secret(feeds: &mut Feeds, out: &Output, name: &str, basic: Option<Strin
         );
         return exit::USAGE;
     }
-    if let Err(e) = OsKeyring.set(&auth.keyring, secret) {
+    if let Err(e) = OsKeyring.set(&entry, secret) {
         out.error(&e.to_string());
         return exit::FAILED;
     }
-    let mut feed = feed;
-    feed.settings.auth = Some(auth);
     match feeds.put(&[feed]).await {
         Ok(()) => exit::OK,
         Err(e) => {

@@ -209,3 +209,35 @@ async fn a_client_key_lives_in_the_keyring_and_nowhere_else() {
     let gone = in_session(&keyring, true, "", &["tail", "--feed", "corp", "--store", store_arg]);
     assert!(text(&gone).contains(r#"the keyring holds no secret named "corp client key""#), "{}", text(&gone));
 }
+
+/// `feeds secret NAME --proxy USER`: the feed's own proxy's password goes
+/// into the keyring, and the feed names its user and entry; a feed with no
+/// proxy of its own is refused, and the keyring is left alone.
+#[test]
+fn a_proxy_password_lives_in_the_keyring_and_nowhere_else() {
+    let password = format!("proxy-secret-{:016x}", fastrand::u64(..));
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("herald.db");
+    let store_arg = store.to_str().unwrap();
+    let keyring = dir.path().join("keyring");
+    let file = dir.path().join("feeds.toml");
+    let feeds = "[[feed]]\nname = \"direct\"\nurl = \"https://a.example/sse\"\n\n\
+                 [[feed]]\nname = \"corp\"\nurl = \"https://b.example/sse\"\nproxy = \"http://proxy.corp.example:3128\"\n";
+    std::fs::write(&file, feeds).unwrap();
+    let imported = in_session(&keyring, true, "", &["feeds", "import", file.to_str().unwrap(), "--store", store_arg]);
+    assert_eq!(imported.status.code(), Some(0), "{}", text(&imported));
+
+    let stdin = format!("{password}\n");
+    let refused =
+        in_session(&keyring, true, &stdin, &["feeds", "secret", "direct", "--proxy", "ana", "--store", store_arg]);
+    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused));
+    assert!(text(&refused).contains("proxy_auth needs a proxy"), "{}", text(&refused));
+
+    let kept = in_session(&keyring, true, &stdin, &["feeds", "secret", "corp", "--proxy", "ana", "--store", store_arg]);
+    assert_eq!(kept.status.code(), Some(0), "{}", text(&kept));
+    let exported = in_session(&keyring, true, "", &["feeds", "export", "--store", store_arg]);
+    let export = String::from_utf8_lossy(&exported.stdout).into_owned();
+    assert!(export.contains("[feed.proxy_auth]\nusername = \"ana\"\nkeyring = \"corp proxy\""), "{export}");
+    assert!(!export.contains(&password) && !text(&kept).contains(&password));
+    assert_eq!(files_holding(dir.path(), &password), Vec::<PathBuf>::new());
+}

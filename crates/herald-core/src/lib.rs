@@ -41,6 +41,7 @@ pub mod ipc;
 pub mod markup;
 pub mod media;
 pub mod probe;
+pub mod proxy;
 pub mod secrets;
 pub mod sse;
 pub mod store;
@@ -68,23 +69,25 @@ pub fn http_client() -> Result<reqwest::Client, tls::TlsError> {
 /// are had once for the process, not once a feed. That is about a third of
 /// a MiB a feed, in a tray process that follows feeds all day.
 pub fn http_client_trusting(extra: &tls::ExtraTrust) -> Result<reqwest::Client, tls::TlsError> {
-    http_client_for(extra, None)
+    http_client_for(extra, None, &proxy::Route::Environment)
 }
 
 /// [`http_client_trusting`], presenting `identity` to a server that asks
-/// for a client certificate (see [`tls::ClientIdentity`]).
+/// for a client certificate (see [`tls::ClientIdentity`]), and going the
+/// `route` the feed chose (see [`proxy`]).
 pub fn http_client_for(
     extra: &tls::ExtraTrust,
     identity: Option<&tls::Presented>,
+    route: &proxy::Route,
 ) -> Result<reqwest::Client, tls::TlsError> {
     static SYSTEM_ROOTS: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    if !extra.is_empty() || identity.is_some() {
-        return build_client(extra, identity);
+    if !extra.is_empty() || identity.is_some() || *route != proxy::Route::Environment {
+        return build_client(extra, identity, route);
     }
     if let Some(client) = SYSTEM_ROOTS.get() {
         return Ok(client.clone());
     }
-    let client = build_client(extra, None)?;
+    let client = build_client(extra, None, route)?;
     Ok(SYSTEM_ROOTS.get_or_init(|| client).clone())
 }
 
@@ -109,8 +112,12 @@ pub(crate) fn foreign_client(
     Ok(cache.get_or_init(|| client).clone())
 }
 
-fn build_client(extra: &tls::ExtraTrust, identity: Option<&tls::Presented>) -> Result<reqwest::Client, tls::TlsError> {
-    reqwest::Client::builder()
+fn build_client(
+    extra: &tls::ExtraTrust,
+    identity: Option<&tls::Presented>,
+    route: &proxy::Route,
+) -> Result<reqwest::Client, tls::TlsError> {
+    let builder = reqwest::Client::builder()
         .connect_timeout(std::time::Duration::from_secs(10))
         // HTTP/2 pings find a dead connection on a stream that is quiet by
         // nature (a task list with no keepalives) without recycling it.
@@ -119,7 +126,6 @@ fn build_client(extra: &tls::ExtraTrust, identity: Option<&tls::Presented>) -> R
         .http2_keep_alive_while_idle(true)
         .tcp_keepalive(std::time::Duration::from_secs(60))
         .user_agent(concat!("Herald/", env!("CARGO_PKG_VERSION")))
-        .tls_backend_preconfigured(tls::client_config(extra, identity)?)
-        .build()
-        .map_err(|e| tls::TlsError::Setup(sse::error_chain(&e)))
+        .tls_backend_preconfigured(tls::client_config(extra, identity)?);
+    route.apply(builder).map_err(tls::TlsError::Setup)?.build().map_err(|e| tls::TlsError::Setup(sse::error_chain(&e)))
 }

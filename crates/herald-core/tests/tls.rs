@@ -116,7 +116,7 @@ async fn a_server_that_refuses_the_client_certificate_in_the_handshake_stops_the
         let secrets = MemorySecrets::default();
         secrets.set("key", &std::fs::read_to_string(key).unwrap()).unwrap();
         let presented = ClientIdentity { cert, keyring: "key".into() }.load(&secrets, 1_800_000_000).unwrap();
-        herald_core::http_client_for(&trust, Some(&presented)).unwrap()
+        herald_core::http_client_for(&trust, Some(&presented), &Default::default()).unwrap()
     };
     let other = refusal(subscribe(present(&ClientCa::new("Someone else"), "mallory"), &server)).await;
     assert!(other.contains("does not trust whoever issued"), "{other}");

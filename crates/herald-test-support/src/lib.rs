@@ -12,6 +12,7 @@ pub mod ntfy;
 pub mod pictures;
 pub mod process;
 pub mod real;
+pub mod squid;
 pub mod tasklist;
 pub mod tls;
 

@@ -87,10 +87,10 @@ impl ClientCert {
     }
 }
 
-/// nginx on HTTPS, asking every client for a certificate signed by `ca`
-/// and passing the requests of those it accepts to `upstream` (plain
-/// HTTP), unbuffered, as an event stream needs. Its own certificate is
-/// signed by a CA of its own, whose PEM is `trust_pem`.
+/// nginx on HTTPS in front of `upstream` (plain HTTP), passing requests
+/// on unbuffered, as an event stream needs; with a client CA, it asks every
+/// client for a certificate that CA signed, and passes on only theirs. Its
+/// own certificate is signed by a CA of its own, whose PEM is `trust_pem`.
 pub struct FrontDoor {
     pub nginx: Nginx,
     /// The server's CA, for the client to trust.
@@ -100,6 +100,15 @@ pub struct FrontDoor {
 
 impl FrontDoor {
     pub async fn start(ca: &ClientCa, upstream: &str) -> FrontDoor {
+        FrontDoor::start_with(Some(ca), upstream).await
+    }
+
+    /// A front door that asks for no client certificate: HTTPS, and no more.
+    pub async fn open(upstream: &str) -> FrontDoor {
+        FrontDoor::start_with(None, upstream).await
+    }
+
+    async fn start_with(ca: Option<&ClientCa>, upstream: &str) -> FrontDoor {
         let dir = tempfile::tempdir().unwrap();
         let server_ca = ClientCa::new("Front door CA");
         let server_key = KeyPair::generate().unwrap();
@@ -113,16 +122,21 @@ impl FrontDoor {
             path.display().to_string()
         };
         let (cert, key) = (write("server.pem", &server.pem()), write("server.key", &server_key.serialize_pem()));
-        let clients = write("clients.pem", &ca.pem);
+        let clients = match ca {
+            Some(ca) => {
+                format!("ssl_client_certificate {};\n        ssl_verify_client on;", write("clients.pem", &ca.pem))
+            }
+            None => String::new(),
+        };
         let server_block = format!(
             "ssl_certificate {cert};
         ssl_certificate_key {key};
-        ssl_client_certificate {clients};
-        ssl_verify_client on;
+        {clients}
         location / {{
             proxy_pass {upstream};
             proxy_http_version 1.1;
             proxy_buffering off;
+            proxy_read_timeout 1h;
             proxy_set_header Connection \"\";
         }}"
         );

@@ -22,6 +22,7 @@ pub enum Setting {
     Headers,
     CaCert,
     ClientIdentity,
+    ProxyAuth,
     ResumeQuery,
     CursorPointer,
     SnapshotUrl,
@@ -51,6 +52,7 @@ impl Setting {
             Setting::Headers => "headers",
             Setting::CaCert => "ca_cert",
             Setting::ClientIdentity => "client_identity",
+            Setting::ProxyAuth => "proxy_auth",
             Setting::ResumeQuery => "resume_query",
             Setting::CursorPointer => "cursor_pointer",
             Setting::SnapshotUrl => "snapshot_url",
@@ -181,6 +183,17 @@ pub fn check(feed: &Feed) -> Result<(), Refusal> {
         }
         if let Err(e) = std::fs::metadata(&identity.cert) {
             return refuse(Setting::ClientIdentity, format!("client_identity.cert {}: {e}", identity.cert.display()));
+        }
+    }
+    if let Some(auth) = &s.proxy_auth {
+        if !matches!(s.proxy, Some(super::ProxyChoice::Via(_))) {
+            return refuse(Setting::ProxyAuth, "proxy_auth needs a proxy = \"http://…\" to sign in to".into());
+        }
+        if auth.username.is_empty() || auth.username.contains(':') || auth.keyring.trim().is_empty() {
+            return refuse(
+                Setting::ProxyAuth,
+                "proxy_auth needs a username (without \":\") and a keyring entry".into(),
+            );
         }
     }
     if s.resume_query.as_deref().is_some_and(str::is_empty) {

@@ -309,6 +309,16 @@ summary = "{actor} finished {/name}"
             err(&identity("ana"))
         );
         assert_eq!(err(&identity(" ")), "line 4: client_identity.keyring must name a keyring entry");
+        assert!(err(&feed("proxy = \"ftp://p:21\"")).starts_with("line 4: proxy \"ftp://p:21\" must be http://"));
+        let in_url = err(&feed("proxy = \"http://ana:pw@p:3128\""));
+        assert!(
+            in_url.starts_with("line 4: a proxy's credentials go in the keyring") && !in_url.contains("pw@"),
+            "{in_url}"
+        );
+        assert_eq!(
+            err(&feed("proxy_auth = { username = \"ana\", keyring = \"p\" }")),
+            "line 4: proxy_auth needs a proxy = \"http://…\" to sign in to"
+        );
         assert!(err(&feed("client_identity = { cert = \"/a.pem\", key = \"/a.key\" }"))
             .starts_with("line 4: unknown field `key`"));
         assert!(err("[[feed]\n").starts_with("line 1:"));

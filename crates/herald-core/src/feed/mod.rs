@@ -48,6 +48,7 @@ pub use presence::{PresenceApi, Present};
 pub use preset::{Preset, Resolved};
 pub use rules::{Coalesce, Rule};
 
+pub use crate::proxy::{ProxyAuth, ProxyChoice};
 use crate::secrets::Secrets;
 use crate::sse::{Resume, SubscriptionConfig};
 pub use crate::tls::ClientIdentity;
@@ -69,6 +70,13 @@ pub struct FeedSettings {
     /// TLS); its key, or passphrase, is in the OS keyring.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_identity: Option<ClientIdentity>,
+    /// A proxy of its own (`"http://…"`, `"socks5h://…"`), or `"none"`;
+    /// without it, the environment's (`HTTPS_PROXY` and the rest).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy: Option<ProxyChoice>,
+    /// The proxy's user, and the keyring entry of its password.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proxy_auth: Option<ProxyAuth>,
     /// Send the cursor in this query parameter rather than `Last-Event-ID`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resume_query: Option<String>,
@@ -246,7 +254,8 @@ impl Feed {
     pub fn keyring_entries(&self) -> Vec<&str> {
         let auth = self.settings.auth.as_ref().map(|a| a.keyring.as_str());
         let identity = self.settings.client_identity.as_ref().map(|i| i.keyring.as_str());
-        auth.into_iter().chain(identity).collect()
+        let proxy = self.settings.proxy_auth.as_ref().map(|p| p.keyring.as_str());
+        auth.into_iter().chain(identity).chain(proxy).collect()
     }
 
     /// What to follow the feed with, resuming after `cursor`, with the
@@ -314,7 +323,12 @@ impl Feed {
             }
             None => None,
         };
-        let client = crate::http_client_for(&trust, identity.as_ref()).map_err(|e| fail(e.to_string()))?;
+        let route =
+            crate::proxy::Route::of(self.settings.proxy.as_ref(), self.settings.proxy_auth.as_ref(), secrets).map_err(
+                |e| FeedSetupError { kind: SetupFailure::Secret, ..fail(format!("its proxy's password: {e}")) },
+            )?;
+        let config = config.proxy(route.describe());
+        let client = crate::http_client_for(&trust, identity.as_ref(), &route).map_err(|e| fail(e.to_string()))?;
         let rest_headers = config.headers.clone();
         Ok(Setup { config, client, rest_headers })
     }

@@ -41,6 +41,10 @@ pub struct SubscriptionConfig {
     /// feed: the stall timeout is never less than twice it (see
     /// [`stall_timeout`]).
     pub keepalive: Option<Duration>,
+    /// The proxy the feed's own settings send it through ("the proxy
+    /// http://…"), for a failure to name: a proxy that is down is not the
+    /// server's fault.
+    pub proxy: Option<String>,
 }
 
 /// The most a learned keepalive raises the stall timeout to: a server
@@ -86,6 +90,7 @@ impl SubscriptionConfig {
             cursor_pointer: None,
             gone_comment: None,
             control_events: Vec::new(),
+            proxy: None,
             keepalive: None,
         }
     }
@@ -164,6 +169,11 @@ impl SubscriptionConfig {
 
     pub fn control_events(mut self, types: Vec<String>) -> Self {
         self.control_events = types;
+        self
+    }
+
+    pub fn proxy(mut self, proxy: Option<String>) -> Self {
+        self.proxy = proxy;
         self
     }
 

@@ -164,7 +164,7 @@ impl Connection {
         };
         let response = match response {
             Ok(response) => response,
-            Err(e) => return failed(e, false),
+            Err(e) => return failed(e, false, self.config.proxy.as_deref()),
         };
         if let Some(outcome) = judge(&response) {
             if response.status == 400 {
@@ -250,7 +250,7 @@ impl Connection {
                 return Outcome::Stop(StopReason::Gone { status: status.unwrap_or(410) });
             }
             if let Some(error) = ended {
-                return failed(error, delivered);
+                return failed(error, delivered, self.config.proxy.as_deref());
             }
         }
     }
@@ -347,9 +347,14 @@ fn with_query(url: &str, name: &str, cursor: &str) -> String {
 
 /// What a transport's failure means for the subscription: a refused
 /// certificate or a redirect that cannot be followed stops it, anything else
-/// is tried again.
-fn failed(error: TransportError, healthy: bool) -> Outcome {
+/// is tried again. Through a proxy of the feed's own, a failure to reach
+/// anything is said to be the proxy's.
+fn failed(error: TransportError, healthy: bool, proxy: Option<&str>) -> Outcome {
     let TransportError { message, kind } = error;
+    let message = match (kind, proxy) {
+        (TransportFailure::Unreachable, Some(proxy)) => crate::proxy::blame(proxy, &message),
+        _ => message,
+    };
     let reason = match kind {
         TransportFailure::CertificateRefused => return Outcome::Stop(StopReason::CertificateRefused { message }),
         TransportFailure::IdentityRefused => return Outcome::Stop(StopReason::IdentityRefused { message }),
