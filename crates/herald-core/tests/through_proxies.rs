@@ -60,8 +60,15 @@ async fn retrying_because(subscription: &Subscription) -> String {
     }
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_long_stream_through_squid_survives_its_restart_and_a_dead_proxy_is_named() {
+/// The hub behind nginx on HTTPS, and the file of the CA to trust it by.
+struct Behind {
+    hub: LocalHub,
+    door: FrontDoor,
+    _dir: tempfile::TempDir,
+    trust: std::path::PathBuf,
+}
+
+async fn behind_a_door() -> Behind {
     let mut config = HubConfig::default().with_actor("You", TOKEN).with_actor("Ana", "ana-token-proxies");
     config.retry = Duration::from_millis(50);
     let hub = LocalHub::start(config, &StoreLocation::Memory).await.unwrap();
@@ -69,6 +76,12 @@ async fn a_long_stream_through_squid_survives_its_restart_and_a_dead_proxy_is_na
     let dir = tempfile::tempdir().unwrap();
     let trust = dir.path().join("door-ca.pem");
     std::fs::write(&trust, &door.trust_pem).unwrap();
+    Behind { hub, door, _dir: dir, trust }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_long_stream_through_squid_survives_its_restart_and_a_dead_proxy_is_named() {
+    let Behind { hub, door, _dir, trust } = behind_a_door().await;
     let mut squid = Squid::start(None).await;
 
     let (feed, secrets) = hub_feed(&door, &trust, &squid.url);
@@ -103,13 +116,7 @@ async fn a_long_stream_through_squid_survives_its_restart_and_a_dead_proxy_is_na
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_proxy_password_comes_from_the_keyring_and_a_refusal_is_the_proxys() {
-    let mut config = HubConfig::default().with_actor("You", TOKEN);
-    config.retry = Duration::from_millis(50);
-    let hub = LocalHub::start(config, &StoreLocation::Memory).await.unwrap();
-    let door = FrontDoor::open(&hub.url).await;
-    let dir = tempfile::tempdir().unwrap();
-    let trust = dir.path().join("door-ca.pem");
-    std::fs::write(&trust, &door.trust_pem).unwrap();
+    let Behind { hub, door, _dir, trust } = behind_a_door().await;
     let squid = Squid::start(Some(("ana", "proxy-s3cret"))).await;
     hub.hub.create("You", "behind the proxy").await.unwrap();
 

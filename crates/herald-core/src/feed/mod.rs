@@ -307,30 +307,36 @@ impl Feed {
             .keepalive(keepalive)
             .control_events(resolved.control_events)
             .gone_comment(resolved.gone_comment);
-        let trust = match &self.settings.ca_cert {
-            Some(path) => {
-                let pem = std::fs::read(path).map_err(|e| fail(format!("ca_cert {}: {e}", path.display())))?;
-                crate::tls::ExtraTrust::from_pem(&pem).map_err(|e| fail(format!("ca_cert {}: {e}", path.display())))?
-            }
-            None => crate::tls::ExtraTrust::default(),
-        };
-        let identity = match &self.settings.client_identity {
-            Some(identity) => {
-                Some(identity.load(secrets, crate::sse::now_ms() / 1000).map_err(|e| FeedSetupError {
-                    kind: if e.needs_secret() { SetupFailure::Secret } else { SetupFailure::Identity },
-                    ..fail(e.to_string())
-                })?)
-            }
-            None => None,
-        };
-        let route =
-            crate::proxy::Route::of(self.settings.proxy.as_ref(), self.settings.proxy_auth.as_ref(), secrets).map_err(
-                |e| FeedSetupError { kind: SetupFailure::Secret, ..fail(format!("its proxy's password: {e}")) },
-            )?;
-        let config = config.proxy(route.describe());
-        let client = crate::http_client_for(&trust, identity.as_ref(), &route).map_err(|e| fail(e.to_string()))?;
+        let (client, proxy) = self.client(secrets)?;
+        let config = config.proxy(proxy);
         let rest_headers = config.headers.clone();
         Ok(Setup { config, client, rest_headers })
+    }
+
+    /// The HTTP client the feed is followed with: trusting its own
+    /// certificates, presenting its client certificate, and going through
+    /// its proxy; and that proxy, for a failure to name.
+    fn client(&self, secrets: &dyn Secrets) -> Result<(reqwest::Client, Option<String>), FeedSetupError> {
+        let fail = |kind, reason: String| FeedSetupError { feed: self.name.clone(), reason, kind };
+        let s = &self.settings;
+        let trust = match &s.ca_cert {
+            Some(path) => std::fs::read(path)
+                .map_err(|e| e.to_string())
+                .and_then(|pem| crate::tls::ExtraTrust::from_pem(&pem).map_err(|e| e.to_string()))
+                .map_err(|e| fail(SetupFailure::Settings, format!("ca_cert {}: {e}", path.display())))?,
+            None => crate::tls::ExtraTrust::default(),
+        };
+        let identity = match &s.client_identity {
+            Some(identity) => Some(identity.load(secrets, crate::sse::now_ms() / 1000).map_err(|e| {
+                fail(if e.needs_secret() { SetupFailure::Secret } else { SetupFailure::Identity }, e.to_string())
+            })?),
+            None => None,
+        };
+        let route = crate::proxy::Route::of(s.proxy.as_ref(), s.proxy_auth.as_ref(), secrets)
+            .map_err(|e| fail(SetupFailure::Secret, format!("its proxy's password: {e}")))?;
+        let client = crate::http_client_for(&trust, identity.as_ref(), &route)
+            .map_err(|e| fail(SetupFailure::Settings, e.to_string()))?;
+        Ok((client, route.describe()))
     }
 }
 
