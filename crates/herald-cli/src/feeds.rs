@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use herald_core::feed::{
     check, client_key_entry, feeds_to_toml, parse_feeds, Auth, ClientIdentity, Feed, Me, Preset, ProxyAuth,
 };
-use herald_core::secrets::{MemorySecrets, OsKeyring, Secrets};
+use herald_core::secrets::{OsKeyring, Secrets};
 use serde_json::json;
 
 use crate::exit;
@@ -198,9 +198,7 @@ fn keep_identity(feed: &Feed, key: Option<&std::path::Path>, out: &Output) -> Re
         code
     };
     let secret = crate::identity::secret_for(&identity.cert, key).map_err(|e| fail(e, exit::USAGE))?;
-    let trial = MemorySecrets::default();
-    trial.set(&identity.keyring, &secret).map_err(|e| fail(e.to_string(), exit::FAILED))?;
-    identity.load(&trial, herald_core::sse::now_ms() / 1000).map_err(|e| fail(e.to_string(), exit::USAGE))?;
+    identity.load_with(&secret, herald_core::sse::now_ms() / 1000).map_err(|e| fail(e.to_string(), exit::USAGE))?;
     OsKeyring.set(&identity.keyring, &secret).map_err(|e| fail(e.to_string(), exit::FAILED))
 }
 

@@ -8,7 +8,7 @@ use std::path::Path;
 /// Whether `cert` is a PEM file (else it is taken as PKCS#12).
 fn is_pem(cert: &Path) -> Result<bool, String> {
     let bytes = std::fs::read(cert).map_err(|e| format!("--client-cert {}: {e}", cert.display()))?;
-    Ok(bytes.trim_ascii_start().starts_with(b"-----BEGIN"))
+    Ok(herald_core::tls::is_pem(&bytes))
 }
 
 /// What unlocks the certificate: the contents of `key` for a PEM

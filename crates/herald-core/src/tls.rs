@@ -19,7 +19,7 @@
 
 mod identity;
 
-pub use identity::{refused_by_server, refused_in_handshake, ClientIdentity, IdentityError, Presented};
+pub use identity::{is_pem, refused_by_server, refused_in_handshake, ClientIdentity, IdentityError, Presented};
 
 use std::fmt;
 use std::sync::Arc;

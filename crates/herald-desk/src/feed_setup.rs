@@ -136,12 +136,12 @@ async fn keep_client_key(desk: &Desk, feed: &Feed, client_key: Option<ClientKey>
     };
     let keyring = desk.secrets.clone();
     blocking::run(move || {
-        let trial = SessionSecrets { session: MemorySecrets::default(), keyring: Box::new(Shared(keyring.clone())) };
-        if let Some(secret) = &given {
-            trial.session.set(&identity.keyring, secret).map_err(|e| Error::internal(e.to_string()))?;
-        }
         let now = herald_core::sse::now_ms() / 1000;
-        identity.load(&trial, now).map_err(|e| match e {
+        let checked = match &given {
+            Some(secret) => identity.load_with(secret, now),
+            None => identity.load(&*keyring, now),
+        };
+        checked.map_err(|e| match e {
             IdentityError::Secret(SecretError::Missing { .. }) => {
                 Error::invalid_field("clientKey", "give the certificate's private key file, or its passphrase")
             }

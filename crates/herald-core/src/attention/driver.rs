@@ -165,11 +165,12 @@ pub fn spawn(
                     shows
                 }
             };
+            let now = status_of(&attention);
+            if let Some(kept) = &kept {
+                // Written outside the status's lock, which readers take.
+                kept.keep(&publish.borrow(), &now);
+            }
             publish.send_if_modified(|status| {
-                let now = status_of(&attention);
-                if let Some(kept) = &kept {
-                    kept.keep(status, &now);
-                }
                 let changed = *status != now;
                 *status = now;
                 changed

@@ -83,19 +83,39 @@ impl ClientIdentity {
     /// Reads the certificate and its key, and checks them at `now` (seconds
     /// since the epoch). Blocking: files and the keyring.
     pub fn load(&self, secrets: &dyn Secrets, now: i64) -> Result<Presented, IdentityError> {
-        let path = self.cert.display().to_string();
-        let unreadable = |reason: String| IdentityError::Unreadable { path: path.clone(), reason };
-        let bytes = std::fs::read(&self.cert).map_err(|e| unreadable(e.to_string()))?;
+        let bytes = self.read()?;
         let secret = secrets.get(&self.keyring).map_err(IdentityError::Secret)?;
-        let (chain, key) = if bytes.trim_ascii_start().starts_with(b"-----BEGIN") {
-            let chain = CertificateDer::pem_slice_iter(&bytes)
+        self.present(&bytes, &secret, now)
+    }
+
+    /// [`ClientIdentity::load`] with `secret` (a key or a passphrase not yet
+    /// kept), to check it before it goes to the keyring.
+    pub fn load_with(&self, secret: &str, now: i64) -> Result<Presented, IdentityError> {
+        self.present(&self.read()?, secret, now)
+    }
+
+    fn unreadable(&self, reason: String) -> IdentityError {
+        IdentityError::Unreadable { path: self.cert.display().to_string(), reason }
+    }
+
+    /// The certificate file's bytes.
+    fn read(&self) -> Result<Vec<u8>, IdentityError> {
+        std::fs::read(&self.cert).map_err(|e| self.unreadable(e.to_string()))
+    }
+
+    /// The identity in `bytes`, unlocked by `secret`, checked at `now`.
+    fn present(&self, bytes: &[u8], secret: &str, now: i64) -> Result<Presented, IdentityError> {
+        let path = self.cert.display().to_string();
+        let unreadable = |reason: String| self.unreadable(reason);
+        let (chain, key) = if is_pem(bytes) {
+            let chain = CertificateDer::pem_slice_iter(bytes)
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| unreadable(format!("not valid PEM ({e})")))?;
             let key = PrivateKeyDer::from_pem_slice(secret.as_bytes())
                 .map_err(|_| IdentityError::NotAKey { entry: self.keyring.clone() })?;
             (chain, key)
         } else {
-            self.open_pkcs12(&bytes, &secret, &path)?
+            self.open_pkcs12(bytes, secret, &path)?
         };
         let Some(end_entity) = chain.first() else {
             return Err(unreadable("it holds no certificate".into()));
@@ -141,6 +161,11 @@ impl ClientIdentity {
         let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(keychain.key().as_der().to_vec()));
         Ok((chain, key))
     }
+}
+
+/// Whether a certificate file is PEM (else it is taken as PKCS#12).
+pub fn is_pem(bytes: &[u8]) -> bool {
+    bytes.trim_ascii_start().starts_with(b"-----BEGIN")
 }
 
 /// A certificate's subject, and when it starts and stops being valid.
