@@ -13,7 +13,7 @@ BUILD_PACKAGES=(build-essential pkg-config file patchelf libssl-dev libxdo-dev
 # notification-daemon (GNOME Flashback's) is one a test starts itself, to
 # see a notification drawn as a desktop draws it.
 TEST_PACKAGES=(xvfb xauth dbus dbus-x11 at-spi2-core webkit2gtk-driver gnome-keyring nginx libnginx-mod-nchan redis-server python3
-  debootstrap rpm dunst notification-daemon squid procps appstream desktop-file-utils)
+  debootstrap rpm dunst notification-daemon squid dante-server xdg-desktop-portal procps appstream desktop-file-utils)
 # The tests' own session bus: no service directories, so it activates nothing.
 TEST_BUS=$ROOT/tests/dbus/session.conf
 TAURI_DRIVER_VERSION=2.1.0
@@ -92,7 +92,7 @@ repack_deb() {
 
 # The servers, daemons and programs that tests start, by the process name
 # the kernel keeps (its first 15 characters).
-TEST_PROCESSES='^(nginx|redis-server|ntfy|mercure|herald|herald-hub|herald-window|herald-cli|tauri-driver|WebKit.*|dbus-daemon|gnome-keyring-d|dunst|notification-da|squid|basic_ncsa_auth|Xvfb)$'
+TEST_PROCESSES='^(nginx|redis-server|ntfy|mercure|herald|herald-hub|herald-window|herald-cli|tauri-driver|WebKit.*|dbus-daemon|gnome-keyring-d|dunst|notification-da|squid|basic_ncsa_auth|danted|xdg-desktop-por|Xvfb)$'
 
 # test_processes: "PID NAME" of each such process now running, sorted.
 test_processes() {

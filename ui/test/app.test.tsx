@@ -123,7 +123,8 @@ describe("the window", () => {
   it("health shows the store's figures and reconnects and pauses", async () => {
     const connection = { ...feed("alerts").connection, stallTimeoutMs: 100_000, keepaliveMs: 45_020 };
     const unreadable = "update: undefined (not readable: the data is not JSON)";
-    const api = new FakeApi([feed("alerts", { lastError: "the server answered 503", connection, unreadable })], []);
+    const route = { proxy: "http://proxy.corp:3128", source: "desktop" as const };
+    const api = new FakeApi([feed("alerts", { lastError: "the server answered 503", connection, unreadable, route })], []);
     app(api);
     (await screen.findByRole("button", { name: /^alerts/ })).click();
     (await screen.findByRole("button", { name: "Health" })).click();
@@ -131,6 +132,7 @@ describe("the window", () => {
     expect(screen.getByText("3").className).toBe("today");
     expect(document.querySelector(".stall")!.textContent).toBe("100 s (the server's keepalive was seen to take up to 45 s)");
     expect(document.querySelector(".unreadable")!.textContent).toBe(unreadable);
+    expect(document.querySelector(".route")!.textContent).toBe("through the proxy http://proxy.corp:3128 (the desktop's proxy setting)");
     screen.getByRole("button", { name: "Reconnect now" }).click();
     screen.getByRole("button", { name: "Pause" }).click();
     await waitFor(() => expect(api.called("pauseFeed")).toEqual([["alerts", true]]));

@@ -39,6 +39,7 @@ export function feed(name: string, over: Partial<FeedState> = {}): FeedState {
     problem: null,
     unreadable: null,
     recycled: 0,
+    route: { proxy: null, source: "default" },
     lastError: null,
     unread: 0,
     coalesce: {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MARK_END, MARK_START, runs } from "../src/lib/marks";
-import { feedStatus } from "../src/lib/status";
+import { feedStatus, routeText } from "../src/lib/status";
 import { ago, dayLabel, until } from "../src/lib/time";
 import type { Condition } from "../src/bindings/Condition";
 import type { FeedState } from "../src/bindings/FeedState";
@@ -77,5 +77,17 @@ describe("time", () => {
     const now = new Date(2026, 10, 29, 15).getTime();
     expect(dayLabel(now - 3600_000, now)).toBe("Today");
     expect(dayLabel(now - 24 * 3600_000, now)).toBe("Yesterday");
+  });
+});
+
+describe("routeText", () => {
+  it("says the way and who chose it", () => {
+    expect(routeText(null)).toBe("not yet set up");
+    expect(routeText({ proxy: null, source: "default" })).toBe("straight to the server");
+    expect(routeText({ proxy: null, source: "environment" })).toBe("straight to the server (the environment's NO_PROXY)");
+    expect(routeText({ proxy: "socks5h://p:1080", source: "feed" })).toBe("through the proxy socks5h://p:1080 (the feed's own setting)");
+    expect(routeText({ proxy: "http://p:3128", source: "environment" })).toBe(
+      "through the proxy http://p:3128 (from the environment's HTTPS_PROXY and the rest)",
+    );
   });
 });

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use crate::feed::{Feed, Preset, SetupFailure};
+use crate::proxy::DesktopProxies;
 use crate::secrets::Secrets;
 use crate::sse::{error_chain, Decoder, Frame, DEFAULT_MAX_EVENT_BYTES};
 use crate::tls::{refused_by_server, refused_certificate, refused_in_handshake, Refused};
@@ -64,12 +65,13 @@ pub struct ProbedEvent {
 pub async fn probe(
     feed: &Feed,
     secrets: Arc<dyn Secrets>,
+    desktop: &dyn DesktopProxies,
     budget: Duration,
     max_events: usize,
 ) -> (ProbeReport, Option<Refused>) {
     let mut report = ProbeReport::default();
     let presents = feed.settings.client_identity.is_some();
-    let setup = match feed.setup(None, None, secrets, HeaderMap::new()).await {
+    let setup = match feed.setup(None, None, secrets, desktop, HeaderMap::new()).await {
         Ok(setup) => setup,
         Err(e) => {
             report.identity_accepted = (e.kind == SetupFailure::Identity).then_some(false);

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use herald_core::feed::{pinned_certificate_path, Feed, Preset};
 use herald_core::probe::probe;
+use herald_core::proxy::NoDesktop;
 use herald_core::secrets::MemorySecrets;
 use herald_core::tls::{fingerprint, pem};
 use herald_test_support::ntfy::{Message, Ntfy};
@@ -21,7 +22,7 @@ async fn a_self_signed_certificate_is_refused_with_its_fingerprint_then_trusted_
     let identity = self_signed_ca_true();
     let server = serve_h2(&identity, "event: create\ndata: {\"id\":1,\"name\":\"a\",\"done\":false}\n\n").await;
     let feed = Feed::new("list", &server.url);
-    let (report, refused) = probe(&feed, Arc::new(MemorySecrets::default()), BUDGET, 1).await;
+    let (report, refused) = probe(&feed, Arc::new(MemorySecrets::default()), &NoDesktop, BUDGET, 1).await;
     let expected = fingerprint(identity.chain[0].as_ref());
     assert_eq!(report.certificate.as_deref(), Some(expected.as_str()));
     assert!(
@@ -37,7 +38,7 @@ async fn a_self_signed_certificate_is_refused_with_its_fingerprint_then_trusted_
     std::fs::write(&path, pem(&refused.der)).unwrap();
     let mut trusted = feed.clone();
     trusted.settings.ca_cert = Some(path);
-    let (report, refused) = probe(&trusted, Arc::new(MemorySecrets::default()), BUDGET, 1).await;
+    let (report, refused) = probe(&trusted, Arc::new(MemorySecrets::default()), &NoDesktop, BUDGET, 1).await;
     assert_eq!((report.problem.as_deref(), refused), (None, None));
     assert_eq!(report.status, Some(200));
     assert_eq!(report.events.len(), 1);
@@ -51,7 +52,7 @@ async fn an_ntfy_topic_is_recognised_by_its_first_events() {
     ntfy.publish("alerts", &Message { title: Some("Disk"), message: "full", ..Default::default() });
     // ntfy sends a new subscriber only what comes next, unless asked for its cache.
     let feed = Feed::new("alerts", format!("{}/alerts/sse?since=all", ntfy.url));
-    let (report, _) = probe(&feed, Arc::new(MemorySecrets::default()), BUDGET, 2).await;
+    let (report, _) = probe(&feed, Arc::new(MemorySecrets::default()), &NoDesktop, BUDGET, 2).await;
     assert_eq!(report.problem, None);
     assert_eq!(report.content_type.as_deref().map(|t| t.starts_with("text/event-stream")), Some(true));
     assert_eq!(report.events.iter().map(|e| e.event.as_str()).collect::<Vec<_>>(), ["open", "message"]);
@@ -64,9 +65,9 @@ async fn a_wrong_status_or_content_type_is_told_exactly() {
     let html = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 2\r\n\r\nhi".to_vec();
     let server = serve(vec![Answer::Close(missing), Answer::Close(html)]).await;
     let feed = Feed::new("x", format!("{}/events", server.url));
-    let (report, _) = probe(&feed, Arc::new(MemorySecrets::default()), BUDGET, 1).await;
+    let (report, _) = probe(&feed, Arc::new(MemorySecrets::default()), &NoDesktop, BUDGET, 1).await;
     assert_eq!((report.status, report.problem.as_deref()), (Some(404), Some("the server answered 404 Not Found")));
-    let (report, _) = probe(&feed, Arc::new(MemorySecrets::default()), BUDGET, 1).await;
+    let (report, _) = probe(&feed, Arc::new(MemorySecrets::default()), &NoDesktop, BUDGET, 1).await;
     assert_eq!(report.content_type.as_deref(), Some("text/html"));
     assert_eq!(report.problem.as_deref(), Some("the server sent text/html, not an event stream (text/event-stream)"));
     assert_eq!(server.header(1, "accept").as_deref(), Some("text/event-stream"));

@@ -15,6 +15,7 @@ use herald_core::attention::tray::view;
 use herald_core::attention::{Attention, Notifier};
 use herald_core::engine::{Engine, EngineConfig, GetFeeds, PauseFeed, StoreAt};
 use herald_core::ipc::{self, Client, OpenWindow};
+use herald_core::proxy::DesktopProxies;
 use herald_core::secrets::Secrets;
 use herald_core::sse::{now_ms, SystemClock};
 use herald_core::store::Store;
@@ -22,6 +23,7 @@ use jiff::tz::TimeZone;
 use tokio::sync::mpsc;
 
 use crate::autostart::{self, Autostart};
+use crate::desktop_proxies::PortalProxies;
 use crate::launcher::Launcher;
 use crate::notify::DesktopNotifier;
 use crate::options::Options;
@@ -58,7 +60,11 @@ pub async fn run(options: Options, token: Option<String>) -> anyhow::Result<()> 
     let start = setup::prepare(&store, options.server.as_deref(), token, every).await?;
     let data_dir = start.store.parent().unwrap_or(std::path::Path::new(".")).to_owned();
     let secrets: Arc<dyn Secrets> = Arc::new(start.secrets);
-    let config = EngineConfig::new(StoreAt::Path(start.store.clone()), secrets.clone());
+    let desktop_proxies: Arc<dyn DesktopProxies> = Arc::new(PortalProxies::default());
+    let config = EngineConfig {
+        desktop_proxies: desktop_proxies.clone(),
+        ..EngineConfig::new(StoreAt::Path(start.store.clone()), secrets.clone())
+    };
     let (engine, events) = Engine::start(config).await.context("starting the engine")?;
     let _demo = start.demo;
 
@@ -74,6 +80,7 @@ pub async fn run(options: Options, token: Option<String>) -> anyhow::Result<()> 
     let desk = Arc::new(Desk::new(DeskParts {
         engine,
         secrets,
+        desktop_proxies,
         attention,
         certs_dir: data_dir.join("certs"),
         ports: launcher,

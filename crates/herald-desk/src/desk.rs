@@ -13,6 +13,7 @@ use herald_core::engine::{Engine, MarkRead, ReconnectNow};
 use herald_core::feed::MessageAction;
 use herald_core::ipc::{Push, Status};
 use herald_core::media::MediaCache;
+use herald_core::proxy::DesktopProxies;
 use herald_core::secrets::Secrets;
 use herald_core::sse::now_ms;
 use tokio::sync::{broadcast, watch};
@@ -39,6 +40,9 @@ pub trait Ports: Send + Sync + 'static {
 pub struct DeskParts {
     pub engine: Engine,
     pub secrets: Arc<dyn Secrets>,
+    /// The desktop's proxy setting, the engine's too: Test connection
+    /// goes the way the feed will.
+    pub desktop_proxies: Arc<dyn DesktopProxies>,
     pub attention: AttentionHandle,
     /// Where trusted certificates are kept (beside the store).
     pub certs_dir: PathBuf,
@@ -61,6 +65,7 @@ const PUSHES: usize = 1024;
 pub struct Desk {
     pub(crate) engine: Engine,
     pub(crate) secrets: Arc<dyn Secrets>,
+    pub(crate) desktop_proxies: Arc<dyn DesktopProxies>,
     pub(crate) attention: AttentionHandle,
     pub(crate) certs_dir: PathBuf,
     pub(crate) ports: Arc<dyn Ports>,
@@ -87,6 +92,7 @@ impl Desk {
             engine: parts.engine,
             media: parts.media,
             secrets: parts.secrets,
+            desktop_proxies: parts.desktop_proxies,
             attention: parts.attention,
             certs_dir: parts.certs_dir,
             ports: parts.ports,

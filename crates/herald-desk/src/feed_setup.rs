@@ -58,7 +58,8 @@ pub async fn probe(
         let secret = read_key(key).await?;
         secrets.session.set(&identity.keyring, &secret).map_err(|e| Error::internal(e.to_string()))?;
     }
-    let (report, refused) = try_feed(&feed, Arc::new(secrets), PROBE_BUDGET, PROBE_EVENTS).await;
+    let (report, refused) =
+        try_feed(&feed, Arc::new(secrets), &*desk.desktop_proxies, PROBE_BUDGET, PROBE_EVENTS).await;
     if let Some(refused) = refused {
         desk.remember_refused(refused.fingerprint, refused.der);
     }

@@ -13,6 +13,7 @@ mod clipboard;
 pub mod daemon;
 pub mod deep_link;
 mod desk;
+pub mod desktop_proxies;
 mod desktop_quiet;
 mod feed_setup;
 pub mod launcher;

@@ -89,6 +89,7 @@ pub async fn desk(store: StoreAt, secrets: Arc<dyn Secrets>, dir: &Path) -> Resu
     let desk = Arc::new(Desk::new(DeskParts {
         engine,
         secrets,
+        desktop_proxies: Arc::new(herald_core::proxy::NoDesktop),
         attention,
         certs_dir: dir.join("certs"),
         ports: desktop.clone(),

@@ -6,6 +6,7 @@
 //! loopback tests and the end-to-end test, as a crate rather than borrowed
 //! files.
 
+pub mod dante;
 pub mod mtls;
 pub mod nginx;
 pub mod ntfy;

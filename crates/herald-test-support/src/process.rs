@@ -12,13 +12,26 @@ const STOP_WITHIN: Duration = Duration::from_secs(10);
 pub struct ServerProcess {
     child: Child,
     name: String,
+    /// Signals go to its whole process group: a server whose children
+    /// outlive their parent's SIGTERM (Dante's) is stopped with them.
+    group: bool,
 }
 
 impl ServerProcess {
     /// Starts `command`; `name` is what a failure calls it.
     pub fn spawn(mut command: Command, name: &str) -> ServerProcess {
         let child = command.spawn().unwrap_or_else(|e| panic!("{name} did not start: {e}"));
-        ServerProcess { child, name: name.to_owned() }
+        ServerProcess { child, name: name.to_owned(), group: false }
+    }
+
+    /// Starts `command` in a process group of its own, stopped as a
+    /// whole.
+    pub fn spawn_group(mut command: Command, name: &str) -> ServerProcess {
+        use std::os::unix::process::CommandExt;
+        command.process_group(0);
+        let mut process = ServerProcess::spawn(command, name);
+        process.group = true;
+        process
     }
 
     pub fn id(&self) -> u32 {
@@ -37,9 +50,11 @@ impl ServerProcess {
             return;
         }
         let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
+        let target = if self.group { -pid } else { pid };
         // SAFETY: kill(2) takes any pid and signal; this pid is our own
-        // child, not yet reaped, so it cannot name another process.
-        unsafe { libc::kill(pid, signal) };
+        // child, not yet reaped, so it (and the group it leads) cannot
+        // name another process.
+        unsafe { libc::kill(target, signal) };
         let deadline = Instant::now() + STOP_WITHIN;
         while Instant::now() < deadline {
             if self.exited() {
@@ -48,6 +63,10 @@ impl ServerProcess {
             std::thread::sleep(Duration::from_millis(10));
         }
         eprintln!("{} did not exit within {STOP_WITHIN:?} of signal {signal}: killing it", self.name);
+        if self.group {
+            // SAFETY: as above.
+            unsafe { libc::kill(-pid, libc::SIGKILL) };
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

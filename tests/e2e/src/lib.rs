@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod page;
 pub mod portal;
 pub mod procs;
+pub mod real_portal;
 pub mod tray;
 pub mod x11;
 

@@ -5,6 +5,7 @@ import type { FeedKind } from "./FeedKind";
 import type { Health } from "./Health";
 import type { Present } from "./Present";
 import type { Preset } from "./Preset";
+import type { RouteUsed } from "./RouteUsed";
 
 /**
  * A feed as the engine follows it.
@@ -28,6 +29,10 @@ unreadable: string | null,
  * How often a silent stream was recycled by the stall timeout.
  */
 recycled: number, 
+/**
+ * Which way it goes to its server, and who chose it, once set up.
+ */
+route: RouteUsed | null, 
 /**
  * Why the last connection attempt failed, kept once it reconnects.
  */

@@ -1,10 +1,11 @@
-// A feed's health: its phase, attempts, last error and next retry; what
+// A feed's health: its phase, attempts, last error and next retry; the
+// way it goes (straight, or through which proxy, and who chose it); what
 // its store holds today; and the controls to reconnect, pause and resume.
 import { createEffect, createResource, on, Show } from "solid-js";
 import type { Api } from "../api";
 import type { ConnectionState } from "../bindings/ConnectionState";
 import type { FeedState } from "../bindings/FeedState";
-import { feedStatus } from "../lib/status";
+import { feedStatus, routeText } from "../lib/status";
 import { ago, dayStart, until } from "../lib/time";
 import { messageOf } from "../lib/errors";
 
@@ -47,6 +48,8 @@ export function Health(props: Props) {
         </Show>
         <dt>Address</dt>
         <dd class="url">{props.feed.url}</dd>
+        <dt>Goes</dt>
+        <dd class="route">{routeText(props.feed.route)}</dd>
         <dt>Connections opened</dt>
         <dd>{props.feed.connection.opened}</dd>
         <Show when={phase().phase === "retrying" ? phase() : null}>

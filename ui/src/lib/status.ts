@@ -4,6 +4,7 @@
 // to decide anything.
 import type { Condition } from "../bindings/Condition";
 import type { FeedState } from "../bindings/FeedState";
+import type { RouteUsed } from "../bindings/RouteUsed";
 import { until } from "./time";
 
 export type Tone = "good" | "busy" | "bad" | "idle";
@@ -26,6 +27,23 @@ const words: Record<Condition, { label: string; tone: Tone }> = {
   ended: { label: "Stopped", tone: "idle" },
   stopped: { label: "Stopped", tone: "bad" },
 };
+
+/** Which way a feed goes to its server, and who chose it: the feed, the
+ * environment (HTTPS_PROXY, NO_PROXY), or the desktop's proxy setting. */
+export function routeText(route: RouteUsed | null): string {
+  if (route === null) return "not yet set up";
+  const way = route.proxy === null ? "straight to the server" : `through the proxy ${route.proxy}`;
+  switch (route.source) {
+    case "feed":
+      return `${way} (the feed's own setting)`;
+    case "environment":
+      return route.proxy === null ? `${way} (the environment's NO_PROXY)` : `${way} (from the environment's HTTPS_PROXY and the rest)`;
+    case "desktop":
+      return `${way} (the desktop's proxy setting)`;
+    case "default":
+      return way;
+  }
+}
 
 export function feedStatus(state: FeedState, now: number): Status {
   const { condition, reason } = state.health;

@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::feed::meaning;
 use crate::feed::values::truthy;
 use crate::feed::{Meaning, MessageAction};
+use crate::proxy::RouteSource;
 use crate::sse::Event;
 use crate::store::{EntryRef, FeedId, StoreError};
 
@@ -55,10 +56,16 @@ impl Answers<ReconnectNow> for Supervisor {
             if running.feed.settings.paused {
                 continue;
             }
-            if running.task.is_finished() {
-                // Stopped for good (a refused secret, say): start it afresh.
+            // A feed going the desktop's way asks it again: the user may
+            // have changed the setting, or the laptop the network.
+            let desktops = running.state.borrow().route.as_ref().is_some_and(|r| r.source == RouteSource::Desktop);
+            if running.task.is_finished() || desktops {
+                // Stopped for good (a refused secret, say), or its way may
+                // have changed: start it afresh, from its stored cursor.
                 let feed = running.feed.clone();
-                self.runners.remove(&name);
+                if let Some(old) = self.stop(&name) {
+                    let _ = old.task.await;
+                }
                 self.start(feed).await.map_err(|e| Error::internal(e.to_string()))?;
             } else {
                 let _ = running.control.send(Control::ReconnectNow);

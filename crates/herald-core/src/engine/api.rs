@@ -9,6 +9,7 @@ use ts_rs::TS;
 
 use super::health::Health;
 use crate::feed::{Change, Coalesce, Digest, Present, Preset};
+use crate::proxy::RouteUsed;
 use crate::sse::{ConnectionState, Event};
 
 /// What a feed's events are, for the window to choose a view.
@@ -42,6 +43,8 @@ pub struct FeedState {
     pub unreadable: Option<String>,
     /// How often a silent stream was recycled by the stall timeout.
     pub recycled: u32,
+    /// Which way it goes to its server, and who chose it, once set up.
+    pub route: Option<RouteUsed>,
     /// Why the last connection attempt failed, kept once it reconnects.
     pub last_error: Option<String>,
     #[ts(type = "number")]

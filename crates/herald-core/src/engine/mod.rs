@@ -49,6 +49,7 @@ pub use supervisor::{EngineCall, Job};
 pub use writer::{Writer, WriterGone};
 
 use crate::error::Error;
+use crate::proxy::{DesktopProxies, NoDesktop};
 use crate::secrets::Secrets;
 use crate::store::{Store, StoreError};
 use supervisor::Supervisor;
@@ -71,6 +72,9 @@ pub enum Follow {
 pub struct EngineConfig {
     pub store: StoreAt,
     pub secrets: Arc<dyn Secrets>,
+    /// The desktop's proxy setting, for feeds that name no proxy of their
+    /// own where the environment names none (see [`crate::proxy`]).
+    pub desktop_proxies: Arc<dyn DesktopProxies>,
     pub follow: Follow,
     /// Headers sent with a feed's requests and never stored, by feed name:
     /// `herald-cli tail -H` passes its own this way.
@@ -96,6 +100,7 @@ impl EngineConfig {
         EngineConfig {
             store,
             secrets,
+            desktop_proxies: Arc::new(NoDesktop),
             follow: Follow::All,
             extra_headers: BTreeMap::new(),
             prune_every: Duration::from_secs(600),
@@ -156,6 +161,7 @@ impl Engine {
             writer,
             sink,
             secrets: config.secrets,
+            desktop_proxies: config.desktop_proxies,
             extra_headers: config.extra_headers,
             max_events: config.max_events,
             changes: config.changes,

@@ -14,6 +14,7 @@ use super::runner::{Control, Runner};
 use super::writer::Writer;
 use crate::error::Error;
 use crate::feed::{Feed, Meaning, RecordMeaning, SetupFailure};
+use crate::proxy::DesktopProxies;
 use crate::secrets::Secrets;
 use crate::sse::{Phase, StopReason};
 use crate::store::FeedId;
@@ -27,6 +28,7 @@ pub(super) struct RunnerStart {
     /// The longest wait for the server's keepalive learned before.
     pub keepalive: Option<std::time::Duration>,
     pub secrets: Arc<dyn Secrets>,
+    pub desktop_proxies: Arc<dyn DesktopProxies>,
     pub extra: HeaderMap,
     pub writer: Writer,
     pub sink: mpsc::Sender<EngineEvent>,
@@ -40,7 +42,8 @@ pub(super) struct RunnerStart {
 impl RunnerStart {
     pub async fn run(mut self) {
         let setup = loop {
-            let setup = self.feed.setup(self.cursor.clone(), self.keepalive, self.secrets.clone(), self.extra.clone());
+            let (secrets, extra) = (self.secrets.clone(), self.extra.clone());
+            let setup = self.feed.setup(self.cursor.clone(), self.keepalive, secrets, &*self.desktop_proxies, extra);
             let reason = match setup.await {
                 Ok(setup) => break setup,
                 Err(e) => match e.kind {
@@ -77,6 +80,10 @@ impl RunnerStart {
                 }
             }
         };
+        let route = setup.route.clone();
+        if self.state.publish(|state| state.route = Some(route)).await.is_err() {
+            return;
+        }
         let resolved = self.feed.resolved();
         // The record meaning used to keep records and judge resyncs: the
         // feed's own, or a plain one by its key for a feed with only a snapshot.

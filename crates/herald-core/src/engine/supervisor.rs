@@ -23,6 +23,7 @@ use super::EngineError;
 use crate::call::{Answer, Call};
 use crate::error::Error;
 use crate::feed::{check, Feed, Meaning};
+use crate::proxy::DesktopProxies;
 use crate::secrets::Secrets;
 use crate::sse::{now_ms, ConnectionState, Phase, StopReason};
 use crate::store::{FeedId, Store, StoreError};
@@ -40,6 +41,7 @@ pub(super) struct Supervisor {
     pub(super) writer: Writer,
     pub(super) sink: mpsc::Sender<EngineEvent>,
     pub(super) secrets: Arc<dyn Secrets>,
+    pub(super) desktop_proxies: Arc<dyn DesktopProxies>,
     pub(super) extra_headers: BTreeMap<String, HeaderMap>,
     pub(super) max_events: Option<u64>,
     pub(super) changes: bool,
@@ -67,6 +69,7 @@ fn first_state(feed: &Feed, keepalive: Option<Duration>, unread: u64) -> FeedSta
         problem: None,
         unreadable: None,
         recycled: 0,
+        route: None,
         last_error: None,
         unread,
         coalesce: feed.settings.coalesce.unwrap_or_default(),
@@ -145,6 +148,7 @@ impl Supervisor {
                 cursor,
                 keepalive,
                 secrets: self.secrets.clone(),
+                desktop_proxies: self.desktop_proxies.clone(),
                 extra: self.extra_headers.get(&feed.name).cloned().unwrap_or_default(),
                 writer: self.writer.clone(),
                 sink: self.sink.clone(),

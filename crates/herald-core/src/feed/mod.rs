@@ -48,6 +48,7 @@ pub use presence::{PresenceApi, Present};
 pub use preset::{Preset, Resolved};
 pub use rules::{Coalesce, Rule};
 
+use crate::proxy::{DesktopProxies, Route, RouteUsed};
 pub use crate::proxy::{ProxyAuth, ProxyChoice};
 use crate::secrets::Secrets;
 use crate::sse::{Resume, SubscriptionConfig};
@@ -206,6 +207,8 @@ pub struct Setup {
     pub config: SubscriptionConfig,
     pub client: reqwest::Client,
     pub rest_headers: HeaderMap,
+    /// Which way it goes to its server, and who chose it.
+    pub route: crate::proxy::RouteUsed,
 }
 
 impl Feed {
@@ -262,17 +265,22 @@ impl Feed {
     /// server's keepalive as far as it is known. A feed with `auth` takes
     /// its secret from `secrets`, and a `ca_cert` is read from its file:
     /// blocking work, done off the runtime (see [`crate::blocking`]).
-    /// `extra` headers are added as they are and never stored: `herald-cli
-    /// tail -H` passes its own this way.
+    /// Without a proxy of its own or the environment's, it goes as the
+    /// `desktop` says (see [`crate::proxy`]). `extra` headers are added as
+    /// they are and never stored: `herald-cli tail -H` passes its own this
+    /// way.
     pub async fn setup(
         &self,
         cursor: Option<String>,
         keepalive: Option<Duration>,
         secrets: std::sync::Arc<dyn Secrets>,
+        desktop: &dyn DesktopProxies,
         extra: HeaderMap,
     ) -> Result<Setup, FeedSetupError> {
         let feed = self.clone();
-        crate::blocking::run(move || feed.setup_blocking(cursor, keepalive, &*secrets, &extra)).await
+        let desktop = Route::ask_desktop(self.settings.proxy.as_ref(), &self.url, desktop).await;
+        crate::blocking::run(move || feed.setup_blocking(cursor, keepalive, &*secrets, desktop.as_deref(), &extra))
+            .await
     }
 
     fn setup_blocking(
@@ -280,6 +288,7 @@ impl Feed {
         cursor: Option<String>,
         keepalive: Option<Duration>,
         secrets: &dyn Secrets,
+        desktop: Option<&[String]>,
         extra: &HeaderMap,
     ) -> Result<Setup, FeedSetupError> {
         let fail = |reason: String| FeedSetupError { feed: self.name.clone(), reason, kind: SetupFailure::Settings };
@@ -307,16 +316,21 @@ impl Feed {
             .keepalive(keepalive)
             .control_events(resolved.control_events)
             .gone_comment(resolved.gone_comment);
-        let (client, proxy) = self.client(secrets)?;
-        let config = config.proxy(proxy);
+        let (client, route) = self.client(secrets, desktop)?;
+        let config = config.proxy(route.proxy.as_ref().map(|proxy| format!("the proxy {proxy}")));
         let rest_headers = config.headers.clone();
-        Ok(Setup { config, client, rest_headers })
+        Ok(Setup { config, client, rest_headers, route })
     }
 
     /// The HTTP client the feed is followed with: trusting its own
-    /// certificates, presenting its client certificate, and going through
-    /// its proxy; and that proxy, for a failure to name.
-    fn client(&self, secrets: &dyn Secrets) -> Result<(reqwest::Client, Option<String>), FeedSetupError> {
+    /// certificates, presenting its client certificate, and going its way
+    /// (with the `desktop`'s answers for its address); and that way, for
+    /// its state to say and a failure to name.
+    fn client(
+        &self,
+        secrets: &dyn Secrets,
+        desktop: Option<&[String]>,
+    ) -> Result<(reqwest::Client, RouteUsed), FeedSetupError> {
         let fail = |kind, reason: String| FeedSetupError { feed: self.name.clone(), reason, kind };
         let s = &self.settings;
         let trust = match &s.ca_cert {
@@ -332,11 +346,11 @@ impl Feed {
             })?),
             None => None,
         };
-        let route = crate::proxy::Route::of(s.proxy.as_ref(), s.proxy_auth.as_ref(), secrets)
+        let (route, used) = Route::choose(s.proxy.as_ref(), s.proxy_auth.as_ref(), secrets, &self.url, desktop)
             .map_err(|e| fail(SetupFailure::Secret, format!("its proxy's password: {e}")))?;
         let client = crate::http_client_for(&trust, identity.as_ref(), &route)
             .map_err(|e| fail(SetupFailure::Settings, e.to_string()))?;
-        Ok((client, route.describe()))
+        Ok((client, used))
     }
 }
 
@@ -364,14 +378,14 @@ mod tests {
         secrets.set("hub", "s3cret").unwrap();
         let mut feed = Feed::new("hub", "http://127.0.0.1:1/tasks/subscribe").with_preset(Preset::HeraldHub);
         feed.settings.auth = Some(Auth::bearer("hub"));
-        let setup = feed.setup_blocking(Some("7".into()), None, &secrets, &HeaderMap::new()).unwrap();
+        let setup = feed.setup_blocking(Some("7".into()), None, &secrets, None, &HeaderMap::new()).unwrap();
         assert_eq!(setup.config.last_event_id, "7");
         let auth = &setup.rest_headers[reqwest::header::AUTHORIZATION];
         assert!(auth.is_sensitive());
         assert!(!format!("{setup:?}").contains("s3cret"));
         let missing =
             Feed { settings: FeedSettings { ca_cert: Some("/nonexistent.pem".into()), ..Default::default() }, ..feed };
-        let err = missing.setup_blocking(None, None, &secrets, &HeaderMap::new()).unwrap_err();
+        let err = missing.setup_blocking(None, None, &secrets, None, &HeaderMap::new()).unwrap_err();
         assert!(err.reason.starts_with("ca_cert /nonexistent.pem:"), "{err}");
     }
 }
