@@ -209,9 +209,9 @@ async fn remove(feeds: &Feeds, name: &str, out: &Output) -> Result<(), String> {
     let list = feeds.list().await?;
     let entries = list.iter().find(|f| f.name == name).map(Feed::keyring_entries).unwrap_or_default();
     feeds.remove(name).await?;
-    let shared = |entry: &str| list.iter().any(|f| f.name != name && f.keyring_entries().contains(&entry));
+    let shared = |entry: &str| list.iter().any(|f| f.name != name && f.keyring_entries().iter().any(|e| e == entry));
     for entry in entries.into_iter().filter(|entry| !shared(entry)) {
-        if let Err(e) = OsKeyring.delete(entry) {
+        if let Err(e) = OsKeyring.delete(&entry) {
             out.warning(&format!("the feed {name:?} is removed, but its keyring entry {entry:?} is not: {e}"));
         }
     }

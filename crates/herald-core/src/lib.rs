@@ -40,6 +40,7 @@ pub mod feed;
 pub mod ipc;
 pub mod markup;
 pub mod media;
+pub mod oidc;
 pub mod probe;
 pub mod proxy;
 pub mod secrets;

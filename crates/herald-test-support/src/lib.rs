@@ -10,6 +10,7 @@ pub mod dante;
 pub mod mtls;
 pub mod nginx;
 pub mod ntfy;
+pub mod oidc;
 pub mod pictures;
 pub mod process;
 pub mod real;

@@ -3,4 +3,4 @@
 /**
  * Why a subscription ended for good.
  */
-export type StopReason = { "kind": "noContent" } | { "kind": "needsAuthentication", status: number, } | { "kind": "gone", status: number, } | { "kind": "certificateRefused", message: string, } | { "kind": "identityRefused", message: string, } | { "kind": "needsSecret", message: string, } | { "kind": "failed", message: string, } | { "kind": "closed" };
+export type StopReason = { "kind": "noContent" } | { "kind": "needsAuthentication", status: number, } | { "kind": "gone", status: number, } | { "kind": "certificateRefused", message: string, } | { "kind": "identityRefused", message: string, } | { "kind": "needsSecret", message: string, } | { "kind": "needsSignIn", message: string, } | { "kind": "failed", message: string, } | { "kind": "closed" };

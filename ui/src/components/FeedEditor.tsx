@@ -206,10 +206,13 @@ export function FeedEditor(props: Props) {
             <option value="none">None</option>
             <option value="bearer">Bearer token</option>
             <option value="basic">User name and password</option>
+            <Show when={form.auth === "signIn"}>
+              <option value="signIn">Single sign-on (as the feeds file sets it)</option>
+            </Show>
           </select>
         ))}
         <Show when={form.auth === "basic"}>{text("username", "User name")}</Show>
-        <Show when={form.auth !== "none"}>
+        <Show when={form.auth !== "none" && form.auth !== "signIn"}>
           {field("secret", form.auth === "basic" ? "Password" : "Token", (id, describedBy) => (
             <input
               id={id}

@@ -22,6 +22,7 @@ const words: Record<Condition, { label: string; tone: Tone }> = {
   retrying: { label: "Retrying", tone: "busy" },
   offline: { label: "Offline", tone: "bad" },
   needsAuthentication: { label: "Needs authentication", tone: "bad" },
+  needsSignIn: { label: "Needs you to sign in", tone: "bad" },
   certificateRefused: { label: "Certificate refused", tone: "bad" },
   identityRefused: { label: "Client certificate refused", tone: "bad" },
   ended: { label: "Stopped", tone: "idle" },

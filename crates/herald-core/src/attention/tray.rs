@@ -78,6 +78,7 @@ fn line(feed: &FeedState) -> String {
         Condition::Retrying => format!("retrying ({reason})"),
         Condition::Offline => format!("offline ({reason})"),
         Condition::NeedsAuthentication => "needs you to sign in".to_owned(),
+        Condition::NeedsSignIn => "needs you to sign in".to_owned(),
         Condition::CertificateRefused => "certificate refused".to_owned(),
         Condition::IdentityRefused => format!("client certificate refused ({reason})"),
         Condition::Ended => "stopped".to_owned(),

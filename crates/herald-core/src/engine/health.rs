@@ -29,6 +29,9 @@ pub enum Condition {
     Offline,
     /// The server refused its credentials, or its secret cannot be had.
     NeedsAuthentication,
+    /// It signs in to an identity provider, and the user must sign in
+    /// (again): the "Sign in" action does it.
+    NeedsSignIn,
     /// The server's certificate was refused.
     CertificateRefused,
     /// The feed's own certificate cannot be presented, or its server
@@ -50,6 +53,7 @@ impl Condition {
             Condition::Retrying
                 | Condition::Offline
                 | Condition::NeedsAuthentication
+                | Condition::NeedsSignIn
                 | Condition::CertificateRefused
                 | Condition::IdentityRefused
                 | Condition::Stopped
@@ -61,6 +65,7 @@ impl Condition {
         matches!(
             self,
             Condition::NeedsAuthentication
+                | Condition::NeedsSignIn
                 | Condition::CertificateRefused
                 | Condition::IdentityRefused
                 | Condition::Stopped
@@ -95,6 +100,7 @@ impl Health {
             let condition = match phase {
                 Phase::Stopped { reason: StopReason::NeedsSecret { .. } } => Condition::NeedsAuthentication,
                 Phase::Stopped { reason: StopReason::IdentityRefused { .. } } => Condition::IdentityRefused,
+                Phase::Stopped { reason: StopReason::NeedsSignIn { .. } } => Condition::NeedsSignIn,
                 _ => Condition::Stopped,
             };
             return health(condition, Some(problem.to_owned()));
@@ -117,6 +123,7 @@ impl Health {
                     }
                     StopReason::CertificateRefused { .. } => Condition::CertificateRefused,
                     StopReason::IdentityRefused { .. } => Condition::IdentityRefused,
+                    StopReason::NeedsSignIn { .. } => Condition::NeedsSignIn,
                     StopReason::Gone { .. } | StopReason::Failed { .. } => Condition::Stopped,
                 };
                 health(condition, Some(reason.to_string()))

@@ -243,7 +243,7 @@ fn bad_pointer<'a>(pointers: impl IntoIterator<Item = (&'static str, Option<&'a 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::feed::{Auth, AuthScheme, Preset};
+    use crate::feed::{Auth, Preset};
 
     fn refused(feed: &Feed) -> Setting {
         check(feed).expect_err("refused").setting
@@ -259,8 +259,7 @@ mod tests {
         header.settings.headers.insert("Cookie".into(), "s=1".into());
         assert_eq!(refused(&header), Setting::Headers);
         let mut bearer = good.clone();
-        bearer.settings.auth =
-            Some(Auth { scheme: AuthScheme::Bearer, username: Some("ana".into()), keyring: "x".into() });
+        bearer.settings.auth = Some(Auth { username: Some("ana".into()), ..Auth::bearer("x") });
         assert_eq!(refused(&bearer), Setting::Auth);
         let mut sequential = good.clone();
         sequential.settings.sequential_ids = true;

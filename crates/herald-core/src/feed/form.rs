@@ -61,6 +61,9 @@ pub enum FormAuth {
     None,
     Bearer,
     Basic,
+    /// Single sign-on, as the feeds file sets it (`scheme = "oidc"`): kept
+    /// as it is when the form is saved.
+    SignIn,
 }
 
 /// What unlocks a form's client certificate, given once, to go to the
@@ -121,6 +124,7 @@ impl FeedForm {
             Some(auth) => match auth.scheme {
                 AuthScheme::Bearer => (FormAuth::Bearer, String::new()),
                 AuthScheme::Basic => (FormAuth::Basic, auth.username.clone().unwrap_or_default()),
+                AuthScheme::Oidc => (FormAuth::SignIn, String::new()),
             },
         };
         FeedForm {
@@ -182,10 +186,15 @@ impl FeedForm {
         });
         s.auth = match self.auth {
             FormAuth::None => None,
-            FormAuth::Bearer => Some(Auth { scheme: AuthScheme::Bearer, username: None, keyring: name.to_owned() }),
-            FormAuth::Basic => {
-                Some(Auth { scheme: AuthScheme::Basic, username: given(&self.username), keyring: name.to_owned() })
-            }
+            FormAuth::Bearer => Some(Auth::bearer(name)),
+            FormAuth::Basic => Some(Auth { username: given(&self.username), ..Auth::basic("", name) }),
+            FormAuth::SignIn => match s.auth.take().filter(|auth| auth.scheme == AuthScheme::Oidc) {
+                Some(auth) => Some(auth),
+                None => {
+                    let message = "single sign-on is set in the feeds file: auth = { scheme = \"oidc\", issuer = \"https://…\", client_id = \"…\" }";
+                    return Err(FieldError { field: "auth".into(), message: message.into() });
+                }
+            },
         };
         s.ca_cert = self.ca_cert.as_deref().and_then(given).map(PathBuf::from);
         s.client_identity = self

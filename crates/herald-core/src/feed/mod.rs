@@ -206,9 +206,35 @@ pub enum SetupFailure {
 pub struct Setup {
     pub config: SubscriptionConfig,
     pub client: reqwest::Client,
-    pub rest_headers: HeaderMap,
+    pub rest: RestHeaders,
     /// Which way it goes to its server, and who chose it.
     pub route: crate::proxy::RouteUsed,
+}
+
+/// The headers of a feed's REST calls (its snapshot, "me", writes): its
+/// own, with its secret, or a fresh access token when it signs in.
+#[derive(Debug, Clone)]
+pub struct RestHeaders {
+    base: HeaderMap,
+    credentials: Option<crate::sse::CredentialSource>,
+}
+
+impl RestHeaders {
+    /// The headers for a call now. A sign-in that cannot give a token
+    /// leaves `Authorization` out: the server's refusal says so, and the
+    /// stream stops for the sign-in.
+    pub async fn now(&self) -> HeaderMap {
+        let mut headers = self.base.clone();
+        if let Some(crate::sse::CredentialSource(credentials)) = &self.credentials {
+            match credentials.authorization(None).await {
+                Ok(value) => {
+                    headers.insert(reqwest::header::AUTHORIZATION, value);
+                }
+                Err(e) => tracing::info!(error = %e, "a REST call goes without a token"),
+            }
+        }
+        headers
+    }
 }
 
 impl Feed {
@@ -252,12 +278,24 @@ impl Feed {
         resolved
     }
 
-    /// The keyring entries the feed's secrets are kept in: its token or
-    /// password, and its client certificate's key or passphrase.
-    pub fn keyring_entries(&self) -> Vec<&str> {
-        let auth = self.settings.auth.as_ref().map(|a| a.keyring.as_str());
-        let identity = self.settings.client_identity.as_ref().map(|i| i.keyring.as_str());
-        let proxy = self.settings.proxy_auth.as_ref().map(|p| p.keyring.as_str());
+    /// How the feed signs in, if it does (`auth = { scheme = "oidc", … }`).
+    pub fn sign_in(&self) -> Result<crate::oidc::OidcSettings, String> {
+        match self.settings.auth.as_ref().and_then(|a| a.sign_in(&self.name)) {
+            Some(settings) => settings,
+            None => Err(format!(
+                "the feed {:?} does not sign in: give it auth = {{ scheme = \"oidc\", issuer = \"https://…\", client_id = \"…\" }}",
+                self.name
+            )),
+        }
+    }
+
+    /// The keyring entries the feed's secrets are kept in: its token,
+    /// password or sign-in, its client certificate's key or passphrase, and
+    /// its proxy's password.
+    pub fn keyring_entries(&self) -> Vec<String> {
+        let auth = self.settings.auth.as_ref().map(|a| a.entry(&self.name));
+        let identity = self.settings.client_identity.as_ref().map(|i| i.keyring.clone());
+        let proxy = self.settings.proxy_auth.as_ref().map(|p| p.keyring.clone());
         auth.into_iter().chain(identity).chain(proxy).collect()
     }
 
@@ -279,15 +317,14 @@ impl Feed {
     ) -> Result<Setup, FeedSetupError> {
         let feed = self.clone();
         let desktop = Route::ask_desktop(self.settings.proxy.as_ref(), &self.url, desktop).await;
-        crate::blocking::run(move || feed.setup_blocking(cursor, keepalive, &*secrets, desktop.as_deref(), &extra))
-            .await
+        crate::blocking::run(move || feed.setup_blocking(cursor, keepalive, &secrets, desktop.as_deref(), &extra)).await
     }
 
     fn setup_blocking(
         &self,
         cursor: Option<String>,
         keepalive: Option<Duration>,
-        secrets: &dyn Secrets,
+        secrets: &std::sync::Arc<dyn Secrets>,
         desktop: Option<&[String]>,
         extra: &HeaderMap,
     ) -> Result<Setup, FeedSetupError> {
@@ -298,8 +335,12 @@ impl Feed {
             config = config.header(name, value).map_err(|e| fail(e.to_string()))?;
         }
         config = config.headers(extra);
-        if let Some(auth) = &self.settings.auth {
-            config = auth.apply(config, secrets).map_err(|e| FeedSetupError {
+        let (client, route) = self.client(&**secrets, desktop)?;
+        if let Some(sign_in) = self.settings.auth.as_ref().and_then(|a| a.sign_in(&self.name)) {
+            let session = crate::oidc::Session::start(sign_in.map_err(fail)?, secrets.clone(), client.clone());
+            config = config.credentials(session);
+        } else if let Some(auth) = &self.settings.auth {
+            config = auth.apply(config, &**secrets).map_err(|e| FeedSetupError {
                 kind: if matches!(e, auth::AuthError::Secret(_)) {
                     SetupFailure::Secret
                 } else {
@@ -316,10 +357,9 @@ impl Feed {
             .keepalive(keepalive)
             .control_events(resolved.control_events)
             .gone_comment(resolved.gone_comment);
-        let (client, route) = self.client(secrets, desktop)?;
         let config = config.proxy(route.proxy.as_ref().map(|proxy| format!("the proxy {proxy}")));
-        let rest_headers = config.headers.clone();
-        Ok(Setup { config, client, rest_headers, route })
+        let rest = RestHeaders { base: config.headers.clone(), credentials: config.credentials.clone() };
+        Ok(Setup { config, client, rest, route })
     }
 
     /// The HTTP client the feed is followed with: trusting its own
@@ -374,13 +414,15 @@ mod tests {
 
     #[test]
     fn the_setup_carries_auth_to_the_stream_and_to_rest_and_never_shows_it() {
-        let secrets = MemorySecrets::default();
-        secrets.set("hub", "s3cret").unwrap();
+        let memory = MemorySecrets::default();
+        memory.set("hub", "s3cret").unwrap();
+        let secrets: std::sync::Arc<dyn Secrets> = std::sync::Arc::new(memory);
         let mut feed = Feed::new("hub", "http://127.0.0.1:1/tasks/subscribe").with_preset(Preset::HeraldHub);
         feed.settings.auth = Some(Auth::bearer("hub"));
         let setup = feed.setup_blocking(Some("7".into()), None, &secrets, None, &HeaderMap::new()).unwrap();
         assert_eq!(setup.config.last_event_id, "7");
-        let auth = &setup.rest_headers[reqwest::header::AUTHORIZATION];
+        let rest = tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(setup.rest.now());
+        let auth = &rest[reqwest::header::AUTHORIZATION];
         assert!(auth.is_sensitive());
         assert!(!format!("{setup:?}").contains("s3cret"));
         let missing =

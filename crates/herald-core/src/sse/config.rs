@@ -45,6 +45,9 @@ pub struct SubscriptionConfig {
     /// http://…"), for a failure to name: a proxy that is down is not the
     /// server's fault.
     pub proxy: Option<String>,
+    /// Where `Authorization` comes from when it changes over time (a
+    /// single sign-on's access token): asked before every request.
+    pub credentials: Option<super::CredentialSource>,
 }
 
 /// The most a learned keepalive raises the stall timeout to: a server
@@ -92,7 +95,14 @@ impl SubscriptionConfig {
             control_events: Vec::new(),
             proxy: None,
             keepalive: None,
+            credentials: None,
         }
+    }
+
+    /// `Authorization` from `credentials`, asked before every request.
+    pub fn credentials(mut self, credentials: std::sync::Arc<dyn super::Credentials>) -> Self {
+        self.credentials = Some(super::CredentialSource(credentials));
+        self
     }
 
     /// `Authorization: Bearer`, marked sensitive so no log or `Debug` shows it.

@@ -10,13 +10,14 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use futures_util::{FutureExt, StreamExt};
-use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{HeaderMap, HeaderValue, ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, RETRY_AFTER};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 
 use super::backoff::backoff;
 use super::clock::{Clock, EpochMs};
 use super::config::{stall_timeout, Resume, SubscriptionConfig};
+use super::credentials::CredentialSource;
 use super::decoder::{ByteString, Decoder, Event, Frame};
 use super::state::{millis, ConnectionState, Failure, Phase, StopReason};
 use super::transport::{StreamRequest, StreamResponse, Transport, TransportError, TransportFailure};
@@ -62,6 +63,10 @@ pub(super) struct Connection {
     /// The longest wait for a keepalive seen on this feed, which the
     /// stall timeout allows twice over.
     pub keepalive: Option<Duration>,
+    /// The `Authorization` a 401 just refused, for the credentials to
+    /// replace: a refreshed token is tried at once, and a second 401 in a
+    /// row is the user's to fix.
+    pub refused: Option<HeaderValue>,
 }
 
 /// What one chunk held besides its events.
@@ -157,9 +162,36 @@ impl Connection {
         StreamRequest { url, headers }
     }
 
+    /// The `Authorization` of the next request from the config's
+    /// credentials, if it has any; or how the attempt ends without one.
+    async fn authorization(&mut self) -> Result<Option<HeaderValue>, Outcome> {
+        let Some(CredentialSource(credentials)) = self.config.credentials.clone() else { return Ok(None) };
+        let asked = tokio::select! {
+            asked = credentials.authorization(self.refused.clone()) => asked,
+            command = self.commands.recv() => return Err(command_outcome(command)),
+        };
+        match asked {
+            Ok(value) => Ok(Some(value)),
+            Err(e) if e.needs_sign_in => Err(Outcome::Stop(StopReason::NeedsSignIn { message: e.message })),
+            Err(e) => Err(Outcome::Retry {
+                reason: Failure::Unreachable { detail: e.message },
+                healthy: false,
+                retry_after: None,
+            }),
+        }
+    }
+
     async fn attempt(&mut self) -> Outcome {
+        let mut request = self.request();
+        let sent = match self.authorization().await {
+            Ok(sent) => sent,
+            Err(outcome) => return outcome,
+        };
+        if let Some(value) = &sent {
+            request.headers.insert(AUTHORIZATION, value.clone());
+        }
         let response = tokio::select! {
-            response = self.transport.open(self.request()) => response,
+            response = self.transport.open(request) => response,
             command = self.commands.recv() => return command_outcome(command),
         };
         let response = match response {
@@ -170,8 +202,16 @@ impl Connection {
             if response.status == 400 {
                 return refused_identity(response).await.unwrap_or(outcome);
             }
+            // A token refused (expired early, or revoked): refresh it and
+            // try again at once, resuming where the stream was. Once.
+            if response.status == 401 && sent.is_some() && self.refused.is_none() {
+                tracing::info!(url = %self.config.url, "the access token was refused: refreshing it");
+                self.refused = sent;
+                return Outcome::ReconnectNow;
+            }
             return outcome;
         }
+        self.refused = None;
         let opened = Instant::now();
         self.opened = self.opened.wrapping_add(1);
         self.publish(Phase::Open { since: self.clock.now_ms() });

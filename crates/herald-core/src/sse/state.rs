@@ -78,6 +78,10 @@ pub enum StopReason {
     /// The feed's secret could not be had: not in the keyring, or no
     /// keyring.
     NeedsSecret { message: String },
+    /// The feed signs in to an identity provider, and the user must sign
+    /// in (again): never signed in, signed out, or the sign-in was revoked
+    /// or expired.
+    NeedsSignIn { message: String },
     /// Any other response that retrying will not fix.
     Failed { message: String },
     /// The subscription was closed by its owner.
@@ -131,6 +135,7 @@ impl std::fmt::Display for StopReason {
             StopReason::CertificateRefused { message }
             | StopReason::IdentityRefused { message }
             | StopReason::NeedsSecret { message }
+            | StopReason::NeedsSignIn { message }
             | StopReason::Failed { message } => f.write_str(message),
             StopReason::Closed => f.write_str("closed"),
         }

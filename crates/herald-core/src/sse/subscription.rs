@@ -60,6 +60,7 @@ impl Subscription {
             state: state_tx,
             last_heard: None,
             opened: 0,
+            refused: None,
         };
         tokio::spawn(connection.run());
         Subscription { commands, events, pending: Default::default(), state }

@@ -10,7 +10,7 @@ impl Runner {
     pub(super) async fn resync(&mut self) -> Result<bool, Gone> {
         let Some(url) = self.resolved.snapshot_url.clone() else { return Ok(false) };
         let key = self.resolved.key.clone();
-        let fetched = fetch_snapshot(&self.setup.client, &url, &self.setup.rest_headers, &key).await;
+        let fetched = fetch_snapshot(&self.setup.client, &url, &self.setup.rest.now().await, &key).await;
         let snapshot = match fetched {
             Ok(snapshot) => snapshot,
             Err(e) => {

@@ -9,7 +9,7 @@ impl Runner {
     /// means own changes are not recognised, and is reported as such.
     pub(super) async fn find_me(&mut self) -> Result<(), Gone> {
         let Some(me) = self.resolved.me.clone() else { return Ok(()) };
-        match rest::me(&self.setup.client, &self.setup.rest_headers, &me).await {
+        match rest::me(&self.setup.client, &self.setup.rest.now().await, &me).await {
             Ok(found) => {
                 self.me = found.clone();
                 self.publish(|state| state.me = found).await?;
@@ -49,10 +49,10 @@ impl Runner {
     pub(super) fn view(&self) {
         let Some(api) = &self.resolved.presence else { return };
         let key = self.viewing.clone();
-        let (client, headers, url) = (self.setup.client.clone(), self.setup.rest_headers.clone(), api.url.clone());
+        let (client, headers, url) = (self.setup.client.clone(), self.setup.rest.clone(), api.url.clone());
         let feed = self.feed.name.clone();
         tokio::spawn(async move {
-            if let Err(e) = rest::view(&client, &headers, &url, key.as_deref()).await {
+            if let Err(e) = rest::view(&client, &headers.now().await, &url, key.as_deref()).await {
                 tracing::info!(%feed, error = %e, "telling which record is open failed");
             }
         });
@@ -65,10 +65,10 @@ impl Runner {
             return;
         };
         let (client, headers, records) =
-            (self.setup.client.clone(), self.setup.rest_headers.clone(), self.records.clone());
+            (self.setup.client.clone(), self.setup.rest.clone(), self.records.clone());
         let resend = if self.resolved.idempotent_creates { Resend::CreatesWithKey } else { Resend::Never };
         tokio::spawn(async move {
-            let done = conditional::write(&client, &headers, &collection, write, &records, resend).await;
+            let done = conditional::write(&client, &headers.now().await, &collection, write, &records, resend).await;
             let _ = reply.send(match done {
                 Ok(Written::Done) => Ok(()),
                 Ok(Written::Refused(conflict)) => Err(Error::Conflict { conflict: Box::new(conflict) }),
@@ -97,10 +97,10 @@ impl Runner {
             return;
         }
         let (client, credentials, url) =
-            (self.setup.client.clone(), self.setup.rest_headers.clone(), self.feed.url.clone());
+            (self.setup.client.clone(), self.setup.rest.clone(), self.feed.url.clone());
         let writer = self.writer.clone();
         tokio::spawn(async move {
-            let result = crate::engine::act::send(&action, &url, &client, &credentials).await;
+            let result = crate::engine::act::send(&action, &url, &client, &credentials.now().await).await;
             let kept = result.clone();
             let stored = writer.call(move |store| store.keep_action_result(row, &kept)).await;
             if let Ok(Err(e)) = stored {
@@ -117,9 +117,10 @@ impl Runner {
             return;
         };
         let (client, headers, url) =
-            (self.setup.client.clone(), self.setup.rest_headers.clone(), self.feed.url.clone());
+            (self.setup.client.clone(), self.setup.rest.clone(), self.feed.url.clone());
         let (meaning, name) = (meaning.clone(), self.feed.name.clone());
         tokio::spawn(async move {
+            let headers = headers.now().await;
             let _ = reply.send(crate::engine::upcoming::fetch(&client, &headers, &url, &name, &meaning).await);
         });
     }
