@@ -19,6 +19,7 @@
 // its token expires, as a gateway cuts one. `POST /revoke-access` revokes
 // every access token it has seen (the provider destroys them), so the next
 // request with one is refused mid-stream: the client must refresh.
+// `GET /issued` lists every access and refresh token the provider issued.
 //
 // Usage: node provider.mjs [--ttl SECONDS] [--every MS]
 
@@ -41,7 +42,59 @@ const providerServer = http.createServer();
 const providerPort = await listen(providerServer);
 const issuer = `http://127.0.0.1:${providerPort}`;
 
+// oidc-provider's storage, in memory as its own development adapter keeps
+// it, but open to the tests: `GET /issued` on the resource server lists every
+// access and refresh token issued, for a test to check that none of them
+// was ever written to a file.
+const stored = new Map();
+class Adapter {
+  constructor(model) {
+    this.model = model;
+  }
+  key(id) {
+    return `${this.model}:${id}`;
+  }
+  async upsert(id, payload, expiresIn) {
+    const expires = expiresIn ? Date.now() + expiresIn * 1000 : Infinity;
+    stored.set(this.key(id), { payload, expires });
+  }
+  async find(id) {
+    const found = stored.get(this.key(id));
+    return found && found.expires > Date.now() ? found.payload : undefined;
+  }
+  async findByUserCode(userCode) {
+    for (const [key, { payload }] of stored) {
+      if (key.startsWith(`${this.model}:`) && payload.userCode === userCode) return this.find(key.slice(this.model.length + 1));
+    }
+    return undefined;
+  }
+  async findByUid(uid) {
+    for (const [key, { payload }] of stored) {
+      if (key.startsWith(`${this.model}:`) && payload.uid === uid) return this.find(key.slice(this.model.length + 1));
+    }
+    return undefined;
+  }
+  async consume(id) {
+    const found = stored.get(this.key(id));
+    if (found) found.payload.consumed = Math.floor(Date.now() / 1000);
+  }
+  async destroy(id) {
+    stored.delete(this.key(id));
+  }
+  async revokeByGrantId(grantId) {
+    for (const [key, { payload }] of stored) if (payload.grantId === grantId) stored.delete(key);
+  }
+}
+/** Every token ever issued, kept after it is destroyed. */
+const issued = { AccessToken: new Set(), RefreshToken: new Set() };
+const upsert = Adapter.prototype.upsert;
+Adapter.prototype.upsert = async function (id, payload, expiresIn) {
+  issued[this.model]?.add(id);
+  return upsert.call(this, id, payload, expiresIn);
+};
+
 const provider = new Provider(issuer, {
+  adapter: Adapter,
   clients: [
     {
       client_id: "herald",
@@ -149,6 +202,10 @@ const resource = http.createServer((req, res) => {
   };
   if (req.method === "GET" && path === "/events") return events(req, res).catch(fail);
   if (req.method === "POST" && path === "/revoke-access") return revokeAccess(res).catch(fail);
+  if (req.method === "GET" && path === "/issued") {
+    res.writeHead(200, { "content-type": "application/json" });
+    return res.end(JSON.stringify({ accessTokens: [...issued.AccessToken], refreshTokens: [...issued.RefreshToken] }));
+  }
   if (req.method === "GET" && path === "/newest") {
     res.writeHead(200, { "content-type": "application/json" });
     return res.end(JSON.stringify({ newest: newest() }));

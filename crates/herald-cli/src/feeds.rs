@@ -52,6 +52,14 @@ enum FeedsCommand {
         #[arg(long, value_name = "USERNAME", conflicts_with = "basic")]
         proxy: Option<String>,
     },
+    /// Sign the feed in to its identity provider (auth = { scheme = "oidc",
+    /// … }) with the device grant: shows an address and a code to enter
+    /// there, in any browser, and waits until you have. The refresh token
+    /// goes to the OS keyring.
+    SignIn { name: String },
+    /// Sign the feed out: revoke its refresh token at the provider, and
+    /// forget it.
+    SignOut { name: String },
     /// Add or replace the feeds of a feeds file; a bad file changes nothing.
     Import { file: PathBuf },
     /// Write every feed as a feeds file (to stdout without FILE).
@@ -156,6 +164,18 @@ pub async fn run(args: FeedsArgs) -> u8 {
         FeedsCommand::Secret { name, basic, entry, proxy } => {
             return secret(&mut feeds, &out, &name, (basic, proxy), entry).await;
         }
+        FeedsCommand::SignIn { name } => {
+            return match feeds.get(&name).await {
+                Ok(Some(feed)) => crate::sign_in::sign_in(&feeds, &feed, &out).await,
+                other => no_feed(other, &name, &out),
+            };
+        }
+        FeedsCommand::SignOut { name } => {
+            return match feeds.get(&name).await {
+                Ok(Some(feed)) => crate::sign_in::sign_out_of(&feeds, &feed, &out).await,
+                other => no_feed(other, &name, &out),
+            };
+        }
         FeedsCommand::Import { file } => {
             let parsed = std::fs::read_to_string(&file)
                 .map_err(|e| e.to_string())
@@ -200,6 +220,20 @@ fn keep_identity(feed: &Feed, key: Option<&std::path::Path>, out: &Output) -> Re
     let secret = crate::identity::secret_for(&identity.cert, key).map_err(|e| fail(e, exit::USAGE))?;
     identity.load_with(&secret, herald_core::sse::now_ms() / 1000).map_err(|e| fail(e.to_string(), exit::USAGE))?;
     OsKeyring.set(&identity.keyring, &secret).map_err(|e| fail(e.to_string(), exit::FAILED))
+}
+
+/// What a command on a feed that cannot be had exits with.
+fn no_feed(found: Result<Option<Feed>, String>, name: &str, out: &Output) -> u8 {
+    match found {
+        Ok(_) => {
+            out.error(&herald_core::store::StoreError::NoSuchFeed(name.to_owned()).to_string());
+            exit::USAGE
+        }
+        Err(e) => {
+            out.error(&e);
+            exit::FAILED
+        }
+    }
 }
 
 /// Removes the feed, then its secret unless another feed shares the entry.

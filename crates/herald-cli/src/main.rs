@@ -6,6 +6,7 @@ mod history;
 mod identity;
 mod output;
 mod running;
+mod sign_in;
 mod sync;
 mod tail;
 

@@ -19,6 +19,11 @@ impl Output {
         Output { json }
     }
 
+    /// Whether it writes JSON lines.
+    pub fn json(&self) -> bool {
+        self.json
+    }
+
     /// Writes one line and flushes it, so a pipe sees each line as it happens.
     pub fn line(&self, text: &str) {
         let mut out = std::io::stdout().lock();

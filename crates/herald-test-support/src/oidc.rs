@@ -77,6 +77,17 @@ impl Provider {
         self.events.replace("/events", path)
     }
 
+    /// Every access and refresh token the provider has issued.
+    pub async fn issued(&self) -> Vec<String> {
+        let answer = self.client.get(self.resource("/issued")).send().await.expect("the resource server");
+        let body: serde_json::Value = answer.json().await.expect("JSON");
+        ["accessTokens", "refreshTokens"]
+            .iter()
+            .flat_map(|kind| body[kind].as_array().cloned().unwrap_or_default())
+            .filter_map(|token| token.as_str().map(str::to_owned))
+            .collect()
+    }
+
     /// Revokes every access token the resource server has seen, and ends
     /// its streams: the next request with one is refused (401).
     pub async fn revoke_access(&self) -> u64 {

@@ -152,7 +152,8 @@ fn refuse_secrets<'a>(feeds: impl Iterator<Item = &'a toml::Value>, places: &Pla
             );
             return Err(FeedsFileError { line, reason });
         }
-        if !auth.contains_key("keyring") {
+        let signs_in = auth.get("scheme").and_then(toml::Value::as_str) == Some("oidc");
+        if !auth.contains_key("keyring") && !signs_in {
             let reason = "auth needs keyring, the entry that holds the secret".into();
             return Err(FeedsFileError { line, reason });
         }
@@ -292,6 +293,10 @@ summary = "{actor} finished {/name}"
         assert_eq!(
             err(&feed("auth = { scheme = \"bearer\" }")),
             "line 4: auth needs keyring, the entry that holds the secret"
+        );
+        assert_eq!(
+            err(&feed("auth = { scheme = \"oidc\", issuer = \"http://id.corp.example\", client_id = \"h\" }")),
+            "line 4: auth with scheme \"oidc\" needs an issuer = \"https://…\" (the provider's address), not \"http://id.corp.example\""
         );
         assert_eq!(
             err(&feed("sequential_ids = true")),

@@ -362,6 +362,18 @@ impl Feed {
         Ok(Setup { config, client, rest, route })
     }
 
+    /// The HTTP client the feed is followed with, for its sign-in to talk
+    /// to its identity provider the same way (trust, proxy, identity).
+    pub async fn http_client(
+        &self,
+        secrets: std::sync::Arc<dyn Secrets>,
+        desktop: &dyn DesktopProxies,
+    ) -> Result<reqwest::Client, FeedSetupError> {
+        let feed = self.clone();
+        let desktop = Route::ask_desktop(self.settings.proxy.as_ref(), &self.url, desktop).await;
+        crate::blocking::run(move || feed.client(&*secrets, desktop.as_deref()).map(|(client, _)| client)).await
+    }
+
     /// The HTTP client the feed is followed with: trusting its own
     /// certificates, presenting its client certificate, and going its way
     /// (with the `desktop`'s answers for its address); and that way, for

@@ -64,8 +64,7 @@ impl Runner {
             let _ = reply.send(Err(Error::invalid(message)));
             return;
         };
-        let (client, headers, records) =
-            (self.setup.client.clone(), self.setup.rest.clone(), self.records.clone());
+        let (client, headers, records) = (self.setup.client.clone(), self.setup.rest.clone(), self.records.clone());
         let resend = if self.resolved.idempotent_creates { Resend::CreatesWithKey } else { Resend::Never };
         tokio::spawn(async move {
             let done = conditional::write(&client, &headers.now().await, &collection, write, &records, resend).await;
@@ -96,8 +95,7 @@ impl Runner {
             let _ = reply.send(Err(Error::invalid(message)));
             return;
         }
-        let (client, credentials, url) =
-            (self.setup.client.clone(), self.setup.rest.clone(), self.feed.url.clone());
+        let (client, credentials, url) = (self.setup.client.clone(), self.setup.rest.clone(), self.feed.url.clone());
         let writer = self.writer.clone();
         tokio::spawn(async move {
             let result = crate::engine::act::send(&action, &url, &client, &credentials.now().await).await;
@@ -116,8 +114,7 @@ impl Runner {
             let _ = reply.send(Err(Error::invalid(format!("{:?} is not a feed of messages", self.feed.name))));
             return;
         };
-        let (client, headers, url) =
-            (self.setup.client.clone(), self.setup.rest.clone(), self.feed.url.clone());
+        let (client, headers, url) = (self.setup.client.clone(), self.setup.rest.clone(), self.feed.url.clone());
         let (meaning, name) = (meaning.clone(), self.feed.name.clone());
         tokio::spawn(async move {
             let headers = headers.now().await;
