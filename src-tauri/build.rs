@@ -12,6 +12,8 @@ fn main() {
         "activity",
         "reconnect_now",
         "pause_feed",
+        "sign_in",
+        "sign_out",
         "open_link",
         "press_button",
         "picture",

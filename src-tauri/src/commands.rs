@@ -9,7 +9,7 @@ use herald_core::engine::{
     ViewRecord, WriteRecord,
 };
 use herald_core::feed::{ActionResult, Change, Write};
-use herald_core::ipc::{GetPicture, GetStatus, Picture, PressButton, Status, TakeFocus};
+use herald_core::ipc::{GetPicture, GetStatus, Picture, PressButton, SignIn, SignOut, Status, TakeFocus};
 use herald_core::sse::EpochMs;
 use herald_core::store::{Activity, EntryRef, TimelinePage, TimelineQuery};
 use herald_core::Error;
@@ -61,6 +61,19 @@ pub async fn mark_read(link: State<'_, Link>, feed: Option<String>, rows: Vec<i6
 #[tauri::command]
 pub async fn reconnect_now(link: State<'_, Link>, feed: Option<String>) -> CommandResult<()> {
     link.ask(ReconnectNow { name: feed }).await
+}
+
+/// Signs the feed in through the user's browser (the tray process opens
+/// it and waits for the provider's redirect); who signed in.
+#[tauri::command]
+pub async fn sign_in(link: State<'_, Link>, feed: String) -> CommandResult<String> {
+    link.ask(SignIn { feed }).await
+}
+
+/// Signs the feed out: its sign-in is revoked and forgotten.
+#[tauri::command]
+pub async fn sign_out(link: State<'_, Link>, feed: String) -> CommandResult<()> {
+    link.ask(SignOut { feed }).await
 }
 
 #[tauri::command]

@@ -53,6 +53,8 @@ pub fn run_app<R: Runtime>(builder: Builder<R>, link: Link, pushes: mpsc::Receiv
             commands::timeline,
             commands::activity,
             commands::reconnect_now,
+            commands::sign_in,
+            commands::sign_out,
             commands::pause_feed,
             commands::open_link,
             commands::press_button,

@@ -50,6 +50,9 @@ export interface Api {
   /** Marks `rows` read, or all of a feed's events (or every feed's) when empty. */
   markRead(feed: string | null, rows: number[]): Promise<void>;
   reconnectNow(feed: string | null): Promise<void>;
+  /** Signs the feed in through the browser; who signed in. */
+  signIn(feed: string): Promise<string>;
+  signOut(feed: string): Promise<void>;
   pauseFeed(feed: string, paused: boolean): Promise<void>;
   /** Opens an http(s) link in the system browser; anything else is refused. */
   openLink(url: string): Promise<void>;
@@ -115,6 +118,8 @@ export const tauriApi: Api = {
   view: (feed, key) => invoke("view", { feed, key }),
   markRead: (feed, rows) => invoke("mark_read", { feed, rows }),
   reconnectNow: (feed) => invoke("reconnect_now", { feed }),
+  signIn: (feed) => invoke("sign_in", { feed }),
+  signOut: (feed) => invoke("sign_out", { feed }),
   pauseFeed: (feed, paused) => invoke("pause_feed", { feed, paused }),
   openLink: (url) => invoke("open_link", { url }),
   pressButton: (row, at) => invoke("press_button", { row, at }),

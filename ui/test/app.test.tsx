@@ -139,6 +139,21 @@ describe("the window", () => {
     expect(api.called("reconnectNow")).toEqual([["alerts"]]);
   });
 
+  it("health offers a sign-in to a feed that needs one, and a sign-out to one signed in", async () => {
+    const needs = { condition: "needsSignIn" as const, reason: "not signed in to https://id.corp.example: sign in" };
+    const api = new FakeApi([feed("tasks", { signsIn: true, health: needs }), feed("alerts", { signsIn: true })], []);
+    app(api);
+    (await screen.findByRole("button", { name: /^tasks/ })).click();
+    (await screen.findByRole("button", { name: "Health" })).click();
+    expect(screen.queryByRole("button", { name: "Sign out" })).toBeNull();
+    (await screen.findByRole("button", { name: "Sign in…" })).click();
+    await waitFor(() => expect(api.called("signIn")).toEqual([["tasks"]]));
+    (await screen.findByRole("button", { name: /^alerts/ })).click();
+    (await screen.findByRole("button", { name: "Health" })).click();
+    (await screen.findByRole("button", { name: "Sign out" })).click();
+    await waitFor(() => expect(api.called("signOut")).toEqual([["alerts"]]));
+  });
+
   it("has no serious or critical accessibility violations on any page", async () => {
     const api = new FakeApi([feed("alerts", { unread: 1 }), feed("tasks", { kind: "record" })], entries("alerts", ["one"]));
     app(api);

@@ -39,6 +39,7 @@ export function feed(name: string, over: Partial<FeedState> = {}): FeedState {
     problem: null,
     unreadable: null,
     recycled: 0,
+    signsIn: false,
     route: { proxy: null, source: "default" },
     lastError: null,
     unread: 0,
@@ -141,6 +142,11 @@ export class FakeApi implements Api {
     for (const e of this.entries) if ((rows.length === 0 && (!feed || e.change.feed === feed)) || rows.includes(e.id)) e.read = true;
   };
   reconnectNow = async (feed: string | null) => this.record("reconnectNow", feed);
+  signIn = async (feed: string) => {
+    this.record("signIn", feed);
+    return "Ana";
+  };
+  signOut = async (feed: string) => this.record("signOut", feed);
   pauseFeed = async (feed: string, paused: boolean) => this.record("pauseFeed", feed, paused);
   openLink = async (url: string) => this.record("openLink", url);
   pressed: ActionResult = { label: "", ok: true, outcome: "Done", at: 0 };

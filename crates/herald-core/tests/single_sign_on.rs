@@ -168,8 +168,8 @@ async fn signing_in_through_the_browser_comes_back_on_loopback() {
     let (opened_tx, opened_rx) = tokio::sync::oneshot::channel();
     let http = reqwest::Client::new();
     let settings = feed.sign_in().unwrap();
-    let signing_in = sign_in_with_browser(&settings, &http, &secrets, |url| {
-        opened_tx.send(url.to_owned()).map_err(|_| "no browser".to_owned())
+    let signing_in = sign_in_with_browser(&settings, &http, &secrets, |url| async move {
+        opened_tx.send(url).map_err(|_| "no browser".to_owned())
     });
     let browsing = async {
         let url = opened_rx.await.unwrap();

@@ -97,6 +97,18 @@ impl Serve<ShowTestNotification> for Desk {
     }
 }
 
+impl Serve<SignIn> for Desk {
+    async fn answer(&self, SignIn { feed }: SignIn) -> Answer<SignIn> {
+        crate::sign_in::sign_in(self, &feed).await
+    }
+}
+
+impl Serve<SignOut> for Desk {
+    async fn answer(&self, SignOut { feed }: SignOut) -> Answer<SignOut> {
+        crate::sign_in::sign_out_of(self, &feed).await
+    }
+}
+
 impl Serve<PressButton> for Desk {
     async fn answer(&self, PressButton { entry, at, confirmed }: PressButton) -> Answer<PressButton> {
         crate::buttons::press(self, entry, at, confirmed).await

@@ -142,6 +142,7 @@ async fn act(desk: &Arc<Desk>, action: crate::tray::TrayAction, stop: &mpsc::Unb
     use crate::tray::TrayAction;
     match action {
         TrayAction::Open => desk.open_window(),
+        TrayAction::SignIn(feed) => crate::sign_in::sign_in_later(desk, feed),
         TrayAction::PauseAll | TrayAction::ResumeAll => {
             let paused = action == TrayAction::PauseAll;
             let Ok(feeds) = desk.engine().ask(GetFeeds).await else { return };

@@ -194,6 +194,9 @@ impl Desk {
                     }
                 });
             }
+            Heard::Clicked { action: Action::SignIn, routed: Routed { feed: Some(feed), .. } } => {
+                crate::sign_in::sign_in_later(self, feed);
+            }
             Heard::Clicked { action: Action::Mute, routed: Routed { feed: Some(feed), .. } } => {
                 self.attention.send(Input::Mute { feed, until: now_ms() + MUTE_MS });
             }

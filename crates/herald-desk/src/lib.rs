@@ -22,6 +22,7 @@ mod open_link;
 pub mod options;
 pub mod relay;
 pub mod setup;
+pub mod sign_in;
 pub mod testing;
 #[cfg(target_os = "linux")]
 pub mod tray;

@@ -35,6 +35,8 @@ use zbus::{Connection, MatchRule, MessageStream};
 const DEFAULT_ACTION: &str = "default";
 const READ_ACTION: &str = "read";
 const MUTE_ACTION: &str = "mute";
+/// "Sign in", on the notification that a feed needs it.
+const SIGN_IN_ACTION: &str = "sign-in";
 /// A message's own button N is `act-N`.
 const MESSAGE_ACTION: &str = "act-";
 /// The buttons a notification offers at most: desktops show about three.
@@ -51,6 +53,8 @@ pub enum Action {
     Mute,
     /// The message's own button, by its place among its actions.
     Message(usize),
+    /// "Sign in": its feed.
+    SignIn,
 }
 
 /// What the desktop says back.
@@ -224,6 +228,10 @@ fn notification_of(alert: &Alert) -> Notification {
         }
     }
     let mut buttons = 0;
+    if alert.kind == AlertKind::SignIn && alert.feed.is_some() {
+        notification.action(SIGN_IN_ACTION, "Sign in");
+        buttons += 1;
+    }
     for (at, action) in alert.extras.actions.iter().enumerate() {
         let offered = matches!(
             action,
@@ -309,6 +317,7 @@ fn act(told: &Told, key: &str, routed: Routed) {
     let action = match key {
         READ_ACTION => Action::Read,
         MUTE_ACTION => Action::Mute,
+        SIGN_IN_ACTION => Action::SignIn,
         _ => match key.strip_prefix(MESSAGE_ACTION).and_then(|n| n.parse().ok()) {
             Some(at) => Action::Message(at),
             None => Action::Open,
@@ -319,7 +328,7 @@ fn act(told: &Told, key: &str, routed: Routed) {
 
 /// Whether an action key is one of Herald's.
 fn ours(key: &str) -> bool {
-    [DEFAULT_ACTION, READ_ACTION, MUTE_ACTION].contains(&key) || key.starts_with(MESSAGE_ACTION)
+    [DEFAULT_ACTION, READ_ACTION, MUTE_ACTION, SIGN_IN_ACTION].contains(&key) || key.starts_with(MESSAGE_ACTION)
 }
 
 /// Takes notification `id` off the screen (`CloseNotification`).

@@ -16,9 +16,11 @@ use ksni::{MenuItem, TrayMethods};
 use tokio::sync::mpsc;
 
 /// What the user picked in the tray.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TrayAction {
     Open,
+    /// Sign this feed in (it needs it).
+    SignIn(String),
     PauseAll,
     ResumeAll,
     /// Do not disturb for a span, or off.
@@ -68,8 +70,8 @@ fn item(label: &str, enabled: bool, action: Option<TrayAction>) -> MenuItem<Item
         label: label.replace('_', "__"),
         enabled,
         activate: Box::new(move |item: &mut Item| {
-            if let Some(action) = action {
-                let _ = item.actions.send(action);
+            if let Some(action) = &action {
+                let _ = item.actions.send(action.clone());
             }
         }),
         ..Default::default()
@@ -109,6 +111,9 @@ impl ksni::Tray for Item {
         let mut menu: Vec<MenuItem<Self>> = self.view.lines.iter().map(|line| item(line, false, None)).collect();
         if !menu.is_empty() {
             menu.push(MenuItem::Separator);
+        }
+        for (feed, source) in &self.view.sign_in {
+            menu.push(item(&format!("Sign in to {source}…"), true, Some(TrayAction::SignIn(feed.clone()))));
         }
         menu.push(item("Pause all", true, Some(TrayAction::PauseAll)));
         menu.push(item("Resume all", true, Some(TrayAction::ResumeAll)));

@@ -16,6 +16,11 @@ export type FeedState = { name: string, url: string, preset: Preset, kind: FeedK
  */
 writable: boolean, 
 /**
+ * It signs in to an identity provider (`auth = { scheme = "oidc" }`):
+ * it can be signed in and out.
+ */
+signsIn: boolean, 
+/**
  * What is wrong besides the connection: a snapshot that cannot be
  * had, a store that cannot be written. Cleared when it passes.
  */

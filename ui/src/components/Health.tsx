@@ -95,6 +95,20 @@ export function Health(props: Props) {
         <button type="button" class="pause" onClick={() => props.api.pauseFeed(props.feed.name, !props.feed.paused).catch(fail)}>
           {props.feed.paused ? "Resume" : "Pause"}
         </button>
+        <Show when={props.feed.signsIn}>
+          <Show
+            when={props.feed.health.condition === "needsSignIn"}
+            fallback={
+              <button type="button" class="sign-out" onClick={() => props.api.signOut(props.feed.name).catch(fail)}>
+                Sign out
+              </button>
+            }
+          >
+            <button type="button" class="sign-in" onClick={() => props.api.signIn(props.feed.name).catch(fail)}>
+              Sign in…
+            </button>
+          </Show>
+        </Show>
       </div>
     </section>
   );

@@ -47,6 +47,8 @@ pub enum AlertKind {
     Offline,
     /// A feed is back.
     Online,
+    /// A feed needs the user to sign in: it offers "Sign in".
+    SignIn,
 }
 
 impl AlertKind {
@@ -59,6 +61,7 @@ impl AlertKind {
             AlertKind::Digest => "x-herald.digest",
             AlertKind::Offline => "network.disconnected",
             AlertKind::Online => "network.connected",
+            AlertKind::SignIn => "x-herald.sign-in",
         }
     }
 }

@@ -47,6 +47,16 @@ fn headline(trouble: Condition, source: &str) -> String {
     }
 }
 
+/// How long trouble lasts before it is told: the feed's threshold, but a
+/// sign-in is asked for at once, since nothing but the user can do it.
+fn patience(trouble: Condition, after: EpochMs) -> EpochMs {
+    if trouble == Condition::NeedsSignIn {
+        0
+    } else {
+        after
+    }
+}
+
 #[derive(Debug)]
 struct Watch {
     trouble: Condition,
@@ -106,7 +116,7 @@ impl HealthWatch {
     ) -> Vec<(String, Alert)> {
         let mut due = Vec::new();
         for (feed, watch) in &mut self.feeds {
-            if watch.told || now < watch.since + after(feed) {
+            if watch.told || now < watch.since + patience(watch.trouble, after(feed)) {
                 continue;
             }
             watch.told = true;
@@ -119,7 +129,7 @@ impl HealthWatch {
                     target: Target { feed: feed.clone(), key: None, click: None, since: None },
                     urgency: Urgency::Normal,
                     feed: Some(feed.clone()),
-                    kind: AlertKind::Offline,
+                    kind: if watch.trouble == Condition::NeedsSignIn { AlertKind::SignIn } else { AlertKind::Offline },
                     extras: Default::default(),
                     event_id: None,
                     sound: Sound::Desktop,
@@ -131,7 +141,7 @@ impl HealthWatch {
 
     /// When the next feed's trouble comes due.
     pub fn next_due(&self, after: &dyn Fn(&str) -> EpochMs) -> Option<EpochMs> {
-        self.feeds.iter().filter(|(_, w)| !w.told).map(|(feed, w)| w.since + after(feed)).min()
+        self.feeds.iter().filter(|(_, w)| !w.told).map(|(feed, w)| w.since + patience(w.trouble, after(feed))).min()
     }
 
     pub fn forget(&mut self, feed: &str) {

@@ -36,6 +36,7 @@ pub(crate) fn state(feed: &str, phase: Phase) -> FeedState {
         problem: None,
         unreadable: None,
         recycled: 0,
+        signs_in: false,
         route: None,
         last_error: None,
         unread: 0,

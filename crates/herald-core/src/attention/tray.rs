@@ -41,6 +41,9 @@ pub struct TrayView {
     pub lines: Vec<String>,
     /// Do not disturb is on (the menu shows it checked).
     pub do_not_disturb: bool,
+    /// The feeds that need the user to sign in, and how the menu names
+    /// each: by name, then by source.
+    pub sign_in: Vec<(String, String)>,
 }
 
 /// "12 s ago", "3 min ago", "2 h ago".
@@ -120,7 +123,12 @@ pub fn view<'a>(feeds: impl IntoIterator<Item = &'a FeedState>, quiet: &Quiet, n
         parts.push("do not disturb".into());
     }
     let lines = feeds.iter().map(|f| line(f)).collect();
-    TrayView { state, unread, tooltip: parts.join(" · "), lines, do_not_disturb: dnd }
+    let sign_in = feeds
+        .iter()
+        .filter(|f| f.health.condition == Condition::NeedsSignIn)
+        .map(|f| (f.name.clone(), f.source()))
+        .collect();
+    TrayView { state, unread, tooltip: parts.join(" · "), lines, do_not_disturb: dnd, sign_in }
 }
 
 impl TrayView {

@@ -57,11 +57,15 @@ impl Answers<ReconnectNow> for Supervisor {
                 continue;
             }
             // A feed going the desktop's way asks it again: the user may
-            // have changed the setting, or the laptop the network.
-            let desktops = running.state.borrow().route.as_ref().is_some_and(|r| r.source == RouteSource::Desktop);
-            if running.task.is_finished() || desktops {
-                // Stopped for good (a refused secret, say), or its way may
-                // have changed: start it afresh, from its stored cursor.
+            // have changed the setting, or the laptop the network. One that
+            // signs in asks the keyring again: the user signed in or out.
+            let afresh = {
+                let state = running.state.borrow();
+                state.route.as_ref().is_some_and(|r| r.source == RouteSource::Desktop) || state.signs_in
+            };
+            if running.task.is_finished() || afresh {
+                // Stopped for good (a refused secret, say), or its way or
+                // sign-in may have changed: start it afresh, from its cursor.
                 let feed = running.feed.clone();
                 if let Some(old) = self.stop(&name) {
                     let _ = old.task.await;

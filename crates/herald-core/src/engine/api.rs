@@ -35,6 +35,9 @@ pub struct FeedState {
     pub paused: bool,
     /// Its records can be changed from Herald (the feed has a `write_url`).
     pub writable: bool,
+    /// It signs in to an identity provider (`auth = { scheme = "oidc" }`):
+    /// it can be signed in and out.
+    pub signs_in: bool,
     /// What is wrong besides the connection: a snapshot that cannot be
     /// had, a store that cannot be written. Cleared when it passes.
     pub problem: Option<String>,

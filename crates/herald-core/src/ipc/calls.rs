@@ -119,6 +119,22 @@ pub struct ShowTestNotification {
     pub sound: Option<SoundName>,
 }
 
+/// Signs the feed in to its identity provider through the system browser
+/// (the authorization code with PKCE, and a loopback redirect), then
+/// reconnects it. Answers who signed in, once they have (or the sign-in
+/// failed, was abandoned, or timed out).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignIn {
+    pub feed: String,
+}
+
+/// Signs the feed out: revokes its sign-in at the provider, forgets it,
+/// and reconnects the feed, which then needs a sign-in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SignOut {
+    pub feed: String,
+}
+
 /// Herald's own status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GetStatus;
@@ -206,4 +222,6 @@ answers! {
     OpenWindow => (),
     PressButton => ActionResult,
     GetPicture => Picture,
+    SignIn => String,
+    SignOut => (),
 }

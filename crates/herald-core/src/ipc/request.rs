@@ -110,6 +110,8 @@ requests! {
         OpenWindow,
         PressButton,
         GetPicture,
+        SignIn,
+        SignOut,
     }
 }
 

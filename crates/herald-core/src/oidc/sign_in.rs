@@ -48,11 +48,11 @@ pub struct DeviceCode {
 
 /// Signs in as `settings` say, through the browser: `open` is given the provider's
 /// sign-in page to open, and the redirect comes back to a loopback port.
-pub async fn sign_in_with_browser(
+pub async fn sign_in_with_browser<F: std::future::Future<Output = Result<(), String>>>(
     settings: &OidcSettings,
     http: &reqwest::Client,
     secrets: &std::sync::Arc<dyn Secrets>,
-    open: impl FnOnce(&str) -> Result<(), String>,
+    open: impl FnOnce(String) -> F,
 ) -> Result<SignedIn, OidcError> {
     let listener = TcpListener::bind("127.0.0.1:0")
         .await
@@ -68,7 +68,7 @@ pub async fn sign_in_with_browser(
         .add_prompt(CoreAuthPrompt::Consent)
         .set_pkce_challenge(challenge)
         .url();
-    open(url.as_str()).map_err(|e| OidcError::SignIn(format!("cannot open the browser: {e}")))?;
+    open(url.to_string()).await.map_err(|e| OidcError::SignIn(format!("cannot open the browser: {e}")))?;
     let answer = tokio::time::timeout(SIGN_IN_WITHIN, redirected(&listener, state.secret()))
         .await
         .map_err(|_| OidcError::SignIn(format!("no sign-in within {} minutes", SIGN_IN_WITHIN.as_secs() / 60)))??;
