@@ -110,6 +110,30 @@ describe("the feed form", () => {
     expect(saved.auth).toBe("bearer");
   });
 
+  it("takes a single sign-on and a proxy, with no secret to type", async () => {
+    const api = new FakeApi([], []);
+    await openAdd(api);
+    type("Name", "incidents");
+    type("Stream URL", "https://alerts.corp.example/incidents/sse");
+    fireEvent.change(screen.getByLabelText("Scheme"), { target: { value: "signIn" } });
+    expect(screen.queryByLabelText("Token")).toBeNull();
+    type("Identity provider", "https://id.corp.example/realms/staff");
+    type("Client ID", "herald");
+    type("Scopes", "alerts");
+    type("Proxy", "socks5h://127.0.0.1:1080");
+    fireEvent.submit(screen.getByRole("form", { name: "Add a feed" }));
+    await waitFor(() => expect(api.called("saveFeed").length).toBe(1));
+    const [saved, secret] = api.called("saveFeed")[0] as [FeedForm, string | null];
+    expect(secret ?? "").toBe("");
+    expect([saved.auth, saved.issuer, saved.clientId, saved.scopes, saved.proxy]).toEqual([
+      "signIn",
+      "https://id.corp.example/realms/staff",
+      "herald",
+      "alerts",
+      "socks5h://127.0.0.1:1080",
+    ]);
+  });
+
   it("takes a client certificate and its key file, tests it, and sends the key to be kept, never in the form", async () => {
     const api = new FakeApi([], []);
     api.picks = ["/home/ana/ana.pem", "/home/ana/ana.key"];

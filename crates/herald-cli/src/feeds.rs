@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 use herald_core::feed::{
-    check, client_key_entry, feeds_to_toml, parse_feeds, Auth, ClientIdentity, Feed, Me, Preset, ProxyAuth,
+    check, client_key_entry, feeds_to_toml, parse_feeds, Auth, ClientIdentity, Feed, Me, Preset, ProxyAuth, ProxyChoice,
 };
 use herald_core::secrets::{OsKeyring, Secrets};
 use serde_json::json;
@@ -93,6 +93,11 @@ struct AddArgs {
     /// The keyring entry to keep the key or passphrase in (default: "NAME client key").
     #[arg(long, value_name = "ENTRY", requires = "client_cert")]
     client_key_entry: Option<String>,
+    /// Go through this proxy (http://…, https://…, socks5://… or
+    /// socks5h://…), or straight to the server with "none", whatever the
+    /// environment says. Its password: `feeds secret NAME --proxy USER`.
+    #[arg(long, value_name = "URL|none", value_parser = |s: &str| s.parse::<ProxyChoice>())]
+    proxy: Option<ProxyChoice>,
 }
 
 fn parse_preset(text: &str) -> Result<Preset, String> {
@@ -118,6 +123,12 @@ fn added(args: AddArgs, existing: Option<Feed>) -> Feed {
     }
     if let Some(actor) = args.me {
         feed.settings.me = Some(Me::Actor { actor });
+    }
+    if let Some(proxy) = args.proxy {
+        if !matches!(proxy, ProxyChoice::Via(_)) {
+            feed.settings.proxy_auth = None;
+        }
+        feed.settings.proxy = Some(proxy);
     }
     feed
 }

@@ -104,4 +104,12 @@ fn feeds_add_takes_a_preset_a_certificate_and_who_you_are() {
     assert_eq!(not_a_certificate.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&not_a_certificate.stderr).contains("ca_cert"), "a clear reason");
     assert_eq!(names(&store), ["alerts"], "nothing added by a refused command");
+
+    // Its own proxy, or none; a proxy's password never in its URL.
+    assert_eq!(feeds(&store, &["add", "alerts", url, "--proxy", "socks5h://127.0.0.1:1080"]).status.code(), Some(0));
+    let text = String::from_utf8_lossy(&feeds(&store, &["export"]).stdout).into_owned();
+    assert!(text.contains("proxy = \"socks5h://127.0.0.1:1080\""), "{text}");
+    let with_password = feeds(&store, &["add", "alerts", url, "--proxy", "http://ana:pw@proxy:3128"]);
+    assert_eq!(with_password.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&with_password.stderr).contains("keyring"), "a clear reason");
 }

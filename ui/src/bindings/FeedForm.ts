@@ -26,9 +26,22 @@ keyField: string,
  */
 me: string, 
 /**
- * Authentication: none, bearer (a token) or basic (a user and password).
+ * Authentication: none, bearer (a token), basic (a user and password)
+ * or a single sign-on.
  */
 auth: FormAuth, username: string, 
+/**
+ * For a single sign-on: the identity provider (its issuer URL),
+ * Herald's client id there, and the scopes to ask for besides
+ * `openid` and `offline_access`, separated by spaces.
+ */
+issuer: string, clientId: string, scopes: string, 
+/**
+ * The feed's own proxy: a URL (`http://…`, `socks5h://…`), `none`
+ * for straight to the server, or blank for the environment's or the
+ * desktop's.
+ */
+proxy: string, 
 /**
  * Trusted certificates (PEM), as "Trust this certificate" saved them.
  */

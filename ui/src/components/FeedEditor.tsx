@@ -33,6 +33,10 @@ export function blankForm(): FeedForm {
     me: "",
     auth: "none",
     username: "",
+    issuer: "",
+    clientId: "",
+    scopes: "",
+    proxy: "",
     caCert: null,
     clientCert: null,
     keepDays: defaultKeepDays(),
@@ -206,12 +210,16 @@ export function FeedEditor(props: Props) {
             <option value="none">None</option>
             <option value="bearer">Bearer token</option>
             <option value="basic">User name and password</option>
-            <Show when={form.auth === "signIn"}>
-              <option value="signIn">Single sign-on (as the feeds file sets it)</option>
-            </Show>
+            <option value="signIn">Single sign-on (OpenID Connect)</option>
           </select>
         ))}
         <Show when={form.auth === "basic"}>{text("username", "User name")}</Show>
+        <Show when={form.auth === "signIn"}>
+          {text("issuer", "Identity provider", "Its issuer's address: https://id.example.com/realms/staff")}
+          {text("clientId", "Client ID", "Herald's client there: a public client, allowed to redirect to http://127.0.0.1/callback")}
+          {text("scopes", "Scopes", "Besides openid and offline_access, separated by spaces")}
+          <p class="hint">Once saved, sign in from the feed's Health page: your browser opens the provider's page.</p>
+        </Show>
         <Show when={form.auth !== "none" && form.auth !== "signIn"}>
           {field("secret", form.auth === "basic" ? "Password" : "Token", (id, describedBy) => (
             <input
@@ -225,6 +233,10 @@ export function FeedEditor(props: Props) {
             />
           ), editing ? "Kept in the OS keyring. Leave blank to keep the stored one." : "Kept in the OS keyring, never in a file.")}
         </Show>
+      </fieldset>
+      <fieldset class="network">
+        <legend>Network</legend>
+        {text("proxy", "Proxy", "http://proxy:3128, socks5h://proxy:1080, or none. Blank: the environment's or the desktop's proxy setting")}
       </fieldset>
       <fieldset class="client-certificate">
         <legend>Client certificate</legend>

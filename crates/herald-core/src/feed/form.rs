@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
 use super::check::{check, Setting};
-use super::{Auth, AuthScheme, ClientIdentity, Feed, Me, Preset, Retention};
+use super::{Auth, AuthScheme, ClientIdentity, Feed, Me, Preset, ProxyChoice, Retention};
 
 /// A feed as the window edits it. The secret is not here: it goes to the
 /// keyring on its own, and is never sent back.
@@ -30,9 +30,20 @@ pub struct FeedForm {
     /// Who the user is: a name the server uses for them, or an http(s) URL
     /// that says it. Blank: the preset's, if any.
     pub me: String,
-    /// Authentication: none, bearer (a token) or basic (a user and password).
+    /// Authentication: none, bearer (a token), basic (a user and password)
+    /// or a single sign-on.
     pub auth: FormAuth,
     pub username: String,
+    /// For a single sign-on: the identity provider (its issuer URL),
+    /// Herald's client id there, and the scopes to ask for besides
+    /// `openid` and `offline_access`, separated by spaces.
+    pub issuer: String,
+    pub client_id: String,
+    pub scopes: String,
+    /// The feed's own proxy: a URL (`http://…`, `socks5h://…`), `none`
+    /// for straight to the server, or blank for the environment's or the
+    /// desktop's.
+    pub proxy: String,
     /// Trusted certificates (PEM), as "Trust this certificate" saved them.
     pub ca_cert: Option<String>,
     /// The client certificate to present (mutual TLS): a PEM chain or a
@@ -61,8 +72,7 @@ pub enum FormAuth {
     None,
     Bearer,
     Basic,
-    /// Single sign-on, as the feeds file sets it (`scheme = "oidc"`): kept
-    /// as it is when the form is saved.
+    /// Single sign-on with an OpenID provider (`scheme = "oidc"`).
     SignIn,
 }
 
@@ -119,6 +129,7 @@ impl FeedForm {
     /// The form for an existing feed, to edit it.
     pub fn of(feed: &Feed) -> FeedForm {
         let s = &feed.settings;
+        let sign_in = s.auth.as_ref().filter(|a| a.scheme == AuthScheme::Oidc);
         let (auth, username) = match &s.auth {
             None => (FormAuth::None, String::new()),
             Some(auth) => match auth.scheme {
@@ -145,6 +156,14 @@ impl FeedForm {
             },
             auth,
             username,
+            issuer: sign_in.and_then(|a| a.issuer.clone()).unwrap_or_default(),
+            client_id: sign_in.and_then(|a| a.client_id.clone()).unwrap_or_default(),
+            scopes: sign_in.map(|a| a.scopes.join(" ")).unwrap_or_default(),
+            proxy: match &s.proxy {
+                None => String::new(),
+                Some(ProxyChoice::None) => "none".into(),
+                Some(ProxyChoice::Via(url)) => url.clone(),
+            },
             ca_cert: s.ca_cert.as_ref().map(|p| p.display().to_string()),
             client_cert: s.client_identity.as_ref().map(|i| i.cert.display().to_string()),
             keep_days: feed.retention.max_age.map(|age| age.as_secs().div_ceil(DAY)),
@@ -188,14 +207,22 @@ impl FeedForm {
             FormAuth::None => None,
             FormAuth::Bearer => Some(Auth::bearer(name)),
             FormAuth::Basic => Some(Auth { username: given(&self.username), ..Auth::basic("", name) }),
-            FormAuth::SignIn => match s.auth.take().filter(|auth| auth.scheme == AuthScheme::Oidc) {
-                Some(auth) => Some(auth),
-                None => {
-                    let message = "single sign-on is set in the feeds file: auth = { scheme = \"oidc\", issuer = \"https://…\", client_id = \"…\" }";
-                    return Err(FieldError { field: "auth".into(), message: message.into() });
-                }
-            },
+            FormAuth::SignIn => {
+                // Where its refresh token is kept stays as it was.
+                let kept = s.auth.as_ref().filter(|a| a.scheme == AuthScheme::Oidc).map(|a| a.keyring.clone());
+                let scopes: Vec<&str> = self.scopes.split_whitespace().collect();
+                let auth = Auth::oidc(self.issuer.trim(), self.client_id.trim(), &scopes);
+                Some(Auth { keyring: kept.unwrap_or_default(), ..auth })
+            }
         };
+        s.proxy = match given(&self.proxy) {
+            None => None,
+            Some(proxy) => Some(proxy.parse().map_err(|message| FieldError { field: "proxy".into(), message })?),
+        };
+        if !matches!(s.proxy, Some(ProxyChoice::Via(_))) {
+            // A password for a proxy no longer named has nothing to sign in to.
+            s.proxy_auth = None;
+        }
         s.ca_cert = self.ca_cert.as_deref().and_then(given).map(PathBuf::from);
         s.client_identity = self
             .client_cert
@@ -204,8 +231,14 @@ impl FeedForm {
             .map(|cert| ClientIdentity { cert: PathBuf::from(cert), keyring: client_key_entry(name) });
         s.paused = self.paused;
         feed.retention = Retention { max_count: self.keep_count, max_age: self.max_age() };
-        check(&feed)
-            .map_err(|refusal| FieldError { field: self.input(refusal.setting).into(), message: refusal.reason })?;
+        check(&feed).map_err(|refusal| {
+            let field = match self.input(refusal.setting) {
+                "issuer" if refusal.reason.contains("client_id") => "clientId",
+                "issuer" if refusal.reason.contains("scope") => "scopes",
+                field => field,
+            };
+            FieldError { field: field.into(), message: refusal.reason }
+        })?;
         Ok(feed)
     }
 
@@ -221,6 +254,8 @@ impl FeedForm {
             Setting::KeyField => "keyField",
             Setting::Me => "me",
             Setting::Auth if self.auth == FormAuth::Basic => "username",
+            Setting::Auth if self.auth == FormAuth::SignIn => "issuer",
+            Setting::ProxyAuth => "proxy",
             Setting::Auth => "auth",
             Setting::KeepCount => "keepCount",
             Setting::KeepDays => "keepDays",
@@ -230,7 +265,7 @@ impl FeedForm {
 
     /// The keyring entry that holds this feed's secret, when it has one.
     pub fn secret_entry(&self) -> Option<String> {
-        (self.auth != FormAuth::None).then(|| self.name.trim().to_owned())
+        matches!(self.auth, FormAuth::Bearer | FormAuth::Basic).then(|| self.name.trim().to_owned())
     }
 }
 
@@ -342,6 +377,41 @@ then = "urgent"
         let mut me = form("x", "http://127.0.0.1/");
         me.me = "ftp://who".into();
         assert_eq!(refused(me).field, "me");
+        let mut proxy = form("x", "http://127.0.0.1/");
+        proxy.proxy = "http://ana:pw@proxy:3128".into();
+        let error = refused(proxy);
+        assert_eq!(error.field, "proxy");
+        assert!(!error.message.contains("pw"), "{}", error.message);
+        let mut sso = form("x", "http://127.0.0.1/");
+        sso.auth = FormAuth::SignIn;
+        sso.issuer = "http://id.corp.example".into();
+        assert_eq!(refused(sso.clone()).field, "issuer");
+        sso.issuer = "https://id.corp.example".into();
+        assert_eq!(refused(sso).field, "clientId");
+    }
+
+    #[test]
+    fn a_sign_in_and_a_proxy_go_through_the_form_and_back() {
+        let mut sso = form("tasks", "https://tasks.corp.example/events");
+        sso.auth = FormAuth::SignIn;
+        sso.issuer = "https://id.corp.example/realms/staff".into();
+        sso.client_id = "herald".into();
+        sso.scopes = " tasks  profile ".into();
+        sso.proxy = "socks5h://127.0.0.1:1080".into();
+        let feed = sso.to_feed().unwrap();
+        assert_eq!(
+            feed.settings.auth,
+            Some(Auth::oidc("https://id.corp.example/realms/staff", "herald", &["tasks", "profile"]))
+        );
+        assert_eq!(feed.settings.proxy, Some(ProxyChoice::Via("socks5h://127.0.0.1:1080".into())));
+        assert_eq!(sso.secret_entry(), None, "a sign-in has no secret to type");
+        let back = FeedForm::of(&feed);
+        assert_eq!((back.scopes.as_str(), back.proxy.as_str()), ("tasks profile", "socks5h://127.0.0.1:1080"));
+        let mut direct = back.clone();
+        direct.proxy = "none".into();
+        assert_eq!(direct.to_feed().unwrap().settings.proxy, Some(ProxyChoice::None));
+        direct.proxy = String::new();
+        assert_eq!(direct.to_feed().unwrap().settings.proxy, None);
     }
 
     #[test]
