@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use herald_core::engine::ReconnectNow;
 use herald_core::feed::Feed;
-use herald_core::oidc::{sign_in_on_device, sign_out, OidcError};
+use herald_core::oidc::{sign_in_on_device, sign_out, OidcError, OidcSettings};
 use herald_core::proxy::NoDesktop;
 use herald_core::secrets::{OsKeyring, Secrets};
 use serde_json::json;
@@ -27,13 +27,25 @@ fn code_of(error: &OidcError) -> u8 {
     }
 }
 
+/// How `feed` signs in, or the exit of a command on a feed that does not.
+fn settings(feed: &Feed, out: &Output) -> Result<OidcSettings, u8> {
+    feed.sign_in().map_err(|e| {
+        out.error(&e);
+        exit::USAGE
+    })
+}
+
+/// Tells the running Herald, if the feeds are its, to set `feed` up again.
+async fn reconnect(feeds: &Feeds, feed: &Feed) {
+    if let Feeds::Herald(client) = feeds {
+        let _ = client.ask(ReconnectNow { name: Some(feed.name.clone()) }).await;
+    }
+}
+
 pub async fn sign_in(feeds: &Feeds, feed: &Feed, out: &Output) -> u8 {
-    let settings = match feed.sign_in() {
+    let settings = match settings(feed, out) {
         Ok(settings) => settings,
-        Err(e) => {
-            out.error(&e);
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     let secrets: Arc<dyn Secrets> = Arc::new(OsKeyring);
     let http = match feed.http_client(secrets.clone(), &NoDesktop).await {
@@ -65,9 +77,7 @@ pub async fn sign_in(feeds: &Feeds, feed: &Feed, out: &Output) -> u8 {
             } else {
                 out.line(&format!("Signed in as {}.", signed.who));
             }
-            if let Feeds::Herald(client) = feeds {
-                let _ = client.ask(ReconnectNow { name: Some(feed.name.clone()) }).await;
-            }
+            reconnect(feeds, feed).await;
             exit::OK
         }
         Err(e) => {
@@ -78,12 +88,9 @@ pub async fn sign_in(feeds: &Feeds, feed: &Feed, out: &Output) -> u8 {
 }
 
 pub async fn sign_out_of(feeds: &Feeds, feed: &Feed, out: &Output) -> u8 {
-    let settings = match feed.sign_in() {
+    let settings = match settings(feed, out) {
         Ok(settings) => settings,
-        Err(e) => {
-            out.error(&e);
-            return exit::USAGE;
-        }
+        Err(code) => return code,
     };
     let secrets: Arc<dyn Secrets> = Arc::new(OsKeyring);
     let http = feed.http_client(secrets.clone(), &NoDesktop).await.unwrap_or_default();
@@ -92,9 +99,7 @@ pub async fn sign_out_of(feeds: &Feeds, feed: &Feed, out: &Output) -> u8 {
             if !out.json() {
                 out.line(&format!("Signed out: the feed {:?} needs a sign-in to go on.", feed.name));
             }
-            if let Feeds::Herald(client) = feeds {
-                let _ = client.ask(ReconnectNow { name: Some(feed.name.clone()) }).await;
-            }
+            reconnect(feeds, feed).await;
             exit::OK
         }
         Err(e) => {

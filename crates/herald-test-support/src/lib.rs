@@ -7,6 +7,7 @@
 //! files.
 
 pub mod dante;
+pub mod leaks;
 pub mod mtls;
 pub mod nginx;
 pub mod ntfy;

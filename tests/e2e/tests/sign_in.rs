@@ -13,7 +13,7 @@
 //!
 //! Run by `scripts/test` inside `xvfb-run … dbus-run-session`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use herald_core::engine::{Condition, FeedState, GetFeeds};
@@ -22,6 +22,7 @@ use herald_e2e::alerts::shown_after;
 use herald_e2e::eventually;
 use herald_e2e::herald::Herald;
 use herald_e2e::notifications::NotificationServer;
+use herald_test_support::leaks::files_holding;
 use herald_test_support::oidc::{browser, Provider};
 
 async fn tasks(client: &Client) -> anyhow::Result<FeedState> {
@@ -31,23 +32,6 @@ async fn tasks(client: &Client) -> anyhow::Result<FeedState> {
 
 async fn tasks_when(client: &Client, what: &str, done: impl Fn(&FeedState) -> bool) -> anyhow::Result<FeedState> {
     eventually(what, || async { Ok(Some(tasks(client).await?).filter(&done)) }).await
-}
-
-/// Every file under `dir` that holds `needle`.
-fn files_holding(dir: &Path, needle: &str) -> Vec<PathBuf> {
-    let mut found = Vec::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(dir) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for path in entries.flatten().map(|e| e.path()) {
-            if path.is_dir() {
-                pending.push(path);
-            } else if std::fs::read(&path).is_ok_and(|b| b.windows(needle.len()).any(|w| w == needle.as_bytes())) {
-                found.push(path);
-            }
-        }
-    }
-    found
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -81,11 +81,8 @@ pub async fn sign_in_with_browser<F: std::future::Future<Output = Result<(), Str
         .map_err(|e| signing_in(judge(&settings.issuer, e)))?;
     let id_token =
         tokens.id_token().ok_or_else(|| OidcError::SignIn(format!("{} sent no ID token", settings.issuer)))?;
-    let claims = id_token
-        .claims(&client.id_token_verifier(), &nonce)
-        .map_err(|e| OidcError::SignIn(format!("the ID token from {} is not valid: {e}", settings.issuer)))?;
-    let who = claims.name().and_then(|n| n.get(None)).map(|n| n.to_string());
-    let who = who.unwrap_or_else(|| claims.subject().to_string());
+    let claims = id_token.claims(&client.id_token_verifier(), &nonce).map_err(|e| invalid(settings, e))?;
+    let who = who(claims);
     keep(settings, secrets, tokens.refresh_token()).await?;
     Ok(SignedIn { who })
 }
@@ -128,16 +125,9 @@ pub async fn sign_in_on_device(
         })?;
     let who = match tokens.id_token() {
         // No nonce in this grant: the signature, issuer and audience are checked.
-        Some(id_token) => {
-            let claims = id_token
-                .claims(&client.id_token_verifier(), |_: Option<&Nonce>| Ok(()))
-                .map_err(|e| OidcError::SignIn(format!("the ID token from {} is not valid: {e}", settings.issuer)))?;
-            claims
-                .name()
-                .and_then(|n| n.get(None))
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| claims.subject().to_string())
-        }
+        Some(id_token) => who(id_token
+            .claims(&client.id_token_verifier(), |_: Option<&Nonce>| Ok(()))
+            .map_err(|e| invalid(settings, e))?),
         None => "you".to_owned(),
     };
     keep(settings, secrets, tokens.refresh_token()).await?;
@@ -172,6 +162,16 @@ async fn revoke(settings: &OidcSettings, http: &reqwest::Client, token: String) 
     let client = client.set_revocation_url(endpoint);
     let request = client.revoke_token(RefreshToken::new(token).into()).map_err(|e| e.to_string())?;
     request.request_async(&super::http::over(http)).await.map_err(|e| crate::sse::error_chain(&e))
+}
+
+/// Who an ID token says signed in: their name, else their subject.
+fn who(claims: &openidconnect::core::CoreIdTokenClaims) -> String {
+    let name = claims.name().and_then(|n| n.get(None)).map(|n| n.to_string());
+    name.unwrap_or_else(|| claims.subject().to_string())
+}
+
+fn invalid(settings: &OidcSettings, error: impl std::fmt::Display) -> OidcError {
+    OidcError::SignIn(format!("the ID token from {} is not valid: {error}", settings.issuer))
 }
 
 /// A provider's refusal while signing in is the sign-in's failure.
