@@ -10,8 +10,8 @@ use bytes::Bytes;
 use futures_util::future::BoxFuture;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use herald_core::sse::{
-    Clock, ConnectionState, EpochMs, Failure, Phase, StopReason, StreamRequest, StreamResponse, Subscription,
-    SubscriptionConfig, Transport, TransportError,
+    Clock, ConnectionState, Credentials, CredentialsError, EpochMs, Failure, Phase, StopReason, StreamRequest,
+    StreamResponse, Subscription, SubscriptionConfig, Transport, TransportError,
 };
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use tokio::sync::watch;
@@ -378,4 +378,57 @@ async fn close_stops_the_subscription() {
     r.until(|s| matches!(s.phase, Phase::Retrying { .. })).await;
     r.subscription.close();
     assert_eq!(r.stopped().await, StopReason::Closed);
+}
+
+/// Credentials that hand out "Bearer t1", then the next token each time
+/// one is refused; or, once `ended`, say the user must sign in.
+struct Tokens {
+    issued: Mutex<u32>,
+    ended: bool,
+}
+
+impl Credentials for Tokens {
+    fn authorization(
+        &self,
+        refused: Option<HeaderValue>,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<HeaderValue, CredentialsError>> + Send + '_>> {
+        Box::pin(async move {
+            if self.ended {
+                return Err(CredentialsError { message: "not signed in".into(), needs_sign_in: true });
+            }
+            let mut issued = self.issued.lock().unwrap();
+            let current = HeaderValue::from_str(&format!("Bearer t{issued}")).unwrap();
+            if *issued == 0 || refused.as_ref() == Some(&current) {
+                *issued += 1;
+            }
+            Ok(HeaderValue::from_str(&format!("Bearer t{issued}")).unwrap())
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_refused_token_is_replaced_at_once_and_refused_twice_it_is_the_users() {
+    let tokens = Arc::new(Tokens { issued: Mutex::new(0), ended: false });
+    let replies = vec![
+        Reply::Status(401, &[]),
+        Reply::Stream { chunks: &["retry: 1000\nid: 1\ndata: a\n\n"], stall: false },
+        Reply::Status(401, &[]),
+        Reply::Status(401, &[]),
+    ];
+    let mut r = run(replies, config().credentials(tokens.clone()));
+    assert_eq!(r.events(1).await, [("a".to_owned(), "1".to_owned())]);
+    assert_eq!(r.stopped().await, StopReason::NeedsAuthentication { status: 401 });
+    let sent: Vec<Option<String>> = (0..4).map(|i| r.header(i, "authorization")).collect();
+    let bearer = |n: u32| Some(format!("Bearer t{n}"));
+    // Refused: the next token at once. The stream ends: the same token
+    // again, after the server's retry. Refused twice in a row: it stops.
+    assert_eq!(sent, [bearer(1), bearer(2), bearer(2), bearer(3)]);
+    let times = r.times();
+    assert_eq!(times[1], times[0], "a refused token is replaced without a wait");
+    assert_eq!(r.header(2, "last-event-id").as_deref(), Some("1"), "it resumes where it was");
+
+    let ended = Arc::new(Tokens { issued: Mutex::new(0), ended: true });
+    let r = run(Vec::new(), config().credentials(ended));
+    assert_eq!(r.stopped().await, StopReason::NeedsSignIn { message: "not signed in".into() });
+    assert_eq!(r.script.requests.lock().unwrap().len(), 0, "nothing is sent without a token");
 }
