@@ -12,16 +12,15 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::process::{free_port, listening, ServerProcess, PORT_TRIES};
+use crate::process::{free_port, OnPort, ServerProcess, PORT_TRIES};
 
 const BINARY: &str = "/usr/sbin/danted";
 const LISTENING_WITHIN: Duration = Duration::from_secs(30);
 
 pub struct Dante {
-    process: Option<ServerProcess>,
+    server: OnPort,
     /// `127.0.0.1:{port}`: give it a scheme (`socks5h://`).
     pub address: String,
-    port: u16,
     config: PathBuf,
     dir: tempfile::TempDir,
 }
@@ -43,7 +42,7 @@ impl Dante {
                  socks pass {{\n  from: 127.0.0.0/8 to: 127.0.0.0/8\n  command: connect\n  log: connect disconnect error\n}}\n"
             );
             std::fs::write(&config, text).unwrap();
-            let mut dante = Dante { process: None, address: format!("127.0.0.1:{port}"), port, config, dir };
+            let mut dante = Dante { server: OnPort::new(port), address: format!("127.0.0.1:{port}"), config, dir };
             if dante.run().await {
                 return dante;
             }
@@ -57,17 +56,14 @@ impl Dante {
         let mut command = Command::new(BINARY);
         let pid = self.dir.path().join("danted.pid");
         command.arg("-f").arg(&self.config).arg("-p").arg(pid).stdout(Stdio::null()).stderr(Stdio::null());
-        let mut process = ServerProcess::spawn_group(command, "danted");
-        let up = listening(&mut process, self.port, LISTENING_WITHIN, || self.log()).await;
-        self.process = Some(process);
-        up
+        let process = ServerProcess::spawn_group(command, "danted");
+        let log = self.dir.path().join("danted.log");
+        self.server.run(process, LISTENING_WITHIN, || std::fs::read_to_string(&log).unwrap_or_default()).await
     }
 
     /// Stops it: every connection through it breaks.
     pub fn stop(&mut self) {
-        if let Some(mut process) = self.process.take() {
-            process.stop();
-        }
+        self.server.stop();
     }
 
     /// Stops it and starts it again on the same port.

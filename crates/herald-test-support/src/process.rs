@@ -99,6 +99,35 @@ pub async fn listening(process: &mut ServerProcess, port: u16, within: Duration,
     true
 }
 
+/// A server on a port of its own, stopped and started again there as a
+/// service is restarted under a long stream (squid's, Dante's).
+pub struct OnPort {
+    pub port: u16,
+    process: Option<ServerProcess>,
+}
+
+impl OnPort {
+    pub fn new(port: u16) -> OnPort {
+        OnPort { port, process: None }
+    }
+
+    /// Runs `process` as the server on the port, once it listens there;
+    /// `false` if it exited first (the port was taken). Panics after
+    /// `within` with what `log` says.
+    pub async fn run(&mut self, mut process: ServerProcess, within: Duration, log: impl Fn() -> String) -> bool {
+        let up = listening(&mut process, self.port, within, log).await;
+        self.process = Some(process);
+        up
+    }
+
+    /// Stops it: every connection to it breaks.
+    pub fn stop(&mut self) {
+        if let Some(mut process) = self.process.take() {
+            process.stop();
+        }
+    }
+}
+
 /// How many free ports a server is tried on before a test gives up.
 pub const PORT_TRIES: usize = 5;
 

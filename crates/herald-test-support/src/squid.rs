@@ -8,17 +8,16 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use crate::process::{free_port, listening, ServerProcess, PORT_TRIES};
+use crate::process::{free_port, OnPort, ServerProcess, PORT_TRIES};
 
 const BINARY: &str = "/usr/sbin/squid";
 const NCSA: &str = "/usr/lib/squid/basic_ncsa_auth";
 const LISTENING_WITHIN: Duration = Duration::from_secs(30);
 
 pub struct Squid {
-    process: Option<ServerProcess>,
+    server: OnPort,
     /// `http://127.0.0.1:{port}`.
     pub url: String,
-    port: u16,
     config: PathBuf,
     dir: tempfile::TempDir,
 }
@@ -53,7 +52,7 @@ impl Squid {
                  pinger_enable off\nshutdown_lifetime 0 seconds\nacl local src 127.0.0.1\n{auth}http_access deny all\n"
             );
             std::fs::write(&config, text).unwrap();
-            let mut squid = Squid { process: None, url: format!("http://127.0.0.1:{port}"), port, config, dir };
+            let mut squid = Squid { server: OnPort::new(port), url: format!("http://127.0.0.1:{port}"), config, dir };
             if squid.run().await {
                 return squid;
             }
@@ -66,19 +65,14 @@ impl Squid {
     async fn run(&mut self) -> bool {
         let mut command = Command::new(BINARY);
         command.arg("-N").arg("-f").arg(&self.config).stdout(Stdio::null()).stderr(Stdio::null());
-        let mut process = ServerProcess::spawn(command, "squid");
         let log = self.dir.path().join("cache.log");
         let errors = || std::fs::read_to_string(&log).unwrap_or_default();
-        let up = listening(&mut process, self.port, LISTENING_WITHIN, errors).await;
-        self.process = Some(process);
-        up
+        self.server.run(ServerProcess::spawn(command, "squid"), LISTENING_WITHIN, errors).await
     }
 
     /// Stops it: every connection through it breaks.
     pub fn stop(&mut self) {
-        if let Some(mut process) = self.process.take() {
-            process.stop();
-        }
+        self.server.stop();
     }
 
     /// Stops it and starts it again on the same port.

@@ -59,10 +59,8 @@ impl Answers<ReconnectNow> for Supervisor {
             // A feed going the desktop's way asks it again: the user may
             // have changed the setting, or the laptop the network. One that
             // signs in asks the keyring again: the user signed in or out.
-            let afresh = {
-                let state = running.state.borrow();
-                state.route.as_ref().is_some_and(|r| r.source == RouteSource::Desktop) || state.signs_in
-            };
+            let desktops = running.state.borrow().route.as_ref().is_some_and(|r| r.source == RouteSource::Desktop);
+            let afresh = desktops || running.feed.signs_in();
             if running.task.is_finished() || afresh {
                 // Stopped for good (a refused secret, say), or its way or
                 // sign-in may have changed: start it afresh, from its cursor.

@@ -66,7 +66,7 @@ fn first_state(feed: &Feed, keepalive: Option<Duration>, unread: u64) -> FeedSta
         connection: ConnectionState::new(phase, resolved.stall_timeout, keepalive),
         paused: feed.settings.paused,
         writable: resolved.write_url.is_some(),
-        signs_in: feed.settings.auth.as_ref().is_some_and(|a| a.scheme == crate::feed::AuthScheme::Oidc),
+        signs_in: feed.signs_in(),
         problem: None,
         unreadable: None,
         recycled: 0,

@@ -108,9 +108,8 @@ impl Session {
         if let Some(rotated) = tokens.refresh_token() {
             self.keyring_set(rotated.secret().clone()).await?;
         }
-        let value = HeaderValue::from_str(&format!("Bearer {}", tokens.access_token().secret()))
+        let mut value = HeaderValue::from_str(&format!("Bearer {}", tokens.access_token().secret()))
             .map_err(|_| OidcError::Unreachable(format!("{} gave an access token that cannot be sent", s.issuer)))?;
-        let mut value = value;
         value.set_sensitive(true);
         let lifetime = tokens.expires_in().unwrap_or(UNSAID_LIFETIME);
         let due = asked + (lifetime - (lifetime / 5).min(MOST_AHEAD));
