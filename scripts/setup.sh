@@ -18,7 +18,9 @@ TEST_PACKAGES=(xvfb xauth dbus dbus-x11 at-spi2-core webkit2gtk-driver gnome-key
 TEST_BUS=$ROOT/tests/dbus/session.conf
 TAURI_DRIVER_VERSION=2.1.0
 
-say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+# Each step says how long the run has taken so far (bash's $SECONDS), so a
+# CI log shows where the time goes.
+say() { printf '\033[1m==> [%d:%02d] %s\033[0m\n' $((SECONDS / 60)) $((SECONDS % 60)) "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 as_root() {
@@ -68,7 +70,7 @@ build_ui() {
 stage_package_binaries() {
   local bin="$ROOT/packaging/bin" man="$ROOT/packaging/man"
   mkdir -p "$bin"
-  cp "$CARGO_TARGET_DIR/tray/herald" "$CARGO_TARGET_DIR/release/herald-cli" "$bin/"
+  cp "$CARGO_TARGET_DIR/tray/herald" "$CARGO_TARGET_DIR/tray/herald-cli" "$bin/"
   rm -rf "$man" && mkdir -p "$man"
   "$bin/herald" --man-pages "$man"
   "$bin/herald-cli" man-pages "$man"
@@ -111,6 +113,17 @@ nothing_left_since() {
   done
   ps -o pid=,ppid=,args= -p "$(awk '{print $1}' <<<"$left" | paste -sd,)" >&2 || true
   die "the tests left these running: $(tr '\n' ' ' <<<"$left")"
+}
+
+# cargo-nextest runs the tests: the unit and the end-to-end tests are built in
+# one build of the whole workspace (cargo test would build the dependencies
+# twice, with the features of two different selections of packages), and
+# each test runs in a process of its own, with a deadline.
+install_nextest() {
+  if ! cargo nextest --version >/dev/null 2>&1; then
+    say "Installing cargo-nextest"
+    cargo install cargo-nextest --locked
+  fi
 }
 
 install_tauri_driver() {
