@@ -43,7 +43,8 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, mut pushes: mpsc::Receiver<Push>) {
                     EngineEvent::Removed { feed } => {
                         let _ = app.emit(REMOVED_EVENT, feed);
                     }
-                    EngineEvent::Problem { .. } | EngineEvent::Events { .. } => {}
+                    // A recovered store reaches the page in Herald's status.
+                    EngineEvent::Problem { .. } | EngineEvent::Events { .. } | EngineEvent::StoreRecovered { .. } => {}
                 },
                 Push::Status { status } => {
                     let _ = app.emit(STATUS_EVENT, status);

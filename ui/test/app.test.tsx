@@ -200,9 +200,33 @@ describe("the window", () => {
     await waitFor(() => expect(api.called("setAutostart")).toEqual([[true], [false]]));
   });
 
+  it("says once the store was damaged and moved aside, as an alert that can be dismissed", async () => {
+    const api = new FakeApi([feed("tasks")], []);
+    app(api);
+    await screen.findByRole("heading", { level: 1, name: "tasks" });
+    expect(screen.queryByText(/store was damaged/)).toBeNull();
+    api.emit("status", {
+      notificationsError: null,
+      desktopQuiet: null,
+      storeRecovery: {
+        reason: "file is not a database",
+        movedTo: "/home/ana/.local/share/herald/herald.damaged-2026-12-08-023105.db",
+        feeds: 3,
+        feedsFrom: "backup",
+      },
+    });
+    const alert = await screen.findByText(/store was damaged/);
+    expect(alert.getAttribute("role")).toBe("alert");
+    expect(alert.textContent).toContain("(file is not a database)");
+    expect(alert.textContent).toContain("moved aside to /home/ana/.local/share/herald/herald.damaged-2026-12-08-023105.db");
+    expect(alert.textContent).toContain("keeping its 3 feeds (restored from their backup)");
+    fireEvent.click(screen.getByRole("button", { name: "Dismiss" }));
+    await waitFor(() => expect(screen.queryByText(/store was damaged/)).toBeNull());
+  });
+
   it("says in Settings when the desktop's own do not disturb keeps Herald quiet", async () => {
     const api = new FakeApi([feed("tasks")], []);
-    api.status = { notificationsError: null, desktopQuiet: "gnome" };
+    api.status = { notificationsError: null, desktopQuiet: "gnome", storeRecovery: null };
     app(api);
     (await screen.findByRole("button", { name: "Settings" })).click();
     expect((await screen.findByText(/GNOME's Do Not Disturb is on/)).textContent).toContain("urgent ones still come through");

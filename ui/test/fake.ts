@@ -37,6 +37,7 @@ export function feed(name: string, over: Partial<FeedState> = {}): FeedState {
     paused: false,
     writable: false,
     problem: null,
+    diskFull: false,
     unreadable: null,
     recycled: 0,
     signsIn: false,
@@ -223,7 +224,7 @@ export class FakeApi implements Api {
     this.record("testNotification", sound ?? null);
   };
   takeFocus = async (): Promise<Target | null> => null;
-  status: AppStatus = { notificationsError: null, desktopQuiet: null };
+  status: AppStatus = { notificationsError: null, desktopQuiet: null, storeRecovery: null };
   appStatus = async (): Promise<AppStatus> => this.status;
   startsAtLogin = false;
   autostart = async (): Promise<boolean> => this.startsAtLogin;

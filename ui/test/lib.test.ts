@@ -61,6 +61,15 @@ describe("feed status", () => {
       tone: "bad",
     });
     expect(stopped("certificateRefused", "UnknownIssuer").label).toBe("Certificate refused");
+    const full = feedStatus(
+      feed("f", {
+        connection: connection({ phase: "stopped", reason: { kind: "closed" } }),
+        diskFull: true,
+        health: { condition: "diskFull", reason: "the disk is full: its events cannot be stored" },
+      }),
+      now,
+    );
+    expect(full).toEqual({ label: "Paused: the disk is full", detail: "the disk is full: its events cannot be stored", tone: "bad" });
     expect(feedStatus(feed("f", { paused: true }), now).label).toBe("Paused");
     expect(feedStatus(feed("f"), now).label).toBe("Connected");
   });

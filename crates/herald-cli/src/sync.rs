@@ -126,6 +126,7 @@ async fn print(
                     Some(feed) => out.warning(&format!("feed {feed:?}: {message}")),
                     None => out.warning(&message),
                 },
+                Some(EngineEvent::StoreRecovered { recovery }) => out.warning(&recovery.to_string()),
                 Some(EngineEvent::Removed { feed }) => {
                     shown.remove(&feed);
                 }

@@ -148,7 +148,9 @@ fn prepare(args: &TailArgs, out: &Output) -> Result<(Store, String, HeaderMap), 
         (None, Some(url)) => {
             let (feed, headers) = adhoc_feed(args, url).map_err(usage)?;
             let mut store = match &args.store {
-                Some(path) => Store::open(path).map_err(|e| usage(format!("--store {}: {e}", path.display())))?,
+                Some(path) => {
+                    Store::open_or_recover(path).map_err(|e| usage(format!("--store {}: {e}", path.display())))?
+                }
                 None => Store::in_memory().map_err(|e| usage(e.to_string()))?,
             };
             store.import_feeds(&[feed]).map_err(|e| usage(e.to_string()))?;
@@ -242,6 +244,7 @@ pub async fn run(args: TailArgs) -> u8 {
                     }
                 }
                 Some(EngineEvent::Problem { message, .. }) => out.warning(&message),
+                Some(EngineEvent::StoreRecovered { recovery }) => out.warning(&recovery.to_string()),
                 Some(_) => {}
                 None => return exit::FAILED,
             },

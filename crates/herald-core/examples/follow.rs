@@ -32,6 +32,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             EngineEvent::Changes { changes } => changes.iter().for_each(|c| println!("{}", c.summary)),
             EngineEvent::Missed { digest } => println!("-- {}", digest.sentence()),
             EngineEvent::Problem { message, .. } => eprintln!("warning: {message}"),
+            EngineEvent::StoreRecovered { recovery } => eprintln!("warning: {recovery}"),
             EngineEvent::Events { .. } | EngineEvent::Removed { .. } => {}
         }
     }

@@ -63,7 +63,7 @@ pub async fn run(options: Options, token: Option<String>) -> anyhow::Result<()> 
     let desktop_proxies: Arc<dyn DesktopProxies> = Arc::new(PortalProxies::default());
     let config = EngineConfig {
         desktop_proxies: desktop_proxies.clone(),
-        ..EngineConfig::new(StoreAt::Path(start.store.clone()), secrets.clone())
+        ..EngineConfig::new(StoreAt::Open(start.opened), secrets.clone())
     };
     let (engine, events) = Engine::start(config).await.context("starting the engine")?;
     let _demo = start.demo;

@@ -16,6 +16,7 @@ use herald_core::media::MediaCache;
 use herald_core::proxy::DesktopProxies;
 use herald_core::secrets::Secrets;
 use herald_core::sse::now_ms;
+use herald_core::store::StoreRecovery;
 use tokio::sync::{broadcast, watch};
 
 use crate::autostart::Autostart;
@@ -131,6 +132,12 @@ impl Desk {
         if self.status.send_if_modified(change) {
             self.push(Push::Status { status: self.status() });
         }
+    }
+
+    /// The store was damaged and started afresh: the window says so, for
+    /// as long as this Herald runs.
+    pub fn set_store_recovery(&self, recovery: StoreRecovery) {
+        self.update_status(|status| status.store_recovery.replace(recovery.clone()) != Some(recovery));
     }
 
     /// The desktop's own do not disturb turned on or off: Herald keeps it

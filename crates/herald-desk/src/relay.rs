@@ -80,6 +80,7 @@ pub async fn run(desk: Arc<Desk>, mut events: mpsc::Receiver<EngineEvent>, tray:
             EngineEvent::Problem { feed, message } => {
                 tracing::warn!(feed = feed.as_deref().unwrap_or("-"), %message);
             }
+            EngineEvent::StoreRecovered { recovery } => desk.set_store_recovery(recovery.clone()),
             EngineEvent::Changes { .. } | EngineEvent::Missed { .. } | EngineEvent::Events { .. } => {}
         }
         desk.push(Push::Engine { event: event.clone() });

@@ -25,6 +25,9 @@ pub const DEFAULT_KEEP: Duration = Duration::from_secs(90 * 24 * 3600);
 /// What the app starts with.
 pub struct Start {
     pub store: PathBuf,
+    /// The store, open: a damaged one was moved aside and a new one
+    /// started, and it says so ([`Store::take_recovery`]).
+    pub opened: Store,
     pub secrets: SessionSecrets,
     /// The embedded demo hub, running while this lives.
     pub demo: Option<DemoHub>,
@@ -74,7 +77,7 @@ pub async fn prepare(
     demo_every: Duration,
 ) -> anyhow::Result<Start> {
     let path = store_path.to_owned();
-    let store = blocking::run(move || Store::open(&path)).await;
+    let store = blocking::run(move || Store::open_or_recover(&path)).await;
     let mut store = store.with_context(|| format!("opening the store {}", store_path.display()))?;
     let secrets = SessionSecrets::over(OsKeyring);
     if let Some(root) = server {
@@ -110,7 +113,7 @@ pub async fn prepare(
     } else {
         None
     };
-    Ok(Start { store: store_path.to_owned(), secrets, demo })
+    Ok(Start { store: store_path.to_owned(), opened: store, secrets, demo })
 }
 
 /// The demo's own folder (`--demo`), removed when Herald exits.

@@ -3,6 +3,8 @@
 import { createResource, createSignal, For, Match, onCleanup, onMount, Show, Switch } from "solid-js";
 import type { Api } from "../api";
 import type { Change } from "../bindings/Change";
+import type { Status } from "../bindings/Status";
+import type { StoreRecovery } from "../bindings/StoreRecovery";
 import type { Target } from "../bindings/Target";
 import type { TimelineEntry } from "../bindings/TimelineEntry";
 import { FeedEditor } from "../components/FeedEditor";
@@ -17,6 +19,7 @@ import { feedStatus } from "../lib/status";
 import { createFeeds } from "./feeds";
 import type { Route, Tab } from "./route";
 import { messageOf } from "../lib/errors";
+import { recoveryText } from "../lib/recovery";
 
 const TABS: [Tab, string][] = [
   ["records", "Records"],
@@ -31,6 +34,11 @@ export function App(props: { api: Api }) {
   const [now, setNow] = createSignal(Date.now());
   const [news, setNews] = createSignal(0);
   const [notice, setNotice] = createSignal<string | null>(null);
+  const [recovery, setRecovery] = createSignal<StoreRecovery | null>(null);
+  const showStatus = (status: Status) => {
+    setNotice(status.notificationsError);
+    setRecovery(status.storeRecovery);
+  };
   const [problem, setProblem] = createSignal<string | null>(null);
   const fail = (message: string) => setProblem(message);
 
@@ -72,7 +80,7 @@ export function App(props: { api: Api }) {
     onCleanup(() => (clearInterval(tick), clearInterval(poll)));
     try {
       await api.onChanges(() => setNews((n) => n + 1));
-      await api.onStatus((status) => setNotice(status.notificationsError));
+      await api.onStatus(showStatus);
       await api.onFocus(openTarget);
       // Pushes were lost: what is shown may be stale, so all of it is read again.
       await api.onLagged(() => {
@@ -80,7 +88,7 @@ export function App(props: { api: Api }) {
         feeds.refresh().catch((e) => fail(messageOf(e)));
       });
       await feeds.start();
-      setNotice((await api.appStatus()).notificationsError);
+      showStatus(await api.appStatus());
       const wanted = await api.takeFocus();
       if (wanted !== null) openTarget(wanted);
       // One feed: open it, unless the user has already gone somewhere.
@@ -114,6 +122,16 @@ export function App(props: { api: Api }) {
           <p class="notice" role="alert">
             {notice()}
           </p>
+        </Show>
+        <Show when={recovery()} keyed>
+          {(r) => (
+            <p class="notice problem" role="alert">
+              {recoveryText(r)}{" "}
+              <button type="button" class="dismiss" onClick={() => setRecovery(null)}>
+                Dismiss
+              </button>
+            </p>
+          )}
         </Show>
         <Show when={problem()}>
           <p class="notice problem" role="status">

@@ -3,4 +3,4 @@
 /**
  * Where a feed stands, as people are told.
  */
-export type Condition = "live" | "connecting" | "paused" | "retrying" | "offline" | "needsAuthentication" | "needsSignIn" | "certificateRefused" | "identityRefused" | "ended" | "stopped";
+export type Condition = "live" | "connecting" | "paused" | "retrying" | "offline" | "needsAuthentication" | "needsSignIn" | "diskFull" | "certificateRefused" | "identityRefused" | "ended" | "stopped";

@@ -26,6 +26,11 @@ signsIn: boolean,
  */
 problem: string | null, 
 /**
+ * Its events cannot be stored, the disk being full: it waits,
+ * disconnected, and resumes by itself once there is room.
+ */
+diskFull: boolean, 
+/**
  * The last event that could not be read as the feed says, as the
  * timeline shows it. It is no trouble: the events after it arrive.
  */

@@ -23,6 +23,7 @@ const words: Record<Condition, { label: string; tone: Tone }> = {
   offline: { label: "Offline", tone: "bad" },
   needsAuthentication: { label: "Needs authentication", tone: "bad" },
   needsSignIn: { label: "Needs you to sign in", tone: "bad" },
+  diskFull: { label: "Paused: the disk is full", tone: "bad" },
   certificateRefused: { label: "Certificate refused", tone: "bad" },
   identityRefused: { label: "Client certificate refused", tone: "bad" },
   ended: { label: "Stopped", tone: "idle" },

@@ -8,6 +8,7 @@ use super::{Slot, Sound};
 use crate::feed::{Action, Change, Digest, Extras, Level};
 use crate::markup::{escape_markup, markdown_markup};
 use crate::sse::EpochMs;
+use crate::store::StoreRecovery;
 
 /// What a click on a notification opens: a feed, at a record or a link.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -49,6 +50,8 @@ pub enum AlertKind {
     Online,
     /// A feed needs the user to sign in: it offers "Sign in".
     SignIn,
+    /// Herald's own store: damaged and started afresh, or full.
+    Store,
 }
 
 impl AlertKind {
@@ -62,6 +65,7 @@ impl AlertKind {
             AlertKind::Offline => "network.disconnected",
             AlertKind::Online => "network.connected",
             AlertKind::SignIn => "x-herald.sign-in",
+            AlertKind::Store => "x-herald.store",
         }
     }
 }
@@ -225,6 +229,22 @@ pub fn away_alert(held: &[(String, String, usize)], lines: &[String], since: Epo
         event_id: None,
         sound: Sound::Desktop,
     })
+}
+
+/// The one notification that the store was damaged and started afresh: a
+/// click opens every feed's timeline, which fills again from the servers.
+pub fn recovery_alert(recovery: &StoreRecovery) -> Alert {
+    Alert {
+        summary: "Herald's store was damaged, and started afresh".to_owned(),
+        body: escape_markup(&recovery.to_string()),
+        target: Target { feed: String::new(), key: None, click: None, since: None },
+        urgency: Urgency::Normal,
+        feed: None,
+        kind: AlertKind::Store,
+        extras: Extras::default(),
+        event_id: None,
+        sound: Sound::Desktop,
+    }
 }
 
 #[cfg(test)]

@@ -199,6 +199,7 @@ fn take(attention: &mut Attention, event: EngineEvent, now: EpochMs) -> Shows {
             attention.removed(&feed);
             Vec::new()
         }
+        EngineEvent::StoreRecovered { recovery } => attention.store_recovered(&recovery, now),
         EngineEvent::Events { .. } | EngineEvent::Problem { .. } => Vec::new(),
     }
 }

@@ -48,14 +48,18 @@ fn headline(trouble: Condition, source: &str) -> String {
 }
 
 /// How long trouble lasts before it is told: the feed's threshold, but a
-/// sign-in is asked for at once, since nothing but the user can do it.
+/// sign-in and a full disk are told at once, since nothing but the user can
+/// put them right.
 fn patience(trouble: Condition, after: EpochMs) -> EpochMs {
-    if trouble == Condition::NeedsSignIn {
-        0
-    } else {
-        after
+    match trouble {
+        Condition::NeedsSignIn | Condition::DiskFull => 0,
+        _ => after,
     }
 }
+
+/// The slot key of the one notification for every feed a full disk paused:
+/// no feed is named "" (a feed's name is checked to be neither empty nor blank).
+pub(super) const DISK_SLOT: &str = "";
 
 #[derive(Debug)]
 struct Watch {
@@ -72,9 +76,11 @@ pub(super) struct HealthWatch {
 }
 
 impl HealthWatch {
-    /// Takes a feed's new state; returns a "back" alert when a feed the user
-    /// was told about is live again.
-    pub fn state(&mut self, state: &FeedState, source: &str, now: EpochMs, tz: &TimeZone) -> Option<Alert> {
+    /// Takes a feed's new state; returns a "back" alert, with its slot's
+    /// key, when a feed the user was told about is live again. Feeds paused
+    /// by a full disk are told of together, and back together once the
+    /// last of them stores again.
+    pub fn state(&mut self, state: &FeedState, source: &str, now: EpochMs, tz: &TimeZone) -> Option<(String, Alert)> {
         match trouble(state) {
             Some((trouble, reason)) => {
                 let watch = self.feeds.entry(state.name.clone()).or_insert(Watch {
@@ -83,6 +89,10 @@ impl HealthWatch {
                     since: now,
                     told: false,
                 });
+                if trouble == Condition::DiskFull && watch.trouble != trouble {
+                    // A new trouble, told on its own terms.
+                    (watch.since, watch.told) = (now, false);
+                }
                 watch.trouble = trouble;
                 watch.reason = reason;
                 None
@@ -91,17 +101,24 @@ impl HealthWatch {
             None if matches!(state.connection.phase, Phase::Connecting) && !state.paused => None,
             None => {
                 let watch = self.feeds.remove(&state.name)?;
-                watch.told.then(|| Alert {
-                    summary: format!("{source} is back"),
-                    body: escape_markup(&format!("Live again; it had been out since {}.", clock(watch.since, tz))),
-                    target: Target { feed: state.name.clone(), key: None, click: None, since: None },
-                    urgency: Urgency::Low,
-                    feed: Some(state.name.clone()),
-                    kind: AlertKind::Online,
-                    extras: Default::default(),
-                    event_id: None,
-                    sound: Sound::Desktop,
-                })
+                if watch.trouble == Condition::DiskFull {
+                    let others = self.feeds.values().any(|w| w.trouble == Condition::DiskFull);
+                    return (watch.told && !others).then(|| (DISK_SLOT.to_owned(), room_again()));
+                }
+                watch
+                    .told
+                    .then(|| Alert {
+                        summary: format!("{source} is back"),
+                        body: escape_markup(&format!("Live again; it had been out since {}.", clock(watch.since, tz))),
+                        target: Target { feed: state.name.clone(), key: None, click: None, since: None },
+                        urgency: Urgency::Low,
+                        feed: Some(state.name.clone()),
+                        kind: AlertKind::Online,
+                        extras: Default::default(),
+                        event_id: None,
+                        sound: Sound::Desktop,
+                    })
+                    .map(|alert| (state.name.clone(), alert))
             }
         }
     }
@@ -115,8 +132,14 @@ impl HealthWatch {
         source: &dyn Fn(&str) -> String,
     ) -> Vec<(String, Alert)> {
         let mut due = Vec::new();
+        if let Some(alert) = self.disk_full_due(tz, source) {
+            due.push((DISK_SLOT.to_owned(), alert));
+        }
         for (feed, watch) in &mut self.feeds {
-            if watch.told || now < watch.since + patience(watch.trouble, after(feed)) {
+            if watch.told
+                || watch.trouble == Condition::DiskFull
+                || now < watch.since + patience(watch.trouble, after(feed))
+            {
                 continue;
             }
             watch.told = true;
@@ -139,6 +162,48 @@ impl HealthWatch {
         due
     }
 
+    /// One notification for every feed a full disk paused, when one is
+    /// newly paused and none was told of yet; those paused later join it
+    /// silently.
+    fn disk_full_due(&mut self, tz: &TimeZone, source: &dyn Fn(&str) -> String) -> Option<Alert> {
+        let full = |w: &Watch| w.trouble == Condition::DiskFull;
+        if !self.feeds.values().any(|w| full(w) && !w.told) {
+            return None;
+        }
+        let told_before = self.feeds.values().any(|w| full(w) && w.told);
+        let mut names = Vec::new();
+        let mut since = EpochMs::MAX;
+        for (feed, watch) in self.feeds.iter_mut().filter(|(_, w)| full(w)) {
+            watch.told = true;
+            names.push(source(feed));
+            since = since.min(watch.since);
+        }
+        if told_before {
+            return None;
+        }
+        let paused = match names.as_slice() {
+            [one] => one.clone(),
+            [first, second] => format!("{first} and {second}"),
+            [first, rest @ ..] => format!("{first} and {} other feeds", rest.len()),
+            [] => return None,
+        };
+        let body = format!(
+            "Since {}, Herald cannot store what arrives, and paused {paused}. Free some space on the disk: they resume by themselves where they stopped.",
+            clock(since, tz)
+        );
+        Some(Alert {
+            summary: "The disk is full".to_owned(),
+            body: escape_markup(&body),
+            target: Target { feed: String::new(), key: None, click: None, since: None },
+            urgency: Urgency::Normal,
+            feed: None,
+            kind: AlertKind::Store,
+            extras: Default::default(),
+            event_id: None,
+            sound: Sound::Desktop,
+        })
+    }
+
     /// When the next feed's trouble comes due.
     pub fn next_due(&self, after: &dyn Fn(&str) -> EpochMs) -> Option<EpochMs> {
         self.feeds.iter().filter(|(_, w)| !w.told).map(|(feed, w)| w.since + patience(w.trouble, after(feed))).min()
@@ -146,6 +211,21 @@ impl HealthWatch {
 
     pub fn forget(&mut self, feed: &str) {
         self.feeds.remove(feed);
+    }
+}
+
+/// The notice, in the full disk's slot, that every feed it paused stores again.
+fn room_again() -> Alert {
+    Alert {
+        summary: "There is room on the disk again".to_owned(),
+        body: "Herald stores again: its feeds resumed where they stopped.".to_owned(),
+        target: Target { feed: String::new(), key: None, click: None, since: None },
+        urgency: Urgency::Low,
+        feed: None,
+        kind: AlertKind::Store,
+        extras: Default::default(),
+        event_id: None,
+        sound: Sound::Desktop,
     }
 }
 

@@ -50,6 +50,7 @@ pub use sound::{NotASoundName, PrioritySounds, Sound, SoundName, Sounds};
 use crate::engine::FeedState;
 use crate::feed::{Action, Change, Coalesce, Digest};
 use crate::sse::EpochMs;
+use crate::store::StoreRecovery;
 use coalesce::Coalescer;
 use health::HealthWatch;
 
@@ -212,8 +213,8 @@ impl Attention {
         self.feeds.insert(state.name.clone(), (state.coalesce, state.source()));
         let back = self.health.state(state, &state.source(), now, &self.tz);
         let mut shows = Vec::new();
-        if let Some(alert) = back {
-            let slot = self.health_slots.remove(&state.name).unwrap_or_else(|| self.slot());
+        if let Some((key, alert)) = back {
+            let slot = self.health_slots.remove(&key).unwrap_or_else(|| self.slot());
             if !self.hushes_all(now) {
                 shows.push((slot, alert));
             }
@@ -283,6 +284,15 @@ impl Attention {
     /// What a resync found missed: one digest, or, while quiet, held with
     /// the rest, except what is urgent, which breaks through in a digest of
     /// its own.
+    /// The store was damaged and started afresh: told once, unless
+    /// everything is hushed (the window and the log say it as well).
+    pub fn store_recovered(&mut self, recovery: &StoreRecovery, now: EpochMs) -> Shows {
+        if self.hushes_all(now) {
+            return Vec::new();
+        }
+        vec![(self.slot(), alert::recovery_alert(recovery))]
+    }
+
     pub fn missed(&mut self, digest: &Digest, now: EpochMs) -> Shows {
         let mut shows = Vec::new();
         let told = if self.hush(&digest.feed, now).is_some() {

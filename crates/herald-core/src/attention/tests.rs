@@ -34,6 +34,7 @@ pub(crate) fn state(feed: &str, phase: Phase) -> FeedState {
         paused: false,
         writable: false,
         problem: None,
+        disk_full: false,
         unreadable: None,
         recycled: 0,
         signs_in: false,
@@ -385,6 +386,43 @@ fn each_kind_of_trouble_says_what_to_do() {
     let told = attention.state(&quick, T0);
     assert_eq!(told[0].1.summary, "hub needs you to sign in again");
     assert!(told[0].1.body.contains("token or password"), "{}", told[0].1.body);
+}
+
+/// A feed paused by a full disk, as the engine publishes it.
+fn disk_full(feed: &str) -> FeedState {
+    let mut full = state(feed, Phase::Stopped { reason: StopReason::Closed });
+    full.disk_full = true;
+    full.health = full.health_now();
+    full
+}
+
+#[test]
+fn a_full_disk_is_one_notification_for_every_feed_it_paused_and_one_when_there_is_room() {
+    let mut attention = Attention::new(utc(), Quiet::default());
+    for feed in ["tasks", "alerts", "tickets", "builds"] {
+        attention.state(&state(feed, Phase::Open { since: T0 }), T0);
+    }
+    let mut told = Vec::new();
+    for (n, feed) in ["tasks", "alerts", "tickets"].into_iter().enumerate() {
+        told.extend(attention.state(&disk_full(feed), T0 + n as EpochMs * SEC));
+    }
+    assert_eq!(told.len(), 1, "one notification, told at once: {told:?}");
+    let (slot, alert) = &told[0];
+    assert_eq!(alert.summary, "The disk is full");
+    assert_eq!(alert.kind, AlertKind::Store);
+    assert!(alert.body.contains("paused tasks"), "{}", alert.body);
+    assert!(alert.body.contains("resume by themselves"), "{}", alert.body);
+    assert_eq!(attention.tick(T0 + 3600 * SEC), [], "never told again while it lasts");
+    assert_eq!(attention.state(&disk_full("builds"), T0 + 5 * SEC), [], "a feed paused later joins it");
+    let live = |feed| state(feed, Phase::Open { since: T0 + 60 * SEC });
+    for feed in ["tasks", "alerts", "tickets"] {
+        assert_eq!(attention.state(&live(feed), T0 + 60 * SEC), [], "{feed} is back, others still wait");
+    }
+    let back = attention.state(&live("builds"), T0 + 61 * SEC);
+    assert_eq!(back.len(), 1);
+    assert_eq!(back[0].1.summary, "There is room on the disk again");
+    assert_eq!(back[0].0, *slot, "it replaces the full disk's notification in place");
+    assert_eq!(attention.state(&disk_full("tasks"), T0 + 90 * SEC).len(), 1, "a second time is told again");
 }
 
 #[test]

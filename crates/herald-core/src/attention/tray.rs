@@ -82,6 +82,7 @@ fn line(feed: &FeedState) -> String {
         Condition::Offline => format!("offline ({reason})"),
         Condition::NeedsAuthentication => "needs you to sign in".to_owned(),
         Condition::NeedsSignIn => "needs you to sign in".to_owned(),
+        Condition::DiskFull => "paused: the disk is full".to_owned(),
         Condition::CertificateRefused => "certificate refused".to_owned(),
         Condition::IdentityRefused => format!("client certificate refused ({reason})"),
         Condition::Ended => "stopped".to_owned(),
@@ -121,6 +122,9 @@ pub fn view<'a>(feeds: impl IntoIterator<Item = &'a FeedState>, quiet: &Quiet, n
     }
     if dnd {
         parts.push("do not disturb".into());
+    }
+    if conditions.contains(&Condition::DiskFull) {
+        parts.push("the disk is full".into());
     }
     let lines = feeds.iter().map(|f| line(f)).collect();
     let sign_in = feeds
@@ -222,6 +226,17 @@ mod tests {
         state.paused = true;
         state.health = state.health_now();
         state
+    }
+
+    #[test]
+    fn a_full_disk_needs_the_user_and_says_so_in_the_menu_and_the_tooltip() {
+        let mut full = feed("tasks", Phase::Stopped { reason: StopReason::Closed });
+        full.disk_full = true;
+        full.health = full.health_now();
+        let v = view(&[open("alerts"), full], &Quiet::default(), NOW);
+        assert_eq!(v.state, TrayState::NeedsAttention);
+        assert_eq!(v.lines[1], "tasks: paused: the disk is full");
+        assert!(v.tooltip.ends_with("the disk is full"), "{}", v.tooltip);
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::health::Health;
 use crate::feed::{Change, Coalesce, Digest, Present, Preset};
 use crate::proxy::RouteUsed;
 use crate::sse::{ConnectionState, Event};
+use crate::store::StoreRecovery;
 
 /// What a feed's events are, for the window to choose a view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -41,6 +42,9 @@ pub struct FeedState {
     /// What is wrong besides the connection: a snapshot that cannot be
     /// had, a store that cannot be written. Cleared when it passes.
     pub problem: Option<String>,
+    /// Its events cannot be stored, the disk being full: it waits,
+    /// disconnected, and resumes by itself once there is room.
+    pub disk_full: bool,
     /// The last event that could not be read as the feed says, as the
     /// timeline shows it. It is no trouble: the events after it arrive.
     pub unreadable: Option<String>,
@@ -69,7 +73,7 @@ impl FeedState {
     /// What it means to a person now (see [`Health::of`]); kept in
     /// `health` whenever the state changes.
     pub fn health_now(&self) -> Health {
-        Health::of(self.paused, self.problem.as_deref(), &self.connection.phase)
+        Health::of(self.paused, self.disk_full, self.problem.as_deref(), &self.connection.phase)
     }
 
     /// Where its changes come from, as people read it: its name, or the
@@ -121,4 +125,7 @@ pub enum EngineEvent {
     Problem { feed: Option<String>, message: String },
     /// A feed was removed.
     Removed { feed: String },
+    /// The store was damaged, and was moved aside for a new one: told
+    /// once, first, by the engine that opened it.
+    StoreRecovered { recovery: StoreRecovery },
 }

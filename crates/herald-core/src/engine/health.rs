@@ -32,6 +32,10 @@ pub enum Condition {
     /// It signs in to an identity provider, and the user must sign in
     /// (again): the "Sign in" action does it.
     NeedsSignIn,
+    /// Its events cannot be stored: the disk is full. It waits,
+    /// disconnected, and resumes by itself where it stopped once there is
+    /// room.
+    DiskFull,
     /// The server's certificate was refused.
     CertificateRefused,
     /// The feed's own certificate cannot be presented, or its server
@@ -54,6 +58,7 @@ impl Condition {
                 | Condition::Offline
                 | Condition::NeedsAuthentication
                 | Condition::NeedsSignIn
+                | Condition::DiskFull
                 | Condition::CertificateRefused
                 | Condition::IdentityRefused
                 | Condition::Stopped
@@ -66,12 +71,17 @@ impl Condition {
             self,
             Condition::NeedsAuthentication
                 | Condition::NeedsSignIn
+                | Condition::DiskFull
                 | Condition::CertificateRefused
                 | Condition::IdentityRefused
                 | Condition::Stopped
         )
     }
 }
+
+/// What a feed waiting for room on the disk says.
+pub const DISK_FULL: &str =
+    "the disk is full: its events cannot be stored, and it resumes by itself once there is room";
 
 /// A feed's condition, with the reason for people when it is in trouble.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
@@ -89,12 +99,16 @@ impl Default for Health {
 }
 
 impl Health {
-    /// The health of a feed from its pause, its problem (what is wrong
-    /// besides the connection) and its connection's phase.
-    pub fn of(paused: bool, problem: Option<&str>, phase: &Phase) -> Health {
+    /// The health of a feed from its pause, whether its disk is full, its
+    /// problem (what is wrong besides the connection) and its connection's
+    /// phase.
+    pub fn of(paused: bool, disk_full: bool, problem: Option<&str>, phase: &Phase) -> Health {
         let health = |condition, reason: Option<String>| Health { condition, reason };
         if paused {
             return health(Condition::Paused, None);
+        }
+        if disk_full {
+            return health(Condition::DiskFull, Some(DISK_FULL.to_owned()));
         }
         if let Some(problem) = problem {
             let condition = match phase {

@@ -143,11 +143,12 @@ impl Engine {
     /// and the sink's stream of events. Everything from the very start is
     /// on that stream, the first resync's digest included.
     pub async fn start(config: EngineConfig) -> Result<(Engine, mpsc::Receiver<EngineEvent>), EngineError> {
-        let store = match config.store {
+        let mut store = match config.store {
             StoreAt::Open(store) => store,
             StoreAt::Memory => Store::in_memory()?,
-            StoreAt::Path(path) => crate::blocking::run(move || Store::open(&path)).await?,
+            StoreAt::Path(path) => crate::blocking::run(move || Store::open_or_recover(&path)).await?,
         };
+        let recovered = store.take_recovery();
         let writer = Writer::start(store).map_err(EngineError::Writer)?;
         let feeds = writer.call(|store| store.feeds()).await??;
         if let Follow::Only(names) = &config.follow {
@@ -156,6 +157,10 @@ impl Engine {
             }
         }
         let (sink, events) = mpsc::channel(SINK_BUFFER);
+        if let Some(recovery) = recovered {
+            // The channel is new and empty: this cannot find it full.
+            let _ = sink.try_send(EngineEvent::StoreRecovered { recovery });
+        }
         let (jobs, incoming) = mpsc::unbounded_channel();
         let mut supervisor = Supervisor {
             writer,

@@ -68,6 +68,7 @@ fn first_state(feed: &Feed, keepalive: Option<Duration>, unread: u64) -> FeedSta
         writable: resolved.write_url.is_some(),
         signs_in: feed.signs_in(),
         problem: None,
+        disk_full: false,
         unreadable: None,
         recycled: 0,
         route: None,

@@ -35,6 +35,7 @@ use ts_rs::TS;
 use crate::attention::{DesktopQuiet, Target};
 use crate::engine::EngineEvent;
 use crate::error::Error;
+use crate::store::StoreRecovery;
 
 pub use calls::*;
 pub use client::Client;
@@ -65,6 +66,10 @@ pub struct Status {
     /// The desktop's own do not disturb, which Herald keeps, while it is on.
     #[serde(default)]
     pub desktop_quiet: Option<DesktopQuiet>,
+    /// The store was damaged when Herald started, and was moved aside for
+    /// a new one.
+    #[serde(default)]
+    pub store_recovery: Option<StoreRecovery>,
 }
 
 /// What the server pushes to a subscribed client.

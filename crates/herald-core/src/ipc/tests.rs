@@ -107,7 +107,7 @@ async fn a_subscribed_client_hears_what_happens() {
     let running = start().await;
     let mut client = Client::connect(&running.path).await.expect("connected");
     let mut pushes = client.subscribe(false).await.expect("subscribed");
-    let status = Status { notifications_error: Some("no service".into()), desktop_quiet: None };
+    let status = Status { notifications_error: Some("no service".into()), ..Status::default() };
     running.echo.pushes.send(Push::Status { status: status.clone() }).expect("a subscriber");
     assert_eq!(pushes.recv().await, Some(Push::Status { status }));
     assert!(client.subscribe(false).await.is_err(), "once");

@@ -53,6 +53,7 @@ impl Store {
             )?;
         }
         tx.commit()?;
+        self.back_up_feeds();
         Ok(())
     }
 
@@ -79,7 +80,10 @@ impl Store {
     pub fn remove_feed(&self, name: &str) -> Result<(), StoreError> {
         match self.conn.execute("DELETE FROM feeds WHERE name = ?1", [name])? {
             0 => Err(StoreError::NoSuchFeed(name.to_owned())),
-            _ => Ok(()),
+            _ => {
+                self.back_up_feeds();
+                Ok(())
+            }
         }
     }
 }

@@ -10,10 +10,12 @@
 
 mod actions;
 mod activity;
+mod backup;
 mod cursor;
 mod described;
 mod feeds;
 mod history;
+mod recovery;
 mod replica;
 mod retention;
 mod schema;
@@ -25,7 +27,9 @@ use rusqlite::{Connection, OptionalExtension};
 
 pub use actions::EntryRef;
 pub use activity::Activity;
+pub use backup::{backup_path, read_backup};
 pub use history::{Ingested, Records, StoredEvent};
+pub use recovery::{FeedsFrom, StoreRecovery};
 pub use replica::{ChangeKind, MissedChange, Resynced, Snapshot, SnapshotError};
 pub use timeline::{TimelineEntry, TimelinePage, TimelineQuery, MARK_END, MARK_START};
 
@@ -35,6 +39,12 @@ pub enum StoreError {
     CreateDir { path: PathBuf, source: std::io::Error },
     #[error("the store at {path}: {source}")]
     Open { path: PathBuf, source: rusqlite::Error },
+    /// The file is not a database, or a damaged one: see
+    /// [`Store::open_or_recover`].
+    #[error("the store at {path} is damaged ({reason}): Herald moves it aside, and starts a new one, when it next follows its feeds")]
+    Damaged { path: PathBuf, reason: String },
+    #[error("the damaged store at {path} cannot be moved aside: {source}")]
+    MoveAside { path: PathBuf, source: std::io::Error },
     #[error("the store at {path} cannot be upgraded: {reason}")]
     Migrate { path: PathBuf, reason: String },
     #[error("the store: {0}")]
@@ -43,6 +53,15 @@ pub enum StoreError {
     NoSuchFeed(String),
     #[error("the settings of feed {feed:?} in the store do not read back: {reason}")]
     BadSettings { feed: String, reason: String },
+}
+
+impl StoreError {
+    /// Whether it failed for want of room on the disk: SQLite's
+    /// `SQLITE_FULL`, or its shared-memory file that could not grow.
+    pub fn is_disk_full(&self) -> bool {
+        let StoreError::Sqlite(rusqlite::Error::SqliteFailure(e, _)) = self else { return false };
+        e.code == rusqlite::ErrorCode::DiskFull || e.extended_code == rusqlite::ffi::SQLITE_IOERR_SHMSIZE
+    }
 }
 
 /// A feed's id in the store.
@@ -70,14 +89,34 @@ fn retry_while_busy<T>(mut step: impl FnMut() -> rusqlite::Result<T>) -> rusqlit
     }
 }
 
+/// SQLite's quick check of every page: `Err` with its first finding when
+/// the store is damaged.
+fn check(conn: &Connection) -> Result<(), String> {
+    let found: String = conn.query_row("PRAGMA quick_check(1)", [], |row| row.get(0)).map_err(|e| e.to_string())?;
+    match found.as_str() {
+        "ok" => Ok(()),
+        _ => Err(found),
+    }
+}
+
 pub struct Store {
     conn: Connection,
+    /// Where the feeds' backup is written (`backup.rs`); none in memory.
+    backup: Option<PathBuf>,
+    /// What opening it did about a damaged store, until taken.
+    recovered: Option<StoreRecovery>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `path`, upgrading an older schema.
+    /// Opens (creating if needed) the store at `path`, upgrading an older
+    /// schema. A file that is not a database, or a damaged one, is refused
+    /// untouched ([`StoreError::Damaged`]); [`Store::open_or_recover`]
+    /// starts a new store in its place.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
-        let open_error = |source| StoreError::Open { path: path.to_owned(), source };
+        let open_error = |source: rusqlite::Error| match recovery::is_damage(&source) {
+            true => StoreError::Damaged { path: path.to_owned(), reason: source.to_string() },
+            false => StoreError::Open { path: path.to_owned(), source },
+        };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|source| StoreError::CreateDir { path: dir.to_owned(), source })?;
         }
@@ -96,7 +135,16 @@ impl Store {
         // burst's ingest. The WAL file is cut back to 64 MiB afterwards.
         conn.pragma_update(None, "wal_autocheckpoint", 10_000).map_err(open_error)?;
         conn.pragma_update(None, "journal_size_limit", 64 << 20).map_err(open_error)?;
-        Store::setup(conn, path)
+        // Every page is read once, before anything is written: a store that
+        // is damaged anywhere is never started on (BENCHMARKS.md, "What
+        // checking the store costs at start").
+        check(&conn).map_err(|reason| StoreError::Damaged { path: path.to_owned(), reason })?;
+        let mut store = Store::setup(conn, path)?;
+        store.backup = Some(backup::backup_path(path));
+        if !store.backup.as_ref().is_some_and(|b| b.exists()) && !store.feeds()?.is_empty() {
+            store.back_up_feeds();
+        }
+        Ok(store)
     }
 
     /// A store that lives only as long as this value: for tests.
@@ -107,8 +155,22 @@ impl Store {
     fn setup(mut conn: Connection, path: &Path) -> Result<Store, StoreError> {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(BUSY_TIMEOUT)?;
-        schema::migrate(&mut conn).map_err(|e| StoreError::Migrate { path: path.to_owned(), reason: e.to_string() })?;
-        Ok(Store { conn })
+        schema::migrate(&mut conn).map_err(|e| match &e {
+            rusqlite_migration::Error::RusqliteError { err, .. } if recovery::is_damage(err) => {
+                StoreError::Damaged { path: path.to_owned(), reason: err.to_string() }
+            }
+            _ => StoreError::Migrate { path: path.to_owned(), reason: e.to_string() },
+        })?;
+        Ok(Store { conn, backup: None, recovered: None })
+    }
+
+    /// Gives back what the write-ahead log holds once it is in the store:
+    /// on a full disk, the log (up to 40 MB between checkpoints) may be
+    /// most of what can be freed. A reader holding the log back makes it
+    /// give back less, which is no error.
+    pub fn make_room(&self) -> Result<(), StoreError> {
+        self.conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
     }
 
     /// The default location: `$XDG_DATA_HOME/herald/herald.db`.
@@ -122,8 +184,12 @@ impl Store {
 
     /// The feed named `name`, added with `url` if there is none.
     pub fn feed_for(&self, name: &str, url: &str) -> Result<FeedId, StoreError> {
-        self.conn
+        let added = self
+            .conn
             .execute("INSERT INTO feeds (name, url) VALUES (?1, ?2) ON CONFLICT (name) DO NOTHING", (name, url))?;
+        if added > 0 {
+            self.back_up_feeds();
+        }
         self.feed_id(name)
     }
 

@@ -32,6 +32,7 @@ impl Store {
         let ms = retention.max_age.map(|age| i64::try_from(age.as_millis()).unwrap_or(i64::MAX));
         self.conn
             .execute("UPDATE feeds SET keep_count = ?2, keep_ms = ?3 WHERE id = ?1", params![feed.0, count, ms])?;
+        self.back_up_feeds();
         Ok(())
     }
 

@@ -13,6 +13,10 @@
 //! - on a gap, for a feed whose ids are consecutive integers
 //!   (`sequential_ids`): an id that skips ahead means events were lost.
 //!
+//! A batch that does not fit on a full disk pauses the feed, disconnected,
+//! until it does (`room.rs`): nothing is acknowledged that was not stored,
+//! and the feed resumes from its durable cursor.
+//!
 //! The resync itself is in `resync.rs`; what the feed does with others
 //! (who the user is, who is here, the record open, writes) in `together.rs`.
 
@@ -98,13 +102,32 @@ pub(super) struct Runner {
 /// How often a feed's unread count may be counted and told.
 const UNREAD_PACE: std::time::Duration = std::time::Duration::from_millis(250);
 
+/// Why following stopped short.
+pub(super) enum Halt {
+    /// The sinks are gone, or the feed was told to stop.
+    Gone,
+    /// This batch did not fit on the disk: nothing of it was stored.
+    DiskFull(Vec<Event>),
+}
+
+impl From<Gone> for Halt {
+    fn from(_: Gone) -> Halt {
+        Halt::Gone
+    }
+}
+
 impl Runner {
     /// Runs until told to stop, or until the subscription ends for good.
+    /// A full disk pauses it, and it follows again once there is room.
     pub async fn run(mut self) {
-        let _ = self.follow().await;
+        while let Err(Halt::DiskFull(held)) = self.follow().await {
+            if self.wait_for_room(held).await.is_err() {
+                return;
+            }
+        }
     }
 
-    async fn follow(&mut self) -> Result<(), Gone> {
+    async fn follow(&mut self) -> Result<(), Halt> {
         self.find_me().await?;
         let resyncs = self.resolved.snapshot_url.is_some();
         let no_ids = self.resolved.no_ids;
@@ -160,7 +183,7 @@ impl Runner {
                 batch = subscription.next_batch() => {
                     let Some(mut batch) = batch else {
                         let last = state.borrow().clone();
-                        return self.connection(last).await;
+                        return Ok(self.connection(last).await?);
                     };
                     self.hear_presence(&mut batch).await?;
                     heard_ids |= !no_ids && batch.iter().any(|e| !e.last_event_id.is_empty());
@@ -196,7 +219,7 @@ impl Runner {
     }
 
     /// Stores and tells a batch, as far as a limit on events allows.
-    async fn take(&mut self, mut batch: Vec<Event>) -> Result<(), Gone> {
+    async fn take(&mut self, mut batch: Vec<Event>) -> Result<(), Halt> {
         if let Some(remaining) = self.remaining {
             batch = self.up_to(batch, remaining).await?;
         }
@@ -318,7 +341,7 @@ impl Runner {
     /// Stores a batch with what it means, then tells the sinks: whatever
     /// they show is already durable. A replay of events the store holds is
     /// stored and told once. Returns how many events the sinks were told.
-    async fn ingest(&mut self, events: Vec<Event>) -> Result<u64, Gone> {
+    async fn ingest(&mut self, events: Vec<Event>) -> Result<u64, Halt> {
         let (meaning, plain_records, rules) = (self.meaning.clone(), self.records.clone(), self.rules.clone());
         let settings = self.feed.settings.clone();
         let keeps_records = self.resolved.snapshot_url.is_some();
@@ -376,8 +399,9 @@ impl Runner {
                 });
                 let news = stored.as_ref().is_ok_and(|(done, _)| done.stored > 0);
                 let unread = (news && count_unread).then(|| store.unread(id).ok()).flatten();
-                // The sinks hear each event once, however often the server sends it.
-                let events = if repeats || fresh.len() == events.len() {
+                // The sinks hear each event once, however often the server
+                // sends it. A batch that was not stored is kept whole.
+                let events = if stored.is_err() || repeats || fresh.len() == events.len() {
                     events
                 } else {
                     fresh.iter().map(|&at| events[at].clone()).collect()
@@ -389,10 +413,11 @@ impl Runner {
         let (stored, events, mut unreadable, (news, unread)) = done;
         let changes = match stored {
             Ok((_, changes)) => changes,
+            Err(e) if e.is_disk_full() => return Err(Halt::DiskFull(events)),
             Err(e) => {
                 let message = format!("storing its events failed: {e}");
                 tracing::error!(feed = %self.feed.name, %message);
-                return self.stop_failed(message).await;
+                return Ok(self.stop_failed(message).await?);
             }
         };
         if !matches!(&*self.meaning, Meaning::Record(_)) {
@@ -441,4 +466,5 @@ fn allow_actions(settings: &crate::feed::FeedSettings, change: &mut Change) {
 }
 
 mod resync;
+mod room;
 mod together;
