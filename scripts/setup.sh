@@ -126,6 +126,42 @@ install_nextest() {
   fi
 }
 
+# cargo-fuzz builds and runs the fuzz targets (fuzz/), on the stable
+# toolchain: RUSTC_BOOTSTRAP=1 lets it take the flags cargo fuzz passes.
+CARGO_FUZZ_VERSION=0.13.2
+install_cargo_fuzz() {
+  if ! cargo install --list | grep -x "cargo-fuzz v$CARGO_FUZZ_VERSION:" >/dev/null; then
+    say "Installing cargo-fuzz $CARGO_FUZZ_VERSION"
+    cargo install cargo-fuzz --locked --version "$CARGO_FUZZ_VERSION"
+  fi
+}
+
+# fuzz_all SECONDS: every fuzz target for SECONDS, from its committed corpus
+# (fuzz/corpus/TARGET, where a crash once found is kept, so that it is tried
+# again on every run). What the fuzzer finds new goes to a scratch folder,
+# not into the clone; a crash fails the run and leaves its input there.
+fuzz_all() {
+  local seconds=$1 scratch target
+  scratch=$(mktemp -d)
+  (
+    cd "$ROOT/fuzz"
+    export RUSTC_BOOTSTRAP=1
+    cargo fuzz build --sanitizer none --target-dir "$CARGO_TARGET_DIR/fuzz"
+    for target in $(cargo fuzz list); do
+      mkdir -p "$scratch/$target"
+      if ! cargo fuzz run --sanitizer none --target-dir "$CARGO_TARGET_DIR/fuzz" "$target" "$scratch/$target" "corpus/$target" -- \
+        -max_total_time="$seconds" -artifact_prefix="$scratch/" -print_final_stats=1 >"$scratch/$target.log" 2>&1; then
+        tail -40 "$scratch/$target.log"
+        die "fuzz target $target failed: its input is in $scratch"
+      fi
+      printf '%s: %s runs, %s new inputs\n' "$target" \
+        "$(sed -n 's/^stat::number_of_executed_units: *//p' "$scratch/$target.log")" \
+        "$(sed -n 's/^stat::new_units_added: *//p' "$scratch/$target.log")"
+    done
+  )
+  rm -rf "$scratch"
+}
+
 install_tauri_driver() {
   # grep reads all its input (no -q): with pipefail, an early exit would fail the pipe.
   if ! command -v tauri-driver >/dev/null || ! cargo install --list | grep -x "tauri-driver v$TAURI_DRIVER_VERSION:" >/dev/null; then
