@@ -14,6 +14,7 @@ const LISTENING_WITHIN: Duration = Duration::from_secs(20);
 
 pub struct Nginx {
     process: ServerProcess,
+    port: u16,
     /// `http://127.0.0.1:{port}`, or `https://` for [`Nginx::start_https`].
     pub url: String,
     dir: tempfile::TempDir,
@@ -71,22 +72,42 @@ http {{
 }}
 "#
         );
-        let file = dir.path().join("nginx.conf");
-        std::fs::write(&file, config).expect("nginx.conf written");
-        let mut command = Command::new(BINARY);
-        command.arg("-c").arg(&file).arg("-p").arg(dir.path()).stdout(Stdio::null()).stderr(Stdio::null());
-        let mut process = ServerProcess::spawn(command, "nginx");
-        let errors = || std::fs::read_to_string(dir.path().join("error.log")).unwrap_or_default();
-        if !listening(&mut process, port, LISTENING_WITHIN, errors).await {
-            return None;
-        }
-        Some(Nginx { process, url: format!("{scheme}://127.0.0.1:{port}"), dir })
+        std::fs::write(dir.path().join("nginx.conf"), config).expect("nginx.conf written");
+        let process = serve(dir.path(), port).await?;
+        Some(Nginx { process, port, url: format!("{scheme}://127.0.0.1:{port}"), dir })
+    }
+
+    /// Stops nginx (SIGTERM) and starts it again on the same port, with the
+    /// same configuration: what it kept in memory (Nchan's messages) is gone.
+    pub async fn restart(&mut self) {
+        self.stop();
+        self.start_again().await;
+    }
+
+    /// Stops nginx until [`Nginx::start_again`].
+    pub fn stop(&mut self) {
+        self.process.stop();
+    }
+
+    /// Starts nginx again on its port, with its configuration.
+    pub async fn start_again(&mut self) {
+        self.process = serve(self.dir.path(), self.port).await.expect("its port is still free");
     }
 
     /// What nginx logged at `warn` and above.
     pub fn errors(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("error.log")).unwrap_or_default()
     }
+}
+
+/// nginx with the configuration in `dir`, once it listens on `port`; `None`
+/// if it exited first (the port was taken).
+async fn serve(dir: &Path, port: u16) -> Option<ServerProcess> {
+    let mut command = Command::new(BINARY);
+    command.arg("-c").arg(dir.join("nginx.conf")).arg("-p").arg(dir).stdout(Stdio::null()).stderr(Stdio::null());
+    let mut process = ServerProcess::spawn(command, "nginx");
+    let errors = || std::fs::read_to_string(dir.join("error.log")).unwrap_or_default();
+    listening(&mut process, port, LISTENING_WITHIN, errors).await.then_some(process)
 }
 
 impl Nginx {

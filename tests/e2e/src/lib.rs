@@ -17,6 +17,7 @@ pub mod page;
 pub mod portal;
 pub mod procs;
 pub mod real_portal;
+pub mod soak;
 pub mod tray;
 pub mod x11;
 

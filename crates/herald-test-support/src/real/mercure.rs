@@ -56,8 +56,13 @@ impl Mercure {
         url.into()
     }
 
-    /// Stops the hub (SIGTERM) and starts it again on the same port, with
-    /// the same history.
+    /// Stops the hub until [`Mercure::restart`].
+    pub fn stop(&mut self) {
+        self.running.process.stop();
+    }
+
+    /// Stops the hub (SIGTERM) if it runs, and starts it again on the same
+    /// port, with the same history.
     pub async fn restart(&mut self) {
         self.running.process.stop();
         let binary = binary("mercure").expect("it ran before");
@@ -90,6 +95,25 @@ impl Mercure {
             Value::String(id) => id,
             other => panic!("mercure answered {other}"),
         }
+    }
+
+    /// Publishes `data` to `topic` as a public message: the update's id,
+    /// or why not (a hub restarting is no panic, for the soak).
+    pub async fn try_publish(&self, topic: &str, data: &str) -> Result<String, String> {
+        let token = jwt(PUBLISHER_KEY, &json!({"mercure": {"publish": ["*"]}}));
+        let mut encoded = reqwest::Url::parse("http://form.invalid/").expect("a URL");
+        encoded.query_pairs_mut().extend_pairs([("topic", topic), ("data", data)]);
+        let request = self
+            .client
+            .post(&self.hub)
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(encoded.query().unwrap_or_default().to_owned());
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("mercure answered {}", response.status()));
+        }
+        response.text().await.map_err(|e| e.to_string())
     }
 
     /// A subscriber's JWT for `topics`, private updates included.

@@ -161,6 +161,21 @@ impl Ntfy {
         answer(request.send().await.expect("ntfy answers"), "publishing to ntfy").await
     }
 
+    /// Publishes `text` to `topic` as a plain message: its id, or why not
+    /// (a server stopped or restarting is no panic, for the soak).
+    pub async fn try_publish(&self, topic: &str, text: &str) -> Result<String, String> {
+        let mut request = self.client.post(format!("{}/{topic}", self.url)).body(text.to_owned());
+        if let Some(token) = &self.admin {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("ntfy answered {}", response.status()));
+        }
+        let sent: Value = response.json().await.map_err(|e| e.to_string())?;
+        sent["id"].as_str().map(str::to_owned).ok_or_else(|| format!("ntfy answered {sent}"))
+    }
+
     /// Publishes "message {i}" to `topic` for each `i` of `numbers`; their ids.
     pub async fn publish_numbered(&self, topic: &str, numbers: std::ops::Range<usize>) -> Vec<String> {
         let mut ids = Vec::new();
