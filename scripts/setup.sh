@@ -13,7 +13,8 @@ BUILD_PACKAGES=(build-essential pkg-config file patchelf libssl-dev libxdo-dev
 # notification-daemon (GNOME Flashback's) is one a test starts itself, to
 # see a notification drawn as a desktop draws it.
 TEST_PACKAGES=(xvfb xauth dbus dbus-x11 at-spi2-core webkit2gtk-driver gnome-keyring nginx libnginx-mod-nchan redis-server python3
-  debootstrap rpm dunst notification-daemon squid dante-server xdg-desktop-portal procps appstream desktop-file-utils)
+  debootstrap rpm dunst notification-daemon squid dante-server xdg-desktop-portal procps appstream desktop-file-utils
+  libfaketime)
 # The tests' own session bus: no service directories, so it activates nothing.
 TEST_BUS=$ROOT/tests/dbus/session.conf
 TAURI_DRIVER_VERSION=2.1.0

@@ -1,6 +1,7 @@
 //! The soak (see `herald_e2e::soak`): the tray process with 20 feeds across
-//! the hub, the task list, ntfy, Mercure and Nchan, under restarts, sleeps,
-//! CLI queries and marks read, for `--minutes` (default 60).
+//! the hub, the task list, ntfy, Mercure and Nchan, under restarts, sleeps
+//! (with the wall clock jumping), CLI queries and marks read, for
+//! `--minutes` (default 60).
 //!
 //! It prints each feed's account and the tray process's figures, writes
 //! `samples.csv` and `summary.txt` to `--out` if given, and fails on a
@@ -96,7 +97,13 @@ fn summarise(plan: &Plan, report: &Report, max_pss_mib_per_hour: f64) -> (String
         }
     }
     let restarts: Vec<String> = report.restarts.iter().map(|(kind, n)| format!("{n} {kind}")).collect();
-    let _ = writeln!(text, "\nRestarts: {}; sleeps and wakes: {}", restarts.join(", "), report.wakes);
+    let _ = writeln!(
+        text,
+        "\nRestarts: {}; sleeps and wakes: {}, the wall clock {:.1} h ahead in the end",
+        restarts.join(", "),
+        report.wakes,
+        report.clock_ahead.as_secs_f64() / 3600.0
+    );
     let _ = writeln!(
         text,
         "herald-cli runs: {} ({} failed); marks read: {}; notifications shown: {}",

@@ -4,7 +4,9 @@
 //! While changes are published at a steady rate (6 a second in all, each
 //! feed numbering its own), servers are stopped and started again at
 //! random, the machine is said to sleep and wake (logind's
-//! `PrepareForSleep`, on a system bus of the soak's own), `herald-cli` asks
+//! `PrepareForSleep`, on a system bus of the soak's own) and its wall clock
+//! jumps half an hour at each wake, as a suspend's does ([`clock`]),
+//! `herald-cli` asks
 //! Herald through its socket, and the user marks everything read. The tray
 //! process's PSS, open files, threads, CPU and store are sampled each
 //! minute. At the end, once every server is up and Herald has caught up,
@@ -13,6 +15,7 @@
 //! Run inside `dbus-run-session` (the soak is the notification server on
 //! the session bus), by `herald-soak` (`src/bin/herald-soak.rs`).
 
+pub mod clock;
 pub mod fleet;
 pub mod logind;
 pub mod samples;
@@ -31,6 +34,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::herald::Herald;
 use crate::notifications::NotificationServer;
+use clock::WallClock;
 use fleet::Fleet;
 use logind::Logind;
 use samples::Sample;
@@ -59,6 +63,8 @@ pub struct Report {
     pub samples: Vec<Sample>,
     pub restarts: BTreeMap<&'static str, u32>,
     pub wakes: u32,
+    /// How far ahead the tray process's wall clock ended.
+    pub clock_ahead: Duration,
     pub cli_runs: u32,
     pub cli_failures: Vec<String>,
     pub marks_read: u32,
@@ -69,6 +75,9 @@ pub struct Report {
 
 type Ledger = Arc<Mutex<BTreeMap<String, Published>>>;
 
+/// How long each sleep seems to Herald's wall clock.
+const SLEPT: Duration = Duration::from_secs(30 * 60);
+
 pub async fn run(plan: &Plan, dir: &Path) -> anyhow::Result<Report> {
     let notifications = NotificationServer::start().await?;
     let logind = Logind::start().await?;
@@ -77,7 +86,9 @@ pub async fn run(plan: &Plan, dir: &Path) -> anyhow::Result<Report> {
     let feeds: Vec<_> = fleet.feeds.iter().map(|f| f.feed.clone()).collect();
     Store::open(&store)?.import_feeds(&feeds)?;
     let socket = dir.join("herald.sock");
-    let env = [("HERALD_STORE", path_str(&store)?), ("DBUS_SYSTEM_BUS_ADDRESS", logind.address.as_str())];
+    let mut clock = WallClock::new(dir)?;
+    let mut env = vec![("HERALD_STORE", path_str(&store)?), ("DBUS_SYSTEM_BUS_ADDRESS", logind.address.as_str())];
+    env.extend(clock.env());
     let herald = Herald::start(&env, &socket).await?;
     let pid = herald.pid().context("Herald's pid")?;
     let client = Client::connect(&socket).await?;
@@ -115,6 +126,7 @@ pub async fn run(plan: &Plan, dir: &Path) -> anyhow::Result<Report> {
             _ = wake.tick() => {
                 logind.prepare_for_sleep(true).await?;
                 tokio::time::sleep(Duration::from_secs(2)).await;
+                clock.jump(SLEPT)?;
                 logind.prepare_for_sleep(false).await?;
                 wakes += 1;
             }
@@ -156,6 +168,7 @@ pub async fn run(plan: &Plan, dir: &Path) -> anyhow::Result<Report> {
         samples,
         restarts,
         wakes,
+        clock_ahead: clock.offset(),
         cli_runs,
         cli_failures,
         marks_read,
