@@ -115,9 +115,13 @@ pub async fn run(plan: &Plan, dir: &Path) -> anyhow::Result<Report> {
         tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(45), Duration::from_secs(45));
     let end = tokio::time::sleep(plan.duration);
     tokio::pin!(end);
+    // Interrupted, it still stops every server and Herald (on drop).
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
     loop {
         tokio::select! {
             _ = &mut end => break,
+            _ = tokio::signal::ctrl_c() => anyhow::bail!("interrupted"),
+            _ = terminate.recv() => anyhow::bail!("terminated"),
             _ = sample.tick() => {
                 samples.push(Sample::take(started.elapsed().as_secs_f64(), pid, &store));
                 let last = samples.last().expect("a sample");
