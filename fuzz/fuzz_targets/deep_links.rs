@@ -6,7 +6,7 @@
 
 #![no_main]
 
-use herald_desk::deep_link::parse;
+use herald_core::attention::link::parse;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|link: &str| {

@@ -28,13 +28,13 @@ use crate::launcher::Launcher;
 use crate::notify::DesktopNotifier;
 use crate::options::Options;
 use crate::relay::{self, TraySink};
-use crate::{deep_link, setup, Desk, DeskParts};
+use crate::{setup, Desk, DeskParts};
 use herald_core::media::{Limits, MediaCache, CACHE_BYTES};
 
 /// Runs Herald until Quit, or until it is told to stop (SIGINT, SIGTERM).
 pub async fn run(options: Options, token: Option<String>) -> anyhow::Result<()> {
     let socket = ipc::socket_path();
-    let target = options.link.as_deref().map(deep_link::parse).transpose()?;
+    let target = options.link.as_deref().map(herald_core::attention::link::parse).transpose()?;
     let listener = match ipc::bind(&socket) {
         Ok(listener) => listener,
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {

@@ -11,7 +11,6 @@ pub mod autostart;
 mod buttons;
 mod clipboard;
 pub mod daemon;
-pub mod deep_link;
 mod desk;
 pub mod desktop_proxies;
 mod desktop_quiet;

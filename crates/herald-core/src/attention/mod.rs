@@ -26,6 +26,7 @@
 
 mod alert;
 mod click;
+pub mod link;
 mod coalesce;
 pub mod driver;
 mod health;
