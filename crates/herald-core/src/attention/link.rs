@@ -42,7 +42,8 @@ fn decode(part: &str) -> Result<String, LinkError> {
     while i < bytes.len() {
         if bytes[i] == b'%' {
             let hex = part.get(i + 1..i + 3).ok_or_else(|| LinkError(format!("a cut-off escape in {part:?}")))?;
-            let byte = u8::from_str_radix(hex, 16).map_err(|_| LinkError(format!("a bad escape %{hex} in {part:?}")))?;
+            let byte =
+                u8::from_str_radix(hex, 16).map_err(|_| LinkError(format!("a bad escape %{hex} in {part:?}")))?;
             out.push(byte);
             i += 3;
         } else {

@@ -26,10 +26,10 @@
 
 mod alert;
 mod click;
-pub mod link;
 mod coalesce;
 pub mod driver;
 mod health;
+pub mod link;
 mod quiet;
 mod sound;
 pub mod tray;
