@@ -81,17 +81,8 @@ impl Mercure {
         if private {
             form.push(("private", "on"));
         }
-        let token = jwt(PUBLISHER_KEY, &json!({"mercure": {"publish": ["*"]}}));
-        // The form, encoded as a query is.
-        let mut encoded = reqwest::Url::parse("http://form.invalid/").expect("a URL");
-        encoded.query_pairs_mut().extend_pairs(form);
-        let request = self
-            .client
-            .post(&self.hub)
-            .bearer_auth(token)
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(encoded.query().unwrap_or_default().to_owned());
-        match answer(request.send().await.expect("mercure answers"), "publishing to mercure").await {
+        let sent = self.publishing(&form).send().await.expect("mercure answers");
+        match answer(sent, "publishing to mercure").await {
             Value::String(id) => id,
             other => panic!("mercure answered {other}"),
         }
@@ -100,20 +91,24 @@ impl Mercure {
     /// Publishes `data` to `topic` as a public message: the update's id,
     /// or why not (a hub restarting is no panic, for the soak).
     pub async fn try_publish(&self, topic: &str, data: &str) -> Result<String, String> {
-        let token = jwt(PUBLISHER_KEY, &json!({"mercure": {"publish": ["*"]}}));
-        let mut encoded = reqwest::Url::parse("http://form.invalid/").expect("a URL");
-        encoded.query_pairs_mut().extend_pairs([("topic", topic), ("data", data)]);
-        let request = self
-            .client
-            .post(&self.hub)
-            .bearer_auth(token)
-            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(encoded.query().unwrap_or_default().to_owned());
-        let response = request.send().await.map_err(|e| e.to_string())?;
+        let response = self.publishing(&[("topic", topic), ("data", data)]).send().await.map_err(|e| e.to_string())?;
         if !response.status().is_success() {
             return Err(format!("mercure answered {}", response.status()));
         }
         response.text().await.map_err(|e| e.to_string())
+    }
+
+    /// A publisher's request of `form`, with a publisher's JWT.
+    fn publishing(&self, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
+        let token = jwt(PUBLISHER_KEY, &json!({"mercure": {"publish": ["*"]}}));
+        // The form, encoded as a query is.
+        let mut encoded = reqwest::Url::parse("http://form.invalid/").expect("a URL");
+        encoded.query_pairs_mut().extend_pairs(form);
+        self.client
+            .post(&self.hub)
+            .bearer_auth(token)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(encoded.query().unwrap_or_default().to_owned())
     }
 
     /// A subscriber's JWT for `topics`, private updates included.
