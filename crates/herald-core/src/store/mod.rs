@@ -56,6 +56,15 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether it says the store is damaged, or not a database at all.
+    pub fn is_damage(&self) -> bool {
+        match self {
+            StoreError::Damaged { .. } => true,
+            StoreError::Open { source, .. } | StoreError::Sqlite(source) => recovery::is_damage(source),
+            _ => false,
+        }
+    }
+
     /// Whether it failed for want of room on the disk: SQLite's
     /// `SQLITE_FULL`, or its shared-memory file that could not grow.
     pub fn is_disk_full(&self) -> bool {
@@ -89,16 +98,6 @@ fn retry_while_busy<T>(mut step: impl FnMut() -> rusqlite::Result<T>) -> rusqlit
     }
 }
 
-/// SQLite's quick check of every page: `Err` with its first finding when
-/// the store is damaged.
-fn check(conn: &Connection) -> Result<(), String> {
-    let found: String = conn.query_row("PRAGMA quick_check(1)", [], |row| row.get(0)).map_err(|e| e.to_string())?;
-    match found.as_str() {
-        "ok" => Ok(()),
-        _ => Err(found),
-    }
-}
-
 pub struct Store {
     conn: Connection,
     /// Where the feeds' backup is written (`backup.rs`); none in memory.
@@ -109,9 +108,11 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) the store at `path`, upgrading an older
-    /// schema. A file that is not a database, or a damaged one, is refused
-    /// untouched ([`StoreError::Damaged`]); [`Store::open_or_recover`]
-    /// starts a new store in its place.
+    /// schema. A file that is not a database is refused untouched
+    /// ([`StoreError::Damaged`]), and so is damage that SQLite meets on its
+    /// way; [`Store::open_or_recover`], which Herald follows its feeds with,
+    /// reads every page first, and starts a new store in place of a damaged
+    /// one.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let open_error = |source: rusqlite::Error| match recovery::is_damage(&source) {
             true => StoreError::Damaged { path: path.to_owned(), reason: source.to_string() },
@@ -135,10 +136,6 @@ impl Store {
         // burst's ingest. The WAL file is cut back to 64 MiB afterwards.
         conn.pragma_update(None, "wal_autocheckpoint", 10_000).map_err(open_error)?;
         conn.pragma_update(None, "journal_size_limit", 64 << 20).map_err(open_error)?;
-        // Every page is read once, before anything is written: a store that
-        // is damaged anywhere is never started on (BENCHMARKS.md, "What
-        // checking the store costs at start").
-        check(&conn).map_err(|reason| StoreError::Damaged { path: path.to_owned(), reason })?;
         let mut store = Store::setup(conn, path)?;
         store.backup = Some(backup::backup_path(path));
         if !store.backup.as_ref().is_some_and(|b| b.exists()) && !store.feeds()?.is_empty() {

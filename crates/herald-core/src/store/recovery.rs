@@ -85,10 +85,15 @@ impl Store {
     /// says what was done. Any other failure (a store from a newer Herald,
     /// a folder that cannot be written) is returned, and nothing is moved.
     pub fn open_or_recover(path: &Path) -> Result<Store, StoreError> {
-        let reason = match Store::open(path) {
+        let reason = match Store::open(path).and_then(Store::checked) {
+            Ok(store) => match store.lost_its_feeds(path) {
+                Ok(false) => return Ok(store),
+                Ok(true) => "the file is empty, but its feeds' backup has feeds".to_owned(),
+                Err(e) if e.is_damage() => e.to_string(),
+                Err(e) => return Err(e),
+            },
             Err(StoreError::Damaged { reason, .. }) => reason,
-            Ok(store) if !store.lost_its_feeds(path)? => return Ok(store),
-            Ok(_) => "the file is empty, but its feeds' backup has feeds".to_owned(),
+            Err(e) if e.is_damage() => e.to_string(),
             Err(e) => return Err(e),
         };
         let moved_to = move_aside(path)?;
@@ -120,6 +125,17 @@ impl Store {
         tracing::error!("{recovery}");
         store.recovered = Some(recovery);
         Ok(store)
+    }
+
+    /// The store, once SQLite's quick check has read every page of it
+    /// (BENCHMARKS.md, "What checking the store costs at start"), or
+    /// [`StoreError::Damaged`] with its first finding.
+    fn checked(self) -> Result<Store, StoreError> {
+        let found: String = self.conn.query_row("PRAGMA quick_check(1)", [], |row| row.get(0))?;
+        match found.as_str() {
+            "ok" => Ok(self),
+            _ => Err(StoreError::Damaged { path: PathBuf::from(self.conn.path().unwrap_or_default()), reason: found }),
+        }
     }
 
     /// What [`Store::open_or_recover`] did about a damaged store, once.
