@@ -102,10 +102,18 @@ impl Output {
         found
     }
 
-    /// Opens the store at `path`, or at the default path; on failure, says why.
+    /// Opens the store at `path`, or at the default path, to read it; on
+    /// failure, says why.
     pub fn open_store(&self, path: Option<PathBuf>) -> Option<Store> {
         let path = self.store_path(path)?;
         Store::open(&path).map_err(|e| self.error(&e.to_string())).ok()
+    }
+
+    /// Opens the store to follow feeds into it: every page checked first,
+    /// and a damaged store moved aside for a new one (the engine says so).
+    pub fn open_store_to_follow(&self, path: Option<PathBuf>) -> Option<Store> {
+        let path = self.store_path(path)?;
+        Store::open_or_recover(&path).map_err(|e| self.error(&e.to_string())).ok()
     }
 
     pub fn state(&self, state: &ConnectionState) {

@@ -140,7 +140,7 @@ fn prepare(args: &TailArgs, out: &Output) -> Result<(Store, String, HeaderMap), 
     let (store, name, headers) = match (&args.feed, &args.url) {
         // `tail --feed NAME`: the stored feed says how, with its secret from the keyring.
         (Some(name), _) => {
-            let store = out.open_store(args.store.clone()).ok_or(exit::USAGE)?;
+            let store = out.open_store_to_follow(args.store.clone()).ok_or(exit::USAGE)?;
             store.feed(name).map_err(|e| usage(e.to_string()))?;
             (store, name.clone(), HeaderMap::new())
         }
