@@ -147,10 +147,12 @@ fuzz_all() {
   (
     cd "$ROOT/fuzz"
     export RUSTC_BOOTSTRAP=1
-    cargo fuzz build --sanitizer none --target-dir "$CARGO_TARGET_DIR/fuzz"
+    # 16 codegen units: cargo fuzz's one unit per crate took 19 minutes cold.
+    local build=(--sanitizer none --codegen-units 16 --target-dir "$CARGO_TARGET_DIR/fuzz")
+    cargo fuzz build "${build[@]}"
     for target in $(cargo fuzz list); do
       mkdir -p "$scratch/$target"
-      if ! cargo fuzz run --sanitizer none --target-dir "$CARGO_TARGET_DIR/fuzz" "$target" "$scratch/$target" "corpus/$target" -- \
+      if ! cargo fuzz run "${build[@]}" "$target" "$scratch/$target" "corpus/$target" -- \
         -max_total_time="$seconds" -artifact_prefix="$scratch/" -print_final_stats=1 >"$scratch/$target.log" 2>&1; then
         tail -40 "$scratch/$target.log"
         die "fuzz target $target failed: its input is in $scratch"
