@@ -84,14 +84,6 @@ http {{
         self.start_again().await;
     }
 
-    /// Reloads nginx (SIGHUP), as a deploy does: new workers take over, the
-    /// old ones close their connections, and what it keeps in shared memory
-    /// (Nchan's messages) stays.
-    pub fn reload(&self) {
-        // SAFETY: kill(2) with the pid of a child this value owns.
-        unsafe { libc::kill(self.process.id() as libc::pid_t, libc::SIGHUP) };
-    }
-
     /// Stops nginx until [`Nginx::start_again`].
     pub fn stop(&mut self) {
         self.process.stop();
