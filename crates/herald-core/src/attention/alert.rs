@@ -231,20 +231,26 @@ pub fn away_alert(held: &[(String, String, usize)], lines: &[String], since: Epo
     })
 }
 
-/// The one notification that the store was damaged and started afresh: a
-/// click opens every feed's timeline, which fills again from the servers.
-pub fn recovery_alert(recovery: &StoreRecovery) -> Alert {
+/// A notification about Herald's own store, for every feed: a click opens
+/// every feed's timeline. `body` is plain text.
+pub(super) fn store_alert(summary: &str, body: &str, urgency: Urgency) -> Alert {
     Alert {
-        summary: "Herald's store was damaged, and started afresh".to_owned(),
-        body: escape_markup(&recovery.to_string()),
+        summary: summary.to_owned(),
+        body: escape_markup(body),
         target: Target { feed: String::new(), key: None, click: None, since: None },
-        urgency: Urgency::Normal,
+        urgency,
         feed: None,
         kind: AlertKind::Store,
         extras: Extras::default(),
         event_id: None,
         sound: Sound::Desktop,
     }
+}
+
+/// The one notification that the store was damaged and started afresh:
+/// the timeline it opens fills again from the servers.
+pub fn recovery_alert(recovery: &StoreRecovery) -> Alert {
+    store_alert("Herald's store was damaged, and started afresh", &recovery.to_string(), Urgency::Normal)
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use jiff::tz::TimeZone;
 
-use super::alert::{Alert, AlertKind, Target, Urgency};
+use super::alert::{store_alert, Alert, AlertKind, Target, Urgency};
 use super::Sound;
 use crate::engine::{Condition, FeedState, Health};
 use crate::markup::escape_markup;
@@ -191,17 +191,7 @@ impl HealthWatch {
             "Since {}, Herald cannot store what arrives, and paused {paused}. Free some space on the disk: they resume by themselves where they stopped.",
             clock(since, tz)
         );
-        Some(Alert {
-            summary: "The disk is full".to_owned(),
-            body: escape_markup(&body),
-            target: Target { feed: String::new(), key: None, click: None, since: None },
-            urgency: Urgency::Normal,
-            feed: None,
-            kind: AlertKind::Store,
-            extras: Default::default(),
-            event_id: None,
-            sound: Sound::Desktop,
-        })
+        Some(store_alert("The disk is full", &body, Urgency::Normal))
     }
 
     /// When the next feed's trouble comes due.
@@ -216,17 +206,8 @@ impl HealthWatch {
 
 /// The notice, in the full disk's slot, that every feed it paused stores again.
 fn room_again() -> Alert {
-    Alert {
-        summary: "There is room on the disk again".to_owned(),
-        body: "Herald stores again: its feeds resumed where they stopped.".to_owned(),
-        target: Target { feed: String::new(), key: None, click: None, since: None },
-        urgency: Urgency::Low,
-        feed: None,
-        kind: AlertKind::Store,
-        extras: Default::default(),
-        event_id: None,
-        sound: Sound::Desktop,
-    }
+    let body = "Herald stores again: its feeds resumed where they stopped.";
+    store_alert("There is room on the disk again", body, Urgency::Low)
 }
 
 /// "14:02": the time a trouble began, on the user's clock.

@@ -61,22 +61,11 @@ impl RunnerStart {
             }
             // Until told to try again (the secret may be in the keyring now).
             loop {
-                match self.control.recv().await {
-                    Some(Control::ReconnectNow) => break,
-                    Some(Control::Write(_, reply)) => {
-                        let message = format!("the feed {:?} is not running", self.feed.name);
-                        let _ = reply.send(Err(Error::unavailable(message)));
-                    }
-                    Some(Control::Upcoming(reply)) => {
-                        let message = format!("the feed {:?} is not running", self.feed.name);
-                        let _ = reply.send(Err(Error::unavailable(message)));
-                    }
-                    Some(Control::Act { reply, .. }) => {
-                        let message = format!("the feed {:?} is not running", self.feed.name);
-                        let _ = reply.send(Err(Error::unavailable(message)));
-                    }
-                    Some(Control::View(_)) => {}
-                    Some(Control::Stop) | None => return,
+                let not_running = || Error::unavailable(format!("the feed {:?} is not running", self.feed.name));
+                match self.control.recv().await.map(|control| control.refuse(not_running)) {
+                    Some(Some(Control::ReconnectNow)) => break,
+                    Some(Some(Control::Stop)) | None => return,
+                    Some(_) => {}
                 }
             }
         };

@@ -65,6 +65,15 @@ impl StoreError {
         }
     }
 
+    /// What was found damaged, or the error itself when it is no damage.
+    fn into_damage(self) -> Result<String, StoreError> {
+        match self {
+            StoreError::Damaged { reason, .. } => Ok(reason),
+            e if e.is_damage() => Ok(e.to_string()),
+            e => Err(e),
+        }
+    }
+
     /// Whether it failed for want of room on the disk: SQLite's
     /// `SQLITE_FULL`, or its shared-memory file that could not grow.
     pub fn is_disk_full(&self) -> bool {
@@ -138,7 +147,9 @@ impl Store {
         conn.pragma_update(None, "journal_size_limit", 64 << 20).map_err(open_error)?;
         let mut store = Store::setup(conn, path)?;
         store.backup = Some(backup::backup_path(path));
-        if !store.backup.as_ref().is_some_and(|b| b.exists()) && !store.feeds()?.is_empty() {
+        // A store from before the backup gets one. Feeds that do not read
+        // are no reason to refuse the store: they say so when followed.
+        if !store.backup.as_ref().is_some_and(|b| b.exists()) && store.feeds().is_ok_and(|f| !f.is_empty()) {
             store.back_up_feeds();
         }
         Ok(store)

@@ -85,16 +85,11 @@ impl Store {
     /// says what was done. Any other failure (a store from a newer Herald,
     /// a folder that cannot be written) is returned, and nothing is moved.
     pub fn open_or_recover(path: &Path) -> Result<Store, StoreError> {
-        let reason = match Store::open(path).and_then(Store::checked) {
-            Ok(store) => match store.lost_its_feeds(path) {
-                Ok(false) => return Ok(store),
-                Ok(true) => "the file is empty, but its feeds' backup has feeds".to_owned(),
-                Err(e) if e.is_damage() => e.to_string(),
-                Err(e) => return Err(e),
-            },
-            Err(StoreError::Damaged { reason, .. }) => reason,
-            Err(e) if e.is_damage() => e.to_string(),
-            Err(e) => return Err(e),
+        let opened = Store::open(path).and_then(Store::checked).and_then(|store| Ok((store.lost_its_feeds()?, store)));
+        let reason = match opened {
+            Ok((false, store)) => return Ok(store),
+            Ok((true, _)) => "the file is empty, but its feeds' backup has feeds".to_owned(),
+            Err(e) => e.into_damage()?,
         };
         let moved_to = move_aside(path)?;
         let (feeds, feeds_from) = match salvage_feeds(&moved_to) {
@@ -145,12 +140,12 @@ impl Store {
 
     /// Whether this store is empty where its backup says it had feeds: the
     /// file was cut to nothing (SQLite reads an empty file as a new store).
-    fn lost_its_feeds(&self, path: &Path) -> Result<bool, StoreError> {
-        let backup = backup_path(path);
-        if !backup.exists() || !self.feeds()?.is_empty() {
+    fn lost_its_feeds(&self) -> Result<bool, StoreError> {
+        let Some(backup) = self.backup.as_deref().filter(|b| b.exists()) else { return Ok(false) };
+        if !self.feeds()?.is_empty() {
             return Ok(false);
         }
-        Ok(read_backup(&backup).is_ok_and(|feeds| !feeds.is_empty()))
+        Ok(read_backup(backup).is_ok_and(|feeds| !feeds.is_empty()))
     }
 }
 

@@ -144,6 +144,12 @@ pub struct SoakFeed {
 pub struct Fleet {
     pub servers: Vec<Arc<Mutex<Server>>>,
     pub feeds: Vec<SoakFeed>,
+    /// The servers the soak restarts. Not nginx with Nchan, for now: a
+    /// stopping nginx ends Nchan's streams with a `:410` comment, which the
+    /// nchan preset takes for the feed being gone. It stops until the next
+    /// wake, and what is published meanwhile is lost (48 changes on each
+    /// Nchan feed in the first hour-long soak: BENCHMARKS.md).
+    pub restartable: Vec<usize>,
 }
 
 impl Fleet {
@@ -199,18 +205,10 @@ impl Fleet {
             add(servers.len(), format!("nchan-{i}"), &topic, feed);
         }
         servers.push(Server::Nchan(nginx));
+        let restartable =
+            servers.iter().enumerate().filter(|(_, s)| !matches!(s, Server::Nchan(_))).map(|(i, _)| i).collect();
         let servers = servers.into_iter().map(|s| Arc::new(Mutex::new(s))).collect();
-        Ok(Fleet { servers, feeds })
-    }
-
-    /// The servers the soak restarts. Not nginx with Nchan, for now: a
-    /// stopping nginx ends Nchan's streams with a `:410` comment, which the
-    /// nchan preset takes for the feed being gone. It stops until the next
-    /// wake, and what is published meanwhile is lost (48 changes on each
-    /// Nchan feed in the first hour-long soak: BENCHMARKS.md).
-    pub fn restartable(&self) -> Vec<usize> {
-        let kinds = self.servers.iter().map(|s| s.try_lock().map(|s| s.kind()).unwrap_or("busy"));
-        kinds.enumerate().filter(|(_, kind)| *kind != "nchan").map(|(i, _)| i).collect()
+        Ok(Fleet { servers, feeds, restartable })
     }
 
     /// Publishes change `n` of `feed`.

@@ -212,14 +212,13 @@ async fn produce(fleet: Arc<Fleet>, ledger: Ledger, rate: f64, stop: Cancellatio
 /// 1 to 5 s, until told to stop; how many of each kind.
 async fn restart_at_random(fleet: Arc<Fleet>, every: Duration, stop: CancellationToken) -> BTreeMap<&'static str, u32> {
     let mut restarts = BTreeMap::new();
-    let restartable = fleet.restartable();
     loop {
         let wait = every.mul_f64(0.5 + fastrand::f64());
         tokio::select! {
             _ = stop.cancelled() => return restarts,
             _ = tokio::time::sleep(wait) => {}
         }
-        let Some(&server) = fastrand::choice(&restartable) else { return restarts };
+        let Some(&server) = fastrand::choice(&fleet.restartable) else { return restarts };
         let down = Duration::from_millis(fastrand::u64(1000..5000));
         let kind = fleet.restart(server, down).await;
         eprintln!("soak: restarted a {kind}, down {} ms", down.as_millis());

@@ -63,6 +63,20 @@ pub(super) enum Control {
     Upcoming(oneshot::Sender<Result<Vec<Change>, Error>>),
 }
 
+impl Control {
+    /// Answers a call that needs the feed following (a write, an action,
+    /// the upcoming messages) with `error`, and gives back any other.
+    pub(super) fn refuse(self, error: impl FnOnce() -> Error) -> Option<Control> {
+        match self {
+            Control::Write(_, reply) => drop(reply.send(Err(error()))),
+            Control::Act { reply, .. } => drop(reply.send(Err(error()))),
+            Control::Upcoming(reply) => drop(reply.send(Err(error()))),
+            other => return Some(other),
+        }
+        None
+    }
+}
+
 pub(super) struct Runner {
     pub id: FeedId,
     pub feed: Feed,

@@ -33,26 +33,16 @@ impl Runner {
         let mut pause = Duration::from_secs(1);
         loop {
             tokio::select! {
-                control = self.control.recv() => match control {
-                    Some(Control::Stop) | None => return Err(Gone),
+                control = self.control.recv() => match control.map(|control| control.refuse(disk_full)) {
+                    Some(Some(Control::Stop)) | None => return Err(Gone),
                     // Try again at once.
-                    Some(Control::ReconnectNow) => {}
-                    Some(Control::View(key)) => {
+                    Some(Some(Control::ReconnectNow)) => {}
+                    Some(Some(Control::View(key))) => {
                         self.viewing = key;
                         continue;
                     }
-                    Some(Control::Write(_, reply)) => {
-                        let _ = reply.send(Err(disk_full()));
-                        continue;
-                    }
-                    Some(Control::Act { reply, .. }) => {
-                        let _ = reply.send(Err(disk_full()));
-                        continue;
-                    }
-                    Some(Control::Upcoming(reply)) => {
-                        let _ = reply.send(Err(disk_full()));
-                        continue;
-                    }
+                    // Refused: the disk is full.
+                    Some(_) => continue,
                 },
                 _ = tokio::time::sleep(pause) => pause = (pause * 2).min(ROOM_CHECK_MAX),
             }
